@@ -1,0 +1,82 @@
+#include "edgetwin/hw/board_id.hpp"
+
+#include <array>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace edgetwin::hw {
+
+namespace {
+
+// Device-tree files are NUL-terminated (and `compatible` is a NUL-separated list).
+std::string read_dt_string(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream os;
+  os << in.rdbuf();
+  std::string text = os.str();
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+  }
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.pop_back();
+  return text;
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+struct ModuleEntry {
+  const char* prefix;   // module part number or its family prefix
+  const char* board_id;
+};
+
+// Module ids from jtop's jetson_variables.py (shared/reference/jetson.md §1). Longest match wins,
+// so exact SKUs precede family prefixes.
+constexpr std::array<ModuleEntry, 14> kModules{{
+    {"p3448-0000", "nano"},      {"p3448-0002", "nano"},       {"p3448-0003", "nano"},
+    {"p3310-1000", "tx2"},       {"p3668-0000", "xavier_nx"},  {"p3668-0001", "xavier_nx"},
+    {"p3668-0003", "xavier_nx"}, {"p2888", "agx_xavier"},      {"p3767-0003", "orin_nano"},
+    {"p3767-0004", "orin_nano"}, {"p3767-0005", "orin_nano"},  {"p3767-0000", "orin_nx"},
+    {"p3767-0001", "orin_nx"},   {"p3701", "agx_orin"},
+}};
+
+}  // namespace
+
+std::string board_id_for_module(const std::string& module) {
+  std::string best;
+  std::size_t best_len = 0;
+  for (const auto& entry : kModules) {
+    const std::string prefix = entry.prefix;
+    if (module.compare(0, prefix.size(), prefix) == 0 && prefix.size() > best_len) {
+      best = entry.board_id;
+      best_len = prefix.size();
+    }
+  }
+  return best;
+}
+
+BoardIdentity identify_board(const std::string& root) {
+  BoardIdentity id;
+  const std::string base = root.empty() || root.back() == '/' ? root : root + "/";
+  id.dtsfilename = read_dt_string(base + "proc/device-tree/nvidia,dtsfilename");
+  id.l4t_release = first_line(base + "etc/nv_tegra_release");
+  // The module number is the first pNNNN-NNNN token of the dts file name (module before carrier),
+  // e.g. tegra234-p3701-0000-p3737-0000 -> p3701-0000; fall back to `compatible`.
+  static const std::regex module_re("p[0-9]{4}-[0-9]{4}");
+  std::smatch match;
+  for (const std::string& text : {id.dtsfilename, read_dt_string(base + "proc/device-tree/compatible")}) {
+    if (std::regex_search(text, match, module_re)) {
+      id.module = match.str();
+      break;
+    }
+  }
+  id.board_id = board_id_for_module(id.module);
+  return id;
+}
+
+}  // namespace edgetwin::hw

@@ -1,0 +1,47 @@
+#pragma once
+/// The `edgetwin` command line: an explicit registry of subcommands and their shared helpers.
+
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "edgetwin/traces/catalog.hpp"
+
+namespace edgetwin::app {
+
+/// Process exit codes (documented in README.md and `edgetwin --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,     ///< the work itself failed (e.g. a check did not pass)
+  kExitUsage = 2,       ///< bad command line
+  kExitDataError = 3,   ///< a data file (catalog, trace, scenario) is malformed
+};
+
+/// A subcommand: `edgetwin <name> ...`. `args` excludes the program and command names.
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+/// Every built-in subcommand, in the order `--help` lists them.
+std::vector<Command> builtin_commands();
+
+int run_list(const std::vector<std::string>& args);
+int run_traces(const std::vector<std::string>& args);
+int run_models(const std::vector<std::string>& args);
+
+namespace po = boost::program_options;
+
+/// Adds `--data DIR` (catalog directory) to `options`.
+void add_data_option(po::options_description& options, std::string& data_dir);
+/// Parses `args` against `options` (and positionals); prints help and returns false when
+/// `--help` was given; throws po::error on bad input.
+bool parse_args(const std::vector<std::string>& args, const po::options_description& options,
+                const po::positional_options_description& positionals, po::variables_map& vm,
+                const std::string& usage_line);
+/// Loads the catalog, printing a DataError as "error: FILE: WHERE: REASON".
+traces::Catalog load_catalog_or_throw(const std::string& data_dir);
+
+}  // namespace edgetwin::app

@@ -1,0 +1,141 @@
+// `edgetwin list boards|models`: the catalogs, as a table or as JSON.
+
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+
+namespace edgetwin::app {
+
+namespace {
+
+std::string mhz_range(const std::vector<std::int64_t>& table, double to_mhz) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(0) << static_cast<double>(table.front()) * to_mhz << "-"
+     << static_cast<double>(table.back()) * to_mhz << " (" << table.size() << ")";
+  return os.str();
+}
+
+void print_boards(const traces::Catalog& catalog) {
+  std::cout << std::left << std::setw(12) << "id" << std::setw(7) << "kind" << std::setw(24) << "cpu MHz (levels)"
+            << std::setw(24) << "gpu MHz (levels)" << std::setw(22) << "emc MHz (levels)" << std::setw(7)
+            << "modes" << std::setw(16) << "idle/max W" << "name\n";
+  for (const auto& [id, b] : catalog.boards()) {
+    std::ostringstream power;
+    power << std::setprecision(3) << b.idle_power_w << "/" << b.max_power_w;
+    std::cout << std::left << std::setw(12) << id << std::setw(7) << b.kind << std::setw(24)
+              << mhz_range(b.cpu_freqs_khz, 1e-3) << std::setw(24) << mhz_range(b.gpu_freqs_hz, 1e-6)
+              << std::setw(22) << mhz_range(b.emc_freqs_hz, 1e-6) << std::setw(7) << b.power_modes.size()
+              << std::setw(16) << power.str() << b.name << "\n";
+  }
+}
+
+void print_board_detail(const traces::Board& b) {
+  std::cout << b.name << " (" << b.id << ", " << b.kind << ", SoC " << b.soc << ", GPU " << b.gpu_arch << " "
+            << b.gpu_cuda_cores << " CUDA cores)\n";
+  for (const auto& c : b.cpu_clusters) {
+    std::cout << "  cpu cluster " << c.name << " x" << c.core_count << " kHz:";
+    for (auto f : c.freqs_khz) std::cout << " " << f;
+    std::cout << "\n";
+  }
+  std::cout << "  gpu Hz:";
+  for (auto f : b.gpu_freqs_hz) std::cout << " " << f;
+  std::cout << "\n  emc Hz:";
+  for (auto f : b.emc_freqs_hz) std::cout << " " << f;
+  std::cout << "\n  power modes (default " << b.default_power_mode << "):\n";
+  for (const auto& m : b.power_modes) {
+    std::cout << "    " << m.id << " " << m.name << ": " << m.budget_w << " W, " << m.online_cores
+              << " cores, cpu<=" << m.cpu_max_khz << " kHz, gpu<=" << m.gpu_max_hz << " Hz, emc<=" << m.emc_max_hz
+              << " Hz\n";
+  }
+  std::cout << "  rails:";
+  for (const auto& r : b.rails) std::cout << " " << r.name << "(" << r.feeds << ")";
+  std::cout << (b.total_rail.empty() ? "  [total = sum of rails]" : "  [total = " + b.total_rail + "]") << "\n";
+  std::cout << "  power: idle " << b.idle_power_w << " W, max " << b.max_power_w << " W\n";
+  std::cout << "  dvfs transition latency: cpu " << b.cpu_transition.latency_s * 1e6 << " us, gpu "
+            << b.gpu_transition.latency_s * 1e6 << " us, emc " << b.emc_transition.latency_s * 1e6 << " us\n";
+  std::cout << "  sources and estimates: docs/boards.md\n";
+}
+
+void print_models(const traces::Catalog& catalog) {
+  std::cout << std::left << std::setw(17) << "id" << std::setw(16) << "task" << std::setw(18) << "input"
+            << std::setw(7) << "units" << std::setw(7) << "exits" << std::setw(12) << "params (M)" << std::setw(12)
+            << "GMACs" << "name\n";
+  for (const auto& [id, m] : catalog.models()) {
+    std::ostringstream shape, params, macs;
+    for (std::size_t i = 0; i < m.input_shape.size(); ++i) shape << (i ? "x" : "") << m.input_shape[i];
+    params << std::fixed << std::setprecision(2) << static_cast<double>(m.total_params()) / 1e6;
+    macs << std::fixed << std::setprecision(2) << static_cast<double>(m.total_macs()) / 1e9;
+    std::cout << std::left << std::setw(17) << id << std::setw(16) << m.task << std::setw(18) << shape.str()
+              << std::setw(7) << m.units.size() << std::setw(7) << m.exits.size() << std::setw(12) << params.str()
+              << std::setw(12) << macs.str() << m.name << "\n";
+  }
+}
+
+std::string shape_str(const std::vector<std::int64_t>& shape) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? "x" : "") << shape[i];
+  return os.str();
+}
+
+void print_model_detail(const traces::Model& m) {
+  std::cout << m.name << " (" << m.id << ", " << m.task << "), " << m.units.size() << " units\n";
+  std::cout << std::left << std::setw(5) << "#" << std::setw(22) << "unit" << std::setw(20) << "kind" << std::right
+            << std::setw(12) << "MMACs" << std::setw(12) << "params" << std::setw(9) << "kernels" << "  "
+            << std::left << std::setw(18) << "output" << std::right << std::setw(14) << "split bytes" << "\n";
+  for (const auto& u : m.units) {
+    std::ostringstream mmacs;
+    mmacs << std::fixed << std::setprecision(2) << static_cast<double>(u.macs) / 1e6;
+    std::cout << std::left << std::setw(5) << u.index << std::setw(22) << u.name << std::setw(20) << u.kind
+              << std::right << std::setw(12) << mmacs.str() << std::setw(12) << u.param_count << std::setw(9)
+              << u.kernel_count << "  " << std::left << std::setw(18) << shape_str(u.output_shape) << std::right
+              << std::setw(14) << u.boundary_bytes_fp32() << "\n";
+  }
+  std::cout << "exits:";
+  for (const auto& e : m.exits) std::cout << " after " << e.after_unit << " (" << e.head << ", " << e.head_macs << " MACs)";
+  std::cout << "\npublished: " << m.published.params << " params, " << m.published.macs << " MACs ("
+            << m.published.source << ")\n";
+}
+
+}  // namespace
+
+int run_list(const std::vector<std::string>& args) {
+  std::string what, data_dir, id;
+  bool as_json = false;
+  po::options_description options("list options");
+  options.add_options()("what", po::value<std::string>(&what)->required(), "boards | models")(
+      "id", po::value<std::string>(&id), "show one board or model in detail")(
+      "json", po::bool_switch(&as_json), "print the catalog entries as JSON (models only)");
+  add_data_option(options, data_dir);
+  po::positional_options_description positionals;
+  positionals.add("what", 1).add("id", 1);
+  po::variables_map vm;
+  if (!parse_args(args, options, positionals, vm, "edgetwin list boards|models [ID] [--json] [--data DIR]")) {
+    return kExitOk;
+  }
+  if (what != "boards" && what != "models") {
+    throw std::invalid_argument("list: unknown catalog '" + what + "'; allowed: boards, models");
+  }
+  const auto catalog = load_catalog_or_throw(data_dir);
+  if (what == "boards") {
+    if (id.empty()) print_boards(catalog);
+    else print_board_detail(catalog.board(id));
+    return kExitOk;
+  }
+  if (as_json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [mid, m] : catalog.models()) {
+      if (id.empty() || id == mid) out.push_back(traces::model_to_json(m));
+    }
+    std::cout << out.dump(1) << "\n";
+    return kExitOk;
+  }
+  if (id.empty()) print_models(catalog);
+  else print_model_detail(catalog.model(id));
+  return kExitOk;
+}
+
+}  // namespace edgetwin::app

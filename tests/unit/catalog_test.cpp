@@ -1,0 +1,171 @@
+// Catalog loading and validation: the shipped catalogs load; each kind of defect is rejected with
+// the file, the JSON pointer and the reason.
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/traces/error.hpp"
+
+namespace fs = std::filesystem;
+using edgetwin::traces::Catalog;
+using edgetwin::traces::DataError;
+using nlohmann::json;
+
+namespace {
+
+const std::string kFixture = std::string(EDGETWIN_TEST_DATA_DIR) + "/catalog_min/boards/tiny.json";
+
+json fixture() {
+  std::ifstream in(kFixture);
+  return json::parse(in);
+}
+
+// Writes `doc` as <tmp>/<stem>.json and loads it; returns the DataError raised (fails if none).
+DataError board_error(const json& doc, const std::string& stem = "tiny") {
+  const fs::path dir = fs::temp_directory_path() / "edgetwin_catalog_test";
+  fs::create_directories(dir);
+  const fs::path file = dir / (stem + ".json");
+  std::ofstream(file) << doc.dump(1);
+  try {
+    edgetwin::traces::load_board_file(file.string());
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.file(), file.string());
+    return e;
+  }
+  ADD_FAILURE() << "no DataError for " << doc.dump();
+  return DataError("", "", "");
+}
+
+TEST(ShippedCatalog, AllBoardsAndModelsLoadAndValidate) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  for (const char* id : {"nano", "tx2", "xavier_nx", "agx_xavier", "orin_nano", "orin_nx", "agx_orin", "rtx3080", "a100"}) {
+    ASSERT_TRUE(catalog.has_board(id)) << id;
+    const auto& b = catalog.board(id);
+    EXPECT_FALSE(b.cpu_freqs_khz.empty());
+    EXPECT_GT(b.max_power_w, b.idle_power_w);
+    // The default power mode's caps are values of the tables (validated on load).
+    const auto& mode = b.power_mode(b.default_power_mode);
+    EXPECT_LE(mode.gpu_max_hz, b.gpu_freqs_hz.back());
+  }
+  EXPECT_EQ(catalog.board("xavier_nx").kind, "edge");
+  EXPECT_EQ(catalog.board("rtx3080").kind, "cloud");
+  // Values straight from the public tables (shared/reference/jetson.md §2-§4).
+  EXPECT_EQ(catalog.board("tx2").gpu_freqs_hz.back(), 1300500000);
+  EXPECT_EQ(catalog.board("nano").gpu_freqs_hz.back(), 921600000);
+  EXPECT_EQ(catalog.board("xavier_nx").cpu_freqs_khz.back(), 1907200);
+  for (const char* id : {"efficientnet_b0", "mobilenet_v2", "resnet18", "resnet50", "vgg16", "vit_b_16",
+                         "inception_v3", "yolov8n"}) {
+    EXPECT_TRUE(catalog.has_model(id)) << id;
+  }
+}
+
+TEST(BoardFile, FixtureLoads) {
+  const auto b = edgetwin::traces::load_board_file(kFixture);
+  EXPECT_EQ(b.id, "tiny");
+  EXPECT_EQ(b.gpu_freqs_hz.size(), 4u);
+  EXPECT_EQ(b.power_mode(1).name, "5W");
+  EXPECT_EQ(b.total_core_count(), 4);
+  EXPECT_THROW(b.power_mode(7), std::out_of_range);
+}
+
+TEST(BoardFile, UnknownKeyIsNamedWithAllowedKeys) {
+  auto doc = fixture();
+  doc["gpu"]["clock_hz"] = 1;
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/gpu/clock_hz");
+  EXPECT_NE(e.reason().find("allowed fields here: arch, cuda_cores, freqs_hz"), std::string::npos) << e.what();
+}
+
+TEST(BoardFile, MissingField) {
+  auto doc = fixture();
+  doc["power"].erase("idle_w");
+  EXPECT_EQ(board_error(doc).where(), "/power/idle_w");
+}
+
+TEST(BoardFile, WrongType) {
+  auto doc = fixture();
+  doc["gpu"]["cuda_cores"] = "many";
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/gpu/cuda_cores");
+  EXPECT_NE(e.reason().find("the string \"many\""), std::string::npos) << e.what();
+}
+
+TEST(BoardFile, TableNotAscending) {
+  auto doc = fixture();
+  doc["gpu"]["freqs_hz"] = {100000000, 400000000, 200000000, 800000000};
+  EXPECT_EQ(board_error(doc).where(), "/gpu/freqs_hz/2");
+}
+
+TEST(BoardFile, ModeCapNotInTable) {
+  auto doc = fixture();
+  doc["power_modes"]["modes"][1]["gpu_max_hz"] = 300000000;
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/power_modes/modes/1/gpu_max_hz");
+  EXPECT_NE(e.reason().find("300000000 is not a value of gpu/freqs_hz"), std::string::npos) << e.what();
+}
+
+TEST(BoardFile, BadEnumNamesAllowedValues) {
+  auto doc = fixture();
+  doc["rails"]["list"][1]["feeds"] = "graphics";
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/rails/list/1/feeds");
+  EXPECT_NE(e.reason().find("allowed: total, cpu, gpu"), std::string::npos) << e.what();
+}
+
+TEST(BoardFile, OutOfRangeNumber) {
+  auto doc = fixture();
+  doc["dvfs_transition"]["gpu"]["latency_s"] = -1;
+  EXPECT_EQ(board_error(doc).where(), "/dvfs_transition/gpu/latency_s");
+}
+
+TEST(BoardFile, TotalRailMustExist) {
+  auto doc = fixture();
+  doc["rails"]["total"] = "VDD_IN";
+  EXPECT_EQ(board_error(doc).where(), "/rails/total");
+}
+
+TEST(BoardFile, IdMustMatchFileName) {
+  EXPECT_EQ(board_error(fixture(), "other").where(), "/id");
+}
+
+TEST(BoardFile, InvalidJsonNamesPosition) {
+  const fs::path file = fs::temp_directory_path() / "edgetwin_catalog_test" / "broken_json.json";
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << "{\n  \"id\": \"x\",\n  \"name\": \n}";
+  try {
+    edgetwin::traces::load_board_file(file.string());
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 4"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CatalogDir, MissingDirectoryAndBadBoard) {
+  EXPECT_THROW(Catalog::load("/nonexistent/edgetwin"), DataError);
+  try {
+    Catalog::load(std::string(EDGETWIN_TEST_DATA_DIR) + "/bad_catalog");
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(e.file().find("broken.json"), std::string::npos);
+    EXPECT_EQ(e.where(), "/gpu/freqs_hz/2");
+  }
+}
+
+TEST(CatalogLookup, UnknownIdListsKnownIds) {
+  Catalog catalog;
+  catalog.add_board(edgetwin::traces::load_board_file(kFixture));
+  try {
+    catalog.board("tx3");
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("known boards: tiny"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

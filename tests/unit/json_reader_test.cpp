@@ -1,0 +1,62 @@
+// JsonReader: typed access with pointer-precise errors.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/traces/error.hpp"
+#include "edgetwin/traces/json_reader.hpp"
+
+using edgetwin::traces::DataError;
+using edgetwin::traces::JsonReader;
+using nlohmann::json;
+
+namespace {
+
+template <class F>
+std::string error_where(F&& f) {
+  try {
+    f();
+  } catch (const DataError& e) {
+    return e.where() + " | " + e.reason();
+  }
+  return "no error";
+}
+
+TEST(JsonReader, ReadsTypedValues) {
+  const json doc = json::parse(R"({"a": 1.5, "n": 3, "hz": 1e9, "s": "x", "list": [1, 2], "o": {"k": true}})");
+  const JsonReader r(doc, "f.json");
+  EXPECT_DOUBLE_EQ(r.number("a"), 1.5);
+  EXPECT_EQ(r.integer("n"), 3);
+  EXPECT_EQ(r.integer("hz"), 1000000000);  // integral floats are accepted for integers
+  EXPECT_EQ(r.string("s"), "x");
+  EXPECT_EQ(r.integers("list"), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_TRUE(r.object("o").boolean_or("k", false));
+  EXPECT_EQ(r.integer_or("missing", 7), 7);
+}
+
+TEST(JsonReader, ErrorsNamePointerFoundAndAllowed) {
+  const json doc = json::parse(R"({"a": "1.5", "n": 2.5, "o": {"list": [1, "two"], "k": 5}, "e": "x/y"})");
+  const JsonReader r(doc, "f.json", "/root");
+  EXPECT_EQ(error_where([&] { r.number("a"); }), "/root/a | expected a number, found the string \"1.5\"");
+  EXPECT_EQ(error_where([&] { r.integer("n"); }), "/root/n | expected an integer, found the number 2.5");
+  EXPECT_EQ(error_where([&] { r.object("o").integers("list"); }),
+            "/root/o/list/1 | expected an integer, found the string \"two\"");
+  EXPECT_EQ(error_where([&] { r.object("o").integer_in("k", 0, 3); }), "/root/o/k | found 5, allowed range [0, 3]");
+  EXPECT_EQ(error_where([&] { r.one_of("e", {"a", "b"}); }), "/root/e | found \"x/y\", allowed: a, b");
+  EXPECT_EQ(error_where([&] { r.string("zz"); }), "/root/zz | required field is missing");
+  EXPECT_EQ(error_where([&] { r.require_only({"a", "n", "o"}); }),
+            "/root/e | unknown field; allowed fields here: a, n, o");
+}
+
+TEST(JsonReader, PointerEscapesSlashAndTilde) {
+  const json doc = json::parse(R"({"a/b~c": 1})");
+  const JsonReader r(doc, "f.json");
+  EXPECT_EQ(error_where([&] { r.string("a/b~c"); }), "/a~1b~0c | expected a string, found the number 1");
+}
+
+TEST(JsonReader, DataErrorMessageHasFileWhereReason) {
+  const DataError e("boards/x.json", "/gpu", "bad");
+  EXPECT_STREQ(e.what(), "boards/x.json: /gpu: bad");
+}
+
+}  // namespace

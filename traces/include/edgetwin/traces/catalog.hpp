@@ -1,0 +1,60 @@
+#pragma once
+/// The board and model catalogs, loaded from the data directory and validated.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "edgetwin/traces/board.hpp"
+#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/traces/model.hpp"
+
+namespace edgetwin::traces {
+
+/// Reads and validates one board file; throws DataError naming the file and field.
+Board load_board_file(const std::string& path);
+/// Reads and validates one model file; throws DataError naming the file and field.
+Model load_model_file(const std::string& path);
+
+/// JSON form of catalog entries (the file formats of docs/boards.md and docs/models.md).
+Board board_from_json(const JsonReader& json);
+Model model_from_json(const JsonReader& json);
+nlohmann::json model_to_json(const Model& model);
+
+/// Checks a board's internal consistency (ascending tables, mode caps within tables, rails);
+/// throws DataError naming `file` and the offending field.
+void validate_board(const Board& board, const std::string& file);
+void validate_model(const Model& model, const std::string& file);
+
+/// All boards and models of a data directory (`<dir>/boards/*.json`, `<dir>/models/*.json`).
+class Catalog {
+ public:
+  /// Loads every catalog file under `data_dir`; throws DataError on the first bad file.
+  static Catalog load(const std::string& data_dir);
+
+  void add_board(Board board);
+  void add_model(Model model);
+
+  const std::map<std::string, Board>& boards() const { return boards_; }
+  const std::map<std::string, Model>& models() const { return models_; }
+  /// Throws std::invalid_argument listing the known ids when `id` is unknown.
+  const Board& board(const std::string& id) const;
+  const Model& model(const std::string& id) const;
+  bool has_board(const std::string& id) const { return boards_.count(id) != 0; }
+  bool has_model(const std::string& id) const { return models_.count(id) != 0; }
+  std::vector<std::string> board_ids() const;
+  std::vector<std::string> model_ids() const;
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  std::string data_dir_;
+  std::map<std::string, Board> boards_;
+  std::map<std::string, Model> models_;
+};
+
+/// The data directory: $EDGETWIN_DATA if set, else the one compiled in (source tree).
+std::string default_data_dir();
+
+}  // namespace edgetwin::traces

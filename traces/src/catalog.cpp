@@ -1,0 +1,118 @@
+#include "edgetwin/traces/catalog.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "edgetwin/traces/error.hpp"
+#include "edgetwin/traces/json_reader.hpp"
+
+namespace edgetwin::traces {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> json_files_in(const fs::path& dir) {
+  std::vector<std::string> files;
+  if (!fs::is_directory(dir)) return files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());  // deterministic order, deterministic first error
+  return files;
+}
+
+std::string join_keys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+}  // namespace
+
+Board load_board_file(const std::string& path) {
+  const auto doc = read_json_file(path);
+  Board board = board_from_json(JsonReader(doc, path));
+  if (board.id != fs::path(path).stem().string()) {
+    throw DataError(path, "/id", "id \"" + board.id + "\" must equal the file name stem \"" +
+                                     fs::path(path).stem().string() + "\"");
+  }
+  validate_board(board, path);
+  return board;
+}
+
+Model load_model_file(const std::string& path) {
+  const auto doc = read_json_file(path);
+  Model model = model_from_json(JsonReader(doc, path));
+  if (model.id != fs::path(path).stem().string()) {
+    throw DataError(path, "/id", "id \"" + model.id + "\" must equal the file name stem \"" +
+                                     fs::path(path).stem().string() + "\"");
+  }
+  validate_model(model, path);
+  return model;
+}
+
+Catalog Catalog::load(const std::string& data_dir) {
+  const fs::path root(data_dir);
+  if (!fs::is_directory(root)) throw DataError(data_dir, "", "catalog directory does not exist");
+  if (!fs::is_directory(root / "boards")) {
+    throw DataError(data_dir, "", "catalog directory has no boards/ folder");
+  }
+  Catalog catalog;
+  catalog.data_dir_ = data_dir;
+  for (const auto& file : json_files_in(root / "boards")) catalog.add_board(load_board_file(file));
+  for (const auto& file : json_files_in(root / "models")) catalog.add_model(load_model_file(file));
+  if (catalog.boards_.empty()) throw DataError((root / "boards").string(), "", "no board files (*.json)");
+  return catalog;
+}
+
+void Catalog::add_board(Board board) {
+  const std::string id = board.id;
+  if (!boards_.emplace(id, std::move(board)).second) {
+    throw std::invalid_argument("board \"" + id + "\" is defined twice");
+  }
+}
+
+void Catalog::add_model(Model model) {
+  const std::string id = model.id;
+  if (!models_.emplace(id, std::move(model)).second) {
+    throw std::invalid_argument("model \"" + id + "\" is defined twice");
+  }
+}
+
+const Board& Catalog::board(const std::string& id) const {
+  auto it = boards_.find(id);
+  if (it == boards_.end()) {
+    throw std::invalid_argument("unknown board \"" + id + "\"; known boards: " + join_keys(board_ids()));
+  }
+  return it->second;
+}
+
+const Model& Catalog::model(const std::string& id) const {
+  auto it = models_.find(id);
+  if (it == models_.end()) {
+    throw std::invalid_argument("unknown model \"" + id + "\"; known models: " + join_keys(model_ids()));
+  }
+  return it->second;
+}
+
+std::vector<std::string> Catalog::board_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, board] : boards_) ids.push_back(id);
+  return ids;
+}
+
+std::vector<std::string> Catalog::model_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, model] : models_) ids.push_back(id);
+  return ids;
+}
+
+std::string default_data_dir() {
+  if (const char* env = std::getenv("EDGETWIN_DATA"); env != nullptr && *env != '\0') return env;
+  return EDGETWIN_DATA_DIR;
+}
+
+}  // namespace edgetwin::traces
