@@ -63,6 +63,10 @@ void JsonReader::fail(const std::string& key, const std::string& reason) const {
   throw DataError(file_, pointer_to(key), reason);
 }
 
+void JsonReader::fail_item(const std::string& key, std::size_t index, const std::string& reason) const {
+  throw DataError(file_, pointer_to(key) + "/" + std::to_string(index), reason);
+}
+
 bool JsonReader::has(const char* key) const { return node_->contains(key); }
 
 const json& JsonReader::member(const char* key) const {
@@ -156,7 +160,7 @@ std::vector<std::int64_t> JsonReader::integers(const char* key) const {
     const bool integral_float = e.is_number_float() && std::isfinite(e.get<double>()) &&
                                 std::floor(e.get<double>()) == e.get<double>();
     if (!e.is_number_integer() && !integral_float) {
-      fail(std::string(key) + "/" + std::to_string(i), "expected an integer, found " + describe_json(e));
+      fail_item(key, i, "expected an integer, found " + describe_json(e));
     }
     out.push_back(e.is_number_integer() ? e.get<std::int64_t>() : static_cast<std::int64_t>(e.get<double>()));
   }
@@ -170,7 +174,7 @@ std::vector<double> JsonReader::numbers(const char* key) const {
   out.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_number()) {
-      fail(std::string(key) + "/" + std::to_string(i), "expected a number, found " + describe_json(v[i]));
+      fail_item(key, i, "expected a number, found " + describe_json(v[i]));
     }
     out.push_back(v[i].get<double>());
   }
@@ -183,7 +187,7 @@ std::vector<std::string> JsonReader::strings(const char* key) const {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_string()) {
-      fail(std::string(key) + "/" + std::to_string(i), "expected a string, found " + describe_json(v[i]));
+      fail_item(key, i, "expected a string, found " + describe_json(v[i]));
     }
     out.push_back(v[i].get<std::string>());
   }

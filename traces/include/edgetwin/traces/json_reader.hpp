@@ -52,6 +52,8 @@ class JsonReader {
 
   /// Throws DataError at this node (key may be empty for the node itself).
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
+  /// Throws DataError at element `index` of the array member `key`.
+  [[noreturn]] void fail_item(const std::string& key, std::size_t index, const std::string& reason) const;
   std::string pointer_to(const std::string& key) const;
 
  private:

@@ -1,0 +1,312 @@
+// The calibrated synthetic trace generator: calibration figures within tolerance, physical
+// trends (monotone in each clock, which clock each kind of unit follows), power envelope,
+// determinism and provenance. Model: docs/synthetic_traces.md.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/traces/error.hpp"
+#include "edgetwin/traces/synth.hpp"
+
+namespace edgetwin::traces {
+namespace {
+
+// ---------- in-memory fixture: one toy board, one model with four kinds of unit ----------
+
+Board toy_board() {
+  Board b;
+  b.id = "toy";
+  b.name = "toy board";
+  b.kind = "edge";
+  b.cpu_clusters = {CpuCluster{"A57", 4, {400000, 800000, 1200000, 1600000}}};
+  b.cpu_freqs_khz = {400000, 800000, 1200000, 1600000};
+  b.gpu_freqs_hz = {100000000, 300000000, 600000000, 1000000000};
+  b.emc_freqs_hz = {200000000, 800000000, 1600000000};
+  b.rails = {Rail{"IN", "total"}, Rail{"GPU", "gpu"}, Rail{"CPU", "cpu"}, Rail{"WIFI", "other"}};
+  b.total_rail = "IN";
+  b.idle_power_w = 1.0;
+  b.max_power_w = 10.0;
+  b.synthetic.gpu_fp32_flops_per_cycle = 512;
+  b.synthetic.dram_bytes_per_cycle = 32;
+  b.synthetic.kernel_launch_cycles = 100000;
+  b.synthetic.cpu_dynamic_w_at_max = 0.8;
+  b.synthetic.gpu_dynamic_w_at_max = 5;
+  b.synthetic.emc_dynamic_w_at_max = 2;
+  return b;
+}
+
+Unit unit(int index, const char* name, std::int64_t macs, std::int64_t params, std::int64_t kernels,
+          std::int64_t in, std::int64_t out) {
+  Unit u;
+  u.index = index;
+  u.name = name;
+  u.kind = name;
+  u.macs = macs;
+  u.param_count = params;
+  u.kernel_count = kernels;
+  u.input_elements = in;
+  u.output_elements = out;
+  u.boundary_elements = out;
+  return u;
+}
+
+constexpr int kConv = 0;       // VGG conv3x3 256->256 at 56x56: compute-bound
+constexpr int kStream = 1;     // elementwise-like, big tensors, almost no MACs: memory-bound
+constexpr int kOverhead = 2;   // many tiny ops: framework (CPU) bound
+
+Model toy_model() {
+  Model m;
+  m.id = "toymodel";
+  m.name = "toy";
+  m.units = {unit(0, "conv", 1849688064, 590080, 2, 802816, 802816),
+             unit(1, "stream", 1000, 0, 2, 4000000, 4000000),
+             unit(2, "overhead", 100000, 1000, 60, 1000, 1000)};
+  return m;
+}
+
+SynthCalibration toy_calibration() {
+  SynthCalibration c;
+  c.path = "(in memory)";
+  return c;
+}
+
+struct Toy {
+  Catalog catalog;
+  Board board;
+  Model model;
+  Toy() : board(toy_board()), model(toy_model()) {
+    catalog.add_board(board);
+    catalog.add_model(model);
+  }
+};
+
+double latency(const Synthesizer& s, const Board& b, const Model& m, int u, ClockSetting c) {
+  return s.predict_unit(b, m, u, 1, 1, c, "fp32").latency_s;
+}
+
+TEST(SynthModel, ComputeBoundUnitFollowsGpuClock) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  ClockSetting slow_gpu = top, slow_emc = top;
+  slow_gpu.gpu_hz = toy.board.gpu_freqs_hz.front();
+  slow_emc.emc_hz = toy.board.emc_freqs_hz.front();
+  const double base = latency(s, toy.board, toy.model, kConv, top);
+  // GPU clock 10x lower -> at least 7x slower; EMC 8x lower -> under 25 % slower.
+  EXPECT_GT(latency(s, toy.board, toy.model, kConv, slow_gpu) / base, 7.0);
+  EXPECT_LT(latency(s, toy.board, toy.model, kConv, slow_emc) / base, 1.25);
+}
+
+TEST(SynthModel, MemoryBoundUnitFollowsEmcClock) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  ClockSetting slow_gpu = top, slow_emc = top;
+  slow_gpu.gpu_hz = toy.board.gpu_freqs_hz.front();
+  slow_emc.emc_hz = toy.board.emc_freqs_hz.front();
+  const double base = latency(s, toy.board, toy.model, kStream, top);
+  EXPECT_GT(latency(s, toy.board, toy.model, kStream, slow_emc) / base, 5.0);
+  EXPECT_LT(latency(s, toy.board, toy.model, kStream, slow_gpu) / base, 1.1);
+}
+
+TEST(SynthModel, FrameworkOverheadFollowsCpuClock) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  ClockSetting slow_cpu = top, slow_gpu = top;
+  slow_cpu.cpu_khz = toy.board.cpu_freqs_khz.front();
+  slow_gpu.gpu_hz = toy.board.gpu_freqs_hz[2];  // 600 MHz (at 100 MHz the GPU's per-op cost shows)
+  const double base = latency(s, toy.board, toy.model, kOverhead, top);
+  // hand-computed: 60 ops x 100000 cycles / 1.6 GHz = 3.75 ms of CPU time dominates
+  EXPECT_NEAR(s.predict_unit(toy.board, toy.model, kOverhead, 1, 1, top, "fp32").cpu_s, 3.75e-3, 1e-12);
+  EXPECT_GT(latency(s, toy.board, toy.model, kOverhead, slow_cpu) / base, 3.5);
+  EXPECT_LT(latency(s, toy.board, toy.model, kOverhead, slow_gpu) / base, 1.1);
+}
+
+TEST(SynthModel, Fp16IsFasterThanFp32ForComputeAndMemory) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  for (const int u : {kConv, kStream}) {
+    const auto p32 = s.predict_unit(toy.board, toy.model, u, 1, 1, top, "fp32");
+    const auto p16 = s.predict_unit(toy.board, toy.model, u, 1, 1, top, "fp16");
+    EXPECT_NEAR(p16.memory_s, p32.memory_s / 2, 1e-15);
+    EXPECT_LT(p16.latency_s, p32.latency_s);
+  }
+}
+
+TEST(SynthModel, ConcurrencyRaisesLatencyAndPowerSublinearly) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  const auto one = s.predict_unit(toy.board, toy.model, kConv, 1, 1, top, "fp32");
+  const auto four = s.predict_unit(toy.board, toy.model, kConv, 1, 4, top, "fp32");
+  EXPECT_GT(four.latency_s, one.latency_s);
+  // a saturated GPU stays saturated: power about the same, never 4x
+  EXPECT_GT(four.power_total_w, 0.99 * one.power_total_w);
+  EXPECT_LT(four.power_total_w, 4 * one.power_total_w);
+  // a CPU-bound unit: four host threads busy instead of one
+  const auto cpu1 = s.predict_unit(toy.board, toy.model, kOverhead, 1, 1, top, "fp32");
+  const auto cpu4 = s.predict_unit(toy.board, toy.model, kOverhead, 1, 4, top, "fp32");
+  EXPECT_GT(cpu4.power_total_w, cpu1.power_total_w);
+  EXPECT_LT(cpu4.power_total_w, 4 * cpu1.power_total_w);
+}
+
+TEST(SynthModel, MonotoneInEveryClockOnTheFixture) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const Board& b = toy.board;
+  for (int u = 0; u < 3; ++u) {
+    for (const int k : {1, 4}) {
+      for (const auto cpu : b.cpu_freqs_khz) {
+        for (const auto gpu : b.gpu_freqs_hz) {
+          for (std::size_t e = 1; e < b.emc_freqs_hz.size(); ++e) {
+            const auto lo = s.predict_unit(b, toy.model, u, 2, k, {cpu, gpu, b.emc_freqs_hz[e - 1]}, "fp32");
+            const auto hi = s.predict_unit(b, toy.model, u, 2, k, {cpu, gpu, b.emc_freqs_hz[e]}, "fp32");
+            EXPECT_LE(hi.latency_s, lo.latency_s);
+            EXPECT_GE(hi.power_total_w, lo.power_total_w - 1e-12);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SynthGenerate, DeterministicLabelledAndWithinEnvelope) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  SynthOptions options;
+  const TraceFile a = s.generate(toy.board, toy.model, options);
+  const TraceFile b = s.generate(toy.board, toy.model, options);
+  ASSERT_EQ(a.samples.size(), b.samples.size());
+  // 3 units x 6 batches x 3 concurrency x (3 cpu x 4 gpu x 3 emc) levels
+  EXPECT_EQ(a.samples.size(), 3u * 6 * 3 * 36);
+  for (std::size_t i = 0; i < a.samples.size(); ++i) {
+    EXPECT_EQ(a.samples[i].latency_mean_s, b.samples[i].latency_mean_s);
+    EXPECT_EQ(a.samples[i].latency_std_s, b.samples[i].latency_std_s);
+    EXPECT_EQ(a.samples[i].power_total_w, b.samples[i].power_total_w);
+    EXPECT_LE(a.samples[i].power_total_w, toy.board.max_power_w);
+    EXPECT_GE(a.samples[i].power_total_w, toy.board.idle_power_w);
+    EXPECT_GT(a.samples[i].latency_std_s, 0);
+    ASSERT_EQ(a.samples[i].rail_power_w.size(), 4u);
+    EXPECT_EQ(a.samples[i].rail_power_w[0], a.samples[i].power_total_w);
+    EXPECT_TRUE(std::isnan(a.samples[i].rail_power_w[3]));  // "other": not modelled
+  }
+  options.seed = 2;
+  const TraceFile c = s.generate(toy.board, toy.model, options);
+  EXPECT_EQ(c.samples[7].latency_mean_s, a.samples[7].latency_mean_s);  // means are noiseless
+  EXPECT_NE(c.samples[7].latency_std_s, a.samples[7].latency_std_s);
+  EXPECT_EQ(a.provenance.kind, "synthetic-calibrated");
+  EXPECT_EQ(a.provenance.generator, kSynthGeneratorVersion);
+  EXPECT_EQ(a.provenance.runtime, "pytorch");
+  EXPECT_EQ(a.provenance.precision, "fp32");
+  EXPECT_NE(a.provenance.notes.find("SYNTHETIC"), std::string::npos);
+}
+
+TEST(SynthGenerate, GridSpansEachTableIncludingItsEnds) {
+  const Board b = toy_board();
+  SynthOptions options;
+  options.gpu_levels = 3;
+  const auto grid = Synthesizer::clock_grid(b, options);
+  EXPECT_EQ(grid.size(), 3u * 3 * 3);
+  EXPECT_EQ(grid.front().gpu_hz, b.gpu_freqs_hz.front());
+  EXPECT_EQ(grid.back().gpu_hz, b.gpu_freqs_hz.back());
+  EXPECT_EQ(grid.back().cpu_khz, b.cpu_freqs_khz.back());
+}
+
+// ---------- the shipped catalog and calibration.json ----------
+
+struct Shipped {
+  Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  SynthCalibration calibration =
+      load_synth_calibration(default_calibration_path(EDGETWIN_CATALOG_DIR));
+};
+
+TEST(SynthCalibrationFile, RejectsUnknownKeysAndTensorRtAbsolutes) {
+  const std::string path = testing::TempDir() + "/synth_bad_calibration.json";
+  std::ifstream in(default_calibration_path(EDGETWIN_CATALOG_DIR));
+  nlohmann::json doc = nlohmann::json::parse(in);
+  doc["figures"][0]["runtime"] = "tensorrt";
+  std::ofstream(path) << doc.dump();
+  EXPECT_THROW(load_synth_calibration(path), DataError);
+  doc["figures"][0]["runtime"] = "pytorch";
+  doc["figures"][0]["latency_ms"] = 1;
+  std::ofstream(path) << doc.dump();
+  EXPECT_THROW(load_synth_calibration(path), DataError);
+}
+
+TEST(SynthCalibration, EveryFigureWithinItsTolerance) {
+  const Shipped shipped;
+  if (shipped.catalog.models().empty()) GTEST_SKIP() << "model catalog not generated yet";
+  const Synthesizer s(shipped.catalog, shipped.calibration);
+  for (const auto& id : shipped.catalog.board_ids()) {
+    std::printf("[synth] %-10s %s\n", id.c_str(), s.board_params(id).derivation.c_str());
+  }
+  for (const FigureCheck& c : s.check_figures()) {
+    const CalibrationFigure& f = *c.figure;
+    std::printf("[synth] %-44s %-14s figure %-10.5g generated %-10.5g (%+.1f %%, %s %.0f %%) %s\n",
+                f.id.c_str(), f.quantity.c_str(), f.value, c.generated,
+                100 * (c.generated / f.value - 1), f.check.c_str(), 100 * f.tolerance_rel,
+                c.ok ? "ok" : "FAIL");
+    EXPECT_TRUE(c.ok) << f.id << ": generated " << c.generated << " vs " << f.value << " ("
+                      << f.check << ", tolerance " << f.tolerance_rel << ")";
+  }
+}
+
+TEST(SynthCalibration, EveryBoardAndModelIsMonotoneAndWithinEnvelope) {
+  const Shipped shipped;
+  if (shipped.catalog.models().empty()) GTEST_SKIP() << "model catalog not generated yet";
+  const Synthesizer s(shipped.catalog, shipped.calibration);
+  SynthOptions options;
+  options.batches = {1, 32};
+  options.concurrency = {1, 4};
+  for (const auto& [board_id, board] : shipped.catalog.boards()) {
+    const auto grid = Synthesizer::clock_grid(board, options);
+    for (const auto& [model_id, model] : shipped.catalog.models()) {
+      const TraceFile t = s.generate(board, model, options);
+      for (const auto& sample : t.samples) {
+        ASSERT_LE(sample.power_total_w, board.max_power_w + 1e-9) << board_id << " " << model_id;
+        ASSERT_GE(sample.power_total_w, board.idle_power_w - 1e-9) << board_id << " " << model_id;
+        ASSERT_GT(sample.latency_mean_s, 0) << board_id << " " << model_id;
+      }
+      // Raising any one clock never slows a unit down nor lowers its power.
+      for (int u = 0; u < static_cast<int>(model.units.size()); ++u) {
+        for (const auto& c : grid) {
+          const auto p = s.predict_unit(board, model, u, 4, 2, c, "fp32");
+          for (ClockSetting up : {ClockSetting{board.cpu_freqs_khz.back(), c.gpu_hz, c.emc_hz},
+                                  ClockSetting{c.cpu_khz, board.gpu_freqs_hz.back(), c.emc_hz},
+                                  ClockSetting{c.cpu_khz, c.gpu_hz, board.emc_freqs_hz.back()}}) {
+            const auto q = s.predict_unit(board, model, u, 4, 2, up, "fp32");
+            ASSERT_LE(q.latency_s, p.latency_s * (1 + 1e-12)) << board_id << " " << model_id << " " << u;
+            ASSERT_GE(q.power_total_w, p.power_total_w * (1 - 1e-12)) << board_id << " " << model_id << " " << u;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(SynthCalibration, DefaultGridForEveryBoardAndModelTakesSeconds) {
+  const Shipped shipped;
+  if (shipped.catalog.models().empty()) GTEST_SKIP() << "model catalog not generated yet";
+  const auto start = std::chrono::steady_clock::now();
+  const Synthesizer s(shipped.catalog, shipped.calibration);
+  std::size_t samples = 0;
+  for (const auto& [board_id, board] : shipped.catalog.boards()) {
+    for (const auto& [model_id, model] : shipped.catalog.models()) {
+      samples += s.generate(board, model, SynthOptions{}).samples.size();
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("[synth] %zu samples for %zu boards x %zu models in %.2f s (in memory)\n", samples,
+              shipped.catalog.boards().size(), shipped.catalog.models().size(), seconds);
+  EXPECT_LT(seconds, 5.0);
+}
+
+}  // namespace
+}  // namespace edgetwin::traces

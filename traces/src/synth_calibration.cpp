@@ -1,0 +1,359 @@
+// Calibration of the synthetic model: reading calibration.json, resolving every board's two
+// scalars (fit, or inherit + rescale to a cited ratio), and evaluating the figures.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/traces/synth.hpp"
+
+namespace edgetwin::traces {
+namespace {
+
+constexpr double kEffMin = 0.01;
+constexpr double kEffMax = 1.0;
+constexpr double kCyclesMin = 1e3;
+constexpr double kCyclesMax = 3e6;
+/// Used when a board file gives no kernel_launch_cycles (estimate; docs/synthetic_traces.md).
+constexpr double kDefaultCyclesPerKernel = 150000;
+/// Weight of the log-space prior that keeps an unidentifiable CPU overhead near the board's
+/// own estimate (it only matters when every fit figure is GPU-bound).
+constexpr double kCyclesPriorWeight = 0.01;
+
+FigureClocks read_clocks(const JsonReader& parent, const char* key) {
+  FigureClocks clocks;
+  if (!parent.has(key)) return clocks;
+  if (parent.node().at(key).is_string()) {
+    if (parent.one_of(key, {"max"}) == "max") clocks.max = true;
+    return clocks;
+  }
+  const JsonReader c = parent.object(key);
+  c.require_only({"cpu_khz", "gpu_hz", "emc_hz"});
+  clocks.max = false;
+  clocks.clocks.cpu_khz = c.integer_in("cpu_khz", 1, 100000000);
+  clocks.clocks.gpu_hz = c.integer_in("gpu_hz", 1, 100000000000);
+  clocks.clocks.emc_hz = c.integer_in("emc_hz", 1, 100000000000);
+  return clocks;
+}
+
+FigureConfig read_config(const JsonReader& j) {
+  FigureConfig config;
+  config.board = j.string("board");
+  config.model = j.string_or("model", "");
+  config.clocks = read_clocks(j, "clocks");
+  return config;
+}
+
+CalibrationFigure read_figure(const JsonReader& j) {
+  j.require_only({"id", "board", "model", "clocks", "runtime", "precision", "batch", "concurrency",
+                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use",
+                  "source", "notes"});
+  CalibrationFigure f;
+  f.id = j.string("id");
+  f.config = read_config(j);
+  if (f.config.model.empty()) j.fail("model", "every figure names a model");
+  f.runtime = j.one_of("runtime", {"pytorch", "tensorrt"});
+  f.precision = j.one_of("precision", {"fp32", "fp16"});
+  f.batch = static_cast<int>(j.integer_in("batch", 1, 1024));
+  f.concurrency = static_cast<int>(j.integer_in("concurrency", 1, 64));
+  f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "latency_ratio"});
+  f.component = j.has("component") ? j.one_of("component", {"total", "gpu"}) : "total";
+  if (f.quantity == "latency_ratio") {
+    const JsonReader r = j.object("reference");
+    r.require_only({"board", "model", "clocks"});
+    f.reference = read_config(r);
+    if (f.reference.model.empty()) f.reference.model = f.config.model;
+  } else if (j.has("reference")) {
+    j.fail("reference", "only a latency_ratio figure has a reference");
+  }
+  f.value = j.number_in("value", 1e-12, 1e12);
+  f.check = j.has("check") ? j.one_of("check", {"within", "at_most", "at_least"}) : "within";
+  f.tolerance_rel = j.number_in("tolerance_rel", 0, 10);
+  f.use = j.one_of("use", {"fit", "check"});
+  f.source = j.string("source");
+  f.notes = j.string_or("notes", "");
+  if (f.runtime != "pytorch" && (f.quantity == "latency_s" || f.quantity == "throughput_fps")) {
+    j.fail("runtime", "absolute latency/throughput figures must be PyTorch measurements; use "
+                      "other runtimes only through a latency_ratio (trend) figure");
+  }
+  if (f.runtime != "pytorch" && f.component != "gpu" && f.quantity == "latency_ratio") {
+    j.fail("component", "a trend from another runtime compares GPU time only (\"gpu\")");
+  }
+  return f;
+}
+
+SynthGlobals read_globals(const JsonReader& j) {
+  j.require_only({"fill_cycles", "mem_efficiency", "gpu_mem_pnorm", "cpu_gpu_pnorm",
+                  "interference_per_instance", "idle_clock_fraction", "jitter_base", "jitter_cpu",
+                  "jitter_random", "idle_split", "sources"});
+  SynthGlobals g;
+  g.fill_cycles = j.number_in("fill_cycles", 0, 1e8);
+  g.mem_efficiency = j.number_in("mem_efficiency", 0.05, 1);
+  g.gpu_mem_pnorm = j.number_in("gpu_mem_pnorm", 1, 64);
+  g.cpu_gpu_pnorm = j.number_in("cpu_gpu_pnorm", 1, 64);
+  g.interference_per_instance = j.number_in("interference_per_instance", 0, 1);
+  g.idle_clock_fraction = j.number_in("idle_clock_fraction", 0, 1);
+  g.jitter_base = j.number_in("jitter_base", 0, 1);
+  g.jitter_cpu = j.number_in("jitter_cpu", 0, 1);
+  g.jitter_random = j.number_in("jitter_random", 0, 1);
+  const JsonReader split = j.object("idle_split");
+  split.require_only({"cpu", "gpu", "soc", "ddr"});
+  g.idle_split.clear();
+  double sum = 0;
+  for (const char* key : {"cpu", "gpu", "soc", "ddr"}) {
+    g.idle_split[key] = split.number_in(key, 0, 1);
+    sum += g.idle_split[key];
+  }
+  if (std::abs(sum - 1.0) > 1e-9) split.fail("", "the idle split must sum to 1");
+  return g;
+}
+
+BoardRule read_rule(const JsonReader& j) {
+  j.require_only({"board", "method", "gpu_from", "cpu_from", "gpu_scale_figure", "note"});
+  BoardRule r;
+  r.board = j.string("board");
+  r.method = j.one_of("method", {"fit", "inherit"});
+  r.gpu_from = j.string_or("gpu_from", "");
+  r.cpu_from = j.string_or("cpu_from", "");
+  r.gpu_scale_figure = j.string_or("gpu_scale_figure", "");
+  r.note = j.string("note");
+  if (r.method == "inherit" && (r.gpu_from.empty() || r.cpu_from.empty())) {
+    j.fail("method", "an inherit rule names gpu_from and cpu_from");
+  }
+  return r;
+}
+
+double log_ratio(double a, double b) { return std::log(a / b); }
+
+std::string fmt(double v) {
+  std::ostringstream out;
+  out.precision(4);
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+std::string default_calibration_path(const std::string& data_dir) {
+  return data_dir + "/calibration.json";
+}
+
+SynthCalibration load_synth_calibration(const std::string& path) {
+  const nlohmann::json root = read_json_file(path);
+  const JsonReader j(root, path);
+  j.require_only({"format", "version", "generator", "description", "globals", "boards", "figures"});
+  if (j.one_of("format", {"edgetwin-synth-calibration"}).empty()) j.fail("format", "empty");
+  j.integer_in("version", 1, 1);
+  SynthCalibration c;
+  c.path = path;
+  c.globals = read_globals(j.object("globals"));
+  for (const auto& r : j.objects("boards")) c.rules.push_back(read_rule(r));
+  for (const auto& f : j.objects("figures")) c.figures.push_back(read_figure(f));
+  for (std::size_t a = 0; a < c.figures.size(); ++a) {
+    for (std::size_t b = a + 1; b < c.figures.size(); ++b) {
+      if (c.figures[a].id == c.figures[b].id) {
+        j.fail("figures", "duplicate figure id '" + c.figures[a].id + "'");
+      }
+    }
+  }
+  for (const auto& r : c.rules) {
+    if (r.gpu_scale_figure.empty()) continue;
+    const auto it = std::find_if(c.figures.begin(), c.figures.end(),
+                                 [&](const CalibrationFigure& f) { return f.id == r.gpu_scale_figure; });
+    if (it == c.figures.end() || it->quantity != "latency_ratio" || it->config.board != r.board) {
+      j.fail("boards", "rule for " + r.board + ": gpu_scale_figure '" + r.gpu_scale_figure +
+                           "' must be a latency_ratio figure whose board is " + r.board);
+    }
+  }
+  return c;
+}
+
+Synthesizer::Synthesizer(const Catalog& catalog, SynthCalibration calibration)
+    : catalog_(&catalog), calibration_(std::move(calibration)) {
+  std::map<std::string, int> state;
+  for (const auto& id : catalog_->board_ids()) resolve_board(id, state);
+}
+
+const BoardSynthParams& Synthesizer::board_params(const std::string& board) const {
+  const auto it = params_.find(board);
+  if (it == params_.end()) throw std::invalid_argument("synth: unknown board '" + board + "'");
+  return it->second;
+}
+
+const BoardRule* Synthesizer::rule_for(const std::string& board) const {
+  for (const auto& r : calibration_.rules) {
+    if (r.board == board) return &r;
+  }
+  return nullptr;
+}
+
+const CalibrationFigure* Synthesizer::find_figure(const std::string& id) const {
+  for (const auto& f : calibration_.figures) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+void Synthesizer::resolve_board(const std::string& board_id, std::map<std::string, int>& state) {
+  if (state[board_id] == 2) return;
+  if (state[board_id] == 1) {
+    throw std::invalid_argument("synth: calibration rules form a cycle through '" + board_id + "'");
+  }
+  state[board_id] = 1;
+  const Board& board = catalog_->board(board_id);
+  const double own_cycles = board.synthetic.kernel_launch_cycles > 0
+                                ? board.synthetic.kernel_launch_cycles
+                                : kDefaultCyclesPerKernel;
+  const BoardRule* rule = rule_for(board_id);
+  BoardSynthParams params;
+  params.cpu_cycles_per_kernel = own_cycles;
+  params.derivation = "no calibration rule: estimated defaults (efficiency 0.5, CPU cycles from "
+                      "the board file), uncalibrated";
+  params_[board_id] = params;
+  if (rule != nullptr && rule->method == "fit") {
+    fit_board(board, *rule);
+  } else if (rule != nullptr) {
+    auto source = [&](const std::string& from) -> const BoardSynthParams* {
+      if (from == "board_file" || !catalog_->has_board(from)) return nullptr;
+      resolve_board(from, state);
+      return &params_.at(from);
+    };
+    const BoardSynthParams* gpu = source(rule->gpu_from);
+    const BoardSynthParams* cpu = source(rule->cpu_from);
+    params.gpu_efficiency_max = gpu != nullptr ? gpu->gpu_efficiency_max : 0.5;
+    params.cpu_cycles_per_kernel = cpu != nullptr ? cpu->cpu_cycles_per_kernel : own_cycles;
+    params.derivation = "GPU efficiency from " + (gpu ? rule->gpu_from : std::string("default 0.5")) +
+                        ", CPU cycles/op from " + (cpu ? rule->cpu_from : std::string("board file"));
+    params_[board_id] = params;
+    const CalibrationFigure* fig =
+        rule->gpu_scale_figure.empty() ? nullptr : find_figure(rule->gpu_scale_figure);
+    if (fig != nullptr && catalog_->has_model(fig->config.model) &&
+        catalog_->has_board(fig->reference.board) && fig->reference.board != board_id) {
+      resolve_board(fig->reference.board, state);
+      // The ratio falls monotonically as the efficiency rises: bisect in log space.
+      double lo = std::log(kEffMin), hi = std::log(kEffMax);
+      for (int i = 0; i < 60; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        params_[board_id].gpu_efficiency_max = std::exp(mid);
+        (figure_value(*fig) > fig->value ? lo : hi) = mid;
+      }
+      params_[board_id].gpu_efficiency_max = std::exp(0.5 * (lo + hi));
+      params_[board_id].derivation += "; GPU efficiency rescaled to " +
+                                      fmt(params_[board_id].gpu_efficiency_max) +
+                                      " so that figure " + fig->id + " is met";
+    }
+  }
+  state[board_id] = 2;
+}
+
+void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
+  std::vector<const CalibrationFigure*> anchors;
+  for (const auto& f : calibration_.figures) {
+    if (f.use == "fit" && f.config.board == board.id && catalog_->has_model(f.config.model) &&
+        (f.quantity == "latency_s" || f.quantity == "throughput_fps")) {
+      anchors.push_back(&f);
+    }
+  }
+  BoardSynthParams& params = params_[board.id];
+  const double prior = params.cpu_cycles_per_kernel;
+  if (anchors.empty()) {
+    params.derivation = "rule 'fit' but none of its figures' models is in the catalog: "
+                        "uncalibrated defaults";
+    return;
+  }
+  auto objective = [&](double eff, double cycles) {
+    params.gpu_efficiency_max = eff;
+    params.cpu_cycles_per_kernel = cycles;
+    double sum = kCyclesPriorWeight * std::pow(log_ratio(cycles, prior), 2);
+    for (const auto* f : anchors) sum += std::pow(log_ratio(figure_value(*f), f->value), 2);
+    return sum;
+  };
+  // Deterministic coarse-to-fine grid search in log space over (efficiency, cycles/op).
+  double e_lo = std::log(kEffMin), e_hi = std::log(kEffMax);
+  double c_lo = std::log(kCyclesMin), c_hi = std::log(kCyclesMax);
+  double best_e = 0, best_c = 0, best = std::numeric_limits<double>::infinity();
+  constexpr int kSteps = 16;
+  for (int round = 0; round < 6; ++round) {
+    const double de = (e_hi - e_lo) / kSteps, dc = (c_hi - c_lo) / kSteps;
+    for (int i = 0; i <= kSteps; ++i) {
+      for (int m = 0; m <= kSteps; ++m) {
+        const double e = e_lo + de * i, c = c_lo + dc * m;
+        const double v = objective(std::exp(e), std::exp(c));
+        if (v < best) {
+          best = v;
+          best_e = e;
+          best_c = c;
+        }
+      }
+    }
+    e_lo = std::max(std::log(kEffMin), best_e - 2 * de);
+    e_hi = std::min(std::log(kEffMax), best_e + 2 * de);
+    c_lo = std::max(std::log(kCyclesMin), best_c - 2 * dc);
+    c_hi = std::min(std::log(kCyclesMax), best_c + 2 * dc);
+  }
+  params.gpu_efficiency_max = std::exp(best_e);
+  params.cpu_cycles_per_kernel = std::exp(best_c);
+  std::string ids;
+  for (const auto* f : anchors) ids += (ids.empty() ? "" : ", ") + f->id;
+  params.derivation = "fitted (log least squares) to " + ids + ": efficiency " +
+                      fmt(params.gpu_efficiency_max) + ", CPU cycles/op " +
+                      fmt(params.cpu_cycles_per_kernel) + " (" + rule.note + ")";
+}
+
+ClockSetting Synthesizer::resolve_clocks(const Board& board, const FigureClocks& clocks) const {
+  return clocks.max ? max_clocks(board) : clocks.clocks;
+}
+
+double Synthesizer::config_latency(const FigureConfig& config, const CalibrationFigure& figure) const {
+  const Board& board = catalog_->board(config.board);
+  const Model& model = catalog_->model(config.model);
+  const ModelPrediction m = predict_model(board, model, figure.batch, figure.concurrency,
+                                          resolve_clocks(board, config.clocks), figure.precision);
+  return figure.component == "gpu" ? m.gpu_s : m.latency_s;
+}
+
+double Synthesizer::figure_value(const CalibrationFigure& figure) const {
+  const auto nan = std::numeric_limits<double>::quiet_NaN();
+  const auto present = [&](const FigureConfig& c) {
+    return catalog_->has_board(c.board) && catalog_->has_model(c.model) && params_.count(c.board);
+  };
+  if (!present(figure.config)) return nan;
+  if (figure.quantity == "latency_s") return config_latency(figure.config, figure);
+  if (figure.quantity == "throughput_fps") {
+    return figure.batch * figure.concurrency / config_latency(figure.config, figure);
+  }
+  if (figure.quantity == "power_w") {
+    const Board& board = catalog_->board(figure.config.board);
+    return predict_model(board, catalog_->model(figure.config.model), figure.batch,
+                         figure.concurrency, resolve_clocks(board, figure.config.clocks),
+                         figure.precision)
+        .mean_power_w;
+  }
+  if (!present(figure.reference)) return nan;
+  return config_latency(figure.config, figure) / config_latency(figure.reference, figure);
+}
+
+std::vector<FigureCheck> Synthesizer::check_figures() const {
+  std::vector<FigureCheck> checks;
+  for (const auto& f : calibration_.figures) {
+    FigureCheck c;
+    c.figure = &f;
+    c.generated = figure_value(f);
+    const double tol = f.tolerance_rel;
+    if (std::isnan(c.generated)) {
+      c.ok = false;
+    } else if (f.check == "at_most") {
+      c.ok = c.generated <= f.value * (1 + tol);
+    } else if (f.check == "at_least") {
+      c.ok = c.generated >= f.value * (1 - tol);
+    } else {
+      c.ok = std::abs(c.generated / f.value - 1) <= tol;
+    }
+    checks.push_back(c);
+  }
+  return checks;
+}
+
+}  // namespace edgetwin::traces

@@ -1,0 +1,373 @@
+#include "edgetwin/traces/trace_store.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "edgetwin/traces/unit_fit.hpp"
+
+namespace edgetwin::traces {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SampleKey {
+  int unit = 0;
+  int batch = 0;
+  int concurrency = 0;
+  ClockSetting clocks;
+  bool operator==(const SampleKey& o) const {
+    return unit == o.unit && batch == o.batch && concurrency == o.concurrency && clocks == o.clocks;
+  }
+};
+
+struct SampleKeyHash {
+  std::size_t operator()(const SampleKey& k) const {
+    std::size_t h = std::hash<std::int64_t>()(k.clocks.cpu_khz);
+    for (const std::int64_t v : {k.clocks.gpu_hz, k.clocks.emc_hz, std::int64_t{k.unit}, std::int64_t{k.batch},
+                                 std::int64_t{k.concurrency}}) {
+      h ^= std::hash<std::int64_t>()(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return h;
+  }
+};
+
+// The samples of one (unit, batch, concurrency) and their fits over the clocks.
+struct Group {
+  int unit = 0;
+  int batch = 1;
+  int concurrency = 1;
+  std::vector<std::size_t> samples;  // indices into TraceFile::samples
+  UnitFit latency;
+  UnitFit power;
+  std::vector<UnitFit> rails;        // per TraceFile::rails; points == 0 when never known
+  double std_over_mean = 0;          // mean latency_std_s / latency_mean_s of the samples
+};
+
+// Which (batch, concurrency) groups one unit has, as a dense grid for bracketing.
+struct UnitGroups {
+  std::vector<int> batches;        // ascending, sampled values
+  std::vector<int> concurrencies;  // ascending, sampled values
+  std::vector<int> group;          // [batch index * concurrencies.size() + concurrency index], -1 if absent
+  int at(std::size_t b, std::size_t c) const { return group[b * concurrencies.size() + c]; }
+};
+
+template <typename T>
+std::string join_values(const std::vector<T>& values, std::size_t max_items = 16) {
+  std::string out;
+  auto append = [&](std::size_t i) { out += (out.empty() ? "" : ", ") + std::to_string(values[i]); };
+  if (values.size() <= max_items) {
+    for (std::size_t i = 0; i < values.size(); ++i) append(i);
+    return out;
+  }
+  for (std::size_t i = 0; i < max_items / 2; ++i) append(i);
+  out += ", ...";
+  for (std::size_t i = values.size() - max_items / 2; i < values.size(); ++i) append(i);
+  return out + " (" + std::to_string(values.size()) + " values)";
+}
+
+void check_clock(std::int64_t value, const std::vector<std::int64_t>& table, const Board& board,
+                 const char* column) {
+  if (!std::binary_search(table.begin(), table.end(), value)) {
+    throw std::invalid_argument(std::string(column) + " " + std::to_string(value) + " is not in the " + board.id +
+                                " table; allowed: " + join_values(table));
+  }
+}
+
+// Bracketing sampled values of `x`: indices i0 <= i1 and the weight t of i1.
+struct Bracket {
+  std::size_t i0 = 0;
+  std::size_t i1 = 0;
+  double t = 0;
+};
+
+// `context` builds the error's "of unit ..." text, only when it is needed (hot path).
+template <typename Context>
+Bracket bracket(int x, const std::vector<int>& sampled, const char* what, const Context& context) {
+  if (sampled.empty() || x < sampled.front() || x > sampled.back()) {
+    throw std::invalid_argument(std::string(what) + " " + std::to_string(x) + " is outside the sampled range " +
+                                std::to_string(sampled.front()) + ".." + std::to_string(sampled.back()) + " of " +
+                                context() + " (sampled: " + join_values(sampled) + ")");
+  }
+  const auto it = std::lower_bound(sampled.begin(), sampled.end(), x);
+  Bracket b;
+  b.i1 = static_cast<std::size_t>(it - sampled.begin());
+  if (*it == x) {
+    b.i0 = b.i1;
+    return b;
+  }
+  b.i0 = b.i1 - 1;
+  b.t = static_cast<double>(x - sampled[b.i0]) / static_cast<double>(sampled[b.i1] - sampled[b.i0]);
+  return b;
+}
+
+}  // namespace
+
+struct TraceStore::Entry {
+  TraceFile trace;
+  const Board* board = nullptr;
+  const Model* model = nullptr;
+  ClockScale scale;
+  std::vector<Group> groups;
+  std::vector<UnitGroups> units;  // per unit of the model
+  std::unordered_map<SampleKey, std::size_t, SampleKeyHash> exact;
+
+  std::string context(int unit) const {
+    return "unit " + std::to_string(unit) + " of " + board->id + "/" + model->id + "/" +
+           trace.provenance.runtime + "/" + trace.provenance.precision;
+  }
+  void build();
+  Group fit_group(int unit, int batch, int concurrency, std::vector<std::size_t> samples) const;
+};
+
+Group TraceStore::Entry::fit_group(int unit, int batch, int concurrency, std::vector<std::size_t> samples) const {
+  Group g;
+  g.unit = unit;
+  g.batch = batch;
+  g.concurrency = concurrency;
+  g.samples = std::move(samples);
+  std::vector<ClockSetting> clocks;
+  std::vector<double> latency, power;
+  for (const std::size_t i : g.samples) {
+    const TraceSample& s = trace.samples[i];
+    clocks.push_back(s.clocks);
+    latency.push_back(s.latency_mean_s);
+    power.push_back(s.power_total_w);
+    g.std_over_mean += s.latency_std_s / s.latency_mean_s;
+  }
+  g.std_over_mean /= static_cast<double>(g.samples.size());
+  g.latency = fit_unit(FitKind::latency, scale, clocks, latency);
+  g.power = fit_unit(FitKind::power, scale, clocks, power);
+  for (std::size_t r = 0; r < trace.rails.size(); ++r) {
+    std::vector<ClockSetting> known_clocks;
+    std::vector<double> known;
+    for (const std::size_t i : g.samples) {
+      const double w = trace.samples[i].rail_power_w[r];
+      if (std::isnan(w)) continue;
+      known_clocks.push_back(trace.samples[i].clocks);
+      known.push_back(w);
+    }
+    g.rails.push_back(known.empty() ? UnitFit{FitKind::power, {}, {}, 0, {}, 0}
+                                    : fit_unit(FitKind::power, scale, known_clocks, known));
+  }
+  return g;
+}
+
+void TraceStore::Entry::build() {
+  std::map<std::tuple<int, int, int>, std::vector<std::size_t>> by_group;
+  for (std::size_t i = 0; i < trace.samples.size(); ++i) {
+    const TraceSample& s = trace.samples[i];
+    by_group[{s.unit, s.batch, s.concurrency}].push_back(i);
+    exact.emplace(SampleKey{s.unit, s.batch, s.concurrency, s.clocks}, i);
+  }
+  units.assign(model->units.size(), UnitGroups{});
+  for (const auto& [key, members] : by_group) {
+    const auto [unit, batch, concurrency] = key;
+    UnitGroups& u = units[static_cast<std::size_t>(unit)];
+    u.batches.push_back(batch);
+    u.concurrencies.push_back(concurrency);
+  }
+  for (UnitGroups& u : units) {
+    std::sort(u.batches.begin(), u.batches.end());
+    u.batches.erase(std::unique(u.batches.begin(), u.batches.end()), u.batches.end());
+    std::sort(u.concurrencies.begin(), u.concurrencies.end());
+    u.concurrencies.erase(std::unique(u.concurrencies.begin(), u.concurrencies.end()), u.concurrencies.end());
+    u.group.assign(u.batches.size() * u.concurrencies.size(), -1);
+  }
+  for (auto& [key, members] : by_group) {
+    const auto [unit, batch, concurrency] = key;
+    UnitGroups& u = units[static_cast<std::size_t>(unit)];
+    const auto b = static_cast<std::size_t>(std::lower_bound(u.batches.begin(), u.batches.end(), batch) - u.batches.begin());
+    const auto c = static_cast<std::size_t>(
+        std::lower_bound(u.concurrencies.begin(), u.concurrencies.end(), concurrency) - u.concurrencies.begin());
+    u.group[b * u.concurrencies.size() + c] = static_cast<int>(groups.size());
+    groups.push_back(fit_group(unit, batch, concurrency, std::move(members)));
+  }
+}
+
+TraceStore::TraceStore(const Catalog& catalog) : catalog_(&catalog) {}
+TraceStore::~TraceStore() = default;
+TraceStore::TraceStore(TraceStore&&) noexcept = default;
+TraceStore& TraceStore::operator=(TraceStore&&) noexcept = default;
+
+void TraceStore::add(TraceFile trace) {
+  const Provenance& p = trace.provenance;
+  TraceKey key{p.board, p.model, p.runtime, p.precision};
+  if (entries_.count(key) != 0) {
+    throw std::invalid_argument("a trace for board " + p.board + ", model " + p.model + ", runtime " + p.runtime +
+                                ", precision " + p.precision + " is already loaded (" +
+                                entries_.find(key)->second->trace.path + "); " +
+                                (trace.path.empty() ? std::string("a second one") : trace.path) + " would replace it");
+  }
+  if (trace.path.empty()) {
+    // Built in memory (e.g. by the generator): validate exactly as a file would be.
+    std::ostringstream sink;
+    write_trace(trace, sink, *catalog_);
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->board = &catalog_->board(p.board);
+  entry->model = &catalog_->model(p.model);
+  entry->scale = ClockScale::of(*entry->board);
+  entry->trace = std::move(trace);
+  entry->build();
+  entries_.emplace(std::move(key), std::move(entry));
+}
+
+int TraceStore::load_dir(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw std::invalid_argument("trace directory " + dir + " does not exist");
+  std::vector<std::string> files;
+  for (const auto& item : fs::recursive_directory_iterator(dir)) {
+    if (item.is_regular_file() && item.path().extension() == ".csv") files.push_back(item.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& file : files) add(read_trace_file(file, *catalog_));
+  return static_cast<int>(files.size());
+}
+
+std::vector<TraceKey> TraceStore::keys() const {
+  std::vector<TraceKey> out;
+  for (const auto& [key, entry] : entries_) out.push_back(key);
+  return out;
+}
+
+const TraceStore::Entry& TraceStore::entry(const std::string& board, const std::string& model,
+                                           const std::string& precision, const std::string& runtime) const {
+  const auto it = entries_.find(KeyRef(board, model, runtime, precision));
+  if (it == entries_.end()) {
+    std::string known;
+    for (const auto& [key, e] : entries_) {
+      known += (known.empty() ? "" : ", ") + key.board + "/" + key.model + "/" + key.runtime + "/" + key.precision;
+    }
+    throw std::invalid_argument("no trace for " + board + "/" + model + "/" + runtime + "/" + precision +
+                                " (board/model/runtime/precision); loaded: " + (known.empty() ? "none" : known));
+  }
+  return *it->second;
+}
+
+bool TraceStore::has(const std::string& board, const std::string& model, const std::string& precision,
+                     const std::string& runtime) const {
+  return entries_.find(KeyRef(board, model, runtime, precision)) != entries_.end();
+}
+
+const TraceFile& TraceStore::trace(const std::string& board, const std::string& model,
+                                   const std::string& precision, const std::string& runtime) const {
+  return entry(board, model, precision, runtime).trace;
+}
+
+UnitEstimate TraceStore::estimate(const std::string& board, const std::string& model, int unit, int batch,
+                                  int concurrency, const ClockSetting& clocks, const std::string& precision,
+                                  const std::string& runtime) const {
+  UnitEstimate out;
+  estimate_into(out, board, model, unit, batch, concurrency, clocks, precision, runtime);
+  return out;
+}
+
+void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, const std::string& model, int unit,
+                               int batch, int concurrency, const ClockSetting& clocks,
+                               const std::string& precision, const std::string& runtime) const {
+  const Entry& e = entry(board, model, precision, runtime);
+  if (unit < 0 || unit >= static_cast<int>(e.units.size())) {
+    throw std::invalid_argument("unit " + std::to_string(unit) + " is out of range; model " + model + " has units 0.." +
+                                std::to_string(e.units.size() - 1));
+  }
+  check_clock(clocks.cpu_khz, e.board->cpu_freqs_khz, *e.board, "cpu_khz");
+  check_clock(clocks.gpu_hz, e.board->gpu_freqs_hz, *e.board, "gpu_hz");
+  check_clock(clocks.emc_hz, e.board->emc_freqs_hz, *e.board, "emc_hz");
+  const std::size_t rail_count = e.trace.rails.size();
+  out.rail_power_w.resize(rail_count);
+
+  // A sample with exactly this key is the truth: return it verbatim.
+  if (const auto it = e.exact.find(SampleKey{unit, batch, concurrency, clocks}); it != e.exact.end()) {
+    const TraceSample& s = e.trace.samples[it->second];
+    out.latency_s = s.latency_mean_s;
+    out.latency_std_s = s.latency_std_s;
+    out.power_total_w = s.power_total_w;
+    std::copy(s.rail_power_w.begin(), s.rail_power_w.end(), out.rail_power_w.begin());
+    out.exact = true;
+    return;
+  }
+
+  const UnitGroups& u = e.units[static_cast<std::size_t>(unit)];
+  if (u.batches.empty()) throw std::invalid_argument("no samples for " + e.context(unit));
+  const auto context = [&e, unit] { return e.context(unit); };
+  const Bracket b = bracket(batch, u.batches, "batch", context);
+  const Bracket c = bracket(concurrency, u.concurrencies, "concurrency", context);
+  const FitRow latency_row = basis_row(FitKind::latency, e.scale, clocks);
+  const FitRow power_row = basis_row(FitKind::power, e.scale, clocks);
+
+  out.latency_s = out.latency_std_s = out.power_total_w = 0;
+  std::fill(out.rail_power_w.begin(), out.rail_power_w.end(), 0.0);
+  out.exact = false;
+  // Bilinear in (batch, concurrency) between the bracketing sampled groups; each corner is its
+  // own sample at these clocks when there is one, its fit otherwise.
+  const std::size_t bi[2] = {b.i0, b.i1};
+  const std::size_t ci[2] = {c.i0, c.i1};
+  const double bw[2] = {1 - b.t, b.t};
+  const double cw[2] = {1 - c.t, c.t};
+  for (int j = 0; j < 2; ++j) {
+    for (int k = 0; k < 2; ++k) {
+      const double weight = bw[j] * cw[k];
+      if (weight == 0) continue;  // also skips the duplicate corner when a value was sampled
+      const int index = u.at(bi[j], ci[k]);
+      if (index < 0) {
+        throw std::invalid_argument("cannot interpolate batch " + std::to_string(batch) + ", concurrency " +
+                                    std::to_string(concurrency) + " for " + e.context(unit) +
+                                    ": no samples at batch " + std::to_string(u.batches[bi[j]]) +
+                                    ", concurrency " + std::to_string(u.concurrencies[ci[k]]));
+      }
+      const Group& g = e.groups[static_cast<std::size_t>(index)];
+      const auto hit = e.exact.find(SampleKey{unit, g.batch, g.concurrency, clocks});
+      if (hit != e.exact.end()) {
+        const TraceSample& s = e.trace.samples[hit->second];
+        out.latency_s += weight * s.latency_mean_s;
+        out.latency_std_s += weight * s.latency_std_s;
+        out.power_total_w += weight * s.power_total_w;
+        for (std::size_t r = 0; r < rail_count; ++r) out.rail_power_w[r] += weight * s.rail_power_w[r];
+        continue;
+      }
+      const double latency = g.latency.evaluate(latency_row);
+      out.latency_s += weight * latency;
+      out.latency_std_s += weight * g.std_over_mean * latency;
+      out.power_total_w += weight * g.power.evaluate(power_row);
+      for (std::size_t r = 0; r < rail_count; ++r) {
+        const UnitFit& fit = g.rails[r];
+        out.rail_power_w[r] += fit.points == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                               : weight * fit.evaluate(power_row);
+      }
+    }
+  }
+}
+
+std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const std::string& model,
+                                                const std::string& precision, const std::string& runtime) const {
+  const Entry& e = entry(board, model, precision, runtime);
+  std::vector<FitQuality> out;
+  for (const Group& g : e.groups) {
+    FitQuality q;
+    q.unit = g.unit;
+    q.batch = g.batch;
+    q.concurrency = g.concurrency;
+    q.points = static_cast<int>(g.samples.size());
+    q.latency_rms_rel = g.latency.rms_rel;
+    q.power_rms_rel = g.power.rms_rel;
+    std::vector<ClockSetting> clocks;
+    std::vector<double> latency, power;
+    for (const std::size_t i : g.samples) {
+      clocks.push_back(e.trace.samples[i].clocks);
+      latency.push_back(e.trace.samples[i].latency_mean_s);
+      power.push_back(e.trace.samples[i].power_total_w);
+    }
+    q.latency_loo_max_rel = leave_one_out_max_rel(FitKind::latency, e.scale, clocks, latency);
+    q.power_loo_max_rel = leave_one_out_max_rel(FitKind::power, e.scale, clocks, power);
+    for (const std::string& d : g.latency.dropped) q.dropped_terms.push_back("latency: " + d);
+    for (const std::string& d : g.power.dropped) q.dropped_terms.push_back("power: " + d);
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+}  // namespace edgetwin::traces
