@@ -1,5 +1,6 @@
 #include "edgetwin/sim/version.hpp"
 
+#include <xbt/base.h>  // version.h uses its SG_BEGIN_DECL without including it
 #include <simgrid/version.h>
 
 namespace edgetwin::sim {
