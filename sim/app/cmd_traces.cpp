@@ -136,8 +136,21 @@ int inspect(const std::vector<std::string>& args) {
 
   std::cout << "trace      " << file.string() << "\n";
   if (prov.kind == "synthetic-calibrated") {
-    std::cout << "provenance SYNTHETIC (" << prov.kind << ", " << prov.generator << "), calibrated to:\n";
-    for (const auto& c : prov.calibration) std::cout << "             - " << c << "\n";
+    // Each calibration entry is "<figure id>: <source>"; the ids keep the header short, the
+    // sources are in the file and in docs/synthetic_traces.md.
+    std::cout << "provenance SYNTHETIC (" << prov.kind << ", " << prov.generator << "), calibrated to "
+              << prov.calibration.size() << " public figures (docs/synthetic_traces.md):\n           ";
+    std::size_t column = 11;
+    for (const auto& c : prov.calibration) {
+      const std::string id = c.substr(0, c.find(':'));
+      if (column + id.size() > 100) {
+        std::cout << "\n           ";
+        column = 11;
+      }
+      std::cout << " " << id;
+      column += id.size() + 1;
+    }
+    std::cout << "\n";
   } else {
     std::cout << "provenance " << prov.kind << " on " << prov.board << ", " << prov.software_stack << ", "
               << prov.date << "\n";

@@ -205,6 +205,7 @@ ModelPrediction Synthesizer::predict_model(const Board& board, const Model& mode
     const UnitPrediction p = predict_unit(board, model, i, batch, concurrency, clocks, precision);
     m.latency_s += p.latency_s;
     m.gpu_s += p.gpu_s;
+    m.compute_s += p.compute_s;
     energy += p.power_total_w * p.latency_s;
   }
   m.mean_power_w = m.latency_s > 0 ? energy / m.latency_s : 0;
@@ -260,7 +261,10 @@ TraceFile Synthesizer::generate(const Board& board, const Model& model,
                                                 g.jitter_random * uniform01(h));
           sample.repeats = 1;
           sample.power_total_w = p.power_total_w;
-          for (const auto& rail : board.rails) sample.rail_power_w.push_back(rail_value(rail.feeds, p));
+          for (const auto& rail : board.rails) {
+            // The whole-module rail carries the total whatever else it is said to feed.
+            sample.rail_power_w.push_back(rail.name == board.total_rail ? p.power_total_w : rail_value(rail.feeds, p));
+          }
           trace.samples.push_back(std::move(sample));
         }
       }

@@ -59,7 +59,7 @@ CalibrationFigure read_figure(const JsonReader& j) {
   f.batch = static_cast<int>(j.integer_in("batch", 1, 1024));
   f.concurrency = static_cast<int>(j.integer_in("concurrency", 1, 64));
   f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "latency_ratio"});
-  f.component = j.has("component") ? j.one_of("component", {"total", "gpu"}) : "total";
+  f.component = j.has("component") ? j.one_of("component", {"total", "gpu", "compute"}) : "total";
   if (f.quantity == "latency_ratio") {
     const JsonReader r = j.object("reference");
     r.require_only({"board", "model", "clocks"});
@@ -78,8 +78,8 @@ CalibrationFigure read_figure(const JsonReader& j) {
     j.fail("runtime", "absolute latency/throughput figures must be PyTorch measurements; use "
                       "other runtimes only through a latency_ratio (trend) figure");
   }
-  if (f.runtime != "pytorch" && f.component != "gpu" && f.quantity == "latency_ratio") {
-    j.fail("component", "a trend from another runtime compares GPU time only (\"gpu\")");
+  if (f.runtime != "pytorch" && f.component == "total" && f.quantity == "latency_ratio") {
+    j.fail("component", "a trend from another runtime compares GPU or compute time only (\"gpu\", \"compute\")");
   }
   return f;
 }
@@ -311,7 +311,9 @@ double Synthesizer::config_latency(const FigureConfig& config, const Calibration
   const Model& model = catalog_->model(config.model);
   const ModelPrediction m = predict_model(board, model, figure.batch, figure.concurrency,
                                           resolve_clocks(board, config.clocks), figure.precision);
-  return figure.component == "gpu" ? m.gpu_s : m.latency_s;
+  if (figure.component == "gpu") return m.gpu_s;
+  if (figure.component == "compute") return m.compute_s;
+  return m.latency_s;
 }
 
 double Synthesizer::figure_value(const CalibrationFigure& figure) const {

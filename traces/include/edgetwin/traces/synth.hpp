@@ -80,7 +80,10 @@ struct CalibrationFigure {
   /// "latency_s" (whole model), "throughput_fps", "power_w", or "latency_ratio"
   /// (latency(config) / latency(reference)).
   std::string quantity;
-  std::string component = "total";  ///< "total" or "gpu" (GPU time only: for TensorRT trends)
+  /// "total", "gpu" (GPU time only) or "compute" (roofline compute time only). Trends taken
+  /// from another runtime (TensorRT fuses element-wise ops into convolutions) compare "gpu" or
+  /// "compute", never the eager-PyTorch total.
+  std::string component = "total";
   FigureConfig reference;           ///< latency_ratio only
   double value = 0;
   std::string check = "within";     ///< "within" (|gen/value - 1| <= tol), "at_most", "at_least"
@@ -135,6 +138,7 @@ struct UnitPrediction {
 struct ModelPrediction {
   double latency_s = 0;
   double gpu_s = 0;
+  double compute_s = 0;         ///< roofline compute time only (what fused runtimes approach)
   double mean_power_w = 0;
 };
 
