@@ -106,7 +106,7 @@ int run_list(const std::vector<std::string>& args) {
   std::string what, data_dir, id;
   bool as_json = false;
   po::options_description options("list options");
-  options.add_options()("what", po::value<std::string>(&what)->required(), "boards | models")(
+  options.add_options()("what", po::value<std::string>(&what), "boards | models")(
       "id", po::value<std::string>(&id), "show one board or model in detail")(
       "json", po::bool_switch(&as_json), "print the catalog entries as JSON (models only)");
   add_data_option(options, data_dir);
@@ -117,7 +117,8 @@ int run_list(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (what != "boards" && what != "models") {
-    throw std::invalid_argument("list: unknown catalog '" + what + "'; allowed: boards, models");
+    throw std::invalid_argument(what.empty() ? std::string("list: say what to list: boards or models")
+                                             : "list: unknown catalog '" + what + "'; allowed: boards, models");
   }
   const auto catalog = load_catalog_or_throw(data_dir);
   if (what == "boards") {
