@@ -101,6 +101,20 @@ TEST(SynthModel, ComputeBoundUnitFollowsGpuClock) {
   EXPECT_LT(latency(s, toy.board, toy.model, kConv, slow_emc) / base, 1.25);
 }
 
+TEST(SynthModel, IdlePowerIsTheBoardIdleAtMinClocksAndRisesWithClocks) {
+  const Toy toy;
+  const Synthesizer s(toy.catalog, toy_calibration());
+  const ClockSetting low{toy.board.cpu_freqs_khz.front(), toy.board.gpu_freqs_hz.front(),
+                         toy.board.emc_freqs_hz.front()};
+  // At the lowest clocks the idle split sums to exactly the board's idle power.
+  EXPECT_NEAR(s.idle_power_w(toy.board, low), toy.board.idle_power_w, 1e-12);
+  const double high = s.idle_power_w(toy.board, Synthesizer::max_clocks(toy.board));
+  EXPECT_GT(high, toy.board.idle_power_w);
+  // ... and a running unit always draws more than idle at the same clocks.
+  EXPECT_GT(s.predict_unit(toy.board, toy.model, kConv, 1, 1, low, "fp32").power_total_w,
+            s.idle_power_w(toy.board, low));
+}
+
 TEST(SynthModel, MemoryBoundUnitFollowsEmcClock) {
   const Toy toy;
   const Synthesizer s(toy.catalog, toy_calibration());

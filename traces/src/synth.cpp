@@ -196,6 +196,21 @@ UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model,
   return p;
 }
 
+double Synthesizer::idle_power_w(const Board& board, const ClockSetting& clocks) const {
+  const SyntheticModel& s = board.synthetic;
+  const SynthGlobals& g = calibration_.globals;
+  double idle = 0;
+  for (const auto& [component, share] : g.idle_split) idle += share * board.idle_power_w;
+  const double kappa = g.idle_clock_fraction;
+  idle += kappa * s.cpu_dynamic_w_at_max *
+          (dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz) - table_min_scale(s, board.cpu_freqs_khz));
+  idle += kappa * s.gpu_dynamic_w_at_max *
+          (dvfs_scale(s, static_cast<double>(clocks.gpu_hz), board.gpu_freqs_hz) - table_min_scale(s, board.gpu_freqs_hz));
+  idle += kappa * s.emc_dynamic_w_at_max *
+          (dvfs_scale(s, static_cast<double>(clocks.emc_hz), board.emc_freqs_hz) - table_min_scale(s, board.emc_freqs_hz));
+  return idle;
+}
+
 ModelPrediction Synthesizer::predict_model(const Board& board, const Model& model, int batch,
                                            int concurrency, const ClockSetting& clocks,
                                            const std::string& precision) const {

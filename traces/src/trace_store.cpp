@@ -140,19 +140,21 @@ Group TraceStore::Entry::fit_group(int unit, int batch, int concurrency, std::ve
     g.std_over_mean += s.latency_std_s / s.latency_mean_s;
   }
   g.std_over_mean /= static_cast<double>(g.samples.size());
-  g.latency = fit_unit(FitKind::latency, scale, clocks, latency);
-  g.power = fit_unit(FitKind::power, scale, clocks, power);
+  g.latency = fit_latency(scale, clocks, latency);
+  g.power = fit_power(scale, clocks, latency, g.latency, power);
   for (std::size_t r = 0; r < trace.rails.size(); ++r) {
     std::vector<ClockSetting> known_clocks;
-    std::vector<double> known;
+    std::vector<double> known, known_latency;
     for (const std::size_t i : g.samples) {
       const double w = trace.samples[i].rail_power_w[r];
       if (std::isnan(w)) continue;
       known_clocks.push_back(trace.samples[i].clocks);
       known.push_back(w);
+      known_latency.push_back(trace.samples[i].latency_mean_s);
     }
-    g.rails.push_back(known.empty() ? UnitFit{FitKind::power, {}, {}, 0, {}, 0}
-                                    : fit_unit(FitKind::power, scale, known_clocks, known));
+    UnitFit unknown;
+    unknown.kind = FitKind::power;
+    g.rails.push_back(known.empty() ? unknown : fit_power(scale, known_clocks, known_latency, g.latency, known));
   }
   return g;
 }
@@ -332,11 +334,16 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
       const double latency = g.latency.evaluate(latency_row);
       out.latency_s += weight * latency;
       out.latency_std_s += weight * g.std_over_mean * latency;
-      out.power_total_w += weight * g.power.evaluate(power_row);
+      // Energy-model fits answer P = E(clocks, L) / L at this group's fitted latency.
+      const FitRow energy = energy_row(e.scale, clocks, latency);
+      const auto power = [&](const UnitFit& fit) {
+        if (fit.kind != FitKind::energy) return fit.evaluate(power_row);
+        return latency > 0 ? fit.evaluate(energy) / latency : 0.0;
+      };
+      out.power_total_w += weight * power(g.power);
       for (std::size_t r = 0; r < rail_count; ++r) {
         const UnitFit& fit = g.rails[r];
-        out.rail_power_w[r] += fit.points == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                               : weight * fit.evaluate(power_row);
+        out.rail_power_w[r] += fit.points == 0 ? std::numeric_limits<double>::quiet_NaN() : weight * power(fit);
       }
     }
   }
@@ -361,8 +368,12 @@ std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const 
       latency.push_back(e.trace.samples[i].latency_mean_s);
       power.push_back(e.trace.samples[i].power_total_w);
     }
-    q.latency_loo_max_rel = leave_one_out_max_rel(FitKind::latency, e.scale, clocks, latency);
-    q.power_loo_max_rel = leave_one_out_max_rel(FitKind::power, e.scale, clocks, power);
+    q.latency_model = model_name(g.latency);
+    q.power_model = model_name(g.power);
+    const std::vector<double> latency_loo = leave_one_out_latency(g.latency, e.scale, clocks, latency);
+    q.latency_loo_max_rel = max_rel_error(latency_loo, latency);
+    q.power_loo_max_rel =
+        max_rel_error(leave_one_out_power(g.power, e.scale, clocks, latency, latency_loo, power), power);
     for (const std::string& d : g.latency.dropped) q.dropped_terms.push_back("latency: " + d);
     for (const std::string& d : g.power.dropped) q.dropped_terms.push_back("power: " + d);
     out.push_back(std::move(q));

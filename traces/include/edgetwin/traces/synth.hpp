@@ -164,6 +164,9 @@ class Synthesizer {
   UnitPrediction predict_unit(const Board& board, const Model& model, int unit, int batch,
                               int concurrency, const ClockSetting& clocks,
                               const std::string& precision) const;
+  /// Module power while nothing runs, at `clocks` (the idle terms of predict_unit): the
+  /// simulator charges it for idle time. An estimate from the board's synthetic model.
+  double idle_power_w(const Board& board, const ClockSetting& clocks) const;
   ModelPrediction predict_model(const Board& board, const Model& model, int batch,
                                 int concurrency, const ClockSetting& clocks,
                                 const std::string& precision) const;

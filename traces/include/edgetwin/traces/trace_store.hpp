@@ -1,8 +1,9 @@
 #pragma once
 /// TraceStore: answers "how long and at what power does unit u of model m run on board b at
 /// batch n, concurrency k and clocks (cpu, gpu, emc)?" for any frequency combination of the
-/// board's tables. Exact for sampled points; otherwise from a per-unit least-squares fit on a
-/// basis in 1/f of each domain (latency) and f, f^3 (power). See docs/traces.md.
+/// board's tables. Exact for sampled points; otherwise from per-unit fits on a basis in 1/f of each
+/// domain (latency: summed, or overlapped as p-norms) and f (power, or energy = power x latency).
+/// See docs/traces.md.
 
 #include <map>
 #include <memory>
@@ -34,6 +35,8 @@ struct FitQuality {
   double latency_loo_max_rel = 0;   ///< worst leave-one-out relative error (NaN with 1 point)
   double power_rms_rel = 0;
   double power_loo_max_rel = 0;
+  std::string latency_model;  ///< model kept for latency: "linear" or e.g. "overlap p=3 q=4" (docs/traces.md)
+  std::string power_model;    ///< model kept for total power: "power basis" or "energy"
   std::vector<std::string> dropped_terms;  ///< e.g. "latency: fcpu_max/fcpu: 1 distinct cpu_khz"
 };
 
