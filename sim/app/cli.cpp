@@ -1,14 +1,18 @@
 #include "cli.hpp"
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace edgetwin::app {
 
 std::vector<Command> builtin_commands() {
   return {
-      {"list", "list boards, models (catalogs)", &run_list},
+      {"run", "simulate a scenario and write its results", &run_run},
+      {"list", "list boards, models, policies (catalogs and the policy registry)", &run_list},
       {"traces", "generate synthetic traces, inspect trace data and fit errors", &run_traces},
       {"models", "rebuild the model catalog from the libtorch architectures", &run_models},
+      {"validate", "check scenario files, reporting every error at once", &run_validate},
   };
 }
 
@@ -29,6 +33,17 @@ bool parse_args(const std::vector<std::string>& args, const po::options_descript
   }
   po::notify(vm);
   return true;
+}
+
+std::string default_traces_dir() {
+  if (const char* env = std::getenv("EDGETWIN_TRACES"); env != nullptr && *env != '\0') return env;
+  return (std::filesystem::path(traces::default_data_dir()).parent_path() / "generated").string();
+}
+
+void add_traces_option(po::options_description& options, std::string& traces_dir) {
+  options.add_options()("traces", po::value<std::string>(&traces_dir)->default_value(default_traces_dir()),
+                        "trace directory (<dir>/<board>/<model>.<runtime>.<precision>.csv); "
+                        "$EDGETWIN_TRACES overrides the default");
 }
 
 traces::Catalog load_catalog_or_throw(const std::string& data_dir) {

@@ -29,8 +29,10 @@ struct Command {
 std::vector<Command> builtin_commands();
 
 int run_list(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
 int run_traces(const std::vector<std::string>& args);
 int run_models(const std::vector<std::string>& args);
+int run_validate(const std::vector<std::string>& args);
 
 namespace po = boost::program_options;
 
@@ -41,6 +43,10 @@ void add_data_option(po::options_description& options, std::string& data_dir);
 bool parse_args(const std::vector<std::string>& args, const po::options_description& options,
                 const po::positional_options_description& positionals, po::variables_map& vm,
                 const std::string& usage_line);
+/// The trace directory: $EDGETWIN_TRACES if set, else traces/generated beside the catalog.
+std::string default_traces_dir();
+/// Adds `--traces DIR` to `options`.
+void add_traces_option(po::options_description& options, std::string& traces_dir);
 /// Loads the catalog, printing a DataError as "error: FILE: WHERE: REASON".
 traces::Catalog load_catalog_or_throw(const std::string& data_dir);
 

@@ -1,4 +1,4 @@
-// `edgetwin list boards|models`: the catalogs, as a table or as JSON.
+// `edgetwin list boards|models|policies`: the catalogs and the policy registry, as a table or as JSON.
 
 #include <iomanip>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "edgetwin/policies/policy.hpp"
 
 namespace edgetwin::app {
 
@@ -100,25 +101,72 @@ void print_model_detail(const traces::Model& m) {
             << m.published.source << ")\n";
 }
 
+std::string roles_str(const policies::PolicyInfo& p) {
+  std::string roles;
+  for (auto r : p.roles) roles += (roles.empty() ? "" : ",") + std::string(policies::to_string(r));
+  return roles;
+}
+
+void print_policies(const policies::PolicyRegistry& registry, const std::string& name) {
+  if (name.empty()) {
+    std::cout << std::left << std::setw(14) << "name" << std::setw(12) << "roles" << "summary\n";
+    for (const auto& p : registry.all()) {
+      std::cout << std::left << std::setw(14) << p.name << std::setw(12) << roles_str(p) << p.summary << "\n";
+    }
+    std::cout << "parameters: edgetwin list policies NAME; semantics and sources: docs/policies.md\n";
+    return;
+  }
+  const auto& p = registry.get(name);
+  std::cout << p.name << " (" << roles_str(p) << "): " << p.summary << "\n";
+  if (p.params.empty()) std::cout << "  no parameters\n";
+  for (const auto& param : p.params) {
+    std::cout << "  " << std::left << std::setw(18) << param.name << " default " << std::setw(12) << param.default_json
+              << " " << param.doc << "\n";
+  }
+}
+
+nlohmann::json policies_json(const policies::PolicyRegistry& registry, const std::string& name) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : registry.all()) {
+    if (!name.empty() && p.name != name) continue;
+    nlohmann::json roles = nlohmann::json::array();
+    for (auto r : p.roles) roles.push_back(policies::to_string(r));
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& param : p.params) {
+      params.push_back({{"name", param.name}, {"default", nlohmann::json::parse(param.default_json)}, {"doc", param.doc}});
+    }
+    out.push_back({{"name", p.name}, {"roles", roles}, {"summary", p.summary}, {"params", params}});
+  }
+  return out;
+}
+
 }  // namespace
 
 int run_list(const std::vector<std::string>& args) {
   std::string what, data_dir, id;
   bool as_json = false;
   po::options_description options("list options");
-  options.add_options()("what", po::value<std::string>(&what), "boards | models")(
-      "id", po::value<std::string>(&id), "show one board or model in detail")(
-      "json", po::bool_switch(&as_json), "print the catalog entries as JSON (models only)");
+  options.add_options()("what", po::value<std::string>(&what), "boards | models | policies")(
+      "id", po::value<std::string>(&id), "show one board, model or policy in detail")(
+      "json", po::bool_switch(&as_json), "print the entries as JSON (models and policies)");
   add_data_option(options, data_dir);
   po::positional_options_description positionals;
   positionals.add("what", 1).add("id", 1);
   po::variables_map vm;
-  if (!parse_args(args, options, positionals, vm, "edgetwin list boards|models [ID] [--json] [--data DIR]")) {
+  if (!parse_args(args, options, positionals, vm, "edgetwin list boards|models|policies [ID] [--json] [--data DIR]")) {
     return kExitOk;
   }
-  if (what != "boards" && what != "models") {
-    throw std::invalid_argument(what.empty() ? std::string("list: say what to list: boards or models")
-                                             : "list: unknown catalog '" + what + "'; allowed: boards, models");
+  if (what != "boards" && what != "models" && what != "policies") {
+    throw std::invalid_argument(what.empty() ? std::string("list: say what to list: boards, models or policies")
+                                             : "list: unknown catalog '" + what + "'; allowed: boards, models, policies");
+  }
+  if (what == "policies") {
+    policies::PolicyRegistry registry;
+    policies::register_builtin_policies(registry);
+    if (!id.empty()) registry.get(id);  // unknown name: the error lists the known ones
+    if (as_json) std::cout << policies_json(registry, id).dump(1) << "\n";
+    else print_policies(registry, id);
+    return kExitOk;
   }
   const auto catalog = load_catalog_or_throw(data_dir);
   if (what == "boards") {

@@ -19,17 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string default_traces_dir() {
-  if (const char* env = std::getenv("EDGETWIN_TRACES"); env != nullptr && *env != '\0') return env;
-  return (fs::path(traces::default_data_dir()).parent_path() / "generated").string();
-}
-
-void add_traces_option(po::options_description& options, std::string& traces_dir) {
-  options.add_options()("traces", po::value<std::string>(&traces_dir)->default_value(default_traces_dir()),
-                        "trace directory (<dir>/<board>/<model>.<runtime>.<precision>.csv); "
-                        "$EDGETWIN_TRACES overrides the default");
-}
-
 std::string fmt(double x, int precision) {
   if (std::isnan(x)) return "-";
   std::ostringstream os;

@@ -1,0 +1,86 @@
+#pragma once
+/// Policy base class and the explicit policy registry (`edgetwin list policies`).
+/// Semantics of every built-in policy: docs/policies.md.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/policies/decision.hpp"
+
+namespace edgetwin::policies {
+
+/// A decision maker for one device. Called synchronously by the simulator (simulated time is
+/// frozen during the call) or by the board agent. Hooks a policy does not use keep the defaults.
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  /// Clocks to apply once when the device starts, before any frame or tick (clocks role);
+  /// nullopt = leave the device at its boot clocks. Does not advance simulated time.
+  virtual std::optional<Clocks> initial_clocks() const { return std::nullopt; }
+  /// At each frame/request arrival; fills the fields of the role(s) this policy plays.
+  virtual FrameAction on_frame(const FrameObservation& obs);
+  /// Period of on_tick in simulated seconds; 0 = the policy has no ticks.
+  virtual double tick_period_s() const { return 0; }
+  /// Every tick_period_s(); `obs` averages the period that just ended.
+  virtual TickAction on_tick(const TickObservation& obs);
+  /// At each batching window of one model's queue (batching role).
+  virtual BatchAction on_batch(const BatchObservation& obs);
+};
+
+/// A documented policy parameter.
+struct ParamInfo {
+  std::string name;          ///< e.g. "up_threshold"
+  std::string default_json;  ///< default as JSON text, e.g. "0.8"
+  std::string doc;           ///< meaning and unit
+};
+
+/// Everything the context of a device gives a policy at construction.
+struct PolicyContext {
+  const traces::Board* board = nullptr;
+  int power_mode = -1;       ///< nvpmodel mode id of the device; -1 = the board's default mode
+  /// Models deployed on the device (may be empty); policies that name units check them here.
+  std::vector<const traces::Model*> models;
+  int device = 0;
+  std::uint64_t seed = 0;
+};
+
+struct PolicyInfo {
+  std::string name;                ///< e.g. "ondemand"
+  std::vector<Role> roles;         ///< roles it can play
+  std::string summary;
+  std::vector<ParamInfo> params;
+  /// Builds an instance; `params` (an object, or null for all defaults) is validated against
+  /// `params`: unknown keys, wrong types and out-of-range values throw std::invalid_argument
+  /// naming the policy, the key and what is allowed.
+  std::function<std::unique_ptr<Policy>(const nlohmann::json& params, const PolicyContext& ctx)> make;
+
+  bool plays(Role role) const;
+};
+
+/// Explicit registry: register_builtin_policies() adds every built-in policy; nothing registers
+/// itself behind the reader's back.
+class PolicyRegistry {
+ public:
+  void add(PolicyInfo info);  ///< throws std::invalid_argument on a duplicate name
+  const PolicyInfo& get(const std::string& name) const;  ///< throws, listing known names
+  bool has(const std::string& name) const;
+  const std::vector<PolicyInfo>& all() const { return infos_; }
+  /// get(name).make(params, ctx), after checking that the policy can play `role` (throws
+  /// std::invalid_argument listing the policies that can).
+  std::unique_ptr<Policy> create(Role role, const std::string& name, const nlohmann::json& params,
+                                 const PolicyContext& ctx) const;
+
+ private:
+  std::vector<PolicyInfo> infos_;
+};
+
+/// Adds the baselines: max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors,
+/// edge_only, cloud_only, fixed_split.
+void register_builtin_policies(PolicyRegistry& registry);
+
+}  // namespace edgetwin::policies

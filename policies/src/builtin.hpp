@@ -1,0 +1,25 @@
+#pragma once
+// The built-in policies' registry entries, one function per policy; register_builtin_policies()
+// (registry.cpp) lists them in the order `edgetwin list policies` shows.
+
+#include <string>
+
+#include "edgetwin/policies/clock_tables.hpp"
+#include "edgetwin/policies/policy.hpp"
+
+namespace edgetwin::policies {
+
+PolicyInfo max_clocks_info();
+PolicyInfo fixed_clocks_info();
+PolicyInfo ondemand_info();
+PolicyInfo schedutil_info();
+PolicyInfo podgov_info();
+PolicyInfo governors_info();
+PolicyInfo edge_only_info();
+PolicyInfo cloud_only_info();
+PolicyInfo fixed_split_info();
+
+/// The device's allowed clocks; throws std::invalid_argument naming `who` when ctx has no board.
+ClockTables context_tables(const PolicyContext& ctx, const std::string& who);
+
+}  // namespace edgetwin::policies

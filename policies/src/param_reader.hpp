@@ -1,0 +1,41 @@
+#pragma once
+// Typed, validated access to one policy's JSON parameters; defaults come from the ParamInfo list,
+// so what `edgetwin list policies` documents is what the policy uses.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/policies/policy.hpp"
+
+namespace edgetwin::policies {
+
+class ParamReader {
+ public:
+  /// Throws std::invalid_argument when `params` is neither null nor an object, or holds a key
+  /// that `infos` does not list. `who` names the policy in messages, e.g. "policy 'ondemand'".
+  ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos);
+
+  /// The given value, else the documented default.
+  const nlohmann::json& value(const std::string& key) const;
+  bool given(const std::string& key) const { return params_.contains(key); }
+  double number(const std::string& key, double min, double max) const;  ///< in [min, max]
+  int integer(const std::string& key, int min, int max) const;
+  std::string text(const std::string& key) const;
+  /// A value of `table` (ascending), or "min"/"max"; the error lists the allowed values.
+  std::int64_t frequency(const std::string& key, const std::vector<std::int64_t>& table) const;
+  /// A nested object parameter (null/absent = {}).
+  nlohmann::json object(const std::string& key) const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  const std::string& who() const { return who_; }
+
+ private:
+  std::string who_;
+  nlohmann::json params_;
+  nlohmann::json defaults_;
+};
+
+}  // namespace edgetwin::policies

@@ -1,0 +1,55 @@
+// Policy defaults and the policy registry.
+
+#include "edgetwin/policies/policy.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace edgetwin::policies {
+
+FrameAction Policy::on_frame(const FrameObservation& /*obs*/) { return FrameAction{}; }
+
+TickAction Policy::on_tick(const TickObservation& /*obs*/) { return TickAction{}; }
+
+BatchAction Policy::on_batch(const BatchObservation& obs) {
+  BatchAction a;
+  a.instances = obs.instances;
+  return a;
+}
+
+bool PolicyInfo::plays(Role role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+
+void PolicyRegistry::add(PolicyInfo info) {
+  if (info.name.empty() || !info.make) throw std::invalid_argument("policy registry: a policy needs a name and a factory");
+  if (has(info.name)) throw std::invalid_argument("policy registry: duplicate policy name '" + info.name + "'");
+  infos_.push_back(std::move(info));
+}
+
+bool PolicyRegistry::has(const std::string& name) const {
+  return std::any_of(infos_.begin(), infos_.end(), [&](const PolicyInfo& i) { return i.name == name; });
+}
+
+const PolicyInfo& PolicyRegistry::get(const std::string& name) const {
+  for (const auto& i : infos_) {
+    if (i.name == name) return i;
+  }
+  std::string known;
+  for (const auto& i : infos_) known += (known.empty() ? "" : ", ") + i.name;
+  throw std::invalid_argument("unknown policy '" + name + "'; known policies: " + known);
+}
+
+std::unique_ptr<Policy> PolicyRegistry::create(Role role, const std::string& name, const nlohmann::json& params,
+                                               const PolicyContext& ctx) const {
+  const auto& info = get(name);
+  if (!info.plays(role)) {
+    std::string able;
+    for (const auto& i : infos_) {
+      if (i.plays(role)) able += (able.empty() ? "" : ", ") + i.name;
+    }
+    throw std::invalid_argument("policy '" + name + "' cannot play the " + to_string(role) +
+                                " role; policies that can: " + able);
+  }
+  return info.make(params, ctx);
+}
+
+}  // namespace edgetwin::policies

@@ -1,0 +1,22 @@
+// register_builtin_policies(): every built-in policy, in the order `edgetwin list policies` shows.
+
+#include "builtin.hpp"
+
+namespace edgetwin::policies {
+
+void register_builtin_policies(PolicyRegistry& registry) {
+  // clocks role, per frame
+  registry.add(max_clocks_info());
+  registry.add(fixed_clocks_info());
+  // clocks role, periodic ticks
+  registry.add(ondemand_info());
+  registry.add(schedutil_info());
+  registry.add(podgov_info());
+  registry.add(governors_info());
+  // placement role
+  registry.add(edge_only_info());
+  registry.add(cloud_only_info());
+  registry.add(fixed_split_info());
+}
+
+}  // namespace edgetwin::policies

@@ -1,0 +1,40 @@
+#pragma once
+/// Lazily integrated energy of one device (ARCHITECTURE.md decision 2): the device holds a
+/// current power level and the meter integrates power x time whenever the level changes.
+/// Engine-free: callers pass the simulated time.
+
+namespace edgetwin::sim {
+
+/// What the device is doing; energy is accounted per state.
+enum class PowerState { idle, busy, transition, radio };
+
+class EnergyMeter {
+ public:
+  /// Starts at `now_s` in `state` drawing `power_w`.
+  void reset(double now_s, PowerState state, double power_w);
+  /// Integrates up to `now_s` at the current level, then switches. `now_s` must not go back.
+  void set(double now_s, PowerState state, double power_w);
+  /// Adds a lump of energy (e.g. a DVFS transition's own energy).
+  void add_j(PowerState state, double energy_j);
+  /// Integrates up to `now_s` without changing the level.
+  void advance(double now_s);
+
+  double total_j() const { return idle_j_ + busy_j_ + transition_j_ + radio_j_; }
+  double idle_j() const { return idle_j_; }
+  double busy_j() const { return busy_j_; }
+  double transition_j() const { return transition_j_; }
+  double radio_j() const { return radio_j_; }
+  double busy_s() const { return busy_s_; }     ///< time spent in PowerState::busy
+  double power_w() const { return power_w_; }   ///< current level
+  PowerState state() const { return state_; }
+
+ private:
+  double& bucket(PowerState state);
+  double last_s_ = 0;
+  double power_w_ = 0;
+  PowerState state_ = PowerState::idle;
+  double idle_j_ = 0, busy_j_ = 0, transition_j_ = 0, radio_j_ = 0;
+  double busy_s_ = 0;
+};
+
+}  // namespace edgetwin::sim

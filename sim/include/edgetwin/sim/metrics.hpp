@@ -1,0 +1,77 @@
+#pragma once
+/// Results of a run: per-request records, the clock/power timeline, and the summary.
+/// Engine-free; file formats in docs/results.md.
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace edgetwin::sim {
+
+/// One completed (or dropped) frame/request.
+struct RequestRecord {
+  long id = 0;
+  int device = 0;
+  int group = 0;                 ///< index into the scenario's groups
+  std::string stream;
+  std::string model;
+  double arrival_s = 0;
+  double start_s = 0;            ///< first unit (or upload) started
+  double end_s = 0;              ///< result available on the device
+  double energy_j = 0;           ///< device energy attributed: its units, transitions, radio
+  double cloud_energy_j = 0;     ///< cloud server energy of its units
+  int exit_after_unit = -1;      ///< -1 = no early exit
+  int edge_units = 0;            ///< units run on the device
+  int units = 0;                 ///< units run in total (edge + cloud)
+  double offload_share = 0;      ///< share of the split feature map sent (0 = nothing sent)
+  double offload_bytes = 0;
+  std::int64_t cpu_khz = 0;      ///< clocks at the first device unit
+  std::int64_t gpu_hz = 0;
+  std::int64_t emc_hz = 0;
+  double slo_s = 0;              ///< 0 = no objective
+  double latency_s() const { return end_s - arrival_s; }
+  bool slo_met() const { return slo_s <= 0 || latency_s() <= slo_s; }
+};
+
+/// One timeline row: a device's state averaged over the last interval.
+struct TimelineRecord {
+  double time_s = 0;
+  int device = 0;
+  std::int64_t cpu_khz = 0;
+  std::int64_t gpu_hz = 0;
+  std::int64_t emc_hz = 0;
+  double power_w = 0;            ///< mean power over the interval
+  double energy_j = 0;           ///< cumulative device energy
+  int queue_length = 0;
+  double uplink_bandwidth_bps = 0;
+};
+
+/// Per-device energy totals at the end of a run.
+struct DeviceTotals {
+  int device = 0;
+  int group = 0;
+  double energy_j = 0;
+  double idle_j = 0;
+  double busy_j = 0;
+  double transition_j = 0;
+  double radio_j = 0;
+  long clock_changes = 0;
+};
+
+/// Writes requests.csv / timeline.csv rows (header first). Numbers use the shortest exact form.
+void write_requests_header(std::ostream& out);
+void write_request(std::ostream& out, const RequestRecord& r);
+void write_timeline_header(std::ostream& out);
+void write_timeline(std::ostream& out, const TimelineRecord& t);
+
+/// Percentile by linear interpolation between order statistics (p in [0, 100]); NaN if empty.
+double percentile(std::vector<double> values, double p);
+
+/// The summary of one scope (the whole run or one device group).
+nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
+                         double duration_s);
+
+}  // namespace edgetwin::sim

@@ -1,0 +1,46 @@
+#pragma once
+/// One simulation run: builds the SimGrid platform of a scenario, replays the per-unit traces
+/// under the scenario's policies, and writes the results. One run per process (SimGrid allows
+/// one engine per process).
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/traces/synth.hpp"
+#include "edgetwin/traces/trace_store.hpp"
+
+namespace edgetwin::sim {
+
+struct RunOptions {
+  std::string out_dir;                   ///< "" = write nothing (tests)
+  bool progress = false;                 ///< progress line on stderr
+  std::vector<std::string> engine_args;  ///< passed to SimGrid: --cfg=..., --log=...
+};
+
+/// What a run produced (the summary is also written as summary.json).
+struct RunResult {
+  nlohmann::json summary;
+  std::vector<RequestRecord> requests;   ///< completed requests, in completion order
+  double simulated_end_s = 0;
+  double wall_s = 0;
+  long activities = 0;                   ///< executions, transfers and sleeps simulated
+};
+
+/// Loads the traces a scenario needs (each board x model from `<traces_dir>/<board>/
+/// <model>.<runtime>.<precision>.csv`); throws std::invalid_argument naming a missing file.
+traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catalog& catalog,
+                                   const std::string& traces_dir);
+
+/// Runs the scenario to completion (all arrivals within duration_s, then drained). Must be
+/// called at most once per process.
+RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalog,
+                         const traces::TraceStore& store, const traces::Synthesizer& power_model,
+                         const policies::PolicyRegistry& registry, const RunOptions& options);
+
+}  // namespace edgetwin::sim

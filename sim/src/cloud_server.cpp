@@ -1,0 +1,55 @@
+// A cloud GPU server: a FIFO queue of offloaded jobs, each running the model's remaining units
+// at the server's maximum clocks from the server board's traces.
+
+#include <mutex>
+
+#include "world.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_cloud, edgetwin, "EdgeTwin cloud servers");
+
+namespace edgetwin::sim::detail {
+
+CloudServer::CloudServer(World& world, int index, sg4::Host* host, const traces::Board& board)
+    : world_(world),
+      index_(index),
+      host_(host),
+      board_(board),
+      clocks_(traces::Synthesizer::max_clocks(board)),
+      mutex_(sg4::Mutex::create()),
+      cv_(sg4::ConditionVariable::create()) {}
+
+void CloudServer::submit(Job* job) {
+  const std::unique_lock<sg4::Mutex> lock(*mutex_);
+  queue_.push_back(job);
+  cv_->notify_one();
+}
+
+void CloudServer::run() {
+  traces::UnitEstimate est;
+  while (true) {
+    Job* job = nullptr;
+    {
+      std::unique_lock<sg4::Mutex> lock(*mutex_);
+      cv_->wait(lock, [this] { return !queue_.empty(); });
+      job = queue_.front();
+      queue_.pop_front();
+      busy_ = true;
+    }
+    double run_s = 0, run_j = 0;
+    for (int i = job->first_unit; i <= job->last_unit; ++i) {
+      world_.store.estimate_into(est, board_.id, job->request.model->id, i, 1, 1, clocks_, world_.spec.precision,
+                                 world_.spec.runtime);
+      run_s += est.latency_s;
+      run_j += est.latency_s * est.power_total_w;
+    }
+    sg4::this_actor::execute(run_s * kHostSpeedFlops);
+    ++world_.activities;
+    job->energy_j = run_j;
+    busy_ = false;
+    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request.id, job->first_unit, job->last_unit,
+              run_s);
+    job->done->release();
+  }
+}
+
+}  // namespace edgetwin::sim::detail

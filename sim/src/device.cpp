@@ -1,0 +1,271 @@
+// An edge device: its controller actor replays each request unit by unit from the traces, under
+// the clocks, exit and placement its policies decide (ARCHITECTURE.md decisions 1, 2, 4).
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "world.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_device, edgetwin, "EdgeTwin edge devices");
+
+namespace edgetwin::sim::detail {
+
+Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
+               int power_mode)
+    : world_(world),
+      index_(index),
+      group_(group),
+      host_(host),
+      uplink_(uplink),
+      board_(board),
+      mutex_(sg4::Mutex::create()),
+      cv_(sg4::ConditionVariable::create()) {
+  const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
+  clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;
+  meter_.reset(0, PowerState::idle, idle_power_w());
+}
+
+void Device::set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy) {
+  // Clocks a policy pins before the first frame are the boot configuration (like nvpmodel and
+  // jetson_clocks before an experiment): no transition is charged for them.
+  if (role == policies::Role::clocks) {
+    if (const auto boot = policy->initial_clocks()) {
+      clocks_ = *boot;
+      meter_.reset(0, PowerState::idle, idle_power_w());
+    }
+  }
+  policy_[static_cast<int>(role)] = std::move(policy);
+}
+
+bool Device::ticks() const {
+  const auto& p = policy_[static_cast<int>(policies::Role::clocks)];
+  return p != nullptr && p->tick_period_s() > 0;
+}
+
+double Device::idle_power_w() const { return world_.power_model.idle_power_w(board_, to_setting(clocks_)); }
+
+void Device::set_uplink_bandwidth(double bandwidth_bps) {
+  uplink_bps_ = bandwidth_bps;
+  if (uplink_ != nullptr) uplink_->set_bandwidth(bandwidth_bps / 8);  // SimGrid links take bytes/s
+}
+
+void Device::enqueue(Request request) {
+  const std::unique_lock<sg4::Mutex> lock(*mutex_);
+  queue_.push_back(std::move(request));
+  cv_->notify_one();
+}
+
+void Device::source_finished() {
+  const std::unique_lock<sg4::Mutex> lock(*mutex_);
+  --active_sources_;
+  cv_->notify_one();
+}
+
+void Device::run_controller() {
+  while (true) {
+    Request request;
+    {
+      std::unique_lock<sg4::Mutex> lock(*mutex_);
+      cv_->wait(lock, [this] { return !queue_.empty() || active_sources_ == 0; });
+      if (queue_.empty()) break;
+      request = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    process(request);
+  }
+  meter_.advance(sg4::Engine::get_clock());
+  XBT_DEBUG("device %d done: %ld requests", index_, completed_);
+}
+
+policies::FrameAction Device::decide(const Request& request) {
+  policies::FrameObservation obs;
+  obs.now_s = sg4::Engine::get_clock();
+  obs.device = index_;
+  obs.board = &board_;
+  obs.model = request.model;
+  obs.request_id = request.id;
+  obs.arrival_s = request.arrival_s;
+  obs.slo_s = request.slo_s;
+  obs.complexity = request.complexity;
+  obs.clocks = clocks_;
+  obs.queue_length = queue_length();
+  obs.uplink_bandwidth_bps = uplink_bps_;
+  obs.uplink_latency_s = uplink_ != nullptr ? uplink_->get_latency() : 0;
+  // Roles answer in order exit -> placement -> clocks; each contributes only its own fields.
+  policies::FrameAction action;
+  if (const auto& p = policy_[static_cast<int>(policies::Role::exit)]) {
+    action.exit_after_unit = p->on_frame(obs).exit_after_unit;
+  }
+  if (const auto& p = policy_[static_cast<int>(policies::Role::placement)]) {
+    const auto a = p->on_frame(obs);
+    action.edge_units = a.edge_units;
+    action.offload_share = a.offload_share;
+  }
+  if (const auto& p = policy_[static_cast<int>(policies::Role::clocks)]) {
+    action.clocks = p->on_frame(obs).clocks;
+  }
+  return action;
+}
+
+void Device::process(const Request& request) {
+  const traces::Model& model = *request.model;
+  const auto action = decide(request);
+  const int n = static_cast<int>(model.units.size());
+  const int last = action.exit_after_unit >= 0 ? std::min(action.exit_after_unit, n - 1) : n - 1;
+  const int edge_units = action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
+
+  RequestRecord record;
+  record.id = request.id;
+  record.device = index_;
+  record.group = group_;
+  record.stream = request.stream;
+  record.model = model.id;
+  record.arrival_s = request.arrival_s;
+  record.start_s = sg4::Engine::get_clock();
+  record.slo_s = request.slo_s;
+  record.exit_after_unit = action.exit_after_unit >= 0 ? last : -1;
+  record.edge_units = edge_units;
+  record.units = last + 1;
+  record.cpu_khz = clocks_.cpu_khz;
+  record.gpu_hz = clocks_.gpu_hz;
+  record.emc_hz = clocks_.emc_hz;
+
+  if (edge_units > 0) {
+    record.energy_j += run_local(model, 0, edge_units - 1, action, record);
+    // An early exit taken on the device runs its exit head right after the last unit.
+    if (record.exit_after_unit >= 0 && edge_units == last + 1 && last < n - 1) {
+      const auto it = std::find_if(model.exits.begin(), model.exits.end(),
+                                   [&](const traces::ExitPoint& e) { return e.after_unit == last; });
+      if (it != model.exits.end()) {
+        // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
+        const auto est = world_.store.estimate(board_.id, model.id, last, 1, 1, to_setting(clocks_),
+                                               world_.spec.precision, world_.spec.runtime);
+        const double share = static_cast<double>(it->head_macs) /
+                             static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
+        const double head_s = est.latency_s * share;
+        meter_.set(sg4::Engine::get_clock(), PowerState::busy, est.power_total_w);
+        sg4::this_actor::execute(head_s * kHostSpeedFlops);
+        ++world_.activities;
+        meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+        record.energy_j += head_s * est.power_total_w;
+      }
+    }
+  }
+  ++completed_;
+  if (edge_units == last + 1) {
+    record.end_s = sg4::Engine::get_clock();
+    world_.complete(record);
+    return;
+  }
+  // Offload the rest: the split feature map (or the input) goes up, the cloud runs the rest.
+  const double elements = edge_units == 0
+                              ? static_cast<double>(model.units.front().input_elements)
+                              : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
+  const double share = std::clamp(action.offload_share, 0.0, 1.0);
+  record.offload_share = share;
+  record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
+  sg4::Actor::create("offload-" + std::to_string(request.id), host_,
+                     [this, request, record, edge_units, last]() mutable {
+                       offload(request, record, edge_units, last, record.offload_bytes);
+                     });
+}
+
+double Device::run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
+                         RequestRecord& record) {
+  // Clocks wanted for unit i: the frame's segments, else a governor's pending choice, else
+  // the current clocks. Consecutive units at unchanged clocks run as one activity.
+  auto wanted = [&](int unit) {
+    const policies::ClockSegment* seg = nullptr;
+    for (const auto& s : action.clocks) {
+      if (s.first_unit <= unit) seg = &s;
+    }
+    if (seg != nullptr) return seg->clocks;
+    if (has_pending_) return pending_;
+    return clocks_;
+  };
+  double energy = 0;
+  double run_s = 0, run_j = 0;
+  auto flush = [&] {
+    if (run_s <= 0) return;
+    meter_.set(sg4::Engine::get_clock(), PowerState::busy, run_j / run_s);
+    sg4::this_actor::execute(run_s * kHostSpeedFlops);
+    ++world_.activities;
+    meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+    energy += run_j;
+    run_s = run_j = 0;
+  };
+  traces::UnitEstimate est;
+  for (int i = first; i <= last; ++i) {
+    const policies::Clocks target = wanted(i);
+    if (target != clocks_) {
+      flush();
+      apply_clocks(target, &record);
+      if (i == first) {
+        record.cpu_khz = clocks_.cpu_khz;
+        record.gpu_hz = clocks_.gpu_hz;
+        record.emc_hz = clocks_.emc_hz;
+      }
+    }
+    world_.store.estimate_into(est, board_.id, model.id, i, 1, 1, to_setting(clocks_), world_.spec.precision,
+                               world_.spec.runtime);
+    run_s += est.latency_s;
+    run_j += est.latency_s * est.power_total_w;
+  }
+  flush();
+  has_pending_ = false;
+  return energy;
+}
+
+void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record) {
+  // Domains are written one after the other (sysfs), so their transition latencies add up.
+  double latency_s = 0, energy_j = 0;
+  const std::pair<bool, traces::ClockDomain> changes[] = {{target.cpu_khz != clocks_.cpu_khz, traces::ClockDomain::cpu},
+                                                          {target.gpu_hz != clocks_.gpu_hz, traces::ClockDomain::gpu},
+                                                          {target.emc_hz != clocks_.emc_hz, traces::ClockDomain::emc}};
+  for (const auto& [changed, domain] : changes) {
+    if (!changed) continue;
+    latency_s += board_.transition(domain).latency_s;
+    energy_j += board_.transition(domain).energy_j;
+  }
+  const double now = sg4::Engine::get_clock();
+  const double idle_w = idle_power_w();
+  meter_.set(now, PowerState::transition, idle_w);
+  if (latency_s > 0) {
+    sg4::this_actor::sleep_for(latency_s);
+    ++world_.activities;
+  }
+  meter_.add_j(PowerState::transition, energy_j);
+  clocks_ = target;
+  ++clock_changes_;
+  meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+  if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
+}
+
+void Device::offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes) {
+  CloudServer* cloud = world_.pick_cloud();
+  if (cloud == nullptr) throw std::logic_error("offloading without a cloud server");
+  const double t0 = sg4::Engine::get_clock();
+  sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
+  ++world_.activities;
+  const double radio_j = kDefaultRadioTxPowerW * (sg4::Engine::get_clock() - t0);
+  meter_.add_j(PowerState::radio, radio_j);
+  record.energy_j += radio_j;
+  CloudServer::Job job;
+  job.request = request;
+  job.first_unit = first_unit;
+  job.last_unit = last_unit;
+  job.done = sg4::Semaphore::create(0);
+  cloud->submit(&job);
+  job.done->acquire();
+  record.cloud_energy_j = job.energy_j;
+  // The result (class scores / detections of the last unit) comes back down.
+  const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
+  sg4::Comm::sendto(cloud->host(), host_, static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
+  ++world_.activities;
+  record.end_s = sg4::Engine::get_clock();
+  world_.complete(record);
+}
+
+}  // namespace edgetwin::sim::detail

@@ -1,0 +1,44 @@
+#include "edgetwin/sim/energy_meter.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace edgetwin::sim {
+
+double& EnergyMeter::bucket(PowerState state) {
+  switch (state) {
+    case PowerState::busy: return busy_j_;
+    case PowerState::transition: return transition_j_;
+    case PowerState::radio: return radio_j_;
+    case PowerState::idle: break;
+  }
+  return idle_j_;
+}
+
+void EnergyMeter::reset(double now_s, PowerState state, double power_w) {
+  *this = EnergyMeter();
+  last_s_ = now_s;
+  state_ = state;
+  power_w_ = power_w;
+}
+
+void EnergyMeter::advance(double now_s) {
+  if (now_s < last_s_) {
+    throw std::logic_error("EnergyMeter: time went back from " + std::to_string(last_s_) + " to " +
+                           std::to_string(now_s));
+  }
+  const double dt = now_s - last_s_;
+  bucket(state_) += power_w_ * dt;
+  if (state_ == PowerState::busy) busy_s_ += dt;
+  last_s_ = now_s;
+}
+
+void EnergyMeter::set(double now_s, PowerState state, double power_w) {
+  advance(now_s);
+  state_ = state;
+  power_w_ = power_w;
+}
+
+void EnergyMeter::add_j(PowerState state, double energy_j) { bucket(state) += energy_j; }
+
+}  // namespace edgetwin::sim

@@ -1,0 +1,110 @@
+#include "edgetwin/sim/metrics.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <ostream>
+
+namespace edgetwin::sim {
+
+namespace {
+
+// Shortest representation that reads back to the same double (deterministic across runs).
+std::string num(double x) {
+  if (std::isnan(x)) return "";
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  return std::string(buf, res.ptr);
+}
+
+}  // namespace
+
+void write_requests_header(std::ostream& out) {
+  out << "id,device,group,stream,model,arrival_s,start_s,end_s,latency_s,energy_j,cloud_energy_j,"
+         "exit_after_unit,edge_units,units,offload_share,offload_bytes,cpu_khz,gpu_hz,emc_hz,slo_s,slo_met\n";
+}
+
+void write_request(std::ostream& out, const RequestRecord& r) {
+  out << r.id << ',' << r.device << ',' << r.group << ',' << r.stream << ',' << r.model << ',' << num(r.arrival_s)
+      << ',' << num(r.start_s) << ',' << num(r.end_s) << ',' << num(r.latency_s()) << ',' << num(r.energy_j) << ','
+      << num(r.cloud_energy_j) << ',' << r.exit_after_unit << ',' << r.edge_units << ',' << r.units << ','
+      << num(r.offload_share) << ',' << num(r.offload_bytes) << ',' << r.cpu_khz << ',' << r.gpu_hz << ','
+      << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << '\n';
+}
+
+void write_timeline_header(std::ostream& out) {
+  out << "time_s,device,cpu_khz,gpu_hz,emc_hz,power_w,energy_j,queue_length,uplink_bandwidth_bps\n";
+}
+
+void write_timeline(std::ostream& out, const TimelineRecord& t) {
+  out << num(t.time_s) << ',' << t.device << ',' << t.cpu_khz << ',' << t.gpu_hz << ',' << t.emc_hz << ','
+      << num(t.power_w) << ',' << num(t.energy_j) << ',' << t.queue_length << ',' << num(t.uplink_bandwidth_bps)
+      << '\n';
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
+  const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(values.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(rank));
+  const auto hi = std::min(lo + 1, values.size() - 1);
+  return values[lo] + (rank - static_cast<double>(lo)) * (values[hi] - values[lo]);
+}
+
+nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
+                         double duration_s) {
+  std::vector<double> latencies;
+  latencies.reserve(requests.size());
+  double attributed_j = 0, cloud_j = 0;
+  long slo_total = 0, slo_missed = 0, offloaded = 0;
+  for (const auto& r : requests) {
+    latencies.push_back(r.latency_s());
+    attributed_j += r.energy_j;
+    cloud_j += r.cloud_energy_j;
+    if (r.slo_s > 0) {
+      ++slo_total;
+      if (!r.slo_met()) ++slo_missed;
+    }
+    if (r.edge_units < r.units) ++offloaded;
+  }
+  double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
+  long changes = 0;
+  for (const auto& d : devices) {
+    device_j += d.energy_j;
+    idle_j += d.idle_j;
+    busy_j += d.busy_j;
+    transition_j += d.transition_j;
+    radio_j += d.radio_j;
+    changes += d.clock_changes;
+  }
+  const auto n = static_cast<double>(requests.size());
+  const auto nan = std::numeric_limits<double>::quiet_NaN();
+  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+  double mean = 0;
+  for (double l : latencies) mean += l;
+  return nlohmann::json{
+      {"devices", devices.size()},
+      {"requests_completed", requests.size()},
+      {"requests_offloaded", offloaded},
+      {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
+      {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
+      {"latency_p50_s", or_null(percentile(latencies, 50))},
+      {"latency_p95_s", or_null(percentile(latencies, 95))},
+      {"latency_p99_s", or_null(percentile(latencies, 99))},
+      {"slo_requests", slo_total},
+      {"slo_violation_rate", or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
+      {"energy_per_request_j", or_null(n > 0 ? attributed_j / n : nan)},
+      {"device_energy_per_request_j", or_null(n > 0 ? device_j / n : nan)},
+      {"cloud_energy_per_request_j", or_null(n > 0 ? cloud_j / n : nan)},
+      {"device_energy_j", device_j},
+      {"device_idle_energy_j", idle_j},
+      {"device_busy_energy_j", busy_j},
+      {"device_transition_energy_j", transition_j},
+      {"device_radio_energy_j", radio_j},
+      {"cloud_energy_j", cloud_j},
+      {"clock_changes", changes},
+  };
+}
+
+}  // namespace edgetwin::sim

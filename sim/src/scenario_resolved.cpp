@@ -1,0 +1,90 @@
+// The resolved scenario document: every field with its effective value, in the input layout, so
+// that a run folder's scenario.resolved.json reproduces the run.
+
+#include "scenario_detail.hpp"
+
+namespace edgetwin::sim::detail {
+
+using nlohmann::json;
+
+namespace {
+
+json link_json(const LinkSpec& link) {
+  json process = {{"kind", link.process.kind}};
+  if (link.process.kind == "trace") {
+    process["file"] = link.process.trace_file;
+    process["loop"] = link.process.loop;
+  } else if (link.process.kind == "markov") {
+    process["good_bandwidth_bps"] = link.process.good_bandwidth_bps;
+    process["bad_bandwidth_bps"] = link.process.bad_bandwidth_bps;
+    process["mean_good_s"] = link.process.mean_good_s;
+    process["mean_bad_s"] = link.process.mean_bad_s;
+  }
+  return {{"bandwidth_bps", link.bandwidth_bps}, {"latency_s", link.latency_s}, {"process", process}};
+}
+
+json group_json(const DeviceGroupSpec& g) {
+  json policies = json::object();
+  for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
+  json out = {
+      {"name", g.name},     {"board", g.board},     {"count", g.count},     {"power_mode", g.power_mode},
+      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", link_json(g.access)}};
+  if (g.backend == "hil") out["hil_endpoint"] = g.hil_endpoint;
+  return out;
+}
+
+json video_json(const VideoStreamSpec& v) {
+  return {{"name", v.name},
+          {"group", v.group},
+          {"model", v.model},
+          {"fps", v.fps},
+          {"start_s", v.start_s},
+          {"duration_s", v.duration_s},
+          {"slo_s", v.slo_s},
+          {"complexity",
+           {{"mean", v.complexity.mean},
+            {"jitter", v.complexity.jitter},
+            {"scene_change_rate_hz", v.complexity.scene_change_rate_hz},
+            {"scene_spread", v.complexity.scene_spread}}}};
+}
+
+json request_json(const RequestStreamSpec& r) {
+  json arrival = {{"kind", r.arrival.kind}, {"rate_hz", r.arrival.rate_hz}};
+  if (r.arrival.kind == "mmpp") {
+    arrival["burst_rate_hz"] = r.arrival.burst_rate_hz;
+    arrival["mean_calm_s"] = r.arrival.mean_calm_s;
+    arrival["mean_burst_s"] = r.arrival.mean_burst_s;
+  }
+  json mix = json::array();
+  for (const auto& m : r.mix) mix.push_back({{"model", m.model}, {"weight", m.weight}, {"slo_s", m.slo_s}});
+  return {{"name", r.name}, {"group", r.group},     {"arrival", arrival},
+          {"mix", mix},     {"start_s", r.start_s}, {"duration_s", r.duration_s}};
+}
+
+}  // namespace
+
+json to_json(const ScenarioSpec& spec) {
+  json groups = json::array();
+  for (const auto& g : spec.groups) groups.push_back(group_json(g));
+  json clouds = json::array();
+  for (const auto& c : spec.clouds)
+    clouds.push_back({{"name", c.name}, {"board", c.board}, {"count", c.count}});
+  json videos = json::array();
+  for (const auto& v : spec.videos) videos.push_back(video_json(v));
+  json requests = json::array();
+  for (const auto& r : spec.requests) requests.push_back(request_json(r));
+  return {{"name", spec.name},
+          {"description", spec.description},
+          {"duration_s", spec.duration_s},
+          {"seed", spec.seed},
+          {"platform", {{"groups", groups}, {"wan", link_json(spec.wan)}, {"clouds", clouds}}},
+          {"workloads", {{"videos", videos}, {"requests", requests}}},
+          {"outputs",
+           {{"requests_csv", spec.outputs.requests_csv},
+            {"timeline_csv", spec.outputs.timeline_csv},
+            {"timeline_interval_s", spec.outputs.timeline_interval_s}}},
+          {"runtime",
+           {{"precision", spec.precision}, {"runtime", spec.runtime}, {"traces_dir", spec.traces_dir}}}};
+}
+
+}  // namespace edgetwin::sim::detail

@@ -1,0 +1,165 @@
+#pragma once
+// Internal to the simulation core: the state of one run and its actors (devices, cloud
+// servers, workload sources). Only sim/src includes this.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/energy_meter.hpp"
+#include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/synth.hpp"
+#include "edgetwin/traces/trace_store.hpp"
+
+namespace edgetwin::sim::detail {
+
+namespace sg4 = simgrid::s4u;
+
+/// Nominal speed of every simulated host: an activity of L seconds is an Exec of L x this.
+inline constexpr double kHostSpeedFlops = 1e9;
+
+/// Transmit power of a device radio while it uploads (Wi-Fi, ns-3 WifiRadioEnergyModel default
+/// TxCurrent x voltage as used by SimGrid's wifi energy plugin: 1.14 W; shared/reference/simgrid.md A3).
+inline constexpr double kDefaultRadioTxPowerW = 1.14;
+
+struct Request {
+  long id = 0;
+  int device = 0;
+  const traces::Model* model = nullptr;
+  std::string stream;
+  double arrival_s = 0;
+  double slo_s = 0;
+  double complexity = 0.5;
+};
+
+struct World;
+
+/// A cloud GPU server with a FIFO request queue (one job at a time).
+class CloudServer {
+ public:
+  CloudServer(World& world, int index, sg4::Host* host, const traces::Board& board);
+  struct Job {
+    Request request;
+    int first_unit = 0;
+    int last_unit = 0;
+    double energy_j = 0;          ///< filled by the server
+    sg4::SemaphorePtr done;
+  };
+  void submit(Job* job);
+  int queue_length() const { return static_cast<int>(queue_.size()) + (busy_ ? 1 : 0); }
+  sg4::Host* host() const { return host_; }
+  void run();  ///< actor body (daemon)
+
+ private:
+  World& world_;
+  int index_;
+  sg4::Host* host_;
+  const traces::Board& board_;
+  traces::ClockSetting clocks_;
+  std::deque<Job*> queue_;
+  bool busy_ = false;
+  sg4::MutexPtr mutex_;
+  sg4::ConditionVariablePtr cv_;
+};
+
+/// An edge device: request queue, controller actor, clocks, policies, energy.
+class Device {
+ public:
+  Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
+         int power_mode);
+  void enqueue(Request request);
+  void source_started() { ++active_sources_; }
+  void source_finished();
+  void run_controller();   ///< actor body
+  void run_governor();     ///< actor body (daemon), only when the clocks policy ticks
+  void set_uplink_bandwidth(double bandwidth_bps);
+
+  int index() const { return index_; }
+  int group() const { return group_; }
+  sg4::Host* host() const { return host_; }
+  sg4::Link* uplink() const { return uplink_; }
+  const traces::Board& board() const { return board_; }
+  const policies::Clocks& clocks() const { return clocks_; }
+  int queue_length() const { return static_cast<int>(queue_.size()); }
+  EnergyMeter& meter() { return meter_; }
+  long clock_changes() const { return clock_changes_; }
+  double uplink_bandwidth_bps() const { return uplink_bps_; }
+  bool ticks() const;
+  void set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy);
+
+ private:
+  void process(const Request& request);
+  policies::FrameAction decide(const Request& request);
+  /// Runs units [first, last] on the device; returns the device energy of the units.
+  double run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
+                   RequestRecord& record);
+  void apply_clocks(const policies::Clocks& target, RequestRecord* record);
+  void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
+  double idle_power_w() const;
+
+  World& world_;
+  int index_;
+  int group_;
+  sg4::Host* host_;
+  sg4::Link* uplink_;
+  const traces::Board& board_;
+  policies::Clocks clocks_;
+  std::unique_ptr<policies::Policy> policy_[4];   ///< indexed by policies::Role
+  std::deque<Request> queue_;
+  int active_sources_ = 0;
+  sg4::MutexPtr mutex_;
+  sg4::ConditionVariablePtr cv_;
+  EnergyMeter meter_;
+  long clock_changes_ = 0;
+  double uplink_bps_ = 0;
+  bool has_pending_ = false;          ///< clocks decided by a tick, applied at the next boundary
+  policies::Clocks pending_;
+  long completed_ = 0;
+};
+
+/// Everything one run holds. Lives for the whole run; actors refer to it.
+struct World {
+  const ScenarioSpec& spec;
+  const traces::Catalog& catalog;
+  const traces::TraceStore& store;
+  const traces::Synthesizer& power_model;
+  const policies::PolicyRegistry& registry;
+  std::vector<std::unique_ptr<Device>> devices;
+  std::vector<std::unique_ptr<CloudServer>> clouds;
+  std::vector<RequestRecord> records;
+  std::ofstream requests_csv;      ///< open when written
+  std::ofstream timeline_csv;
+  long next_request_id = 0;
+  long activities = 0;
+  bool progress = false;
+  double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
+
+  World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
+        const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
+      : spec(s), catalog(c), store(st), power_model(pm), registry(r) {}
+  /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
+  CloudServer* pick_cloud();
+  void complete(const RequestRecord& record);
+};
+
+/// Workload actors (workload.cpp).
+void start_video_source(World& world, Device& device, const VideoStreamSpec& video, std::uint64_t seed);
+void start_request_source(World& world, Device& device, const RequestStreamSpec& stream, std::uint64_t seed);
+/// Drives a link's bandwidth process (trace replay or Markov) through `set_bandwidth_bps`.
+void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,
+                             std::function<void(double)> set_bandwidth_bps, std::uint64_t seed);
+/// A deterministic seed for (scenario seed, kind, a, b).
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t kind, std::uint64_t a, std::uint64_t b = 0);
+
+inline traces::ClockSetting to_setting(const policies::Clocks& c) { return {c.cpu_khz, c.gpu_hz, c.emc_hz}; }
+
+}  // namespace edgetwin::sim::detail

@@ -1,0 +1,46 @@
+// EnergyMeter and result helpers: engine-free.
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "edgetwin/sim/energy_meter.hpp"
+#include "edgetwin/sim/metrics.hpp"
+
+namespace edgetwin::sim {
+namespace {
+
+TEST(EnergyMeter, IntegratesPowerPerStateAndLumps) {
+  EnergyMeter m;
+  m.reset(0, PowerState::idle, 2.0);
+  m.set(1.0, PowerState::busy, 10.0);   // 1 s idle at 2 W
+  m.set(1.5, PowerState::idle, 2.0);    // 0.5 s busy at 10 W
+  m.add_j(PowerState::transition, 0.25);
+  m.advance(3.0);                       // 1.5 s idle
+  EXPECT_DOUBLE_EQ(m.idle_j(), 2.0 + 3.0);
+  EXPECT_DOUBLE_EQ(m.busy_j(), 5.0);
+  EXPECT_DOUBLE_EQ(m.busy_s(), 0.5);
+  EXPECT_DOUBLE_EQ(m.total_j(), 10.25);
+  EXPECT_THROW(m.advance(2.0), std::logic_error);
+}
+
+TEST(Metrics, PercentileInterpolatesBetweenOrderStatistics) {
+  EXPECT_DOUBLE_EQ(percentile({4, 1, 3, 2}, 50), 2.5);
+  EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4, 5}, 95), 4.8);
+  EXPECT_TRUE(std::isnan(percentile({}, 50)));
+}
+
+TEST(Metrics, SummaryCountsSloViolationsAndEnergyPerRequest) {
+  RequestRecord a, b;
+  a.arrival_s = 0, a.end_s = 0.1, a.slo_s = 0.2, a.energy_j = 1, a.units = a.edge_units = 3;
+  b.arrival_s = 0, b.end_s = 0.3, b.slo_s = 0.2, b.energy_j = 3, b.units = 3, b.edge_units = 1;
+  const auto s = summarize({a, b}, {DeviceTotals{0, 0, 10, 6, 4, 0, 0, 0}}, 2.0);
+  EXPECT_DOUBLE_EQ(s["slo_violation_rate"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["energy_per_request_j"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(s["device_energy_per_request_j"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(s["throughput_rps"].get<double>(), 1.0);
+  EXPECT_EQ(s["requests_offloaded"].get<long>(), 1);
+}
+
+}  // namespace
+}  // namespace edgetwin::sim

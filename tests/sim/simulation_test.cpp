@@ -1,0 +1,199 @@
+// Simulation tests: each runs one SimGrid engine, so ctest runs each test in its own process
+// (gtest_discover_tests). Expectations are computed by hand from the trace store.
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/simulation.hpp"
+#include "edgetwin/traces/synth.hpp"
+
+namespace edgetwin::sim {
+namespace {
+
+using traces::ClockSetting;
+
+struct Fixture {
+  traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
+  traces::Synthesizer synth{catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
+  traces::TraceStore store{catalog};
+  policies::PolicyRegistry registry;
+  Fixture() {
+    policies::register_builtin_policies(registry);
+    for (const char* board : {"xavier_nx", "rtx3080"}) {
+      store.add(synth.generate(catalog.board(board), catalog.model("mobilenet_v2"), traces::SynthOptions{}));
+    }
+  }
+  const traces::Board& nx() const { return catalog.board("xavier_nx"); }
+  const traces::Model& model() const { return catalog.model("mobilenet_v2"); }
+  // Sum over units [first, last] of latency (and energy) at `clocks`, straight from the store.
+  std::pair<double, double> units(const std::string& board, int first, int last, const ClockSetting& clocks) const {
+    double s = 0, j = 0;
+    for (int i = first; i <= last; ++i) {
+      const auto e = store.estimate(board, "mobilenet_v2", i, 1, 1, clocks);
+      s += e.latency_s;
+      j += e.latency_s * e.power_total_w;
+    }
+    return {s, j};
+  }
+};
+
+// One device, the given policies, one video stream of `frames` frames at `fps`.
+ScenarioSpec one_device(int devices, double fps, double duration_s, std::map<std::string, PolicySpec> pols,
+                        bool with_cloud = false) {
+  ScenarioSpec spec;
+  spec.name = "test";
+  spec.duration_s = duration_s;
+  DeviceGroupSpec g;
+  g.name = "g";
+  g.board = "xavier_nx";
+  g.count = devices;
+  g.models = {"mobilenet_v2"};
+  g.policies = std::move(pols);
+  g.access.bandwidth_bps = 8e6;   // 1 MB/s
+  g.access.latency_s = 0.01;
+  spec.groups.push_back(g);
+  if (with_cloud) {
+    spec.clouds.push_back(CloudSpec{"c", "rtx3080", 1});
+    spec.wan.bandwidth_bps = 8e9;  // 1 GB/s
+    spec.wan.latency_s = 0.02;
+  }
+  VideoStreamSpec v;
+  v.name = "v";
+  v.group = "g";
+  v.model = "mobilenet_v2";
+  v.fps = fps;
+  v.duration_s = duration_s;
+  spec.videos.push_back(v);
+  spec.outputs.timeline_interval_s = 0.25;
+  return spec;
+}
+
+TEST(Simulation, OneFrameAtFixedClocksIsTheSumOfUnitsAndEnergyIsPowerTimesTimePlusIdle) {
+  Fixture f;
+  // Two frames (t = 0 and t = 1 s) at the power mode's maximum clocks: no clock change.
+  const auto spec = one_device(1, 1.0, 2.0, {{"clocks", {"max_clocks", nlohmann::json::object()}}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 2u);
+  const auto& mode = f.nx().power_mode(f.nx().default_power_mode);
+  const ClockSetting clocks{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  const auto [latency_s, energy_j] = f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, clocks);
+  for (const auto& r : result.requests) {
+    EXPECT_NEAR(r.latency_s(), latency_s, 1e-9);
+    EXPECT_NEAR(r.energy_j, energy_j, 1e-9);
+    EXPECT_EQ(r.cpu_khz, clocks.cpu_khz);
+  }
+  // Device energy: two busy frames plus idle at those clocks in between (the run ends when
+  // the second frame completes).
+  const double idle_w = f.synth.idle_power_w(f.nx(), clocks);
+  const double expected = 2 * energy_j + idle_w * (1.0 - latency_s);
+  EXPECT_NEAR(result.summary["overall"]["device_energy_j"].get<double>(), expected, 1e-9);
+  EXPECT_NEAR(result.simulated_end_s, 1.0 + latency_s, 1e-9);
+}
+
+// A test policy: the power mode's maximum clocks for units before `switch_at`, lower GPU and
+// EMC clocks from there on: one clock change in the middle of each frame.
+class TwoSegments : public policies::Policy {
+ public:
+  TwoSegments(policies::Clocks high, policies::Clocks low, int switch_at) : high_(high), low_(low), at_(switch_at) {}
+  policies::FrameAction on_frame(const policies::FrameObservation&) override {
+    policies::FrameAction a;
+    a.clocks = {{0, high_}, {at_, low_}};
+    return a;
+  }
+
+ private:
+  policies::Clocks high_, low_;
+  int at_;
+};
+
+TEST(Simulation, AClockChangeBetweenUnitsCostsExactlyTheTransitionLatency) {
+  Fixture f;
+  const auto& b = f.nx();
+  const auto& mode = b.power_mode(b.default_power_mode);
+  const ClockSetting high{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  const ClockSetting low{mode.cpu_max_khz, b.gpu_freqs_hz[3], b.emc_freqs_hz[2]};
+  const int at = 5;
+  policies::PolicyInfo info;
+  info.name = "two_segments";
+  info.roles = {policies::Role::clocks};
+  info.summary = "test policy";
+  info.make = [&](const nlohmann::json&, const policies::PolicyContext&) {
+    return std::make_unique<TwoSegments>(policies::Clocks{high.cpu_khz, high.gpu_hz, high.emc_hz},
+                                         policies::Clocks{low.cpu_khz, low.gpu_hz, low.emc_hz}, at);
+  };
+  f.registry.add(info);
+  const auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"two_segments", nlohmann::json::object()}}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 1u);
+  const int n = static_cast<int>(f.model().units.size());
+  const auto [head_s, head_j] = f.units("xavier_nx", 0, at - 1, high);
+  const auto [tail_s, tail_j] = f.units("xavier_nx", at, n - 1, low);
+  const double transition_s = b.gpu_transition.latency_s + b.emc_transition.latency_s;  // CPU unchanged
+  const auto& r = result.requests[0];
+  EXPECT_NEAR(r.latency_s(), head_s + transition_s + tail_s, 1e-9);
+  // Energy: both segments, idle power (at the clocks before the change) during the transition,
+  // and the two domains' transition energy.
+  const double idle_w = f.synth.idle_power_w(b, high);
+  EXPECT_NEAR(r.energy_j,
+              head_j + tail_j + idle_w * transition_s + b.gpu_transition.energy_j + b.emc_transition.energy_j, 1e-9);
+  EXPECT_EQ(r.cpu_khz, high.cpu_khz);
+  EXPECT_EQ(result.summary["overall"]["clock_changes"].get<long>(), 1);
+}
+
+TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
+  Fixture f;
+  const auto& b = f.nx();
+  const auto& mode = b.power_mode(b.default_power_mode);
+  const ClockSetting low{mode.cpu_max_khz, b.gpu_freqs_hz[3], b.emc_freqs_hz[2]};
+  const auto spec = one_device(1, 1.0, 1.0,
+                               {{"clocks", {"fixed_clocks", {{"cpu_khz", low.cpu_khz}, {"gpu_hz", low.gpu_hz},
+                                                              {"emc_hz", low.emc_hz}}}}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 1u);
+  const auto [latency_s, energy_j] = f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, low);
+  EXPECT_NEAR(result.requests[0].latency_s(), latency_s, 1e-9);
+  EXPECT_NEAR(result.requests[0].energy_j, energy_j, 1e-9);
+  EXPECT_EQ(result.requests[0].gpu_hz, low.gpu_hz);
+  EXPECT_EQ(result.summary["overall"]["clock_changes"].get<long>(), 0);
+}
+
+TEST(Simulation, AnUploadTakesBytesOverBandwidthPlusLatency) {
+  Fixture f;
+  // Cloud only: the input goes up through the 1 MB/s access link and the 1 GB/s WAN.
+  const auto spec = one_device(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 1u);
+  const auto& r = result.requests[0];
+  const double in_bytes = 4.0 * static_cast<double>(f.model().units.front().input_elements);
+  const double out_bytes = 4.0 * static_cast<double>(f.model().units.back().output_elements);
+  EXPECT_DOUBLE_EQ(r.offload_bytes, in_bytes);
+  // CM02 without cross-traffic: latency of the route + bytes / bottleneck bandwidth, each way.
+  const double up_s = 0.01 + 0.02 + in_bytes / 1e6;
+  const double down_s = 0.01 + 0.02 + out_bytes / 1e6;
+  const auto [cloud_s, cloud_j] = f.units("rtx3080", 0, static_cast<int>(f.model().units.size()) - 1,
+                                          traces::Synthesizer::max_clocks(f.catalog.board("rtx3080")));
+  EXPECT_NEAR(r.latency_s(), up_s + cloud_s + down_s, 1e-6);
+  EXPECT_NEAR(r.cloud_energy_j, cloud_j, 1e-9);
+  EXPECT_EQ(r.edge_units, 0);
+}
+
+TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
+  Fixture f;
+  // Two devices upload at t = 0 over their own links; the single cloud server runs them in turn.
+  const auto spec = one_device(2, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 2u);
+  const auto [cloud_s, cloud_j] = f.units("rtx3080", 0, static_cast<int>(f.model().units.size()) - 1,
+                                          traces::Synthesizer::max_clocks(f.catalog.board("rtx3080")));
+  (void)cloud_j;
+  const double first = std::min(result.requests[0].latency_s(), result.requests[1].latency_s());
+  const double second = std::max(result.requests[0].latency_s(), result.requests[1].latency_s());
+  // Both uploads share the WAN (1 GB/s, negligible next to the 1 MB/s access links), so they
+  // reach the server together; the second waits one full cloud execution.
+  EXPECT_NEAR(second - first, cloud_s, 1e-3 * cloud_s + 1e-6);
+}
+
+}  // namespace
+}  // namespace edgetwin::sim
