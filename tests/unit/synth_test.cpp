@@ -1,7 +1,6 @@
 // The calibrated synthetic trace generator: calibration figures within tolerance, physical
 // trends (monotone in each clock, which clock each kind of unit follows), power envelope,
 // determinism and provenance. Model: docs/synthetic_traces.md.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -302,24 +301,6 @@ TEST(SynthCalibration, EveryBoardAndModelIsMonotoneAndWithinEnvelope) {
       }
     }
   }
-}
-
-TEST(SynthCalibration, DefaultGridForEveryBoardAndModelTakesSeconds) {
-  const Shipped shipped;
-  if (shipped.catalog.models().empty()) GTEST_SKIP() << "model catalog not generated yet";
-  const auto start = std::chrono::steady_clock::now();
-  const Synthesizer s(shipped.catalog, shipped.calibration);
-  std::size_t samples = 0;
-  for (const auto& [board_id, board] : shipped.catalog.boards()) {
-    for (const auto& [model_id, model] : shipped.catalog.models()) {
-      samples += s.generate(board, model, SynthOptions{}).samples.size();
-    }
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("[synth] %zu samples for %zu boards x %zu models in %.2f s (in memory)\n", samples,
-              shipped.catalog.boards().size(), shipped.catalog.models().size(), seconds);
-  EXPECT_LT(seconds, 5.0);
 }
 
 }  // namespace
