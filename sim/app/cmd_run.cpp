@@ -1,7 +1,9 @@
 // `edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=... --log=...]`.
 
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli.hpp"
 #include "edgetwin/policies/policy.hpp"
@@ -63,10 +65,17 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.engine_args = engine_args;
   const auto result = sim::run_simulation(spec, catalog, store, power_model, registry, run_options);
   const auto& overall = result.summary["overall"];
-  std::cout << "simulated " << result.simulated_end_s << " s of scenario '" << spec.name << "' in " << result.wall_s
-            << " s wall: " << overall["requests_completed"] << " requests, p95 latency "
-            << overall["latency_p95_s"] << " s, " << overall["energy_per_request_j"] << " J/request"
-            << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
+  auto number = [](const nlohmann::json& v, double scale, int digits) {
+    if (!v.is_number()) return std::string("-");
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(digits) << v.get<double>() * scale;
+    return os.str();
+  };
+  std::cout << "simulated " << number(result.simulated_end_s, 1, 1) << " s of scenario '" << spec.name << "' in "
+            << number(result.wall_s, 1, 2) << " s wall: " << overall["requests_completed"] << " requests, p95 latency "
+            << number(overall["latency_p95_s"], 1e3, 1) << " ms, SLO violations "
+            << number(overall["slo_violation_rate"], 100, 1) << " %, " << number(overall["energy_per_request_j"], 1e3, 1)
+            << " mJ/request" << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
             << "results: " << out_dir << "/{summary.json, requests.csv, timeline.csv, scenario.resolved.json}\n";
   return kExitOk;
 }

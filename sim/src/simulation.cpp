@@ -179,15 +179,15 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
                          const RunOptions& options) {
   using namespace detail;
   const auto wall_start = std::chrono::steady_clock::now();
-  std::vector<std::string> args{"edgetwin"};
+  // Exact replay of transfers: bytes/bandwidth + latency (shared/reference/simgrid.md §0.4);
+  // the configuration notices are silenced. User options come after, so they can override.
+  std::vector<std::string> args{"edgetwin", "--log=xbt_cfg.thres:warning", "--cfg=network/model:CM02",
+                                "--cfg=network/crosstraffic:0"};
   args.insert(args.end(), options.engine_args.begin(), options.engine_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());
   Engine engine(&argc, argv.data());
-  // Exact replay of transfers: bytes/bandwidth + latency (shared/reference/simgrid.md §0.4).
-  Engine::set_config("network/model:CM02");
-  Engine::set_config("network/crosstraffic:0");
 
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;

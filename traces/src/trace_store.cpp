@@ -46,6 +46,7 @@ struct Group {
   UnitFit power;
   std::vector<UnitFit> rails;        // per TraceFile::rails; points == 0 when never known
   double std_over_mean = 0;          // mean latency_std_s / latency_mean_s of the samples
+  bool fitted = false;               // fits are computed on first use (loading stays cheap)
 };
 
 // Which (batch, concurrency) groups one unit has, as a dense grid for bracketing.
@@ -112,7 +113,9 @@ struct TraceStore::Entry {
   const Board* board = nullptr;
   const Model* model = nullptr;
   ClockScale scale;
-  std::vector<Group> groups;
+  // Mutable: a group is fitted the first time a query needs its fit (a run touches few groups
+  // of a trace; fitting all of them at load took ~0.5 s per file). Not for concurrent use.
+  mutable std::vector<Group> groups;
   std::vector<UnitGroups> units;  // per unit of the model
   std::unordered_map<SampleKey, std::size_t, SampleKeyHash> exact;
 
@@ -121,15 +124,15 @@ struct TraceStore::Entry {
            trace.provenance.runtime + "/" + trace.provenance.precision;
   }
   void build();
-  Group fit_group(int unit, int batch, int concurrency, std::vector<std::size_t> samples) const;
+  void fit(Group& g) const;
+  const Group& fitted_group(std::size_t index) const {
+    Group& g = groups[index];
+    if (!g.fitted) fit(g);
+    return g;
+  }
 };
 
-Group TraceStore::Entry::fit_group(int unit, int batch, int concurrency, std::vector<std::size_t> samples) const {
-  Group g;
-  g.unit = unit;
-  g.batch = batch;
-  g.concurrency = concurrency;
-  g.samples = std::move(samples);
+void TraceStore::Entry::fit(Group& g) const {
   std::vector<ClockSetting> clocks;
   std::vector<double> latency, power;
   for (const std::size_t i : g.samples) {
@@ -156,7 +159,7 @@ Group TraceStore::Entry::fit_group(int unit, int batch, int concurrency, std::ve
     unknown.kind = FitKind::power;
     g.rails.push_back(known.empty() ? unknown : fit_power(scale, known_clocks, known_latency, g.latency, known));
   }
-  return g;
+  g.fitted = true;
 }
 
 void TraceStore::Entry::build() {
@@ -187,7 +190,12 @@ void TraceStore::Entry::build() {
     const auto c = static_cast<std::size_t>(
         std::lower_bound(u.concurrencies.begin(), u.concurrencies.end(), concurrency) - u.concurrencies.begin());
     u.group[b * u.concurrencies.size() + c] = static_cast<int>(groups.size());
-    groups.push_back(fit_group(unit, batch, concurrency, std::move(members)));
+    Group g;
+    g.unit = unit;
+    g.batch = batch;
+    g.concurrency = concurrency;
+    g.samples = std::move(members);
+    groups.push_back(std::move(g));
   }
 }
 
@@ -321,8 +329,8 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
                                     ": no samples at batch " + std::to_string(u.batches[bi[j]]) +
                                     ", concurrency " + std::to_string(u.concurrencies[ci[k]]));
       }
-      const Group& g = e.groups[static_cast<std::size_t>(index)];
-      const auto hit = e.exact.find(SampleKey{unit, g.batch, g.concurrency, clocks});
+      const Group& unfitted = e.groups[static_cast<std::size_t>(index)];
+      const auto hit = e.exact.find(SampleKey{unit, unfitted.batch, unfitted.concurrency, clocks});
       if (hit != e.exact.end()) {
         const TraceSample& s = e.trace.samples[hit->second];
         out.latency_s += weight * s.latency_mean_s;
@@ -331,6 +339,7 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
         for (std::size_t r = 0; r < rail_count; ++r) out.rail_power_w[r] += weight * s.rail_power_w[r];
         continue;
       }
+      const Group& g = e.fitted_group(static_cast<std::size_t>(index));
       const double latency = g.latency.evaluate(latency_row);
       out.latency_s += weight * latency;
       out.latency_std_s += weight * g.std_over_mean * latency;
@@ -353,7 +362,8 @@ std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const 
                                                 const std::string& precision, const std::string& runtime) const {
   const Entry& e = entry(board, model, precision, runtime);
   std::vector<FitQuality> out;
-  for (const Group& g : e.groups) {
+  for (std::size_t index = 0; index < e.groups.size(); ++index) {
+    const Group& g = e.fitted_group(index);
     FitQuality q;
     q.unit = g.unit;
     q.batch = g.batch;

@@ -55,9 +55,10 @@ class TraceStore {
   TraceStore(TraceStore&&) noexcept;
   TraceStore& operator=(TraceStore&&) noexcept;
 
-  /// Adds a validated trace file (one board, model, runtime and precision) and fits every
-  /// (unit, batch, concurrency) group. A second file for the same key is an error
-  /// (std::invalid_argument): traces of different runtimes or precisions are never mixed.
+  /// Adds a validated trace file (one board, model, runtime and precision). Each (unit, batch,
+  /// concurrency) group is fitted the first time a query needs it, so loading is cheap; the
+  /// store is therefore not safe for concurrent queries. A second file for the same key is an
+  /// error (std::invalid_argument): traces of different runtimes or precisions are never mixed.
   void add(TraceFile trace);
   /// Loads every `*.csv` trace under `dir` (recursively, in path order); returns the number of files.
   int load_dir(const std::string& dir);
