@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "world.hpp"
@@ -25,6 +26,7 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
   clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;
   meter_.reset(0, PowerState::idle, idle_power_w());
+  meter_.set_rails(idle_rails_w());
 }
 
 void Device::set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy) {
@@ -34,6 +36,7 @@ void Device::set_policy(policies::Role role, std::unique_ptr<policies::Policy> p
     if (const auto boot = policy->initial_clocks()) {
       clocks_ = *boot;
       meter_.reset(0, PowerState::idle, idle_power_w());
+      meter_.set_rails(idle_rails_w());
     }
   }
   policy_[static_cast<int>(role)] = std::move(policy);
@@ -45,6 +48,35 @@ bool Device::ticks() const {
 }
 
 double Device::idle_power_w() const { return world_.power_model.idle_power_w(board_, to_setting(clocks_)); }
+
+std::vector<double> Device::idle_rails_w() const {
+  const auto components = world_.power_model.idle_components(board_, to_setting(clocks_));
+  std::vector<double> rails;
+  rails.reserve(board_.rails.size());
+  for (const auto& rail : board_.rails) rails.push_back(traces::rail_power_w(board_, rail, components));
+  return rails;
+}
+
+void Device::go_idle() {
+  meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+  meter_.set_rails(idle_rails_w());
+}
+
+const std::vector<int>& Device::rail_map(const traces::Model& model) {
+  auto it = rail_maps_.find(&model);
+  if (it != rail_maps_.end()) return it->second;
+  // Trace rail r -> board rail index (traces name a subset of the board's rails).
+  const auto& names = world_.store.trace(board_.id, model.id, world_.spec.precision, world_.spec.runtime).rails;
+  std::vector<int> map;
+  for (const auto& name : names) {
+    int index = -1;
+    for (std::size_t b = 0; b < board_.rails.size(); ++b) {
+      if (board_.rails[b].name == name) index = static_cast<int>(b);
+    }
+    map.push_back(index);
+  }
+  return rail_maps_.emplace(&model, std::move(map)).first->second;
+}
 
 void Device::set_uplink_bandwidth(double bandwidth_bps) {
   uplink_bps_ = bandwidth_bps;
@@ -146,9 +178,15 @@ void Device::process(const Request& request) {
                              static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
         const double head_s = est.latency_s * share;
         meter_.set(sg4::Engine::get_clock(), PowerState::busy, est.power_total_w);
+        std::vector<double> rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+        const auto& map = rail_map(model);
+        for (std::size_t r = 0; r < map.size(); ++r) {
+          if (map[r] >= 0) rails[static_cast<std::size_t>(map[r])] = est.rail_power_w[r];
+        }
+        meter_.set_rails(rails);
         sg4::this_actor::execute(head_s * kHostSpeedFlops);
         ++world_.activities;
-        meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+        go_idle();
         record.energy_j += head_s * est.power_total_w;
       }
     }
@@ -187,14 +225,24 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
   };
   double energy = 0;
   double run_s = 0, run_j = 0;
+  const auto& map = rail_map(model);
+  // Board rails the trace does not name stay unknown (NaN) while these units run.
+  std::vector<double> zero_rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const int b : map) {
+    if (b >= 0) zero_rails[static_cast<std::size_t>(b)] = 0.0;
+  }
+  std::vector<double> run_rail_j = zero_rails;
   auto flush = [&] {
     if (run_s <= 0) return;
     meter_.set(sg4::Engine::get_clock(), PowerState::busy, run_j / run_s);
+    for (auto& j : run_rail_j) j /= run_s;  // mean rail power over the run
+    meter_.set_rails(run_rail_j);
     sg4::this_actor::execute(run_s * kHostSpeedFlops);
     ++world_.activities;
-    meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+    go_idle();
     energy += run_j;
     run_s = run_j = 0;
+    run_rail_j = zero_rails;
   };
   traces::UnitEstimate est;
   for (int i = first; i <= last; ++i) {
@@ -212,6 +260,9 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
                                world_.spec.runtime);
     run_s += est.latency_s;
     run_j += est.latency_s * est.power_total_w;
+    for (std::size_t r = 0; r < map.size(); ++r) {
+      if (map[r] >= 0) run_rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
+    }
   }
   flush();
   has_pending_ = false;
@@ -232,6 +283,7 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   const double now = sg4::Engine::get_clock();
   const double idle_w = idle_power_w();
   meter_.set(now, PowerState::transition, idle_w);
+  meter_.set_rails(idle_rails_w());
   if (latency_s > 0) {
     sg4::this_actor::sleep_for(latency_s);
     ++world_.activities;
@@ -239,7 +291,7 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   meter_.add_j(PowerState::transition, energy_j);
   clocks_ = target;
   ++clock_changes_;
-  meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
+  go_idle();
   if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
 }
 

@@ -30,7 +30,14 @@ void EnergyMeter::advance(double now_s) {
   const double dt = now_s - last_s_;
   bucket(state_) += power_w_ * dt;
   if (state_ == PowerState::busy) busy_s_ += dt;
+  for (std::size_t r = 0; r < rail_w_.size(); ++r) rail_j_[r] += rail_w_[r] * dt;
   last_s_ = now_s;
+}
+
+void EnergyMeter::set_rails(const std::vector<double>& rail_w) {
+  if (rail_j_.empty()) rail_j_.assign(rail_w.size(), 0.0);
+  if (rail_w.size() != rail_j_.size()) throw std::logic_error("EnergyMeter: rail count changed");
+  rail_w_ = rail_w;
 }
 
 void EnergyMeter::set(double now_s, PowerState state, double power_w) {

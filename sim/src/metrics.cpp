@@ -53,7 +53,7 @@ double percentile(std::vector<double> values, double p) {
 }
 
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s) {
+                         double duration_s, const std::vector<std::string>& rail_names) {
   std::vector<double> latencies;
   latencies.reserve(requests.size());
   double attributed_j = 0, cloud_j = 0;
@@ -83,7 +83,7 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   double mean = 0;
   for (double l : latencies) mean += l;
-  return nlohmann::json{
+  nlohmann::json out = nlohmann::json{
       {"devices", devices.size()},
       {"requests_completed", requests.size()},
       {"requests_offloaded", offloaded},
@@ -105,6 +105,16 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"cloud_energy_j", cloud_j},
       {"clock_changes", changes},
   };
+  if (!rail_names.empty()) {
+    nlohmann::json rails = nlohmann::json::object();
+    for (std::size_t r = 0; r < rail_names.size(); ++r) {
+      double sum = 0;
+      for (const auto& d : devices) sum += r < d.rail_j.size() ? d.rail_j[r] : nan;
+      rails[rail_names[r]] = or_null(sum);
+    }
+    out["rail_energy_j"] = rails;
+  }
+  return out;
 }
 
 }  // namespace edgetwin::sim

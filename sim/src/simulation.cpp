@@ -275,7 +275,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     dev->meter().advance(result.simulated_end_s);
     const auto& m = dev->meter();
     totals.push_back({dev->index(), dev->group(), m.total_j(), m.idle_j(), m.busy_j(), m.transition_j(), m.radio_j(),
-                      dev->clock_changes()});
+                      dev->clock_changes(), m.rail_j()});
   }
   nlohmann::json groups = nlohmann::json::object();
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
@@ -287,7 +287,9 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     for (const auto& t : totals) {
       if (t.group == static_cast<int>(g)) devs.push_back(t);
     }
-    groups[spec.groups[g].name] = summarize(reqs, devs, spec.duration_s);
+    std::vector<std::string> rails;
+    for (const auto& rail : catalog.board(spec.groups[g].board).rails) rails.push_back(rail.name);
+    groups[spec.groups[g].name] = summarize(reqs, devs, spec.duration_s, rails);
   }
   result.summary = {{"scenario", spec.name},
                     {"seed", spec.seed},

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -105,6 +106,9 @@ class Device {
   void apply_clocks(const policies::Clocks& target, RequestRecord* record);
   void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
   double idle_power_w() const;
+  std::vector<double> idle_rails_w() const;   ///< per board rail, at the current clocks
+  void go_idle();                              ///< meter to idle power (total and rails) now
+  const std::vector<int>& rail_map(const traces::Model& model);
 
   World& world_;
   int index_;
@@ -124,6 +128,7 @@ class Device {
   bool has_pending_ = false;          ///< clocks decided by a tick, applied at the next boundary
   policies::Clocks pending_;
   long completed_ = 0;
+  std::map<const traces::Model*, std::vector<int>> rail_maps_;
 };
 
 /// Everything one run holds. Lives for the whole run; actors refer to it.

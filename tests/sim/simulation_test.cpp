@@ -89,6 +89,11 @@ TEST(Simulation, OneFrameAtFixedClocksIsTheSumOfUnitsAndEnergyIsPowerTimesTimePl
   const double idle_w = f.synth.idle_power_w(f.nx(), clocks);
   const double expected = 2 * energy_j + idle_w * (1.0 - latency_s);
   EXPECT_NEAR(result.summary["overall"]["device_energy_j"].get<double>(), expected, 1e-9);
+  // The whole-module rail (VDD_IN) carries exactly the device's energy here (no radio, no
+  // transition lumps); rails the synthetic model cannot split would be null.
+  const auto& rails = result.summary["groups"]["g"]["rail_energy_j"];
+  EXPECT_NEAR(rails[f.nx().total_rail].get<double>(), expected, 1e-9);
+  for (const auto& rail : f.nx().rails) EXPECT_TRUE(rails.contains(rail.name)) << rail.name;
   EXPECT_NEAR(result.simulated_end_s, 1.0 + latency_s, 1e-9);
 }
 

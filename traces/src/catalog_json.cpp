@@ -15,8 +15,11 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kRailFeeds = {"total", "cpu", "gpu", "soc", "ddr", "cpu_gpu_cv",
-                                             "gpu_soc", "cpu_cv", "sys", "cv", "other"};
+const std::vector<std::string>& rail_feeds() {
+  static const std::vector<std::string> feeds = {"total", "cpu",     "gpu",    "soc", "ddr", "cpu_gpu_cv",
+                                                 "gpu_soc", "cpu_cv", "sys", "cv",  "other"};
+  return feeds;
+}
 
 DvfsTransition transition_from_json(const JsonReader& j) {
   j.require_only({"latency_s", "energy_j", "source", "estimated", "notes"});
@@ -104,7 +107,7 @@ Board board_from_json(const JsonReader& j) {
   b.total_rail = rails.string("total");
   for (const auto& r : rails.objects("list")) {
     r.require_only({"name", "feeds", "source", "estimated", "notes"});
-    b.rails.push_back(Rail{r.string("name"), r.one_of("feeds", kRailFeeds)});
+    b.rails.push_back(Rail{r.string("name"), r.one_of("feeds", rail_feeds())});
   }
 
   const JsonReader power = j.object("power");

@@ -72,17 +72,6 @@ std::vector<std::int64_t> pick_levels(const std::vector<std::int64_t>& table, in
 }
 
 /// Value of one rail from the modelled components, NaN where its feed is not modelled.
-double rail_value(const std::string& feeds, const UnitPrediction& p) {
-  if (feeds == "total") return p.power_total_w;
-  if (feeds == "cpu" || feeds == "cpu_cv") return p.power_cpu_w;
-  if (feeds == "gpu") return p.power_gpu_w;
-  if (feeds == "soc") return p.power_soc_w;
-  if (feeds == "ddr") return p.power_ddr_w;
-  if (feeds == "cpu_gpu_cv") return p.power_cpu_w + p.power_gpu_w;
-  if (feeds == "gpu_soc") return p.power_gpu_w + p.power_soc_w;
-  return std::numeric_limits<double>::quiet_NaN();  // sys, cv, other: not modelled
-}
-
 std::string join_calibration(const CalibrationFigure& f) {
   return f.id + ": " + f.source;
 }
@@ -196,19 +185,41 @@ UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model,
   return p;
 }
 
-double Synthesizer::idle_power_w(const Board& board, const ClockSetting& clocks) const {
+double rail_power_w(const Board& board, const Rail& rail, const PowerComponents& c) {
+  if (rail.name == board.total_rail || rail.feeds == "total") return c.total_w();
+  if (rail.feeds == "cpu" || rail.feeds == "cpu_cv") return c.cpu_w;
+  if (rail.feeds == "gpu") return c.gpu_w;
+  if (rail.feeds == "soc") return c.soc_w;
+  if (rail.feeds == "ddr") return c.ddr_w;
+  if (rail.feeds == "cpu_gpu_cv") return c.cpu_w + c.gpu_w;
+  if (rail.feeds == "gpu_soc") return c.gpu_w + c.soc_w;
+  return std::numeric_limits<double>::quiet_NaN();  // sys, cv, other: not modelled
+}
+
+PowerComponents Synthesizer::idle_components(const Board& board, const ClockSetting& clocks) const {
   const SyntheticModel& s = board.synthetic;
   const SynthGlobals& g = calibration_.globals;
-  double idle = 0;
-  for (const auto& [component, share] : g.idle_split) idle += share * board.idle_power_w;
+  auto split = [&](const char* key) {
+    const auto it = g.idle_split.find(key);
+    return it == g.idle_split.end() ? 0.0 : it->second * board.idle_power_w;
+  };
   const double kappa = g.idle_clock_fraction;
-  idle += kappa * s.cpu_dynamic_w_at_max *
-          (dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz) - table_min_scale(s, board.cpu_freqs_khz));
-  idle += kappa * s.gpu_dynamic_w_at_max *
-          (dvfs_scale(s, static_cast<double>(clocks.gpu_hz), board.gpu_freqs_hz) - table_min_scale(s, board.gpu_freqs_hz));
-  idle += kappa * s.emc_dynamic_w_at_max *
-          (dvfs_scale(s, static_cast<double>(clocks.emc_hz), board.emc_freqs_hz) - table_min_scale(s, board.emc_freqs_hz));
-  return idle;
+  PowerComponents c;
+  c.cpu_w = split("cpu") + kappa * s.cpu_dynamic_w_at_max *
+                               (dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz) -
+                                table_min_scale(s, board.cpu_freqs_khz));
+  c.gpu_w = split("gpu") + kappa * s.gpu_dynamic_w_at_max *
+                               (dvfs_scale(s, static_cast<double>(clocks.gpu_hz), board.gpu_freqs_hz) -
+                                table_min_scale(s, board.gpu_freqs_hz));
+  c.ddr_w = split("ddr") + kappa * s.emc_dynamic_w_at_max *
+                               (dvfs_scale(s, static_cast<double>(clocks.emc_hz), board.emc_freqs_hz) -
+                                table_min_scale(s, board.emc_freqs_hz));
+  c.soc_w = split("soc");
+  return c;
+}
+
+double Synthesizer::idle_power_w(const Board& board, const ClockSetting& clocks) const {
+  return idle_components(board, clocks).total_w();
 }
 
 ModelPrediction Synthesizer::predict_model(const Board& board, const Model& model, int batch,
@@ -278,7 +289,10 @@ TraceFile Synthesizer::generate(const Board& board, const Model& model,
           sample.power_total_w = p.power_total_w;
           for (const auto& rail : board.rails) {
             // The whole-module rail carries the total whatever else it is said to feed.
-            sample.rail_power_w.push_back(rail.name == board.total_rail ? p.power_total_w : rail_value(rail.feeds, p));
+            // The whole-module rail is the total exactly (not the components re-added).
+            sample.rail_power_w.push_back(rail.name == board.total_rail
+                                              ? p.power_total_w
+                                              : rail_power_w(board, rail, {p.power_cpu_w, p.power_gpu_w, p.power_soc_w, p.power_ddr_w}));
           }
           trace.samples.push_back(std::move(sample));
         }

@@ -3,6 +3,8 @@
 /// current power level and the meter integrates power x time whenever the level changes.
 /// Engine-free: callers pass the simulated time.
 
+#include <vector>
+
 namespace edgetwin::sim {
 
 /// What the device is doing; energy is accounted per state.
@@ -14,6 +16,11 @@ class EnergyMeter {
   void reset(double now_s, PowerState state, double power_w);
   /// Integrates up to `now_s` at the current level, then switches. `now_s` must not go back.
   void set(double now_s, PowerState state, double power_w);
+  /// Per-rail power levels from now on (W; NaN = unknown, which makes that rail's energy
+  /// unknown); call right after set() at the same time. Integrated like the total.
+  void set_rails(const std::vector<double>& rail_w);
+  /// Energy per rail (J), in the order given to set_rails; empty if never set.
+  const std::vector<double>& rail_j() const { return rail_j_; }
   /// Adds a lump of energy (e.g. a DVFS transition's own energy).
   void add_j(PowerState state, double energy_j);
   /// Integrates up to `now_s` without changing the level.
@@ -35,6 +42,8 @@ class EnergyMeter {
   PowerState state_ = PowerState::idle;
   double idle_j_ = 0, busy_j_ = 0, transition_j_ = 0, radio_j_ = 0;
   double busy_s_ = 0;
+  std::vector<double> rail_w_;
+  std::vector<double> rail_j_;
 };
 
 }  // namespace edgetwin::sim

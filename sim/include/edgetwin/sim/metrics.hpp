@@ -59,6 +59,7 @@ struct DeviceTotals {
   double transition_j = 0;
   double radio_j = 0;
   long clock_changes = 0;
+  std::vector<double> rail_j;    ///< per board rail: traced and idle power only (NaN = unknown)
 };
 
 /// Writes requests.csv / timeline.csv rows (header first). Numbers use the shortest exact form.
@@ -71,7 +72,9 @@ void write_timeline(std::ostream& out, const TimelineRecord& t);
 double percentile(std::vector<double> values, double p);
 
 /// The summary of one scope (the whole run or one device group).
+/// With `rail_names` (the devices' board rails, all devices on that board), the summary also has
+/// `rail_energy_j` per rail (null where unknown).
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s);
+                         double duration_s, const std::vector<std::string>& rail_names = {});
 
 }  // namespace edgetwin::sim

@@ -134,6 +134,19 @@ struct UnitPrediction {
   double power_ddr_w = 0;
 };
 
+/// Module power split by component; rails map onto it through what they feed.
+struct PowerComponents {
+  double cpu_w = 0;
+  double gpu_w = 0;
+  double soc_w = 0;
+  double ddr_w = 0;
+  double total_w() const { return cpu_w + gpu_w + soc_w + ddr_w; }
+};
+
+/// Power of `rail` of `board` given the components: the whole-module rail carries the total;
+/// rails feeding sys, cv or other are not split by the model (NaN).
+double rail_power_w(const Board& board, const Rail& rail, const PowerComponents& components);
+
 /// Whole-model sums (batch latency per instance; energy-weighted mean power).
 struct ModelPrediction {
   double latency_s = 0;
@@ -167,6 +180,8 @@ class Synthesizer {
   /// Module power while nothing runs, at `clocks` (the idle terms of predict_unit): the
   /// simulator charges it for idle time. An estimate from the board's synthetic model.
   double idle_power_w(const Board& board, const ClockSetting& clocks) const;
+  /// The same idle power split into its components (cpu, gpu, soc, ddr).
+  PowerComponents idle_components(const Board& board, const ClockSetting& clocks) const;
   ModelPrediction predict_model(const Board& board, const Model& model, int batch,
                                 int concurrency, const ClockSetting& clocks,
                                 const std::string& precision) const;
