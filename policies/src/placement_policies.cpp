@@ -73,7 +73,7 @@ PolicyInfo edge_only_info() {
   info.roles = {Role::placement};
   info.summary = "run every unit on the device; nothing is offloaded";
   info.make = [params = info.params](const nlohmann::json& p, const PolicyContext&) -> std::unique_ptr<Policy> {
-    ParamReader("policy 'edge_only'", p, params);
+    [[maybe_unused]] const ParamReader checked("policy 'edge_only'", p, params);  // rejects any param
     return std::make_unique<FixedPlacement>(kAllUnits, 1.0);
   };
   return info;
@@ -85,7 +85,7 @@ PolicyInfo cloud_only_info() {
   info.roles = {Role::placement};
   info.summary = "upload each input and run every unit on the cloud";
   info.make = [params = info.params](const nlohmann::json& p, const PolicyContext&) -> std::unique_ptr<Policy> {
-    ParamReader("policy 'cloud_only'", p, params);
+    [[maybe_unused]] const ParamReader checked("policy 'cloud_only'", p, params);  // rejects any param
     return std::make_unique<FixedPlacement>(0, 1.0);
   };
   return info;

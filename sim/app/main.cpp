@@ -28,7 +28,11 @@ void print_help(const std::vector<edgetwin::app::Command>& commands) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace edgetwin::app;
+  using edgetwin::app::builtin_commands;
+  using edgetwin::app::kExitDataError;
+  using edgetwin::app::kExitFailure;
+  using edgetwin::app::kExitOk;
+  using edgetwin::app::kExitUsage;
   const auto commands = builtin_commands();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

@@ -177,7 +177,11 @@ bool uses_synthetic_traces(const traces::TraceStore& store) {
 RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalog, const traces::TraceStore& store,
                          const traces::Synthesizer& power_model, const policies::PolicyRegistry& registry,
                          const RunOptions& options) {
-  using namespace detail;
+  using detail::CloudServer;
+  using detail::derive_seed;
+  using detail::Device;
+  using detail::World;
+  namespace sg4 = detail::sg4;
   const auto wall_start = std::chrono::steady_clock::now();
   // Exact replay of transfers: bytes/bandwidth + latency (shared/reference/simgrid.md §0.4);
   // the configuration notices are silenced. User options come after, so they can override.
@@ -194,7 +198,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   world.element_bytes = spec.precision == "fp16" ? 2 : spec.precision == "int8" ? 1 : 4;
   std::vector<sg4::Host*> device_hosts, cloud_hosts;
   std::vector<sg4::Link*> uplinks;
-  build_platform(world, device_hosts, uplinks, cloud_hosts);
+  detail::build_platform(world, device_hosts, uplinks, cloud_hosts);
 
   if (!options.out_dir.empty()) {
     fs::create_directories(options.out_dir);
@@ -241,29 +245,29 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     const auto d = static_cast<std::uint64_t>(dev->index());
     std::uint64_t stream = 0;
     for (const auto& v : spec.videos) {
-      if (v.group == group.name) start_video_source(world, *dev, v, derive_seed(spec.seed, 1, d, stream));
+      if (v.group == group.name) detail::start_video_source(world, *dev, v, derive_seed(spec.seed, 1, d, stream));
       ++stream;
     }
     for (const auto& r : spec.requests) {
-      if (r.group == group.name) start_request_source(world, *dev, r, derive_seed(spec.seed, 2, d, stream));
+      if (r.group == group.name) detail::start_request_source(world, *dev, r, derive_seed(spec.seed, 2, d, stream));
       ++stream;
     }
     Device* dev_raw = dev.get();
-    start_bandwidth_process("bandwidth-" + std::to_string(dev->index()), dev->host(), group.access,
+    detail::start_bandwidth_process("bandwidth-" + std::to_string(dev->index()), dev->host(), group.access,
                             [dev_raw](double bps) { dev_raw->set_uplink_bandwidth(bps); }, derive_seed(spec.seed, 3, d));
     Device* raw = dev.get();
     sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(), [raw] { raw->run_controller(); });
-    if (dev->ticks()) start_governor(*dev);
+    if (dev->ticks()) detail::start_governor(*dev);
   }
   for (std::size_t c = 0; c < world.clouds.size(); ++c) {
     CloudServer* raw = world.clouds[c].get();
     sg4::Actor::create("cloud-" + std::to_string(c), raw->host(), [raw] { raw->run(); })->daemonize();
   }
   if (sg4::Link* wan = sg4::Link::by_name_or_null("wan"); wan != nullptr && !cloud_hosts.empty()) {
-    start_bandwidth_process("bandwidth-wan", cloud_hosts.front(), spec.wan,
+    detail::start_bandwidth_process("bandwidth-wan", cloud_hosts.front(), spec.wan,
                             [wan](double bps) { wan->set_bandwidth(bps / 8); }, derive_seed(spec.seed, 5, 0));
   }
-  if (!world.devices.empty()) start_timeline(world, spec.outputs.timeline_interval_s);
+  if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
 
   engine.run();
   if (options.progress) std::cerr << "\n";

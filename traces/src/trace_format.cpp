@@ -21,7 +21,10 @@ const char* const kMagic = "# edgetwin-trace ";
 const char* const kProvenancePrefix = "# provenance: ";
 const char* const kMeasured = "measured";
 const char* const kSynthetic = "synthetic-calibrated";
-const std::vector<std::string> kPrecisions = {"fp32", "fp16", "int8"};
+const std::vector<std::string>& precisions() {
+  static const std::vector<std::string> values = {"fp32", "fp16", "int8"};
+  return values;
+}
 
 // Required columns, in the order the writer emits them; rail columns follow.
 enum Column {
@@ -216,8 +219,8 @@ void TraceReader::read_provenance() {
   if (!runtime_ok) {
     fail(where + "runtime", "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
   }
-  if (std::find(kPrecisions.begin(), kPrecisions.end(), p.precision) == kPrecisions.end()) {
-    fail(where + "precision", "'" + p.precision + "' is not allowed; allowed: " + join(kPrecisions));
+  if (std::find(precisions().begin(), precisions().end(), p.precision) == precisions().end()) {
+    fail(where + "precision", "'" + p.precision + "' is not allowed; allowed: " + join(precisions()));
   }
   if (measured) {
     p.software_stack = text("software_stack", true);
