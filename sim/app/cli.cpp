@@ -6,16 +6,6 @@
 
 namespace edgetwin::app {
 
-std::vector<Command> builtin_commands() {
-  return {
-      {"run", "simulate a scenario and write its results", &run_run},
-      {"list", "list boards, models, policies (catalogs and the policy registry)", &run_list},
-      {"traces", "generate synthetic traces, inspect trace data and fit errors", &run_traces},
-      {"models", "rebuild the model catalog from the libtorch architectures", &run_models},
-      {"validate", "check scenario files, reporting every error at once", &run_validate},
-  };
-}
-
 void add_data_option(po::options_description& options, std::string& data_dir) {
   options.add_options()("data", po::value<std::string>(&data_dir)->default_value(traces::default_data_dir()),
                         "catalog data directory (boards/, models/)");

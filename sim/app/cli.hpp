@@ -31,6 +31,10 @@ std::vector<Command> builtin_commands();
 int run_list(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_traces(const std::vector<std::string>& args);
+/// `edgetwin models ...`: runs the separate `edgetwin-models` executable (the only one that
+/// links libtorch, so every other command starts without loading it).
+int run_models_proxy(const std::vector<std::string>& args);
+/// The implementation inside `edgetwin-models`.
 int run_models(const std::vector<std::string>& args);
 int run_validate(const std::vector<std::string>& args);
 

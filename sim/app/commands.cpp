@@ -1,0 +1,17 @@
+// The registry of `edgetwin` subcommands (explicit: what --help lists is what exists).
+
+#include "cli.hpp"
+
+namespace edgetwin::app {
+
+std::vector<Command> builtin_commands() {
+  return {
+      {"run", "simulate a scenario and write its results", &run_run},
+      {"list", "list boards, models, policies (catalogs and the policy registry)", &run_list},
+      {"traces", "generate synthetic traces, inspect trace data and fit errors", &run_traces},
+      {"models", "rebuild the model catalog from the libtorch architectures", &run_models_proxy},
+      {"validate", "check scenario files, reporting every error at once", &run_validate},
+  };
+}
+
+}  // namespace edgetwin::app
