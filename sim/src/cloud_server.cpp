@@ -19,22 +19,20 @@ CloudServer::CloudServer(World& world, int index, sg4::Host* host, const traces:
       cv_(sg4::ConditionVariable::create()) {}
 
 void CloudServer::submit(Job* job) {
-  const std::unique_lock<sg4::Mutex> lock(*mutex_);
+  // No lock: actors do not preempt each other; the server holds the mutex the condition
+  // variable needs (as Device::run_controller, device.cpp).
   queue_.push_back(job);
   cv_->notify_one();
 }
 
 void CloudServer::run() {
   traces::UnitEstimate est;
+  std::unique_lock<sg4::Mutex> lock(*mutex_);
   while (true) {
-    Job* job = nullptr;
-    {
-      std::unique_lock<sg4::Mutex> lock(*mutex_);
-      cv_->wait(lock, [this] { return !queue_.empty(); });
-      job = queue_.front();
-      queue_.pop_front();
-      busy_ = true;
-    }
+    cv_->wait(lock, [this] { return !queue_.empty(); });
+    Job* job = queue_.front();
+    queue_.pop_front();
+    busy_ = true;
     double run_s = 0, run_j = 0;
     for (int i = job->first_unit; i <= job->last_unit; ++i) {
       world_.store.estimate_into(est, board_.id, job->request.model->id, i, 1, 1, clocks_, world_.spec.precision,

@@ -1,0 +1,200 @@
+// The bare SimGrid baseline of edgetwin_sim_bench: the same platform (one star zone, CM02 without
+// cross-traffic, 1 Gflop/s hosts, one access link per device, cloud hosts behind a WAN link) and
+// the same activities, with none of EdgeTwin's machinery (no queues, policies, trace lookups,
+// energy meters or records). One actor per device sleeps until each frame's arrival, like a video
+// source, then issues what EdgeTwin issues for that frame:
+//   edge_only:  one execute of the frame's total latency (EdgeTwin replays the units of a frame at
+//               unchanged clocks as one activity);
+//   cloud_only: an upload (Comm::sendto device -> cloud), one execute on the cloud host, a
+//               download (cloud -> device).
+// Prints the same RESULT line as edgetwin_sim_bench.
+//
+// --shape queue (edge_only) splits the work the way EdgeTwin's actors do, still without the rest
+// of its machinery: a source actor per device pushes each frame into a deque under an s4u::Mutex
+// and notifies an s4u::ConditionVariable; a controller actor per device waits on it and executes.
+// The difference between the two shapes is the cost of that synchronisation, not of EdgeTwin.
+//
+//   edgetwin_bare_simgrid --devices N --fps F --duration S --edge-s L [--placement cloud_only
+//                         --clouds C --cloud-s L --up-bytes B --down-bytes B] [--shape direct|queue]
+//                         [--cfg=... --log=...]
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+namespace sg4 = simgrid::s4u;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kSpeed = 1e9;  // flop/s, as EdgeTwin's hosts
+
+struct Options {
+  int devices = 1;
+  double fps = 30;
+  double duration_s = 3600;
+  bool cloud = false;
+  int clouds = 0;
+  double edge_s = 0.01;
+  double cloud_s = 0.002;
+  double up_bytes = 602112;
+  double down_bytes = 4000;
+  bool queue = false;  ///< --shape queue: source + controller actors with a mutex and a condition variable
+  std::vector<std::string> engine_args;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0) {
+      o.engine_args.push_back(a);
+      continue;
+    }
+    if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
+    const std::string v = argv[++i];
+    if (a == "--devices") o.devices = std::stoi(v);
+    else if (a == "--fps") o.fps = std::stod(v);
+    else if (a == "--duration") o.duration_s = std::stod(v);
+    else if (a == "--placement") o.cloud = v == "cloud_only";
+    else if (a == "--clouds") o.clouds = std::stoi(v);
+    else if (a == "--edge-s") o.edge_s = std::stod(v);
+    else if (a == "--cloud-s") o.cloud_s = std::stod(v);
+    else if (a == "--up-bytes") o.up_bytes = std::stod(v);
+    else if (a == "--down-bytes") o.down_bytes = std::stod(v);
+    else if (a == "--shape") o.queue = v == "queue";
+    else throw std::invalid_argument("unknown option " + a);
+  }
+  if (o.cloud && o.clouds <= 0) o.clouds = std::max(1, o.devices / 100);
+  return o;
+}
+
+long g_frames = 0;
+long g_activities = 0;
+
+// --shape queue: what EdgeTwin's video source and device controller do per frame, minus the rest.
+struct Queue {
+  std::deque<double> frames;  // arrival times
+  bool done = false;
+  sg4::MutexPtr mutex = sg4::Mutex::create();
+  sg4::ConditionVariablePtr cv = sg4::ConditionVariable::create();
+};
+
+void start_queue_device(const std::string& name, sg4::Host* host, double fps, double duration_s, double edge_s) {
+  auto queue = std::make_shared<Queue>();
+  sg4::Actor::create("source-" + name, host, [queue, fps, duration_s] {
+    const double period = 1.0 / fps;
+    for (long k = 0;; ++k) {
+      const double t = static_cast<double>(k) * period;
+      if (t >= duration_s) break;
+      sg4::this_actor::sleep_until(t);
+      const std::unique_lock<sg4::Mutex> lock(*queue->mutex);
+      queue->frames.push_back(t);
+      queue->cv->notify_one();
+    }
+    const std::unique_lock<sg4::Mutex> lock(*queue->mutex);
+    queue->done = true;
+    queue->cv->notify_one();
+  });
+  sg4::Actor::create("controller-" + name, host, [queue, edge_s] {
+    while (true) {
+      {
+        std::unique_lock<sg4::Mutex> lock(*queue->mutex);
+        queue->cv->wait(lock, [&queue] { return !queue->frames.empty() || queue->done; });
+        if (queue->frames.empty()) break;
+        queue->frames.pop_front();
+      }
+      sg4::this_actor::execute(edge_s * kSpeed);
+      g_activities += 1;
+      ++g_frames;
+    }
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "edgetwin_bare_simgrid: " << e.what() << "\n";
+    return 1;
+  }
+  const auto start = Clock::now();
+  std::vector<std::string> args{"bare"};
+  args.insert(args.end(), o.engine_args.begin(), o.engine_args.end());
+  std::vector<char*> argv_sg;
+  for (auto& a : args) argv_sg.push_back(a.data());
+  int argc_sg = static_cast<int>(argv_sg.size());
+  sg4::Engine engine(&argc_sg, argv_sg.data());
+  sg4::Engine::set_config("network/model:CM02");
+  sg4::Engine::set_config("network/crosstraffic:0");
+
+  auto* zone = sg4::create_star_zone("bare");
+  std::vector<sg4::Host*> devices, clouds;
+  for (int d = 0; d < o.devices; ++d) {
+    auto* host = zone->create_host("dev-" + std::to_string(d), kSpeed)->seal();
+    auto* link = zone->create_link("access-" + std::to_string(d), 100e6 / 8)->set_latency(0.002)->seal();
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(link)}, true);
+    devices.push_back(host);
+  }
+  if (o.cloud) {
+    auto* wan = zone->create_link("wan", 10e9 / 8)->set_latency(0.01)->seal();
+    for (int c = 0; c < o.clouds; ++c) {
+      auto* host = zone->create_host("cloud-" + std::to_string(c), kSpeed)->seal();
+      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(wan)}, true);
+      clouds.push_back(host);
+    }
+  }
+  zone->seal();
+
+  const Options& opt = o;
+  for (int d = 0; d < o.devices; ++d) {
+    sg4::Host* dev = devices[static_cast<std::size_t>(d)];
+    sg4::Host* cloud = opt.cloud ? clouds[static_cast<std::size_t>(d % opt.clouds)] : nullptr;
+    if (opt.queue && cloud == nullptr) {
+      start_queue_device(std::to_string(d), dev, opt.fps, opt.duration_s, opt.edge_s);
+      continue;
+    }
+    sg4::Actor::create("device-" + std::to_string(d), dev, [&opt, dev, cloud] {
+      const double period = 1.0 / opt.fps;
+      for (long k = 0;; ++k) {
+        const double t = static_cast<double>(k) * period;
+        if (t >= opt.duration_s) break;
+        sg4::this_actor::sleep_until(t);
+        if (cloud == nullptr) {
+          sg4::this_actor::execute(opt.edge_s * kSpeed);
+          g_activities += 1;
+        } else {
+          sg4::Comm::sendto(dev, cloud, static_cast<std::uint64_t>(opt.up_bytes));
+          sg4::Exec::init()->set_host(cloud)->set_flops_amount(opt.cloud_s * kSpeed)->start()->wait();
+          sg4::Comm::sendto(cloud, dev, static_cast<std::uint64_t>(opt.down_bytes));
+          g_activities += 3;
+        }
+        ++g_frames;
+      }
+    });
+  }
+  engine.run();
+  const double sim_s = sg4::Engine::get_clock();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
+              "setup_s=0\n",
+              o.queue ? "bare-queue" : "bare", o.devices, g_frames, g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
+  return 0;
+}
