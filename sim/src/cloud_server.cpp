@@ -26,7 +26,6 @@ void CloudServer::submit(Job* job) {
 }
 
 void CloudServer::run() {
-  traces::UnitEstimate est;
   std::unique_lock<sg4::Mutex> lock(*mutex_);
   while (true) {
     cv_->wait(lock, [this] { return !queue_.empty(); });
@@ -34,9 +33,9 @@ void CloudServer::run() {
     queue_.pop_front();
     busy_ = true;
     double run_s = 0, run_j = 0;
+    const auto& estimates = world_.unit_estimates(board_, *job->request.model, clocks_);
     for (int i = job->first_unit; i <= job->last_unit; ++i) {
-      world_.store.estimate_into(est, board_.id, job->request.model->id, i, 1, 1, clocks_, world_.spec.precision,
-                                 world_.spec.runtime);
+      const traces::UnitEstimate& est = estimates[static_cast<std::size_t>(i)];
       run_s += est.latency_s;
       run_j += est.latency_s * est.power_total_w;
     }

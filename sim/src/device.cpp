@@ -244,7 +244,6 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
     run_s = run_j = 0;
     run_rail_j = zero_rails;
   };
-  traces::UnitEstimate est;
   for (int i = first; i <= last; ++i) {
     const policies::Clocks target = wanted(i);
     if (target != clocks_) {
@@ -256,8 +255,8 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
         record.emc_hz = clocks_.emc_hz;
       }
     }
-    world_.store.estimate_into(est, board_.id, model.id, i, 1, 1, to_setting(clocks_), world_.spec.precision,
-                               world_.spec.runtime);
+    const traces::UnitEstimate& est =
+        world_.unit_estimates(board_, model, to_setting(clocks_))[static_cast<std::size_t>(i)];
     run_s += est.latency_s;
     run_j += est.latency_s * est.power_total_w;
     for (std::size_t r = 0; r < map.size(); ++r) {

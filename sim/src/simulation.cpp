@@ -41,6 +41,19 @@ traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catal
 
 namespace detail {
 
+const std::vector<traces::UnitEstimate>& World::unit_estimates(const traces::Board& board, const traces::Model& model,
+                                                               const traces::ClockSetting& clocks) {
+  const EstimateKey key{&board, &model, clocks.cpu_khz, clocks.gpu_hz, clocks.emc_hz};
+  auto it = estimate_cache.find(key);
+  if (it != estimate_cache.end()) return it->second;
+  std::vector<traces::UnitEstimate> estimates(model.units.size());
+  for (std::size_t i = 0; i < estimates.size(); ++i) {
+    store.estimate_into(estimates[i], board.id, model.id, static_cast<int>(i), 1, 1, clocks, spec.precision,
+                        spec.runtime);
+  }
+  return estimate_cache.emplace(key, std::move(estimates)).first->second;
+}
+
 CloudServer* World::pick_cloud() {
   CloudServer* best = nullptr;
   for (auto& c : clouds) {

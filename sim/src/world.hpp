@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <simgrid/s4u.hpp>
@@ -148,9 +149,17 @@ struct World {
   bool progress = false;
   double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
 
+  using EstimateKey = std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t, std::int64_t>;
+  std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
+
   World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
         const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
       : spec(s), catalog(c), store(st), power_model(pm), registry(r) {}
+  /// Every unit's estimate of `model` on `board` at `clocks` (batch 1, one instance), computed
+  /// once per distinct clocks and kept: the store's fit path costs ~2k instructions per call and
+  /// a run revisits the same few clock settings (docs/performance.md).
+  const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board, const traces::Model& model,
+                                                          const traces::ClockSetting& clocks);
   /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
   CloudServer* pick_cloud();
   void complete(const RequestRecord& record);
