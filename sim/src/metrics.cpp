@@ -53,12 +53,14 @@ double percentile(std::vector<double> values, double p) {
 }
 
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s, const std::vector<std::string>& rail_names) {
+                         double duration_s, const std::vector<std::string>& rail_names, int group) {
   std::vector<double> latencies;
   latencies.reserve(requests.size());
   double attributed_j = 0, cloud_j = 0;
   long slo_total = 0, slo_missed = 0, offloaded = 0;
+  std::size_t device_count = 0;
   for (const auto& r : requests) {
+    if (group >= 0 && r.group != group) continue;
     latencies.push_back(r.latency_s());
     attributed_j += r.energy_j;
     cloud_j += r.cloud_energy_j;
@@ -71,6 +73,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
   long changes = 0;
   for (const auto& d : devices) {
+    if (group >= 0 && d.group != group) continue;
+    ++device_count;
     device_j += d.energy_j;
     idle_j += d.idle_j;
     busy_j += d.busy_j;
@@ -78,14 +82,14 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     radio_j += d.radio_j;
     changes += d.clock_changes;
   }
-  const auto n = static_cast<double>(requests.size());
+  const auto n = static_cast<double>(latencies.size());
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   double mean = 0;
   for (double l : latencies) mean += l;
   nlohmann::json out = nlohmann::json{
-      {"devices", devices.size()},
-      {"requests_completed", requests.size()},
+      {"devices", device_count},
+      {"requests_completed", latencies.size()},
       {"requests_offloaded", offloaded},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
       {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
@@ -109,7 +113,9 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     nlohmann::json rails = nlohmann::json::object();
     for (std::size_t r = 0; r < rail_names.size(); ++r) {
       double sum = 0;
-      for (const auto& d : devices) sum += r < d.rail_j.size() ? d.rail_j[r] : nan;
+      for (const auto& d : devices) {
+        if (group < 0 || d.group == group) sum += r < d.rail_j.size() ? d.rail_j[r] : nan;
+      }
       rails[rail_names[r]] = or_null(sum);
     }
     out["rail_energy_j"] = rails;

@@ -296,17 +296,9 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   }
   nlohmann::json groups = nlohmann::json::object();
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    std::vector<RequestRecord> reqs;
-    std::vector<DeviceTotals> devs;
-    for (const auto& r : world.records) {
-      if (r.group == static_cast<int>(g)) reqs.push_back(r);
-    }
-    for (const auto& t : totals) {
-      if (t.group == static_cast<int>(g)) devs.push_back(t);
-    }
     std::vector<std::string> rails;
     for (const auto& rail : catalog.board(spec.groups[g].board).rails) rails.push_back(rail.name);
-    groups[spec.groups[g].name] = summarize(reqs, devs, spec.duration_s, rails);
+    groups[spec.groups[g].name] = summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
   }
   result.summary = {{"scenario", spec.name},
                     {"seed", spec.seed},

@@ -73,8 +73,9 @@ double percentile(std::vector<double> values, double p);
 
 /// The summary of one scope (the whole run or one device group).
 /// With `rail_names` (the devices' board rails, all devices on that board), the summary also has
-/// `rail_energy_j` per rail (null where unknown).
+/// `rail_energy_j` per rail (null where unknown). `group` >= 0 summarises only that device
+/// group's requests and devices (no copies of the records).
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s, const std::vector<std::string>& rail_names = {});
+                         double duration_s, const std::vector<std::string>& rail_names = {}, int group = -1);
 
 }  // namespace edgetwin::sim
