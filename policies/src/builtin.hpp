@@ -18,6 +18,7 @@ PolicyInfo governors_info();
 PolicyInfo edge_only_info();
 PolicyInfo cloud_only_info();
 PolicyInfo fixed_split_info();
+PolicyInfo fixed_batching_info();
 
 /// The device's allowed clocks; throws std::invalid_argument naming `who` when ctx has no board.
 ClockTables context_tables(const PolicyContext& ctx, const std::string& who);

@@ -13,6 +13,7 @@ TickAction Policy::on_tick(const TickObservation& /*obs*/) { return TickAction{}
 
 BatchAction Policy::on_batch(const BatchObservation& obs) {
   BatchAction a;
+  a.batch_size = obs.batch_size;
   a.instances = obs.instances;
   return a;
 }

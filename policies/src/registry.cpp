@@ -17,6 +17,8 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(edge_only_info());
   registry.add(cloud_only_info());
   registry.add(fixed_split_info());
+  // batching role (serving devices)
+  registry.add(fixed_batching_info());
 }
 
 }  // namespace edgetwin::policies

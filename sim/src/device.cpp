@@ -89,6 +89,12 @@ void Device::set_uplink_bandwidth(double bandwidth_bps) {
 // producers only push and notify. This saves the producer's lock/unlock and the controller's
 // unlock/relock simcalls per request (7 % of the instructions per frame, docs/performance.md).
 void Device::enqueue(Request request) {
+  if (serving()) {
+    ServedModel* m = served(request.model);
+    m->queue.push_back(std::move(request));
+    m->cv->notify_all();
+    return;
+  }
   queue_.push_back(std::move(request));
   cv_->notify_one();
 }
@@ -96,6 +102,13 @@ void Device::enqueue(Request request) {
 void Device::source_finished() {
   --active_sources_;
   cv_->notify_one();
+  for (auto& m : served_) m->cv->notify_all();
+}
+
+int Device::queue_length() const {
+  std::size_t n = queue_.size();
+  for (const auto& m : served_) n += m->queue.size();
+  return static_cast<int>(n);
 }
 
 void Device::run_controller() {
@@ -244,11 +257,21 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
     run_s = run_j = 0;
     run_rail_j = zero_rails;
   };
+  // A governor's tick is a decision point: merged units stop at the unit during which the next
+  // tick falls, so that its clocks apply at the following unit boundary.
+  const double tick_s = ticks() ? policy_[static_cast<int>(policies::Role::clocks)]->tick_period_s() : 0;
+  double next_tick_s = std::numeric_limits<double>::infinity();
+  auto plan_next_tick = [&] {
+    if (tick_s > 0) next_tick_s = (std::floor(sg4::Engine::get_clock() / tick_s + 1e-9) + 1) * tick_s;
+  };
+  plan_next_tick();
   for (int i = first; i <= last; ++i) {
     const policies::Clocks target = wanted(i);
+    if (has_pending_ && target == pending_) has_pending_ = false;  // taken now
     if (target != clocks_) {
       flush();
       apply_clocks(target, &record);
+      plan_next_tick();
       if (i == first) {
         record.cpu_khz = clocks_.cpu_khz;
         record.gpu_hz = clocks_.gpu_hz;
@@ -262,9 +285,12 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
     for (std::size_t r = 0; r < map.size(); ++r) {
       if (map[r] >= 0) run_rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
     }
+    if (sg4::Engine::get_clock() + run_s >= next_tick_s && i < last) {
+      flush();
+      plan_next_tick();
+    }
   }
   flush();
-  has_pending_ = false;
   return energy;
 }
 
@@ -281,8 +307,12 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   }
   const double now = sg4::Engine::get_clock();
   const double idle_w = idle_power_w();
-  meter_.set(now, PowerState::transition, idle_w);
-  meter_.set_rails(idle_rails_w());
+  // On a serving device other batches may be running: the meter keeps their power.
+  const bool device_idle = running_.empty();
+  if (device_idle) {
+    meter_.set(now, PowerState::transition, idle_w);
+    meter_.set_rails(idle_rails_w());
+  }
   if (latency_s > 0) {
     sg4::this_actor::sleep_for(latency_s);
     ++world_.activities;
@@ -290,7 +320,7 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   meter_.add_j(PowerState::transition, energy_j);
   clocks_ = target;
   ++clock_changes_;
-  go_idle();
+  if (device_idle) go_idle();
   if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
 }
 

@@ -22,7 +22,8 @@ std::string num(double x) {
 
 void write_requests_header(std::ostream& out) {
   out << "id,device,group,stream,model,arrival_s,start_s,end_s,latency_s,energy_j,cloud_energy_j,"
-         "exit_after_unit,edge_units,units,offload_share,offload_bytes,cpu_khz,gpu_hz,emc_hz,slo_s,slo_met\n";
+         "exit_after_unit,edge_units,units,offload_share,offload_bytes,cpu_khz,gpu_hz,emc_hz,slo_s,slo_met,"
+         "batch,concurrency,accuracy\n";
 }
 
 void write_request(std::ostream& out, const RequestRecord& r) {
@@ -30,7 +31,8 @@ void write_request(std::ostream& out, const RequestRecord& r) {
       << ',' << num(r.start_s) << ',' << num(r.end_s) << ',' << num(r.latency_s()) << ',' << num(r.energy_j) << ','
       << num(r.cloud_energy_j) << ',' << r.exit_after_unit << ',' << r.edge_units << ',' << r.units << ','
       << num(r.offload_share) << ',' << num(r.offload_bytes) << ',' << r.cpu_khz << ',' << r.gpu_hz << ','
-      << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << '\n';
+      << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << ',' << r.batch << ','
+      << r.concurrency << ',' << num(r.accuracy) << '\n';
 }
 
 void write_timeline_header(std::ostream& out) {
@@ -57,7 +59,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   std::vector<double> latencies;
   latencies.reserve(requests.size());
   double attributed_j = 0, cloud_j = 0;
-  long slo_total = 0, slo_missed = 0, offloaded = 0;
+  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0;
+  double accuracy_sum = 0;
   std::size_t device_count = 0;
   for (const auto& r : requests) {
     if (group >= 0 && r.group != group) continue;
@@ -69,6 +72,10 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       if (!r.slo_met()) ++slo_missed;
     }
     if (r.edge_units < r.units) ++offloaded;
+    if (!std::isnan(r.accuracy)) {
+      ++with_accuracy;
+      accuracy_sum += r.accuracy;
+    }
   }
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
   long changes = 0;
@@ -108,6 +115,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"device_radio_energy_j", radio_j},
       {"cloud_energy_j", cloud_j},
       {"clock_changes", changes},
+      // Mean expected accuracy over the requests whose model has an accuracy table.
+      {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
   };
   if (!rail_names.empty()) {
     nlohmann::json rails = nlohmann::json::object();

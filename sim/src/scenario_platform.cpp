@@ -209,6 +209,18 @@ void read_policies(const JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
     if (p->has("params")) ctx.errors.check([&] { spec.params = p->object("params").node(); });
     s.policies[role] = spec;
   }
+  // A serving device (batching role) runs whole models in batches on its GPU; per-frame exits
+  // and splits do not combine with batches (docs/simulation.md, "Serving devices").
+  if (s.policies.count("batching") != 0) {
+    for (const char* role : {"exit", "placement"}) {
+      if (s.policies.count(role) == 0) continue;
+      ctx.errors.check([&] {
+        policies->fail(role, std::string("found a ") + role +
+                                 " policy beside a batching policy; allowed with batching: clocks only "
+                                 "(a serving device runs whole models on its GPU)");
+      });
+    }
+  }
 }
 
 void read_backend(const JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {

@@ -42,14 +42,26 @@ traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catal
 namespace detail {
 
 const std::vector<traces::UnitEstimate>& World::unit_estimates(const traces::Board& board, const traces::Model& model,
-                                                               const traces::ClockSetting& clocks) {
-  const EstimateKey key{&board, &model, clocks.cpu_khz, clocks.gpu_hz, clocks.emc_hz};
+                                                               const traces::ClockSetting& clocks, int batch,
+                                                               int concurrency) {
+  const EstimateKey key{&board, &model, clocks.cpu_khz, clocks.gpu_hz, clocks.emc_hz, batch, concurrency};
   auto it = estimate_cache.find(key);
   if (it != estimate_cache.end()) return it->second;
   std::vector<traces::UnitEstimate> estimates(model.units.size());
   for (std::size_t i = 0; i < estimates.size(); ++i) {
-    store.estimate_into(estimates[i], board.id, model.id, static_cast<int>(i), 1, 1, clocks, spec.precision,
+    // Beyond the largest sampled batch or concurrency the GPU is taken as saturated: throughput
+    // stays at the last sample's, so latency grows in proportion and power stays (documented in
+    // docs/simulation.md; a trace with larger samples replaces the assumption).
+    const auto [max_batch, max_concurrency] =
+        store.max_batch_concurrency(board.id, model.id, static_cast<int>(i), spec.precision, spec.runtime);
+    const int b = std::min(batch, max_batch);
+    const int k = std::min(concurrency, max_concurrency);
+    store.estimate_into(estimates[i], board.id, model.id, static_cast<int>(i), b, k, clocks, spec.precision,
                         spec.runtime);
+    const double stretch = (static_cast<double>(batch) / b) * (static_cast<double>(concurrency) / k);
+    estimates[i].latency_s *= stretch;
+    estimates[i].latency_std_s *= stretch;
+    if (stretch != 1.0) estimates[i].exact = false;
   }
   return estimate_cache.emplace(key, std::move(estimates)).first->second;
 }
@@ -269,7 +281,11 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     detail::start_bandwidth_process("bandwidth-" + std::to_string(dev->index()), dev->host(), group.access,
                             [dev_raw](double bps) { dev_raw->set_uplink_bandwidth(bps); }, derive_seed(spec.seed, 3, d));
     Device* raw = dev.get();
-    sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(), [raw] { raw->run_controller(); });
+    if (dev->serving()) {
+      dev->start_serving();
+    } else {
+      sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(), [raw] { raw->run_controller(); });
+    }
     if (dev->ticks()) detail::start_governor(*dev);
   }
   for (std::size_t c = 0; c < world.clouds.size(); ++c) {

@@ -83,6 +83,11 @@ class Device {
   void source_finished();
   void run_controller();   ///< actor body
   void run_governor();     ///< actor body (daemon), only when the clocks policy ticks
+  /// A serving device (its group names a batching policy) has no controller: per-model queues
+  /// and instance actors that run batches concurrently on the GPU (serving.cpp).
+  bool serving() const { return policy_[static_cast<int>(policies::Role::batching)] != nullptr; }
+  /// Serving devices: the first batching decision and the instance actors (before the run).
+  void start_serving();
   void set_uplink_bandwidth(double bandwidth_bps);
 
   int index() const { return index_; }
@@ -91,7 +96,7 @@ class Device {
   sg4::Link* uplink() const { return uplink_; }
   const traces::Board& board() const { return board_; }
   const policies::Clocks& clocks() const { return clocks_; }
-  int queue_length() const { return static_cast<int>(queue_.size()); }
+  int queue_length() const;
   EnergyMeter& meter() { return meter_; }
   long clock_changes() const { return clock_changes_; }
   double uplink_bandwidth_bps() const { return uplink_bps_; }
@@ -99,6 +104,43 @@ class Device {
   void set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy);
 
  private:
+  /// One deployed model's queue on a serving device, with its instances.
+  struct ServedModel {
+    const traces::Model* model = nullptr;
+    std::deque<Request> queue;
+    policies::BatchAction action;
+    int instances = 0;                 ///< live instance actors
+    sg4::MutexPtr mutex;
+    sg4::ConditionVariablePtr cv;
+    // Since the last batching slot:
+    long completed = 0;
+    double latency_sum_s = 0;
+    long slo_total = 0, slo_missed = 0;
+  };
+  /// A batch on the device GPU. It progresses at 1 / latency_s per second, where latency_s is
+  /// the traced latency at its batch size and the current number of running batches.
+  struct RunningBatch {
+    const traces::Model* model = nullptr;
+    int batch = 1;
+    double progress = 0;     ///< share of the batch done, [0, 1]
+    double latency_s = 0;    ///< at the current concurrency
+    double power_w = 0;      ///< board power at the current concurrency
+    std::vector<double> rails_w;
+    double deadline_s = 0;   ///< finishing time if the concurrency stays as it is
+    double energy_j = 0;     ///< attributed so far: power / concurrency over time
+    int concurrency = 1;     ///< running batches when the rates were last set
+    int max_concurrency = 1;
+  };
+  ServedModel* served(const traces::Model* model);
+  void batching_decision(ServedModel& served, double slot_s, double slot_energy_j);
+  void run_batching_slots();          ///< actor body (daemon) when the policy has slots
+  void run_instance(ServedModel& served);  ///< actor body: one model instance
+  void run_batch(ServedModel& served, std::vector<Request>& batch);
+  /// Advances every running batch to now at the rates set last (progress and energy).
+  void advance_gpu();
+  /// Re-rates the running batches at the current concurrency and clocks: new deadlines, the
+  /// meter at their mean power; wakes their actors.
+  void rate_gpu();
   void process(const Request& request);
   policies::FrameAction decide(const Request& request);
   /// Runs units [first, last] on the device; returns the device energy of the units.
@@ -130,6 +172,11 @@ class Device {
   policies::Clocks pending_;
   long completed_ = 0;
   std::map<const traces::Model*, std::vector<int>> rail_maps_;
+  std::vector<std::unique_ptr<ServedModel>> served_;
+  std::map<long, RunningBatch> running_;   ///< batches on the GPU now, by batch number
+  long next_batch_ = 0;
+  double last_reshare_s_ = 0;
+  sg4::ConditionVariablePtr gpu_cv_;       ///< batch actors wait on it for their deadline
 };
 
 /// Everything one run holds. Lives for the whole run; actors refer to it.
@@ -149,17 +196,19 @@ struct World {
   bool progress = false;
   double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
 
-  using EstimateKey = std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t, std::int64_t>;
+  using EstimateKey =
+      std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t, std::int64_t, int, int>;
   std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
 
   World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
         const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
       : spec(s), catalog(c), store(st), power_model(pm), registry(r) {}
-  /// Every unit's estimate of `model` on `board` at `clocks` (batch 1, one instance), computed
-  /// once per distinct clocks and kept: the store's fit path costs ~2k instructions per call and
-  /// a run revisits the same few clock settings (docs/performance.md).
+  /// Every unit's estimate of `model` on `board` at `clocks`, batch size and concurrent
+  /// instances, computed once per distinct key and kept: the store's fit path costs ~2k
+  /// instructions per call and a run revisits the same few settings (docs/performance.md).
   const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board, const traces::Model& model,
-                                                          const traces::ClockSetting& clocks);
+                                                          const traces::ClockSetting& clocks, int batch = 1,
+                                                          int concurrency = 1);
   /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
   CloudServer* pick_cloud();
   void complete(const RequestRecord& record);

@@ -2,6 +2,7 @@
 // (gtest_discover_tests). Expectations are computed by hand from the trace store.
 
 #include <cmath>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -147,6 +148,55 @@ TEST(Simulation, AClockChangeBetweenUnitsCostsExactlyTheTransitionLatency) {
   EXPECT_EQ(result.summary["overall"]["clock_changes"].get<long>(), 1);
 }
 
+// A test governor: boots at `boot`, ticks every `period_s` and asks for `target` at its first tick.
+class OneTickGovernor : public policies::Policy {
+ public:
+  OneTickGovernor(policies::Clocks boot, policies::Clocks target, double period_s)
+      : boot_(boot), target_(target), period_s_(period_s) {}
+  std::optional<policies::Clocks> initial_clocks() const override { return boot_; }
+  double tick_period_s() const override { return period_s_; }
+  policies::TickAction on_tick(const policies::TickObservation&) override {
+    policies::TickAction a;
+    a.change = ticks_++ == 0;
+    a.clocks = target_;
+    return a;
+  }
+
+ private:
+  policies::Clocks boot_, target_;
+  double period_s_;
+  int ticks_ = 0;
+};
+
+TEST(Simulation, AGovernorTickDuringAFrameTakesEffectAtTheNextUnitBoundary) {
+  Fixture f;
+  const auto& b = f.nx();
+  const auto& mode = b.power_mode(b.default_power_mode);
+  const ClockSetting high{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  const ClockSetting low{mode.cpu_max_khz, b.gpu_freqs_hz[2], mode.emc_max_hz};
+  // The tick falls in the middle of unit 5: units 0..5 at the boot clocks, then the GPU change,
+  // then units 6.. at the new clocks (no merging across the tick).
+  const auto [before_s, before_j] = f.units("xavier_nx", 0, 4, high);
+  const auto [unit5_s, unit5_j] = f.units("xavier_nx", 5, 5, high);
+  const double period_s = before_s + unit5_s / 2;
+  policies::PolicyInfo info;
+  info.name = "one_tick";
+  info.roles = {policies::Role::clocks};
+  info.summary = "test policy";
+  info.make = [&](const nlohmann::json&, const policies::PolicyContext&) {
+    return std::make_unique<OneTickGovernor>(policies::Clocks{high.cpu_khz, high.gpu_hz, high.emc_hz},
+                                             policies::Clocks{low.cpu_khz, low.gpu_hz, low.emc_hz}, period_s);
+  };
+  f.registry.add(info);
+  const auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"one_tick", nlohmann::json::object()}}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 1u);
+  const int n = static_cast<int>(f.model().units.size());
+  const auto [tail_s, tail_j] = f.units("xavier_nx", 6, n - 1, low);
+  EXPECT_NEAR(result.requests[0].latency_s(), before_s + unit5_s + b.gpu_transition.latency_s + tail_s, 1e-9);
+  EXPECT_EQ(result.summary["overall"]["clock_changes"].get<long>(), 1);
+}
+
 TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
   Fixture f;
   const auto& b = f.nx();
@@ -198,6 +248,84 @@ TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
   // Both uploads share the WAN (1 GB/s, negligible next to the 1 MB/s access links), so they
   // reach the server together; the second waits one full cloud execution.
   EXPECT_NEAR(second - first, cloud_s, 1e-3 * cloud_s + 1e-6);
+}
+
+// A serving device (batching policy) with two one-frame video streams: stream "v" at t = 0 and
+// stream "w" at `second_start_s`; whole-model latency/energy at (batch, concurrency) by hand.
+ScenarioSpec serving_device(double second_start_s, nlohmann::json batching_params) {
+  auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"max_clocks", nlohmann::json::object()}},
+                                       {"batching", {"fixed_batching", std::move(batching_params)}}});
+  auto w = spec.videos.front();
+  w.name = "w";
+  w.start_s = second_start_s;
+  spec.videos.push_back(w);
+  return spec;
+}
+
+std::pair<double, double> whole_model(const Fixture& f, int batch, int concurrency) {
+  const auto& mode = f.nx().power_mode(f.nx().default_power_mode);
+  const ClockSetting clocks{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  double s = 0, j = 0;
+  for (std::size_t i = 0; i < f.model().units.size(); ++i) {
+    const auto e = f.store.estimate("xavier_nx", "mobilenet_v2", static_cast<int>(i), batch, concurrency, clocks);
+    s += e.latency_s;
+    j += e.latency_s * e.power_total_w;
+  }
+  return {s, j};
+}
+
+TEST(Serving, TwoInstancesStartedTogetherEachTakeTheTracedLatencyAtConcurrencyTwo) {
+  Fixture f;
+  const auto spec = serving_device(0.0, {{"instances", 2}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 2u);
+  const auto [l2, e2] = whole_model(f, 1, 2);
+  const auto [l1, e1] = whole_model(f, 1, 1);
+  ASSERT_GT(l2, l1);           // each of two side-by-side instances is slower ...
+  ASSERT_LT(l2, 2 * l1);       // ... but two together beat two in a row (the GPU was under-used)
+  for (const auto& r : result.requests) {
+    EXPECT_NEAR(r.end_s, l2, 1e-9);
+    EXPECT_EQ(r.concurrency, 2);
+    EXPECT_EQ(r.batch, 1);
+    EXPECT_NEAR(r.energy_j, e2 / 2, 1e-9);  // board power at k = 2, shared by the two
+  }
+}
+
+TEST(Serving, OneInstanceBatchesRequestsThatArriveWithinTheBatchingDelay) {
+  Fixture f;
+  const auto spec = serving_device(0.004, {{"instances", 1}, {"batch_size", 2}, {"max_wait_s", 0.01}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 2u);
+  const auto [l, e] = whole_model(f, 2, 1);
+  for (const auto& r : result.requests) {
+    EXPECT_EQ(r.batch, 2);
+    EXPECT_NEAR(r.start_s, 0.004, 1e-12);  // the batch filled when the second frame arrived
+    EXPECT_NEAR(r.end_s, 0.004 + l, 1e-9);
+    EXPECT_NEAR(r.energy_j, e / 2, 1e-9);
+  }
+}
+
+TEST(Serving, AnOverlappingSecondBatchSlowsTheFirstAsTheTraceSays) {
+  Fixture f;
+  const auto [l1, e1] = whole_model(f, 1, 1);
+  const auto [l2, e2] = whole_model(f, 1, 2);
+  const double x = 0.4 * l1;  // the second frame arrives when the first is 40 % done
+  const auto spec = serving_device(x, {{"instances", 2}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 2u);
+  // First: 40 % alone, then the remaining 60 % at the concurrency-2 rate. Second: from x on at
+  // the concurrency-2 rate until the first ends (it has then done 60 %), the last 40 % alone.
+  const double t1 = x + 0.6 * l2;
+  const double t2 = t1 + 0.4 * l1;
+  const auto& first = result.requests[0].stream == "v" ? result.requests[0] : result.requests[1];
+  const auto& second = result.requests[0].stream == "v" ? result.requests[1] : result.requests[0];
+  EXPECT_NEAR(first.end_s, t1, 1e-9);
+  EXPECT_NEAR(second.end_s, t2, 1e-9);
+  EXPECT_NEAR(first.energy_j, 0.4 * e1 + 0.6 * e2 / 2, 1e-9);
+  EXPECT_NEAR(second.energy_j, 0.6 * e2 / 2 + 0.4 * e1, 1e-9);
+  // The meter's busy energy is what the requests were attributed (nothing lost or doubled).
+  EXPECT_NEAR(result.summary["overall"]["device_busy_energy_j"].get<double>(), first.energy_j + second.energy_j,
+              1e-9);
 }
 
 }  // namespace

@@ -500,9 +500,10 @@ json everything() {
   doc["platform"]["groups"].push_back(json::parse(R"({"name": "lab", "board": "orin_nx", "backend": "hil",
       "hil_endpoint": "127.0.0.1:7000", "power_mode": 1, "models": ["resnet18"],
       "policies": {"clocks": {"name": "ondemand", "params": {"up_threshold": 0.8}}, "placement": {"name": "p"},
-                   "exit": {"name": "e"}, "batching": {"name": "b"}},
+                   "exit": {"name": "e"}},
       "access": {"bandwidth_bps": 1e7, "latency_s": 0.001,
                  "process": {"kind": "markov", "bad_bandwidth_bps": 1e6, "mean_good_s": 5, "mean_bad_s": 1}}})"));
+  doc["platform"]["groups"][0]["policies"] = {{"batching", {{"name", "b"}}}};
   doc["platform"]["wan"] = {{"process", {{"kind", "constant"}}}};
   doc["platform"]["clouds"] = json::parse(R"([{"name": "gpu", "board": "a100", "count": 2}])");
   doc["workloads"]["requests"] = json::parse(R"([
@@ -513,6 +514,16 @@ json everything() {
   doc["outputs"] = {{"requests_csv", false}};
   doc["runtime"] = {{"precision", "fp16"}};
   return doc;
+}
+
+TEST(ScenarioErrors, BatchingDoesNotCombineWithPerFrameExitOrPlacement) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["policies"] = json::parse(
+      R"({"batching": {"name": "fixed_batching"}, "placement": {"name": "edge_only"}})");
+  const auto errors = errors_of(doc);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].where(), "/platform/groups/0/policies/placement");
+  EXPECT_NE(std::string(errors[0].what()).find("allowed with batching: clocks only"), std::string::npos);
 }
 
 TEST(ScenarioSchema, CoversEveryKeyTheLoaderAccepts) {

@@ -263,6 +263,16 @@ bool TraceStore::has(const std::string& board, const std::string& model, const s
   return entries_.find(KeyRef(board, model, runtime, precision)) != entries_.end();
 }
 
+std::pair<int, int> TraceStore::max_batch_concurrency(const std::string& board, const std::string& model, int unit,
+                                                      const std::string& precision, const std::string& runtime) const {
+  const Entry& e = entry(board, model, precision, runtime);
+  if (unit < 0 || static_cast<std::size_t>(unit) >= e.units.size() || e.units[static_cast<std::size_t>(unit)].batches.empty()) {
+    throw std::invalid_argument("no samples for " + e.context(unit));
+  }
+  const UnitGroups& u = e.units[static_cast<std::size_t>(unit)];
+  return {u.batches.back(), u.concurrencies.back()};
+}
+
 const TraceFile& TraceStore::trace(const std::string& board, const std::string& model,
                                    const std::string& precision, const std::string& runtime) const {
   return entry(board, model, precision, runtime).trace;

@@ -95,20 +95,33 @@ struct TickAction {
   Clocks clocks;
 };
 
-/// Observation at a batching window of one model's request queue (BCEdge).
+/// Observation at a batching slot of one model's request queue (BCEdge): at the start of the
+/// run and then every Policy::batch_slot_s(), for each model deployed on a serving device.
 struct BatchObservation {
   double now_s = 0;
+  double slot_s = 0;        ///< length of the slot that just ended (0 at the first call)
   int device = 0;
+  const traces::Board* board = nullptr;
   const traces::Model* model = nullptr;
-  int queued = 0;
-  double oldest_wait_s = 0;
-  double slo_s = 0;
-  int instances = 1;        ///< instances currently loaded
+  Clocks clocks;
+  int queued = 0;           ///< requests of this model waiting
+  double oldest_wait_s = 0; ///< how long the oldest of them has waited
+  double slo_s = 0;         ///< latency objective of the oldest waiting request (0 = none)
+  int batch_size = 1;       ///< current setting
+  int instances = 1;        ///< instances currently loaded for this model
+  int executing = 0;        ///< batches running on the device now, all models
+  // Over the slot that just ended, this model's requests:
+  long completed = 0;
+  double mean_latency_s = 0;
+  double slo_violation_rate = 0;
+  double power_w = 0;       ///< mean device power over the slot
 };
 
+/// Decision for one model's queue until the next slot.
 struct BatchAction {
-  int batch_size = 1;
-  int instances = 1;
+  int batch_size = 1;       ///< an instance starts a batch once this many requests wait ...
+  double max_wait_s = 0;    ///< ... or once the oldest has waited this long (0 = take what waits)
+  int instances = 1;        ///< concurrent instances of the model (>= 1), sharing the GPU
 };
 
 }  // namespace edgetwin::policies

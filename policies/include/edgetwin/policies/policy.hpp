@@ -28,7 +28,9 @@ class Policy {
   virtual double tick_period_s() const { return 0; }
   /// Every tick_period_s(); `obs` averages the period that just ended.
   virtual TickAction on_tick(const TickObservation& obs);
-  /// At each batching window of one model's queue (batching role).
+  /// Period of on_batch in simulated seconds; 0 = decide once, at the start (batching role).
+  virtual double batch_slot_s() const { return 0; }
+  /// At the start and every batch_slot_s(), for each model of a serving device (batching role).
   virtual BatchAction on_batch(const BatchObservation& obs);
 };
 
@@ -80,7 +82,7 @@ class PolicyRegistry {
 };
 
 /// Adds the baselines: max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors,
-/// edge_only, cloud_only, fixed_split.
+/// edge_only, cloud_only, fixed_split, fixed_batching.
 void register_builtin_policies(PolicyRegistry& registry);
 
 }  // namespace edgetwin::policies

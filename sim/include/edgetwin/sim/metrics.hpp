@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct RequestRecord {
   std::int64_t gpu_hz = 0;
   std::int64_t emc_hz = 0;
   double slo_s = 0;              ///< 0 = no objective
+  int batch = 1;                 ///< requests executed together with it (serving devices)
+  int concurrency = 1;           ///< batches running on the device GPU when its batch started
+  /// Expected accuracy of its result (top-1 or mAP as the model's accuracy table says), from
+  /// the exit taken and the offloaded share; NaN = the model has no accuracy table.
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
   double latency_s() const { return end_s - arrival_s; }
   bool slo_met() const { return slo_s <= 0 || latency_s() <= slo_s; }
 };

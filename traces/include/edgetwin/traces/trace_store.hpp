@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "edgetwin/traces/catalog.hpp"
@@ -77,6 +78,10 @@ class TraceStore {
   void estimate_into(UnitEstimate& out, const std::string& board, const std::string& model, int unit,
                      int batch, int concurrency, const ClockSetting& clocks,
                      const std::string& precision = "fp32", const std::string& runtime = "pytorch") const;
+  /// Largest sampled batch size and concurrency of one unit (what estimate() accepts at most).
+  std::pair<int, int> max_batch_concurrency(const std::string& board, const std::string& model, int unit,
+                                            const std::string& precision = "fp32",
+                                            const std::string& runtime = "pytorch") const;
   const TraceFile& trace(const std::string& board, const std::string& model,
                          const std::string& precision = "fp32", const std::string& runtime = "pytorch") const;
   /// Fit quality of every (unit, batch, concurrency) group of one trace, in (unit, batch,
