@@ -205,6 +205,10 @@ void Device::process(const Request& request) {
     }
   }
   ++completed_;
+  const double share = std::clamp(action.offload_share, 0.0, 1.0);
+  if (const auto* table = world_.catalog.accuracy(model.id)) {
+    record.accuracy = table->accuracy(model, record.exit_after_unit, edge_units < last + 1, share);
+  }
   if (edge_units == last + 1) {
     record.end_s = sg4::Engine::get_clock();
     world_.complete(record);
@@ -214,7 +218,6 @@ void Device::process(const Request& request) {
   const double elements = edge_units == 0
                               ? static_cast<double>(model.units.front().input_elements)
                               : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
-  const double share = std::clamp(action.offload_share, 0.0, 1.0);
   record.offload_share = share;
   record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
   sg4::Actor::create("offload-" + std::to_string(request.id), host_,
@@ -330,7 +333,8 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   const double t0 = sg4::Engine::get_clock();
   sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
   ++world_.activities;
-  const double radio_j = kDefaultRadioTxPowerW * (sg4::Engine::get_clock() - t0);
+  const double radio_j = world_.spec.groups[static_cast<std::size_t>(group_)].access.radio_tx_power_w *
+                        (sg4::Engine::get_clock() - t0);
   meter_.add_j(PowerState::radio, radio_j);
   record.energy_j += radio_j;
   CloudServer::Job job;

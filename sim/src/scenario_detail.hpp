@@ -53,6 +53,7 @@ inline constexpr double kMaxBandwidthBps = 1e12;
 inline constexpr double kMaxLatencyS = 10;
 inline constexpr double kMaxRateHz = 1e6;
 inline constexpr double kMaxSloS = 3600;
+inline constexpr double kMaxRadioPowerW = 50;
 inline constexpr std::int64_t kMaxGroupCount = 100000;
 inline constexpr std::int64_t kMaxCloudCount = 1000;
 
@@ -80,7 +81,8 @@ void check_unique(const traces::JsonReader& r, const std::string& name, std::vec
 void apply_overrides(nlohmann::json& doc, const std::vector<Override>& overrides, const std::string& file,
                      ErrorCollector& errors);
 
-LinkSpec read_link(const traces::JsonReader& r, const LinkSpec& defaults, ReadContext& ctx);
+/// `access`: a device's access link, which may also give the radio's radio_tx_power_w.
+LinkSpec read_link(const traces::JsonReader& r, const LinkSpec& defaults, ReadContext& ctx, bool access = false);
 void read_platform(const traces::JsonReader& platform, ReadContext& ctx, ScenarioSpec& spec);
 void read_workloads(const traces::JsonReader& workloads, ReadContext& ctx, ScenarioSpec& spec);
 

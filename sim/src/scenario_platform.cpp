@@ -263,7 +263,14 @@ DeviceGroupSpec read_group(const JsonReader& g, ReadContext& ctx) {
   read_backend(g, s, ctx);
   const LinkSpec access_defaults{100e6, 0.002, {}};
   const auto access = optional_object(g, "access", ctx.errors);
-  s.access = access ? read_link(*access, access_defaults, ctx) : access_defaults;
+  s.access = access ? read_link(*access, access_defaults, ctx, true) : access_defaults;
+  if (access) {
+    ctx.errors.check([&] {
+      s.access.radio_tx_power_w = access->has("radio_tx_power_w")
+                                      ? access->number_in("radio_tx_power_w", 0.0, kMaxRadioPowerW)
+                                      : LinkSpec{}.radio_tx_power_w;
+    });
+  }
   return s;
 }
 
@@ -279,8 +286,12 @@ CloudSpec read_cloud(const JsonReader& c, ReadContext& ctx) {
 
 }  // namespace
 
-LinkSpec read_link(const JsonReader& r, const LinkSpec& defaults, ReadContext& ctx) {
-  check_keys(r, {"bandwidth_bps", "latency_s", "process"}, ctx.errors);
+LinkSpec read_link(const JsonReader& r, const LinkSpec& defaults, ReadContext& ctx, bool access) {
+  if (access) {
+    check_keys(r, {"bandwidth_bps", "latency_s", "process", "radio_tx_power_w"}, ctx.errors);
+  } else {
+    check_keys(r, {"bandwidth_bps", "latency_s", "process"}, ctx.errors);
+  }
   LinkSpec link = defaults;
   ctx.errors.check([&] {
     link.bandwidth_bps = positive_or(r, "bandwidth_bps", defaults.bandwidth_bps, kMaxBandwidthBps);

@@ -24,11 +24,13 @@ json link_json(const LinkSpec& link) {
 }
 
 json group_json(const DeviceGroupSpec& g) {
+  json access = link_json(g.access);
+  access["radio_tx_power_w"] = g.access.radio_tx_power_w;
   json policies = json::object();
   for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
   json out = {
       {"name", g.name},     {"board", g.board},     {"count", g.count},     {"power_mode", g.power_mode},
-      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", link_json(g.access)}};
+      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", access}};
   if (g.backend == "hil") out["hil_endpoint"] = g.hil_endpoint;
   return out;
 }

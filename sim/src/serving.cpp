@@ -218,6 +218,8 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   const double end = sg4::Engine::get_clock();
   const double per_request_j = (done.energy_j + shared.energy_j) / b;
   const int k = done.max_concurrency;
+  const auto* table = world_.catalog.accuracy(model.id);
+  const double accuracy = table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
   for (const auto& request : batch) {
     RequestRecord record;
     record.id = request.id;
@@ -236,6 +238,7 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
     record.emc_hz = clocks_.emc_hz;
     record.batch = b;
     record.concurrency = k;
+    record.accuracy = accuracy;
     ++m.completed;
     m.latency_sum_s += record.latency_s();
     if (record.slo_s > 0) {

@@ -29,10 +29,6 @@ namespace sg4 = simgrid::s4u;
 /// Nominal speed of every simulated host: an activity of L seconds is an Exec of L x this.
 inline constexpr double kHostSpeedFlops = 1e9;
 
-/// Transmit power of a device radio while it uploads (Wi-Fi, ns-3 WifiRadioEnergyModel default
-/// TxCurrent x voltage as used by SimGrid's wifi energy plugin: 1.14 W; shared/reference/simgrid.md A3).
-inline constexpr double kDefaultRadioTxPowerW = 1.14;
-
 struct Request {
   long id = 0;
   int device = 0;

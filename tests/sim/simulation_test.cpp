@@ -217,7 +217,8 @@ TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
 TEST(Simulation, AnUploadTakesBytesOverBandwidthPlusLatency) {
   Fixture f;
   // Cloud only: the input goes up through the 1 MB/s access link and the 1 GB/s WAN.
-  const auto spec = one_device(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  auto spec = one_device(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  spec.groups[0].access.radio_tx_power_w = 2.0;
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
   const auto& r = result.requests[0];
@@ -232,6 +233,9 @@ TEST(Simulation, AnUploadTakesBytesOverBandwidthPlusLatency) {
   EXPECT_NEAR(r.latency_s(), up_s + cloud_s + down_s, 1e-6);
   EXPECT_NEAR(r.cloud_energy_j, cloud_j, 1e-9);
   EXPECT_EQ(r.edge_units, 0);
+  // The radio transmits at the access link's radio_tx_power_w for the whole upload.
+  EXPECT_NEAR(r.energy_j, 2.0 * up_s, 1e-6);
+  EXPECT_NEAR(result.summary["overall"]["device_radio_energy_j"].get<double>(), 2.0 * up_s, 1e-6);
 }
 
 TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {

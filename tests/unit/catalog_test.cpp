@@ -168,4 +168,36 @@ TEST(CatalogLookup, UnknownIdListsKnownIds) {
   }
 }
 
+TEST(AccuracyTables, ShippedTablesGiveTheFinalAccuracyExitCurveAndOffloadLoss) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  for (const auto& id : catalog.model_ids()) EXPECT_NE(catalog.accuracy(id), nullptr) << id;
+  const auto& model = catalog.model("resnet50");
+  const auto& table = *catalog.accuracy("resnet50");
+  EXPECT_DOUBLE_EQ(table.accuracy(model, -1, false, 1.0), 0.7613);  // torchvision acc@1 76.130 %
+  // Exit after unit 3: d = MACs of units 0..3 / all MACs; accuracy = final x (1 - 0.6 (1 - d)).
+  double before = 0;
+  for (int i = 0; i <= 3; ++i) before += static_cast<double>(model.units[static_cast<std::size_t>(i)].macs);
+  const double d = before / static_cast<double>(model.total_macs());
+  EXPECT_NEAR(table.accuracy(model, 3, false, 1.0), 0.7613 * (1 - 0.6 * (1 - d)), 1e-12);
+  // Half the split feature map sent: x (1 - 0.1 x 0.5^3).
+  EXPECT_NEAR(table.accuracy(model, -1, true, 0.5), 0.7613 * (1 - 0.1 * 0.125), 1e-12);
+  EXPECT_NEAR(table.accuracy(model, -1, true, 1.0), 0.7613, 1e-12);
+}
+
+TEST(AccuracyTables, AnExitThatIsNotAnExitPointIsRejected) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  const fs::path file = fs::temp_directory_path() / "edgetwin_accuracy_test.json";
+  json doc = json::parse(std::ifstream(fs::path(EDGETWIN_CATALOG_DIR) / "accuracy" / "yolov8n.json"));
+  doc["exits"] = json::parse(R"([{"after_unit": 3, "accuracy": 0.2}])");  // yolov8n has no exits
+  std::ofstream(file) << doc.dump();
+  try {
+    edgetwin::traces::load_accuracy_file(file.string(), catalog.model("yolov8n"));
+    FAIL() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.where(), "/exits/0/after_unit");
+    EXPECT_NE(std::string(e.what()).find("allowed: an exit point of model yolov8n"), std::string::npos) << e.what();
+  }
+  fs::remove(file);
+}
+
 }  // namespace

@@ -65,7 +65,28 @@ Catalog Catalog::load(const std::string& data_dir) {
   for (const auto& file : json_files_in(root / "boards")) catalog.add_board(load_board_file(file));
   for (const auto& file : json_files_in(root / "models")) catalog.add_model(load_model_file(file));
   if (catalog.boards_.empty()) throw DataError((root / "boards").string(), "", "no board files (*.json)");
+  if (fs::is_directory(root / "accuracy")) {
+    for (const auto& file : json_files_in(root / "accuracy")) {
+      const std::string id = fs::path(file).stem().string();
+      if (!catalog.has_model(id)) {
+        throw DataError(file, "", "no model \"" + id + "\" in the catalog; allowed file names: <model id>.json, models: " +
+                                      join_keys(catalog.model_ids()));
+      }
+      catalog.add_accuracy(load_accuracy_file(file, catalog.model(id)));
+    }
+  }
   return catalog;
+}
+
+void Catalog::add_accuracy(AccuracyTable table) {
+  const std::string id = table.model;
+  model(id);  // throws for an unknown model
+  accuracy_[id] = std::move(table);
+}
+
+const AccuracyTable* Catalog::accuracy(const std::string& model_id) const {
+  const auto it = accuracy_.find(model_id);
+  return it == accuracy_.end() ? nullptr : &it->second;
 }
 
 void Catalog::add_board(Board board) {

@@ -48,6 +48,10 @@ struct LinkSpec {
   double bandwidth_bps = 0;  ///< constant value; trace: value before the first row
   double latency_s = 0;
   BandwidthProcessSpec process;
+  /// Access links only: the device radio's transmit power while it uploads. Default: Wi-Fi,
+  /// ns-3 WifiRadioEnergyModel TxCurrentA 0.38 A x 3.0 V = 1.14 W (as SimGrid's wifi energy
+  /// plugin uses; shared/reference/simgrid.md A3).
+  double radio_tx_power_w = 1.14;
 };
 
 struct DeviceGroupSpec {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "edgetwin/traces/accuracy.hpp"
 #include "edgetwin/traces/board.hpp"
 #include "edgetwin/traces/json_reader.hpp"
 #include "edgetwin/traces/model.hpp"
@@ -28,7 +29,8 @@ nlohmann::json model_to_json(const Model& model);
 void validate_board(const Board& board, const std::string& file);
 void validate_model(const Model& model, const std::string& file);
 
-/// All boards and models of a data directory (`<dir>/boards/*.json`, `<dir>/models/*.json`).
+/// All boards and models of a data directory (`<dir>/boards/*.json`, `<dir>/models/*.json`), and
+/// the models' accuracy tables (`<dir>/accuracy/<model>.json`, optional per model).
 class Catalog {
  public:
   /// Loads every catalog file under `data_dir`; throws DataError on the first bad file.
@@ -36,6 +38,8 @@ class Catalog {
 
   void add_board(Board board);
   void add_model(Model model);
+  /// Adds the accuracy table of a model already in the catalog (replacing any earlier one).
+  void add_accuracy(AccuracyTable table);
 
   const std::map<std::string, Board>& boards() const { return boards_; }
   const std::map<std::string, Model>& models() const { return models_; }
@@ -44,6 +48,8 @@ class Catalog {
   const Model& model(const std::string& id) const;
   bool has_board(const std::string& id) const { return boards_.count(id) != 0; }
   bool has_model(const std::string& id) const { return models_.count(id) != 0; }
+  /// The model's accuracy table, or nullptr when the catalog has none for it.
+  const AccuracyTable* accuracy(const std::string& model_id) const;
   std::vector<std::string> board_ids() const;
   std::vector<std::string> model_ids() const;
   const std::string& data_dir() const { return data_dir_; }
@@ -52,6 +58,7 @@ class Catalog {
   std::string data_dir_;
   std::map<std::string, Board> boards_;
   std::map<std::string, Model> models_;
+  std::map<std::string, AccuracyTable> accuracy_;
 };
 
 /// The data directory: $EDGETWIN_DATA if set, else the one compiled in (source tree).

@@ -1,0 +1,72 @@
+#include "edgetwin/traces/accuracy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "edgetwin/traces/error.hpp"
+#include "edgetwin/traces/json_reader.hpp"
+
+namespace edgetwin::traces {
+
+double LossCurve::factor(double d) const {
+  return 1.0 - max_relative_loss * std::pow(1.0 - std::clamp(d, 0.0, 1.0), exponent);
+}
+
+double AccuracyTable::accuracy(const Model& m, int exit_after_unit, bool offloaded, double offload_share) const {
+  double a = final_accuracy;
+  if (exit_after_unit >= 0 && exit_after_unit + 1 < static_cast<int>(m.units.size())) {
+    if (const auto it = exits.find(exit_after_unit); it != exits.end()) {
+      a = it->second;
+    } else {
+      double before = 0;
+      for (int i = 0; i <= exit_after_unit; ++i) before += static_cast<double>(m.units[static_cast<std::size_t>(i)].macs);
+      a = final_accuracy * exit_curve.factor(before / static_cast<double>(std::max<std::int64_t>(1, m.total_macs())));
+    }
+  }
+  if (offloaded) a *= offload.factor(offload_share);
+  return a;
+}
+
+namespace {
+
+LossCurve read_curve(const JsonReader& r) {
+  r.require_only({"max_relative_loss", "exponent", "synthetic", "source"});
+  LossCurve c;
+  c.max_relative_loss = r.number_in("max_relative_loss", 0.0, 1.0);
+  c.exponent = r.number_in("exponent", 0.01, 100.0);
+  c.synthetic = r.boolean_or("synthetic", true);
+  c.source = r.string("source");
+  return c;
+}
+
+}  // namespace
+
+AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
+  const nlohmann::json doc = read_json_file(path);
+  const JsonReader root(doc, path);
+  root.require_only({"$comment", "model", "dataset", "metric", "final_accuracy", "final_source", "exit_curve", "exits",
+                     "offload"});
+  AccuracyTable t;
+  t.file = path;
+  t.model = root.string("model");
+  if (t.model != model.id) root.fail("model", "found \"" + t.model + "\", allowed: \"" + model.id + "\" (the file's name)");
+  t.dataset = root.string("dataset");
+  t.metric = root.one_of("metric", {"top1", "map50_95"});
+  t.final_accuracy = root.number_in("final_accuracy", 0.0, 1.0);
+  t.final_source = root.string("final_source");
+  t.exit_curve = read_curve(root.object("exit_curve"));
+  t.offload = read_curve(root.object("offload"));
+  {
+    for (const JsonReader& e : root.objects_or_empty("exits")) {
+      e.require_only({"after_unit", "accuracy"});
+      const int after = static_cast<int>(e.integer_in("after_unit", 0, static_cast<long long>(model.units.size()) - 1));
+      const bool known = std::any_of(model.exits.begin(), model.exits.end(),
+                                     [after](const ExitPoint& x) { return x.after_unit == after; });
+      if (!known) e.fail("after_unit", "found " + std::to_string(after) + ", allowed: an exit point of model " + model.id);
+      t.exits[after] = e.number_in("accuracy", 0.0, 1.0);
+    }
+  }
+  return t;
+}
+
+}  // namespace edgetwin::traces
