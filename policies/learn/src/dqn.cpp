@@ -1,0 +1,259 @@
+// DQN learner.
+
+#include "edgetwin/learn/dqn.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "checkpoint_io.hpp"
+#include "edgetwin/learn/error.hpp"
+#include "learner_core.hpp"
+#include "flat_adam.hpp"
+#include "torch_mlp.hpp"
+
+namespace edgetwin::learn {
+
+namespace {
+const char* shape_name(EpsilonSchedule::Shape s) {
+  return s == EpsilonSchedule::Shape::kLinear ? "linear" : "exponential";
+}
+
+void require(bool ok, const std::string& field, const std::string& found, const std::string& allowed) {
+  if (!ok) throw ConfigError("dqn config: " + field + ": found " + found + ", allowed " + allowed);
+}
+
+detail::CoreSettings core_settings(const DqnConfig& c) {
+  detail::CoreSettings s;
+  s.state_dim = c.state_dim;
+  s.action_count = c.action_count;
+  s.batch_size = c.batch_size;
+  s.replay_capacity = c.replay_capacity;
+  s.warmup = c.warmup;
+  s.update_every = c.update_every;
+  s.normalize_states = c.normalize_states;
+  s.normalizer_clip = c.normalizer_clip;
+  s.gamma = c.gamma;
+  s.discount_per_second = c.discount_per_second;
+  s.seed = c.seed;
+  return s;
+}
+}  // namespace
+
+MlpSpec DqnConfig::network() const { return MlpSpec{state_dim, hidden, action_count, activation}; }
+
+void DqnConfig::validate() const {
+  network().validate("dqn config: network");
+  require(gamma >= 0 && gamma <= 1, "gamma", std::to_string(gamma), "[0, 1]");
+  require(learning_rate > 0, "learning_rate", std::to_string(learning_rate), "> 0");
+  require(batch_size >= 1, "batch_size", std::to_string(batch_size), ">= 1");
+  require(replay_capacity >= 1, "replay_capacity", std::to_string(replay_capacity), ">= 1");
+  require(update_every >= 1, "update_every", std::to_string(update_every), ">= 1");
+  require(polyak_tau >= 0 && polyak_tau <= 1, "polyak_tau", std::to_string(polyak_tau), "[0, 1]");
+  require(polyak_tau > 0 || target_update_every >= 1, "target_update_every", std::to_string(target_update_every),
+          ">= 1 when polyak_tau is 0");
+  require(huber_delta > 0, "huber_delta", std::to_string(huber_delta), "> 0");
+  require(epsilon.start >= 0 && epsilon.start <= 1, "epsilon.start", std::to_string(epsilon.start), "[0, 1]");
+  require(epsilon.end >= 0 && epsilon.end <= 1, "epsilon.end", std::to_string(epsilon.end), "[0, 1]");
+  require(normalizer_clip > 0, "normalizer_clip", std::to_string(normalizer_clip), "> 0");
+}
+
+nlohmann::json DqnConfig::hyper_parameters() const {
+  return {{"gamma", gamma},
+          {"discount_per_second", discount_per_second},
+          {"learning_rate", learning_rate},
+          {"batch_size", batch_size},
+          {"replay_capacity", replay_capacity},
+          {"warmup", warmup},
+          {"update_every", update_every},
+          {"target_update_every", target_update_every},
+          {"polyak_tau", polyak_tau},
+          {"double_dqn", double_dqn},
+          {"huber_delta", huber_delta},
+          {"max_grad_norm", max_grad_norm},
+          {"epsilon",
+           {{"start", epsilon.start},
+            {"end", epsilon.end},
+            {"decay_decisions", epsilon.decay_decisions},
+            {"shape", shape_name(epsilon.shape)}}},
+          {"normalize_states", normalize_states},
+          {"normalizer_clip", normalizer_clip},
+          {"seed", seed}};
+}
+
+struct DqnLearner::Impl {
+  static std::mt19937_64 weight_rng(const DqnConfig& c) {
+    c.validate();
+    return std::mt19937_64(detail::derive_seeds(c.seed)[0]);
+  }
+
+  explicit Impl(const DqnConfig& c)
+      : config(c), rng(weight_rng(c)), online(c.network(), rng), target(c.network(), rng),
+        core(core_settings(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
+        adam(online.size(), c.learning_rate), grad(online.size()) {
+    target.copy_from(online);
+    q_scratch.resize(static_cast<std::size_t>(c.action_count));
+  }
+
+  DqnConfig config;
+  std::mt19937_64 rng;  // weight initialisation only
+  detail::TorchMlp online;
+  detail::TorchMlp target;
+  detail::LearnerCore core;
+  detail::FlatAdam adam;
+  std::vector<float> grad;  // flat gradient of the online network
+  std::vector<float> q_scratch;
+};
+
+DqnLearner::DqnLearner(const DqnConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+DqnLearner::~DqnLearner() = default;
+
+int DqnLearner::state_dim() const { return impl_->config.state_dim; }
+int DqnLearner::action_count() const { return impl_->config.action_count; }
+LearnerCounters DqnLearner::counters() const { return impl_->core.counters; }
+double DqnLearner::epsilon() const { return impl_->config.epsilon.at(impl_->core.counters.decisions); }
+const DqnConfig& DqnLearner::config() const { return impl_->config; }
+const ReplayBuffer& DqnLearner::replay() const { return impl_->core.replay(); }
+
+std::vector<float> DqnLearner::action_values(const std::vector<float>& state) {
+  impl_->core.check_state(state, "dqn q_values");
+  std::vector<float> q(static_cast<std::size_t>(impl_->config.action_count));
+  impl_->online.forward_fast(impl_->core.prepare_state(state), q.data());
+  return q;
+}
+
+int DqnLearner::act(const std::vector<float>& state, bool explore) {
+  auto& m = *impl_;
+  m.core.check_state(state, "dqn act");
+  if (explore) {
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    if (coin(m.core.explore_rng()) < epsilon()) {
+      std::uniform_int_distribution<int> pick(0, m.config.action_count - 1);
+      return pick(m.core.explore_rng());
+    }
+  }
+  m.online.forward_fast(m.core.prepare_state(state), m.q_scratch.data());
+  return detail::argmax(m.q_scratch.data(), m.config.action_count);
+}
+
+void DqnLearner::observe(const Transition& t) { impl_->core.observe(t); }
+
+std::optional<UpdateStats> DqnLearner::maybe_update() {
+  const TransitionBatch* batch = impl_->core.due_batch();
+  if (batch == nullptr) return std::nullopt;
+  return update_on(*batch);
+}
+
+UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
+  auto& m = *impl_;
+  torch::NoGradGuard no_grad;  // gradients are computed explicitly (TorchMlp::backward)
+  const auto b = m.core.tensors(batch);
+  const std::int64_t rows = b.states.size(0);
+  // Double DQN: one online pass over [states; next_states]; the next-state half only picks a'.
+  detail::TorchMlp::Trace trace;
+  const auto q_online = m.online.forward_train(m.config.double_dqn ? b.both : b.states, trace);
+  const auto q_next_target = m.target.forward(b.next_states);
+  torch::Tensor v_next;
+  if (m.config.double_dqn) {
+    const auto a_next = q_online.narrow(0, rows, rows).argmax(1, /*keepdim=*/true);
+    v_next = q_next_target.gather(1, a_next).squeeze(1);
+  } else {
+    v_next = std::get<0>(q_next_target.max(1));
+  }
+  const auto y = b.rewards + b.bootstrap * v_next;
+  const auto q_sa = q_online.narrow(0, 0, rows).gather(1, b.actions).squeeze(1);
+  const auto diff = (q_sa - y).contiguous();
+  // d(mean Huber)/dQ(s, a) = clamp(Q - y, -delta, delta) / B; zero for the other actions.
+  const auto d_q_sa = diff.clamp(-m.config.huber_delta, m.config.huber_delta) / static_cast<double>(rows);
+  auto d_q = torch::zeros_like(q_online);
+  d_q.narrow(0, 0, rows).scatter_(1, b.actions, d_q_sa.unsqueeze(1));
+  m.online.backward(trace, d_q);
+  std::copy(m.online.gradient(), m.online.gradient() + m.online.size(), m.grad.begin());
+  m.core.reduce(m.grad);
+  if (m.config.max_grad_norm > 0) detail::clip_grad_norm(m.grad.data(), m.grad.size(), m.config.max_grad_norm);
+  m.adam.step(m.online.data(), m.grad.data());
+  auto& counters = m.core.counters;
+  ++counters.updates;
+  if (m.config.polyak_tau > 0) {
+    m.target.polyak_from(m.online, m.config.polyak_tau);
+  } else if (counters.updates % m.config.target_update_every == 0) {
+    m.target.copy_from(m.online);
+  }
+  UpdateStats stats;
+  // Statistics from the raw values (no further libtorch calls).
+  const float* d = diff.data_ptr<float>();
+  const auto qc = q_sa.contiguous();
+  const float* q = qc.data_ptr<float>();
+  const double delta = m.config.huber_delta;
+  double loss = 0;
+  double sum_q = 0;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const double e = std::abs(static_cast<double>(d[i]));
+    loss += e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+    sum_q += q[i];
+  }
+  stats.loss = loss / static_cast<double>(rows);
+  stats.mean_q = sum_q / static_cast<double>(rows);
+  stats.epsilon = epsilon();
+  return stats;
+}
+
+std::vector<float> DqnLearner::parameters_flat() const {
+  const auto& net = impl_->online;
+  return {net.data(), net.data() + net.size()};
+}
+
+void DqnLearner::set_parameters_flat(const std::vector<float>& flat) {
+  const auto expected = impl_->online.size();
+  if (flat.size() != expected) {
+    throw std::invalid_argument("dqn set_parameters_flat: found " + std::to_string(flat.size()) + " values, expected " +
+                                std::to_string(expected));
+  }
+  std::copy(flat.begin(), flat.end(), impl_->online.data());
+  impl_->target.copy_from(impl_->online);
+}
+
+void DqnLearner::set_gradient_reducer(GradientReducer reducer) { impl_->core.set_reducer(std::move(reducer)); }
+
+void DqnLearner::save(const std::string& dir, const nlohmann::json& user) const {
+  const auto& m = *impl_;
+  detail::make_checkpoint_dir(dir);
+  auto manifest = detail::manifest_header(kind(), m.config.state_dim, m.config.action_count, user);
+  manifest["network"] = m.config.network().to_json();
+  manifest["hyper_parameters"] = m.config.hyper_parameters();
+  auto named = [](const detail::TorchMlp& net) {
+    detail::NamedTensors out;
+    const auto names = net.parameter_names();
+    for (std::size_t i = 0; i < names.size(); ++i) out.emplace_back(names[i], net.parameters()[i]);
+    return out;
+  };
+  detail::write_tensors(dir, "online.pt", named(m.online), manifest);
+  detail::write_tensors(dir, "target.pt", named(m.target), manifest);
+  detail::write_adam(dir, "optimizer.pt", m.adam, manifest);
+  m.core.write_checkpoint_parts(dir, manifest);
+  detail::write_manifest(dir, manifest);
+}
+
+nlohmann::json DqnLearner::load(const std::string& dir) {
+  auto& m = *impl_;
+  auto manifest = detail::read_and_check_manifest(dir, kind(), m.config.state_dim, m.config.action_count);
+  detail::check_network(dir, manifest, "/network", m.config.network());
+  // Read and check everything before changing anything: a failed load leaves the learner intact.
+  const auto online = detail::read_tensors(dir, "online.pt", manifest, m.online.parameter_names(), m.online.parameters());
+  const auto target = detail::read_tensors(dir, "target.pt", manifest, m.target.parameter_names(), m.target.parameters());
+  auto adam = detail::read_adam(dir, "optimizer.pt", manifest, m.adam);
+  auto snapshot = m.core.read_checkpoint_parts(dir, manifest);
+  {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < online.size(); ++i) m.online.parameters()[i].copy_(online[i]);
+    for (std::size_t i = 0; i < target.size(); ++i) m.target.parameters()[i].copy_(target[i]);
+  }
+  m.adam.restore(std::move(adam.m), std::move(adam.v), adam.steps);
+  m.core.commit(std::move(snapshot));
+  return manifest;
+}
+
+}  // namespace edgetwin::learn

@@ -1,0 +1,112 @@
+#pragma once
+// Internal: what DQN and SAC share around their networks: replay buffer, optional state
+// normaliser, exploration generator, counters, the update schedule, the gradient reducer, and the
+// checkpoint parts that are not networks (replay.pt, normalizer.pt, counters and generators).
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "edgetwin/learn/learner.hpp"
+#include "edgetwin/learn/normalizer.hpp"
+#include "edgetwin/learn/replay_buffer.hpp"
+#include "flat_adam.hpp"
+
+namespace edgetwin::learn::detail {
+
+struct CoreSettings {
+  int state_dim = 0;
+  int action_count = 0;
+  std::size_t batch_size = 64;
+  std::size_t replay_capacity = 100000;
+  std::size_t warmup = 1000;
+  std::size_t update_every = 4;
+  bool normalize_states = false;
+  double normalizer_clip = 5.0;
+  double gamma = 0.99;
+  bool discount_per_second = false;
+  std::uint64_t seed = 1;
+};
+
+/// Batch tensors ready for a loss: states normalised when enabled, discount per row.
+struct BatchTensors {
+  torch::Tensor both;                  ///< [2B, dim]: states then next_states (one pass for both)
+  torch::Tensor states, next_states;   ///< views of `both`
+  torch::Tensor actions;               ///< [B, 1] int64
+  torch::Tensor rewards;               ///< [B]
+  torch::Tensor bootstrap;             ///< [B]: discount * (1 - done), the weight of V(s')
+};
+
+/// Staged non-network checkpoint state, committed only once every file has been read.
+struct CoreSnapshot {
+  LearnerCounters counters;
+  std::uint64_t pending = 0;
+  std::string explore_rng, replay_rng;
+  std::vector<float> states, next_states, rewards, dones, dt_s;
+  std::vector<std::int64_t> actions;
+  std::size_t head = 0;
+  std::uint64_t pushed = 0;
+  std::uint64_t norm_count = 0;
+  std::vector<double> norm_mean, norm_m2;
+};
+
+class LearnerCore {
+ public:
+  LearnerCore(const CoreSettings& settings, std::uint64_t explore_seed, std::uint64_t replay_seed);
+
+  void check_state(const std::vector<float>& state, const char* what) const;
+  /// `state` normalised into scratch (or the state itself when normalisation is off).
+  const float* prepare_state(const std::vector<float>& state);
+  void observe(const Transition& t);
+  /// A sampled batch when an update is due (and the counter advanced), nullptr otherwise.
+  const TransitionBatch* due_batch();
+  BatchTensors tensors(const TransitionBatch& batch) const;
+
+  /// Applies the reducer (if any) to the flat gradient; throws std::logic_error if it changes
+  /// the size.
+  void reduce(std::vector<float>& gradient);
+  void set_reducer(GradientReducer reducer) { reducer_ = std::move(reducer); }
+
+  void write_checkpoint_parts(const std::string& dir, nlohmann::json& manifest) const;
+  CoreSnapshot read_checkpoint_parts(const std::string& dir, const nlohmann::json& manifest) const;
+  void commit(CoreSnapshot snapshot);
+
+  const CoreSettings& settings() const { return settings_; }
+  ReplayBuffer& replay() { return replay_; }
+  const ReplayBuffer& replay() const { return replay_; }
+  std::mt19937_64& explore_rng() { return explore_rng_; }
+  LearnerCounters counters;
+
+ private:
+  CoreSettings settings_;
+  ReplayBuffer replay_;
+  std::optional<RunningNormalizer> normalizer_;
+  std::mt19937_64 explore_rng_;
+  std::uint64_t pending_ = 0;  // decisions since the last update
+  GradientReducer reducer_;
+  std::vector<float> state_scratch_;
+  TransitionBatch batch_scratch_;
+};
+
+/// Adam state in its own tensor file (m, v, steps), recorded in the manifest like the others.
+void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam, nlohmann::json& manifest);
+struct AdamSnapshot {
+  std::vector<float> m, v;
+  std::int64_t steps = 0;
+};
+/// Reads and checks (sizes against `like`) the Adam state written by write_adam.
+AdamSnapshot read_adam(const std::string& dir, const std::string& name, const nlohmann::json& manifest,
+                       const FlatAdam& like);
+
+/// The four streams derived from one seed: weights, exploration, replay sampling, spare.
+std::vector<std::uint64_t> derive_seeds(std::uint64_t seed);
+
+/// Index of the largest value (first one on ties).
+int argmax(const float* values, int n);
+
+}  // namespace edgetwin::learn::detail
