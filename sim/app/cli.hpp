@@ -37,6 +37,11 @@ int run_models_proxy(const std::vector<std::string>& args);
 /// The implementation inside `edgetwin-models`.
 int run_models(const std::vector<std::string>& args);
 int run_validate(const std::vector<std::string>& args);
+/// `edgetwin plot` / `edgetwin report` (cmd_plot.cpp): run plots/make_figures.py and plots/report.py.
+int run_plot(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
+/// `edgetwin sweep ...` (cmd_sweep.cpp): expand a scenario's sweep and run it into a results database.
+int run_sweep(const std::vector<std::string>& args);
 
 namespace po = boost::program_options;
 

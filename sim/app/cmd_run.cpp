@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "cmd_sweep.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/simulation.hpp"
 
@@ -77,6 +78,7 @@ int run_run(const std::vector<std::string>& raw_args) {
             << number(overall["slo_violation_rate"], 100, 1) << " %, " << number(overall["energy_per_request_j"], 1e3, 1)
             << " mJ/request" << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
             << "results: " << out_dir << "/{summary.json, requests.csv, timeline.csv, scenario.resolved.json}\n";
+  note_sweep_of(file);
   return kExitOk;
 }
 

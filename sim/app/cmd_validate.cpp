@@ -5,6 +5,7 @@
 #include "edgetwin/sim/scenario.hpp"
 
 #include "cli.hpp"
+#include "cmd_sweep.hpp"
 
 namespace edgetwin::app {
 
@@ -34,6 +35,8 @@ int run_validate(const std::vector<std::string>& args) {
       const auto spec = sim::load_scenario(file, catalog, overrides);
       std::cout << "ok " << file << " (" << spec.groups.size() << " groups, " << spec.device_count()
                 << " devices, " << spec.videos.size() + spec.requests.size() << " workloads)\n";
+      if (const int sweep_status = validate_sweep_of(file, catalog, overrides); sweep_status != kExitOk)
+        status = sweep_status;
     } catch (const sim::ScenarioError& e) {
       for (const auto& error : e.errors()) std::cerr << error.what() << "\n";
       std::cerr << e.errors().size() << (e.errors().size() == 1 ? " error" : " errors") << " in " << file

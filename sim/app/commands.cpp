@@ -11,6 +11,9 @@ std::vector<Command> builtin_commands() {
       {"traces", "generate synthetic traces, inspect trace data and fit errors", &run_traces},
       {"models", "rebuild the model catalog from the libtorch architectures", &run_models_proxy},
       {"validate", "check scenario files, reporting every error at once", &run_validate},
+      {"plot", "figures (PNG, SVG, CSV) from a sweep's results database (plots/make_figures.py)", &run_plot},
+      {"report", "markdown tables, mean +- 95% CI and change vs a baseline, from a results database", &run_report},
+      {"sweep", "run a scenario's sweep in parallel processes into a SQLite database", &run_sweep},
   };
 }
 

@@ -61,7 +61,9 @@ void read_outputs(const JsonReader& r, detail::ReadContext& ctx, ScenarioSpec& s
 void read_document(const JsonReader& root, detail::ReadContext& ctx, ScenarioSpec& spec) {
   detail::check_keys(
       root,
-      {"$schema", "name", "description", "duration_s", "seed", "platform", "workloads", "outputs", "runtime"},
+      // "sweep" is read by `edgetwin sweep` (edgetwin/sweep/sweep_spec.hpp), not here.
+      {"$schema", "name", "description", "duration_s", "seed", "platform", "workloads", "outputs", "runtime",
+       "sweep"},
       ctx.errors);
   ctx.errors.check([&] {
     spec.name = root.has("name") ? detail::read_name(root) : std::filesystem::path(ctx.file).stem().string();
