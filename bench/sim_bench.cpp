@@ -2,7 +2,9 @@
 // process). Builds the scenario in code (N identical devices, one video stream each), generates
 // the synthetic traces it needs in memory, runs run_simulation once and prints one line:
 //
-//   RESULT impl=edgetwin devices=N frames=F activities=A sim_s=S wall_s=W peak_rss_mb=M setup_s=T
+//   RESULT impl=edgetwin-fast devices=N frames=F activities=A local_activities=L local_devices=D sim_s=S
+//          wall_s=W peak_rss_mb=M setup_s=T
+//   (impl=edgetwin-activity with --no-fast-path: every device on the per-activity path)
 //   FRAME edge_s=... cloud_s=... up_bytes=... down_bytes=...   (what one frame costs, for the bare run)
 //
 // wall_s covers run_simulation only (engine, platform, actors, run, summary); setup_s is the
@@ -11,7 +13,8 @@
 //
 //   edgetwin_sim_bench [--devices N] [--fps F] [--duration S] [--model M] [--board B]
 //                      [--placement edge_only|cloud_only] [--clouds C] [--cloud-board B]
-//                      [--timeline S] [--clocks POLICY] [--out DIR] [--cfg=... --log=... passed to SimGrid]
+//                      [--timeline S] [--clocks POLICY] [--out DIR] [--no-fast-path]
+//                      [--cfg=... --log=... passed to SimGrid]
 
 #include <sys/resource.h>
 
@@ -44,6 +47,7 @@ struct Options {
   double timeline_s = 0;  ///< 0 = timeline off (one sample interval longer than the run)
   std::string clocks = "max_clocks";  ///< clocks policy (e.g. a governor: podgov)
   std::string out_dir;                ///< "" = write nothing; else summary.json, requests.csv (+ timeline)
+  bool fast_path = true;              ///< --no-fast-path: RunOptions::fast_path = false
   std::vector<std::string> engine_args;
 };
 
@@ -53,6 +57,10 @@ Options parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0) {
       o.engine_args.push_back(a);
+      continue;
+    }
+    if (a == "--no-fast-path") {
+      o.fast_path = false;
       continue;
     }
     if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
@@ -148,15 +156,17 @@ int main(int argc, char** argv) {
     edgetwin::sim::RunOptions run_options;
     run_options.engine_args = o.engine_args;
     run_options.out_dir = o.out_dir;
+    run_options.fast_path = o.fast_path;
     const auto start = Clock::now();
     const auto result = edgetwin::sim::run_simulation(spec, catalog, store, synth, registry, run_options);
     const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
 
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("RESULT impl=edgetwin devices=%d frames=%zu activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
-                "setup_s=%.3f\n",
-                o.devices, result.requests.size(), result.activities, result.simulated_end_s, wall_s,
+    std::printf("RESULT impl=%s devices=%d frames=%zu activities=%ld local_activities=%ld local_devices=%d sim_s=%.6f "
+                "wall_s=%.6f peak_rss_mb=%.1f setup_s=%.3f\n",
+                o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.requests.size(),
+                result.activities, result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
                 static_cast<double>(usage.ru_maxrss) / 1024.0, setup_s);
     std::printf("FRAME edge_s=%.17g cloud_s=%.17g up_bytes=%.0f down_bytes=%.0f units=%d\n", edge_s, cloud_s, up_bytes,
                 down_bytes, units);

@@ -23,13 +23,19 @@ int run_run(const std::vector<std::string>& raw_args) {
   std::vector<std::string> sets;
   long long seed = -1;
   bool quiet = false;
+  bool no_fast_path = false;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
       "seed", po::value<long long>(&seed), "override the scenario's seed")(
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "override POINTER=VALUE, e.g. /platform/groups/0/count=100 (repeatable)")(
-      "quiet", po::bool_switch(&quiet), "no progress line");
+      "quiet", po::bool_switch(&quiet), "no progress line")(
+      "no-fast-path", po::bool_switch(&no_fast_path),
+      "replay every device with one engine activity per unit run and per transition (the per-activity "
+      "path); by default, devices that nothing else can observe between their own interactions run "
+      "ahead of the engine in local time, with the same results up to floating-point rounding "
+      "(docs/simulation.md)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::positional_options_description positionals;
@@ -64,6 +70,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.out_dir = out_dir;
   run_options.progress = !quiet;
   run_options.engine_args = engine_args;
+  run_options.fast_path = !no_fast_path;
   const auto result = sim::run_simulation(spec, catalog, store, power_model, registry, run_options);
   const auto& overall = result.summary["overall"];
   auto number = [](const nlohmann::json& v, double scale, int digits) {

@@ -47,19 +47,31 @@ bool Device::ticks() const {
   return p != nullptr && p->tick_period_s() > 0;
 }
 
-double Device::idle_power_w() const { return world_.power_model.idle_power_w(board_, to_setting(clocks_)); }
+// Idle power is a pure function of the clocks: computed once per clock setting, not per frame.
+void Device::refresh_idle() const {
+  if (idle_known_ && idle_clocks_ == clocks_) return;
+  idle_w_ = world_.power_model.idle_power_w(board_, to_setting(clocks_));
+  const auto components = world_.power_model.idle_components(board_, to_setting(clocks_));
+  idle_rails_.clear();
+  for (const auto& rail : board_.rails) idle_rails_.push_back(traces::rail_power_w(board_, rail, components));
+  idle_clocks_ = clocks_;
+  idle_known_ = true;
+}
+
+double Device::idle_power_w() const {
+  refresh_idle();
+  return idle_w_;
+}
 
 std::vector<double> Device::idle_rails_w() const {
-  const auto components = world_.power_model.idle_components(board_, to_setting(clocks_));
-  std::vector<double> rails;
-  rails.reserve(board_.rails.size());
-  for (const auto& rail : board_.rails) rails.push_back(traces::rail_power_w(board_, rail, components));
-  return rails;
+  refresh_idle();
+  return idle_rails_;
 }
 
 void Device::go_idle() {
-  meter_.set(sg4::Engine::get_clock(), PowerState::idle, idle_power_w());
-  meter_.set_rails(idle_rails_w());
+  refresh_idle();
+  meter_.set(now(), PowerState::idle, idle_w_);
+  meter_.set_rails(idle_rails_);
 }
 
 const std::vector<int>& Device::rail_map(const traces::Model& model) {
@@ -126,7 +138,7 @@ void Device::run_controller() {
 
 policies::FrameAction Device::decide(const Request& request) {
   policies::FrameObservation obs;
-  obs.now_s = sg4::Engine::get_clock();
+  obs.now_s = now();
   obs.device = index_;
   obs.board = &board_;
   obs.model = request.model;
@@ -168,7 +180,7 @@ void Device::process(const Request& request) {
   record.stream = request.stream;
   record.model = model.id;
   record.arrival_s = request.arrival_s;
-  record.start_s = sg4::Engine::get_clock();
+  record.start_s = now();
   record.slo_s = request.slo_s;
   record.exit_after_unit = action.exit_after_unit >= 0 ? last : -1;
   record.edge_units = edge_units;
@@ -190,15 +202,14 @@ void Device::process(const Request& request) {
         const double share = static_cast<double>(it->head_macs) /
                              static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
         const double head_s = est.latency_s * share;
-        meter_.set(sg4::Engine::get_clock(), PowerState::busy, est.power_total_w);
+        meter_.set(now(), PowerState::busy, est.power_total_w);
         std::vector<double> rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
         const auto& map = rail_map(model);
         for (std::size_t r = 0; r < map.size(); ++r) {
           if (map[r] >= 0) rails[static_cast<std::size_t>(map[r])] = est.rail_power_w[r];
         }
         meter_.set_rails(rails);
-        sg4::this_actor::execute(head_s * kHostSpeedFlops);
-        ++world_.activities;
+        busy_for(head_s);
         go_idle();
         record.energy_j += head_s * est.power_total_w;
       }
@@ -206,11 +217,9 @@ void Device::process(const Request& request) {
   }
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
-  if (const auto* table = world_.catalog.accuracy(model.id)) {
-    record.accuracy = table->accuracy(model, record.exit_after_unit, edge_units < last + 1, share);
-  }
+  record.accuracy = accuracy_of(model, record.exit_after_unit, edge_units < last + 1, share);
   if (edge_units == last + 1) {
-    record.end_s = sg4::Engine::get_clock();
+    record.end_s = now();
     world_.complete(record);
     return;
   }
@@ -220,10 +229,93 @@ void Device::process(const Request& request) {
                               : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
   record.offload_share = share;
   record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
+  // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
+  if (local_time_) sync_engine();
+  ++uploads_in_flight_;
   sg4::Actor::create("offload-" + std::to_string(request.id), host_,
                      [this, request, record, edge_units, last]() mutable {
                        offload(request, record, edge_units, last, record.offload_bytes);
                      });
+}
+
+double Device::accuracy_of(const traces::Model& model, int exit_after_unit, bool offloaded, double share) {
+  // A pure function of its arguments, and a stream asks the same question frame after frame.
+  if (accuracy_model_ != &model || accuracy_exit_ != exit_after_unit || accuracy_offloaded_ != offloaded ||
+      accuracy_share_ != share) {
+    const auto* table = world_.catalog.accuracy(model.id);
+    accuracy_ = table != nullptr ? table->accuracy(model, exit_after_unit, offloaded, share)
+                                 : std::numeric_limits<double>::quiet_NaN();
+    accuracy_model_ = &model;
+    accuracy_exit_ = exit_after_unit;
+    accuracy_offloaded_ = offloaded;
+    accuracy_share_ = share;
+  }
+  return accuracy_;
+}
+
+void Device::busy_for(double latency_s) {
+  if (local_time_) {
+    advance_local(local_s_ + latency_s);
+    ++world_.local_activities;
+    return;
+  }
+  sg4::this_actor::execute(latency_s * kHostSpeedFlops);
+  ++world_.activities;
+}
+
+void Device::wait_for(double latency_s) {
+  if (local_time_) {
+    advance_local(local_s_ + latency_s);
+    ++world_.local_activities;
+    return;
+  }
+  sg4::this_actor::sleep_for(latency_s);
+  ++world_.activities;
+}
+
+void Device::sample_timeline(double time_s, double interval_s) {
+  meter_.advance(time_s);
+  const double e = meter_.total_j();
+  if (world_.timeline_csv.is_open()) {
+    TimelineRecord t{time_s, index_, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz,
+                     (e - timeline_last_j_) / interval_s, e, queue_length(), uplink_bps_};
+    write_timeline(world_.timeline_csv, t);
+  }
+  timeline_last_j_ = e;
+}
+
+const Device::RunSums& Device::run_sums(const traces::Model& model, int first, int last) {
+  const RunKey key{&model, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz, first, last};
+  if (last_run_ != nullptr && last_run_key_ == key) return *last_run_;
+  auto it = run_sums_.find(key);
+  if (it == run_sums_.end()) {
+    RunSums sums = empty_run(model);
+    const auto& estimates = world_.unit_estimates(board_, model, to_setting(clocks_));
+    for (int i = first; i <= last; ++i) add_unit(sums, model, estimates[static_cast<std::size_t>(i)]);
+    it = run_sums_.emplace(key, std::move(sums)).first;
+  }
+  last_run_key_ = key;
+  last_run_ = &it->second;
+  return it->second;
+}
+
+Device::RunSums Device::empty_run(const traces::Model& model) {
+  // Board rails the trace does not name stay unknown (NaN) while its units run.
+  RunSums sums;
+  sums.rail_j.assign(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const int b : rail_map(model)) {
+    if (b >= 0) sums.rail_j[static_cast<std::size_t>(b)] = 0.0;
+  }
+  return sums;
+}
+
+void Device::add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est) {
+  sums.latency_s += est.latency_s;
+  sums.energy_j += est.latency_s * est.power_total_w;
+  const auto& map = rail_map(model);
+  for (std::size_t r = 0; r < map.size(); ++r) {
+    if (map[r] >= 0) sums.rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
+  }
 }
 
 double Device::run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
@@ -239,40 +331,42 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
     if (has_pending_) return pending_;
     return clocks_;
   };
-  double energy = 0;
-  double run_s = 0, run_j = 0;
-  const auto& map = rail_map(model);
-  // Board rails the trace does not name stay unknown (NaN) while these units run.
-  std::vector<double> zero_rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
-  for (const int b : map) {
-    if (b >= 0) zero_rails[static_cast<std::size_t>(b)] = 0.0;
-  }
-  std::vector<double> run_rail_j = zero_rails;
-  auto flush = [&] {
-    if (run_s <= 0) return;
-    meter_.set(sg4::Engine::get_clock(), PowerState::busy, run_j / run_s);
-    for (auto& j : run_rail_j) j /= run_s;  // mean rail power over the run
-    meter_.set_rails(run_rail_j);
-    sg4::this_actor::execute(run_s * kHostSpeedFlops);
-    ++world_.activities;
-    go_idle();
-    energy += run_j;
-    run_s = run_j = 0;
-    run_rail_j = zero_rails;
-  };
   // A governor's tick is a decision point: merged units stop at the unit during which the next
   // tick falls, so that its clocks apply at the following unit boundary.
   const double tick_s = ticks() ? policy_[static_cast<int>(policies::Role::clocks)]->tick_period_s() : 0;
+  // Without ticks a run ends only at a clock change, and a run of units [a, b] at given clocks
+  // always sums to the same numbers: they are computed once (same additions in the same order)
+  // and kept (run_sums). With ticks, the sums grow unit by unit to find the tick's unit.
+  const bool memo = tick_s <= 0;
+  RunSums growing = memo ? RunSums() : empty_run(model);
+  int run_first = first;  // first unit of the pending run
+  double energy = 0;
+  auto flush = [&](int run_last) {
+    if (memo && run_last < run_first) return;
+    const RunSums& run = memo ? run_sums(model, run_first, run_last) : growing;
+    if (run.latency_s <= 0) return;
+    run_first = run_last + 1;
+    meter_.set(now(), PowerState::busy, run.energy_j / run.latency_s);
+    mean_rails_w_.resize(run.rail_j.size());
+    for (std::size_t r = 0; r < run.rail_j.size(); ++r) mean_rails_w_[r] = run.rail_j[r] / run.latency_s;
+    meter_.set_rails(mean_rails_w_);
+    busy_for(run.latency_s);
+    go_idle();
+    energy += run.energy_j;
+    if (!memo) growing = empty_run(model);
+  };
   double next_tick_s = std::numeric_limits<double>::infinity();
   auto plan_next_tick = [&] {
-    if (tick_s > 0) next_tick_s = (std::floor(sg4::Engine::get_clock() / tick_s + 1e-9) + 1) * tick_s;
+    if (tick_s > 0) next_tick_s = (std::floor(now() / tick_s + 1e-9) + 1) * tick_s;
   };
   plan_next_tick();
+  const std::vector<traces::UnitEstimate>* estimates = nullptr;  // at `estimates_for`
+  policies::Clocks estimates_for;
   for (int i = first; i <= last; ++i) {
     const policies::Clocks target = wanted(i);
     if (has_pending_ && target == pending_) has_pending_ = false;  // taken now
     if (target != clocks_) {
-      flush();
+      flush(i - 1);
       apply_clocks(target, &record);
       plan_next_tick();
       if (i == first) {
@@ -281,19 +375,18 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
         record.emc_hz = clocks_.emc_hz;
       }
     }
-    const traces::UnitEstimate& est =
-        world_.unit_estimates(board_, model, to_setting(clocks_))[static_cast<std::size_t>(i)];
-    run_s += est.latency_s;
-    run_j += est.latency_s * est.power_total_w;
-    for (std::size_t r = 0; r < map.size(); ++r) {
-      if (map[r] >= 0) run_rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
+    if (memo) continue;
+    if (estimates == nullptr || estimates_for != clocks_) {
+      estimates = &world_.unit_estimates(board_, model, to_setting(clocks_));
+      estimates_for = clocks_;
     }
-    if (sg4::Engine::get_clock() + run_s >= next_tick_s && i < last) {
-      flush();
+    add_unit(growing, model, (*estimates)[static_cast<std::size_t>(i)]);
+    if (now() + growing.latency_s >= next_tick_s && i < last) {
+      flush(i);
       plan_next_tick();
     }
   }
-  flush();
+  flush(last);
   return energy;
 }
 
@@ -308,18 +401,14 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
     latency_s += board_.transition(domain).latency_s;
     energy_j += board_.transition(domain).energy_j;
   }
-  const double now = sg4::Engine::get_clock();
   const double idle_w = idle_power_w();
   // On a serving device other batches may be running: the meter keeps their power.
   const bool device_idle = running_.empty();
   if (device_idle) {
-    meter_.set(now, PowerState::transition, idle_w);
+    meter_.set(now(), PowerState::transition, idle_w);
     meter_.set_rails(idle_rails_w());
   }
-  if (latency_s > 0) {
-    sg4::this_actor::sleep_for(latency_s);
-    ++world_.activities;
-  }
+  if (latency_s > 0) wait_for(latency_s);
   meter_.add_j(PowerState::transition, energy_j);
   clocks_ = target;
   ++clock_changes_;
@@ -336,6 +425,7 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   const double radio_j = world_.spec.groups[static_cast<std::size_t>(group_)].access.radio_tx_power_w *
                         (sg4::Engine::get_clock() - t0);
   meter_.add_j(PowerState::radio, radio_j);
+  --uploads_in_flight_;
   record.energy_j += radio_j;
   CloudServer::Job job;
   job.request = request;

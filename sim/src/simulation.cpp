@@ -2,10 +2,13 @@
 
 #include "edgetwin/sim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <set>
 
 #include "world.hpp"
@@ -114,23 +117,16 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
 }
 
 void start_timeline(World& world, double interval_s) {
+  // Devices on the local-time fast path write their own samples while they run
+  // (Device::advance_local); the actor writes theirs only once they have finished.
   auto actor = sg4::Actor::create("timeline", world.devices.front()->host(), [&world, interval_s] {
-    std::vector<double> last_j(world.devices.size(), 0.0);
     const auto wall_start = std::chrono::steady_clock::now();
     auto last_print = wall_start;
     for (long k = 1;; ++k) {
       sg4::this_actor::sleep_until(static_cast<double>(k) * interval_s);
       const double now = Engine::get_clock();
-      for (std::size_t d = 0; d < world.devices.size(); ++d) {
-        auto& dev = *world.devices[d];
-        dev.meter().advance(now);
-        const double e = dev.meter().total_j();
-        if (world.timeline_csv.is_open()) {
-          TimelineRecord t{now, dev.index(), dev.clocks().cpu_khz, dev.clocks().gpu_hz, dev.clocks().emc_hz,
-                           (e - last_j[d]) / interval_s, e, dev.queue_length(), dev.uplink_bandwidth_bps()};
-          write_timeline(world.timeline_csv, t);
-        }
-        last_j[d] = e;
+      for (auto& dev : world.devices) {
+        if (dev->timeline_actor_samples(k)) dev->sample_timeline(now, interval_s);
       }
       if (world.progress) {
         const auto wall = std::chrono::steady_clock::now();
@@ -144,6 +140,28 @@ void start_timeline(World& world, double interval_s) {
     }
   });
   actor->daemonize();
+}
+
+// Video frames exactly, request streams at 1.1 x their mean rate (MMPP: time-weighted).
+double expected_requests(const ScenarioSpec& spec) {
+  double expected = 0;
+  for (const auto& g : spec.groups) {
+    for (const auto& v : spec.videos) {
+      if (v.group == g.name) {
+        expected += g.count * std::ceil(std::max(0.0, std::min(v.duration_s, spec.duration_s - v.start_s)) * v.fps);
+      }
+    }
+    for (const auto& r : spec.requests) {
+      if (r.group != g.name) continue;
+      const auto& a = r.arrival;
+      const double rate = a.kind == "mmpp" && a.mean_calm_s + a.mean_burst_s > 0
+                              ? (a.rate_hz * a.mean_calm_s + a.burst_rate_hz * a.mean_burst_s) /
+                                    (a.mean_calm_s + a.mean_burst_s)
+                              : a.rate_hz;
+      expected += g.count * 1.1 * rate * std::max(0.0, std::min(r.duration_s, spec.duration_s - r.start_s));
+    }
+  }
+  return expected;
 }
 
 void start_governor(Device& device) {
@@ -265,17 +283,40 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     }
   }
 
+  if (spec.videos.size() + spec.requests.size() > static_cast<std::size_t>(detail::kMaxStreams) ||
+      world.devices.size() > static_cast<std::size_t>(std::numeric_limits<long>::max() / detail::kMaxSequence /
+                                                      detail::kMaxStreams)) {
+    throw std::invalid_argument("scenario '" + spec.name + "': " + std::to_string(world.devices.size()) + " devices and " +
+                                std::to_string(spec.videos.size() + spec.requests.size()) +
+                                " workload streams do not fit request ids (at most " +
+                                std::to_string(detail::kMaxStreams) + " streams)");
+  }
+  int local_devices = 0;
   for (auto& dev : world.devices) {
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
     const auto d = static_cast<std::uint64_t>(dev->index());
+    // Arrivals come from the same streams either way: source actors on the per-activity path,
+    // the controller itself on the local-time fast path.
+    const bool local = options.fast_path && dev->local_time_eligible();
+    std::vector<std::unique_ptr<detail::ArrivalStream>> streams;
     std::uint64_t stream = 0;
     for (const auto& v : spec.videos) {
-      if (v.group == group.name) detail::start_video_source(world, *dev, v, derive_seed(spec.seed, 1, d, stream));
+      if (v.group == group.name) {
+        streams.push_back(detail::make_video_arrivals(world, dev->index(), static_cast<int>(stream), v,
+                                                      derive_seed(spec.seed, 1, d, stream)));
+      }
       ++stream;
     }
     for (const auto& r : spec.requests) {
-      if (r.group == group.name) detail::start_request_source(world, *dev, r, derive_seed(spec.seed, 2, d, stream));
+      if (r.group == group.name) {
+        streams.push_back(detail::make_request_arrivals(world, dev->index(), static_cast<int>(stream), r,
+                                                        derive_seed(spec.seed, 2, d, stream)));
+      }
       ++stream;
+    }
+    for (auto& s : streams) {
+      if (local) dev->add_local_arrivals(std::move(s));
+      else detail::start_source(*dev, std::move(s));
     }
     Device* dev_raw = dev.get();
     detail::start_bandwidth_process("bandwidth-" + std::to_string(dev->index()), dev->host(), group.access,
@@ -283,6 +324,10 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     Device* raw = dev.get();
     if (dev->serving()) {
       dev->start_serving();
+    } else if (local) {
+      ++local_devices;
+      sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
+                         [raw] { raw->run_local_controller(); });
     } else {
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(), [raw] { raw->run_controller(); });
     }
@@ -296,6 +341,11 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     detail::start_bandwidth_process("bandwidth-wan", cloud_hosts.front(), spec.wan,
                             [wan](double bps) { wan->set_bandwidth(bps / 8); }, derive_seed(spec.seed, 5, 0));
   }
+  XBT_VERB("%d of %zu devices run in local time (fast path)", local_devices, world.devices.size());
+  // Room for the expected requests up front: no reallocation copies, and a peak of one records
+  // array instead of two while the last one grows (10,000 devices: millions of records). Past
+  // 16 M records the vector grows as it needs.
+  world.records.reserve(static_cast<std::size_t>(std::min(detail::expected_requests(spec), 16e6)));
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
 
   engine.run();
@@ -324,6 +374,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
                     {"overall", summarize(world.records, totals, spec.duration_s)},
                     {"groups", groups}};
   result.activities = world.activities;
+  result.local_activities = world.local_activities;
+  result.local_time_devices = local_devices;
   result.requests = std::move(world.records);
   if (!options.out_dir.empty()) {
     std::ofstream(fs::path(options.out_dir) / "summary.json") << result.summary.dump(2) << "\n";

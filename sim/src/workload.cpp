@@ -1,9 +1,12 @@
-// Workload and network actors: video sources (frames with a content-complexity process),
-// request sources (Poisson and two-state MMPP arrivals over a model mix), and access-link
-// bandwidth processes (trace replay and two-state Markov), all seeded per actor.
+// Workloads and network processes: arrival streams of video frames (with a content-complexity
+// process) and of requests (Poisson and two-state MMPP arrivals over a model mix), the source
+// actors that replay them, and access-link bandwidth processes (trace replay and two-state
+// Markov), all seeded per device and stream.
 
 #include <algorithm>
 #include <functional>
+#include <memory>
+#include <stdexcept>
 
 #include "world.hpp"
 
@@ -28,92 +31,162 @@ double end_of(double start_s, double duration_s, double scenario_s) {
 
 }  // namespace
 
-void start_video_source(World& world, Device& device, const VideoStreamSpec& video, std::uint64_t seed) {
-  const traces::Model* model = &world.catalog.model(video.model);
-  device.source_started();
-  sg4::Actor::create("video-" + video.name + "-" + std::to_string(device.index()), device.host(),
-                     [&world, &device, video, model, seed] {
-                       std::mt19937_64 rng(seed);
-                       std::normal_distribution<double> noise(0.0, video.complexity.jitter);
-                       std::normal_distribution<double> level_draw(video.complexity.mean,
-                                                                   video.complexity.scene_spread);
-                       std::exponential_distribution<double> scene_gap(
-                           std::max(1e-12, video.complexity.scene_change_rate_hz));
-                       const double end = end_of(video.start_s, video.duration_s, world.spec.duration_s);
-                       double level = std::clamp(level_draw(rng), 0.0, 1.0);
-                       double next_scene = video.start_s + scene_gap(rng);
-                       const double period = 1.0 / video.fps;
-                       // Frame k at start + k * period (no accumulated rounding drift).
-                       for (long k = 0;; ++k) {
-                         const double t = video.start_s + static_cast<double>(k) * period;
-                         if (t >= end) break;
-                         sg4::this_actor::sleep_until(t);
-                         while (t >= next_scene) {
-                           level = std::clamp(level_draw(rng), 0.0, 1.0);
-                           next_scene += scene_gap(rng);
-                         }
-                         Request r;
-                         r.id = world.next_request_id++;
-                         r.device = device.index();
-                         r.model = model;
-                         r.stream = video.name;
-                         r.arrival_s = t;
-                         r.slo_s = video.slo_s;
-                         r.complexity = std::clamp(level + noise(rng), 0.0, 1.0);
-                         device.enqueue(std::move(r));
-                       }
-                       device.source_finished();
-                     });
+long request_id(int device, int stream, long sequence) {
+  if (sequence >= kMaxSequence) {
+    throw std::length_error("device " + std::to_string(device) + ", stream " + std::to_string(stream) +
+                            ": more than " + std::to_string(kMaxSequence) + " arrivals (request ids would collide)");
+  }
+  return (static_cast<long>(device) * kMaxStreams + stream) * kMaxSequence + sequence;
 }
 
-void start_request_source(World& world, Device& device, const RequestStreamSpec& stream, std::uint64_t seed) {
-  std::vector<const traces::Model*> models;
-  std::vector<double> weights, slos;
-  for (const auto& share : stream.mix) {
-    models.push_back(&world.catalog.model(share.model));
-    weights.push_back(share.weight);
-    slos.push_back(share.slo_s);
+namespace {
+
+// Frame k at start + k / fps (no accumulated rounding drift); complexity: a scene level drawn
+// at each scene change (Poisson), plus per-frame noise.
+class VideoArrivals : public ArrivalStream {
+ public:
+  VideoArrivals(const World& world, int device, int stream, const VideoStreamSpec& video, std::uint64_t seed)
+      : ArrivalStream("video-" + video.name + "-" + std::to_string(device)),
+        video_(video),
+        model_(&world.catalog.model(video.model)),
+        device_(device),
+        stream_(stream),
+        rng_(seed),
+        noise_(0.0, video.complexity.jitter),
+        level_draw_(video.complexity.mean, video.complexity.scene_spread),
+        scene_gap_(std::max(1e-12, video.complexity.scene_change_rate_hz)),
+        end_s_(end_of(video.start_s, video.duration_s, world.spec.duration_s)),
+        period_s_(1.0 / video.fps) {
+    level_ = std::clamp(level_draw_(rng_), 0.0, 1.0);
+    next_scene_s_ = video.start_s + scene_gap_(rng_);
   }
+
+  bool next(Request& r) override {
+    r = Request();
+    const double t = video_.start_s + static_cast<double>(k_) * period_s_;
+    if (t >= end_s_) return false;
+    while (t >= next_scene_s_) {
+      level_ = std::clamp(level_draw_(rng_), 0.0, 1.0);
+      next_scene_s_ += scene_gap_(rng_);
+    }
+    r.id = request_id(device_, stream_, k_);
+    r.device = device_;
+    r.model = model_;
+    r.stream = video_.name;
+    r.arrival_s = t;
+    r.slo_s = video_.slo_s;
+    r.complexity = std::clamp(level_ + noise_(rng_), 0.0, 1.0);
+    ++k_;
+    return true;
+  }
+
+ private:
+  VideoStreamSpec video_;
+  const traces::Model* model_;
+  int device_, stream_;
+  std::mt19937_64 rng_;
+  std::normal_distribution<double> noise_;
+  std::normal_distribution<double> level_draw_;
+  std::exponential_distribution<double> scene_gap_;
+  double end_s_, period_s_;
+  double level_ = 0, next_scene_s_ = 0;
+  long k_ = 0;
+};
+
+// Poisson arrivals, or a two-state MMPP (calm/burst, exponential sojourns, starting calm), each
+// request's model drawn from the stream's mix.
+class RequestArrivals : public ArrivalStream {
+ public:
+  RequestArrivals(const World& world, int device, int stream, const RequestStreamSpec& spec, std::uint64_t seed)
+      : ArrivalStream("requests-" + spec.name + "-" + std::to_string(device)),
+        spec_(spec),
+        device_(device),
+        stream_(stream),
+        rng_(seed),
+        mmpp_(spec.arrival.kind == "mmpp"),
+        end_s_(end_of(spec.start_s, spec.duration_s, world.spec.duration_s)),
+        t_(spec.start_s) {
+    std::vector<double> weights;
+    for (const auto& share : spec.mix) {
+      models_.push_back(&world.catalog.model(share.model));
+      weights.push_back(share.weight);
+      slos_.push_back(share.slo_s);
+    }
+    pick_ = std::discrete_distribution<int>(weights.begin(), weights.end());
+    state_end_s_ = mmpp_ ? std::exponential_distribution<double>(1.0 / std::max(1e-12, spec.arrival.mean_calm_s))(rng_)
+                         : 1e300;
+    state_end_s_ += spec.start_s;
+  }
+
+  bool next(Request& r) override {
+    if (done_) return false;
+    while (true) {
+      const double rate = burst_ ? spec_.arrival.burst_rate_hz : spec_.arrival.rate_hz;
+      const double gap = std::exponential_distribution<double>(std::max(1e-12, rate))(rng_);
+      if (mmpp_ && t_ + gap >= state_end_s_) {
+        // Memoryless: at a state change, draw the next gap afresh at the new rate.
+        t_ = state_end_s_;
+        burst_ = !burst_;
+        const double mean = burst_ ? spec_.arrival.mean_burst_s : spec_.arrival.mean_calm_s;
+        state_end_s_ = t_ + std::exponential_distribution<double>(1.0 / std::max(1e-12, mean))(rng_);
+        if (t_ >= end_s_) break;
+        continue;
+      }
+      t_ += gap;
+      if (t_ >= end_s_) break;
+      const int m = pick_(rng_);
+      r = Request();
+      r.id = request_id(device_, stream_, sequence_++);
+      r.device = device_;
+      r.model = models_[static_cast<std::size_t>(m)];
+      r.stream = spec_.name;
+      r.arrival_s = t_;
+      r.slo_s = slos_[static_cast<std::size_t>(m)];
+      return true;
+    }
+    done_ = true;
+    return false;
+  }
+
+ private:
+  RequestStreamSpec spec_;
+  int device_, stream_;
+  std::mt19937_64 rng_;
+  std::vector<const traces::Model*> models_;
+  std::vector<double> slos_;
+  std::discrete_distribution<int> pick_;
+  bool mmpp_;
+  bool burst_ = false;
+  bool done_ = false;
+  double state_end_s_ = 0;
+  double end_s_;
+  double t_;
+  long sequence_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
+                                                   const VideoStreamSpec& video, std::uint64_t seed) {
+  return std::make_unique<VideoArrivals>(world, device, stream, video, seed);
+}
+
+std::unique_ptr<ArrivalStream> make_request_arrivals(const World& world, int device, int stream,
+                                                     const RequestStreamSpec& spec, std::uint64_t seed) {
+  return std::make_unique<RequestArrivals>(world, device, stream, spec, seed);
+}
+
+void start_source(Device& device, std::unique_ptr<ArrivalStream> arrivals) {
   device.source_started();
-  sg4::Actor::create("requests-" + stream.name + "-" + std::to_string(device.index()), device.host(),
-                     [&world, &device, stream, models, weights, slos, seed] {
-                       std::mt19937_64 rng(seed);
-                       std::discrete_distribution<int> pick(weights.begin(), weights.end());
-                       const bool mmpp = stream.arrival.kind == "mmpp";
-                       bool burst = false;
-                       double state_end = mmpp ? std::exponential_distribution<double>(
-                                                     1.0 / std::max(1e-12, stream.arrival.mean_calm_s))(rng)
-                                               : 1e300;
-                       state_end += stream.start_s;
-                       const double end = end_of(stream.start_s, stream.duration_s, world.spec.duration_s);
-                       double t = stream.start_s;
-                       while (true) {
-                         const double rate = burst ? stream.arrival.burst_rate_hz : stream.arrival.rate_hz;
-                         const double gap = std::exponential_distribution<double>(std::max(1e-12, rate))(rng);
-                         if (mmpp && t + gap >= state_end) {
-                           // Memoryless: at a state change, draw the next gap afresh at the new rate.
-                           t = state_end;
-                           burst = !burst;
-                           const double mean = burst ? stream.arrival.mean_burst_s : stream.arrival.mean_calm_s;
-                           state_end = t + std::exponential_distribution<double>(1.0 / std::max(1e-12, mean))(rng);
-                           if (t >= end) break;
-                           continue;
-                         }
-                         t += gap;
-                         if (t >= end) break;
-                         sg4::this_actor::sleep_until(t);
-                         const int m = pick(rng);
-                         Request r;
-                         r.id = world.next_request_id++;
-                         r.device = device.index();
-                         r.model = models[static_cast<std::size_t>(m)];
-                         r.stream = stream.name;
-                         r.arrival_s = t;
-                         r.slo_s = slos[static_cast<std::size_t>(m)];
-                         device.enqueue(std::move(r));
-                       }
-                       device.source_finished();
-                     });
+  const std::string name = arrivals->name();
+  sg4::Actor::create(name, device.host(), [&device, source = std::shared_ptr<ArrivalStream>(std::move(arrivals))] {
+    Request r;
+    while (source->next(r)) {
+      sg4::this_actor::sleep_until(r.arrival_s);
+      device.enqueue(std::move(r));
+    }
+    device.source_finished();
+  });
 }
 
 void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,

@@ -41,6 +41,30 @@ struct Request {
 
 struct World;
 
+/// Request ids are deterministic per device: (device x kMaxStreams + stream) x kMaxSequence +
+/// sequence, where `stream` is the scenario's stream index (videos first, then request streams)
+/// and `sequence` counts that stream's arrivals on that device from 0. Both paths (per-activity
+/// and local time) give a request the same id whatever the order devices run in.
+inline constexpr long kMaxStreams = 1000;
+inline constexpr long kMaxSequence = 1000000000;
+/// Throws std::length_error when `sequence` would not fit.
+long request_id(int device, int stream, long sequence);
+
+/// The arrivals of one workload stream on one device, in arrival order (workload.cpp). A source
+/// actor replays them on the engine; a device on the local-time fast path pulls them itself
+/// (local_device.cpp). Both see the same requests: same times, ids, models, SLOs, complexities.
+class ArrivalStream {
+ public:
+  explicit ArrivalStream(std::string name) : name_(std::move(name)) {}
+  virtual ~ArrivalStream() = default;
+  /// Overwrites `request` with the next arrival (arrival_s non-decreasing); false at the end.
+  virtual bool next(Request& request) = 0;
+  const std::string& name() const { return name_; }  ///< its source actor's name
+
+ private:
+  std::string name_;
+};
+
 /// A cloud GPU server with a FIFO request queue (one job at a time).
 class CloudServer {
  public:
@@ -85,6 +109,24 @@ class Device {
   /// Serving devices: the first batching decision and the instance actors (before the run).
   void start_serving();
   void set_uplink_bandwidth(double bandwidth_bps);
+
+  /// Local-time fast path (local_device.cpp, docs/simulation.md "Local time fast path"): a device
+  /// that nothing else observes or influences between its own interactions runs ahead of the
+  /// engine in its own clock. Eligible: no batching policy, no clock ticks, a constant-bandwidth
+  /// access link, the trace backend. Decided once, before the run.
+  bool local_time_eligible() const;
+  /// Puts the device on the fast path; its controller then pulls `arrivals` itself (no source
+  /// actors). Call before the run, once per stream, in stream order.
+  void add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals);
+  bool local_time() const { return local_time_; }
+  void run_local_controller();  ///< actor body on the fast path; sleeps only before interactions
+  /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
+  /// per-activity path; on the fast path only once its controller has finished, for samples it
+  /// has not written itself.
+  bool timeline_actor_samples(long k) const { return !local_time_ || (local_done_ && k >= next_sample_); }
+  /// Writes one timeline row (if timeline.csv is open) with the energy integrated up to
+  /// `time_s`, the mean power since the previous row and the current clocks and queue.
+  void sample_timeline(double time_s, double interval_s);
 
   int index() const { return index_; }
   int group() const { return group_; }
@@ -138,14 +180,42 @@ class Device {
   /// meter at their mean power; wakes their actors.
   void rate_gpu();
   void process(const Request& request);
+  /// The device's time: the engine clock, or its own clock on the fast path (>= the engine's).
+  double now() const { return local_time_ ? local_s_ : sg4::Engine::get_clock(); }
+  /// Runs `latency_s` of work on the device (an Exec), or advances its own clock by it.
+  void busy_for(double latency_s);
+  /// Waits `latency_s` (a sleep, e.g. a DVFS transition), or advances its own clock by it.
+  void wait_for(double latency_s);
+  /// Fast path: moves the device's clock to `to_s`, writing the timeline samples it passes.
+  void advance_local(double to_s);
+  /// Fast path: moves the arrivals up to `t_s` (`inclusive`: arrivals at `t_s` too) into the
+  /// queue, in arrival order (stream order on ties).
+  void pull_arrivals(double t_s, bool inclusive = true);
+  /// Fast path: the engine catches up with the device's clock (before an interaction).
+  void sync_engine();
   policies::FrameAction decide(const Request& request);
+  /// A run of units merged into one activity: latency, energy, energy per board rail (NaN for
+  /// rails the trace does not name).
+  struct RunSums {
+    double latency_s = 0;
+    double energy_j = 0;
+    std::vector<double> rail_j;
+  };
+  using RunKey = std::tuple<const traces::Model*, std::int64_t, std::int64_t, std::int64_t, int, int>;
+  /// Units [first, last] of `model` at the current clocks, summed once per key and kept.
+  const RunSums& run_sums(const traces::Model& model, int first, int last);
+  RunSums empty_run(const traces::Model& model);
+  void add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est);
   /// Runs units [first, last] on the device; returns the device energy of the units.
   double run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
                    RequestRecord& record);
   void apply_clocks(const policies::Clocks& target, RequestRecord* record);
+  /// The model's accuracy table's answer (NaN without a table); the last answer is kept.
+  double accuracy_of(const traces::Model& model, int exit_after_unit, bool offloaded, double share);
   void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
   double idle_power_w() const;
   std::vector<double> idle_rails_w() const;   ///< per board rail, at the current clocks
+  void refresh_idle() const;                   ///< idle power and rails at the current clocks
   void go_idle();                              ///< meter to idle power (total and rails) now
   const std::vector<int>& rail_map(const traces::Model& model);
 
@@ -173,6 +243,30 @@ class Device {
   long next_batch_ = 0;
   double last_reshare_s_ = 0;
   sg4::ConditionVariablePtr gpu_cv_;       ///< batch actors wait on it for their deadline
+  // Idle power and rails at `idle_clocks_` (refresh_idle).
+  mutable bool idle_known_ = false;
+  mutable policies::Clocks idle_clocks_;
+  mutable double idle_w_ = 0;
+  mutable std::vector<double> idle_rails_;
+  std::map<RunKey, RunSums> run_sums_;
+  RunKey last_run_key_;
+  const RunSums* last_run_ = nullptr;
+  std::vector<double> mean_rails_w_;       ///< scratch: mean rail power of a run
+  const traces::Model* accuracy_model_ = nullptr;  ///< accuracy_of's last question and answer
+  int accuracy_exit_ = 0;
+  bool accuracy_offloaded_ = false;
+  double accuracy_share_ = 0;
+  double accuracy_ = 0;
+  double timeline_last_j_ = 0;             ///< energy at the previous timeline row
+  int uploads_in_flight_ = 0;              ///< offload actors whose radio energy is not counted yet
+  // Local-time fast path (local_device.cpp).
+  bool local_time_ = false;
+  bool local_done_ = false;                ///< the fast-path controller has finished
+  double local_s_ = 0;                     ///< the device's own clock
+  long next_sample_ = 1;                   ///< next timeline sample (k x interval) it writes itself
+  std::vector<std::unique_ptr<ArrivalStream>> arrivals_;
+  std::vector<Request> heads_;             ///< next arrival per stream (valid if head_ok_)
+  std::vector<bool> head_ok_;
 };
 
 /// Everything one run holds. Lives for the whole run; actors refer to it.
@@ -187,8 +281,8 @@ struct World {
   std::vector<RequestRecord> records;
   std::ofstream requests_csv;      ///< open when written
   std::ofstream timeline_csv;
-  long next_request_id = 0;
   long activities = 0;
+  long local_activities = 0;       ///< unit runs, heads and transitions replayed in local time
   bool progress = false;
   double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
 
@@ -210,9 +304,13 @@ struct World {
   void complete(const RequestRecord& record);
 };
 
-/// Workload actors (workload.cpp).
-void start_video_source(World& world, Device& device, const VideoStreamSpec& video, std::uint64_t seed);
-void start_request_source(World& world, Device& device, const RequestStreamSpec& stream, std::uint64_t seed);
+/// Arrival streams (workload.cpp): `stream` is the scenario's stream index (for request ids).
+std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
+                                                   const VideoStreamSpec& video, std::uint64_t seed);
+std::unique_ptr<ArrivalStream> make_request_arrivals(const World& world, int device, int stream,
+                                                     const RequestStreamSpec& spec, std::uint64_t seed);
+/// A source actor on the device's host: sleeps until each arrival and enqueues it.
+void start_source(Device& device, std::unique_ptr<ArrivalStream> arrivals);
 /// Drives a link's bandwidth process (trace replay or Markov) through `set_bandwidth_bps`.
 void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,
                              std::function<void(double)> set_bandwidth_bps, std::uint64_t seed);

@@ -21,6 +21,10 @@ struct RunOptions {
   std::string out_dir;                   ///< "" = write nothing (tests)
   bool progress = false;                 ///< progress line on stderr
   std::vector<std::string> engine_args;  ///< passed to SimGrid: --cfg=..., --log=...
+  /// Local-time fast path for the devices that allow it (docs/simulation.md "Local time fast
+  /// path"): same results up to floating-point rounding, far fewer engine activities. false =
+  /// every device on the per-activity path (`edgetwin run --no-fast-path`).
+  bool fast_path = true;
 };
 
 /// What a run produced (the summary is also written as summary.json).
@@ -30,6 +34,10 @@ struct RunResult {
   double simulated_end_s = 0;
   double wall_s = 0;
   long activities = 0;                   ///< executions, transfers and sleeps simulated
+  /// Unit runs, exit heads and transitions that fast-path devices replayed in their own clock
+  /// (each one an engine activity on the per-activity path).
+  long local_activities = 0;
+  int local_time_devices = 0;            ///< devices that ran on the local-time fast path
 };
 
 /// Loads the traces a scenario needs (each board x model from `<traces_dir>/<board>/

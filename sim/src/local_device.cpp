@@ -1,0 +1,94 @@
+// The local-time fast path of an edge device (docs/simulation.md "Local time fast path"): a
+// device that nothing else observes or influences between two of its own interactions runs
+// ahead of the engine in its own clock, replaying its units, transitions and exit heads without
+// engine activities, and lets the engine catch up (sleep_until) only before an interaction: an
+// offload (the upload shares links and the cloud's queue) and the end of its work. The request
+// code itself is the per-activity path's (device.cpp): Device::now(), busy_for() and wait_for()
+// are the only places where the two paths differ.
+
+#include "world.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_local, edgetwin, "EdgeTwin local-time fast path of edge devices");
+
+namespace edgetwin::sim::detail {
+
+bool Device::local_time_eligible() const {
+  const auto& group = world_.spec.groups[static_cast<std::size_t>(group_)];
+  // Serving devices share their GPU between instance actors, ticking governors and bandwidth
+  // processes change the device's state at engine times, a HIL backend waits for a board.
+  return !serving() && !ticks() && group.access.process.kind == "constant" && group.backend == "trace";
+}
+
+void Device::add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals) {
+  local_time_ = true;
+  arrivals_.push_back(std::move(arrivals));
+  heads_.emplace_back();
+  head_ok_.push_back(arrivals_.back()->next(heads_.back()));
+}
+
+void Device::pull_arrivals(double t_s, bool inclusive) {
+  while (true) {
+    // The earliest head; the lowest stream index on ties (few streams per device: a scan).
+    int best = -1;
+    for (std::size_t s = 0; s < heads_.size(); ++s) {
+      if (head_ok_[s] &&
+          (best < 0 || heads_[s].arrival_s < heads_[static_cast<std::size_t>(best)].arrival_s)) {
+        best = static_cast<int>(s);
+      }
+    }
+    if (best < 0) return;
+    const double arrival_s = heads_[static_cast<std::size_t>(best)].arrival_s;
+    if (arrival_s > t_s || (!inclusive && arrival_s == t_s)) return;
+    const auto b = static_cast<std::size_t>(best);
+    queue_.push_back(std::move(heads_[b]));
+    head_ok_[b] = arrivals_[b]->next(heads_[b]);
+  }
+}
+
+void Device::advance_local(double to_s) {
+  // Timeline samples the device passes are written as the timeline actor would write them at
+  // that time: energy integrated up to it, the clocks and the queue then.
+  const double interval_s = world_.spec.outputs.timeline_interval_s;
+  while (true) {
+    const double sample_s = static_cast<double>(next_sample_) * interval_s;
+    if (sample_s > to_s) break;
+    // A running upload adds its radio energy when it ends (engine time): let it end first.
+    if (uploads_in_flight_ > 0) sg4::this_actor::sleep_until(sample_s);
+    // An arrival at the sample's instant is not in the sample's queue: on the per-activity path
+    // the timeline actor does not see it either (tests/sim/fast_path_test.cpp samples on frames).
+    pull_arrivals(sample_s, false);
+    sample_timeline(sample_s, interval_s);
+    ++next_sample_;
+  }
+  local_s_ = to_s;
+}
+
+void Device::sync_engine() {
+  if (local_s_ > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(local_s_);
+}
+
+void Device::run_local_controller() {
+  while (true) {
+    pull_arrivals(local_s_);
+    if (queue_.empty()) {
+      // Idle until the next arrival (the earliest stream head), or done.
+      double next_s = -1;
+      for (std::size_t s = 0; s < heads_.size(); ++s) {
+        if (head_ok_[s] && (next_s < 0 || heads_[s].arrival_s < next_s)) next_s = heads_[s].arrival_s;
+      }
+      if (next_s < 0) break;
+      advance_local(std::max(local_s_, next_s));
+      continue;
+    }
+    Request request = std::move(queue_.front());
+    queue_.pop_front();
+    process(request);
+  }
+  meter_.advance(local_s_);
+  // The engine ends when the last device's work ends, as on the per-activity path.
+  sync_engine();
+  local_done_ = true;
+  XBT_DEBUG("device %d done in local time at %g s: %ld requests", index_, local_s_, completed_);
+}
+
+}  // namespace edgetwin::sim::detail
