@@ -106,6 +106,10 @@ struct DqnLearner::Impl {
   detail::FlatAdam adam;
   std::vector<float> grad;  // flat gradient of the online network
   std::vector<float> q_scratch;
+  // Update workspace, reused from update to update.
+  detail::BatchArrays batch;
+  detail::TorchMlp::Trace trace, target_trace;
+  std::vector<float> d_q;  // [B, A]
 };
 
 DqnLearner::DqnLearner(const DqnConfig& config) : impl_(std::make_unique<Impl>(config)) {}
@@ -149,29 +153,36 @@ std::optional<UpdateStats> DqnLearner::maybe_update() {
 
 UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
   auto& m = *impl_;
-  torch::NoGradGuard no_grad;  // gradients are computed explicitly (TorchMlp::backward)
-  const auto b = m.core.tensors(batch);
-  const std::int64_t rows = b.states.size(0);
+  auto& b = m.batch;
+  m.core.fill(batch, b);
+  const int rows = b.rows;
+  const auto r = static_cast<std::size_t>(rows);
+  const int actions = m.config.action_count;
+  const auto n = static_cast<std::size_t>(actions);
   // Double DQN: one online pass over [states; next_states]; the next-state half only picks a'.
-  detail::TorchMlp::Trace trace;
-  const auto q_online = m.online.forward_train(m.config.double_dqn ? b.both : b.states, trace);
-  const auto q_next_target = m.target.forward(b.next_states);
-  torch::Tensor v_next;
-  if (m.config.double_dqn) {
-    const auto a_next = q_online.narrow(0, rows, rows).argmax(1, /*keepdim=*/true);
-    v_next = q_next_target.gather(1, a_next).squeeze(1);
-  } else {
-    v_next = std::get<0>(q_next_target.max(1));
-  }
-  const auto y = b.rewards + b.bootstrap * v_next;
-  const auto q_sa = q_online.narrow(0, 0, rows).gather(1, b.actions).squeeze(1);
-  const auto diff = (q_sa - y).contiguous();
+  const float* q_online =
+      m.online.forward_batch(b.both.data(), m.config.double_dqn ? 2 * rows : rows, m.trace);
+  const float* q_next_target = m.target.forward_batch(b.next_states(), rows, m.target_trace);
   // d(mean Huber)/dQ(s, a) = clamp(Q - y, -delta, delta) / B; zero for the other actions.
-  const auto d_q_sa = diff.clamp(-m.config.huber_delta, m.config.huber_delta) / static_cast<double>(rows);
-  auto d_q = torch::zeros_like(q_online);
-  d_q.narrow(0, 0, rows).scatter_(1, b.actions, d_q_sa.unsqueeze(1));
-  m.online.backward(trace, d_q);
-  std::copy(m.online.gradient(), m.online.gradient() + m.online.size(), m.grad.begin());
+  m.d_q.assign(r * n, 0.0F);
+  const auto delta = static_cast<float>(m.config.huber_delta);
+  const double huber = m.config.huber_delta;
+  double loss = 0;
+  double sum_q = 0;
+  for (std::size_t i = 0; i < r; ++i) {
+    const float* next = q_next_target + i * n;
+    const float v_next = m.config.double_dqn ? next[detail::argmax(q_online + (r + i) * n, actions)]
+                                             : *std::max_element(next, next + n);
+    const float y = b.rewards[i] + b.bootstrap[i] * v_next;
+    const std::size_t k = i * n + static_cast<std::size_t>(b.actions[i]);
+    const float diff = q_online[k] - y;
+    m.d_q[k] = std::clamp(diff, -delta, delta) / static_cast<float>(rows);
+    const double e = std::abs(static_cast<double>(diff));
+    loss += e <= huber ? 0.5 * e * e : huber * (e - 0.5 * huber);
+    sum_q += q_online[k];
+  }
+  // Next-state rows (double DQN) carry no loss; the gradient goes straight into the flat vector.
+  m.online.backward_batch(m.trace, m.d_q.data(), rows, m.grad.data());
   m.core.reduce(m.grad);
   if (m.config.max_grad_norm > 0) detail::clip_grad_norm(m.grad.data(), m.grad.size(), m.config.max_grad_norm);
   m.adam.step(m.online.data(), m.grad.data());
@@ -183,18 +194,6 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
     m.target.copy_from(m.online);
   }
   UpdateStats stats;
-  // Statistics from the raw values (no further libtorch calls).
-  const float* d = diff.data_ptr<float>();
-  const auto qc = q_sa.contiguous();
-  const float* q = qc.data_ptr<float>();
-  const double delta = m.config.huber_delta;
-  double loss = 0;
-  double sum_q = 0;
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const double e = std::abs(static_cast<double>(d[i]));
-    loss += e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
-    sum_q += q[i];
-  }
   stats.loss = loss / static_cast<double>(rows);
   stats.mean_q = sum_q / static_cast<double>(rows);
   stats.epsilon = epsilon();

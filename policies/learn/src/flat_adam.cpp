@@ -6,7 +6,23 @@
 #include <stdexcept>
 #include <string>
 
+#include "batch_math.hpp"
+
 namespace edgetwin::learn::detail {
+
+namespace {
+// The update of torch.optim.Adam (no weight decay, no amsgrad), element by element.
+EDGETWIN_LEARN_VECTOR_CLONES
+void adam_update(float* params, const float* grad, float* m, float* v, std::size_t n, float step_size,
+                 float bias2_sqrt, float b1, float b2, float eps) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float g = grad[i];
+    m[i] = b1 * m[i] + (1.0F - b1) * g;
+    v[i] = b2 * v[i] + (1.0F - b2) * g * g;
+    params[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
+  }
+}
+}  // namespace
 
 FlatAdam::FlatAdam(std::size_t size, double learning_rate, double beta1, double beta2, double eps)
     : lr_(learning_rate), beta1_(beta1), beta2_(beta2), eps_(eps), m_(size, 0.0F), v_(size, 0.0F) {}
@@ -20,12 +36,7 @@ void FlatAdam::step(float* params, const float* grad) {
   const auto b1 = static_cast<float>(beta1_);
   const auto b2 = static_cast<float>(beta2_);
   const auto eps = static_cast<float>(eps_);
-  for (std::size_t i = 0; i < m_.size(); ++i) {
-    const float g = grad[i];
-    m_[i] = b1 * m_[i] + (1.0F - b1) * g;
-    v_[i] = b2 * v_[i] + (1.0F - b2) * g * g;
-    params[i] -= step_size * m_[i] / (std::sqrt(v_[i]) / bias2_sqrt + eps);
-  }
+  adam_update(params, grad, m_.data(), v_.data(), m_.size(), step_size, bias2_sqrt, b1, b2, eps);
 }
 
 void FlatAdam::restore(std::vector<float> m, std::vector<float> v, std::int64_t steps) {
@@ -39,13 +50,14 @@ void FlatAdam::restore(std::vector<float> m, std::vector<float> v, std::int64_t 
 }
 
 double clip_grad_norm(float* grad, std::size_t n, double max_norm) {
-  double sum = 0;
-  for (std::size_t i = 0; i < n; ++i) sum += static_cast<double>(grad[i]) * grad[i];
+  // Eight interleaved partial sums: they vectorise, where one running sum is a chain of dependent
+  // additions (the norm then differs from a sequential sum in the last bits only).
+  const double sum = sum_squares(grad, n);
   const double norm = std::sqrt(sum);
   const double factor = max_norm / (norm + 1e-6);
   if (max_norm > 0 && factor < 1) {
     const auto f = static_cast<float>(factor);
-    for (std::size_t i = 0; i < n; ++i) grad[i] *= f;
+    for (std::size_t k = 0; k < n; ++k) grad[k] *= f;
   }
   return norm;
 }

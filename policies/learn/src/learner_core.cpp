@@ -78,48 +78,42 @@ const TransitionBatch* LearnerCore::due_batch() {
   return &batch_scratch_;
 }
 
-BatchTensors LearnerCore::tensors(const TransitionBatch& batch) const {
-  const auto rows = static_cast<std::int64_t>(batch.size());
-  const std::int64_t dim = settings_.state_dim;
+void LearnerCore::fill(const TransitionBatch& batch, BatchArrays& out) const {
+  const auto rows = batch.size();
+  const auto dim = static_cast<std::size_t>(settings_.state_dim);
   if (batch.state_dim != settings_.state_dim || rows == 0) {
     throw std::invalid_argument("update: batch of " + std::to_string(rows) + " rows with state_dim " +
                                 std::to_string(batch.state_dim) + ", expected >= 1 row of state_dim " +
                                 std::to_string(dim));
   }
-  if (batch.states.size() != static_cast<std::size_t>(rows * dim) ||
-      batch.next_states.size() != static_cast<std::size_t>(rows * dim)) {
+  if (batch.states.size() != rows * dim || batch.next_states.size() != rows * dim) {
     throw std::invalid_argument("update: batch states do not have rows x state_dim values");
   }
-  BatchTensors out;
-  out.both = torch::empty({2 * rows, dim}, torch::kFloat32);
-  float* both = out.both.data_ptr<float>();
-  std::memcpy(both, batch.states.data(), batch.states.size() * sizeof(float));
-  std::memcpy(both + rows * dim, batch.next_states.data(), batch.next_states.size() * sizeof(float));
-  if (normalizer_) normalizer_->normalize_in_place(both, static_cast<std::size_t>(2 * rows));
-  out.states = out.both.narrow(0, 0, rows);
-  out.next_states = out.both.narrow(0, rows, rows);
-  out.actions = torch::empty({rows, 1}, torch::kInt64);
-  auto* a = out.actions.data_ptr<std::int64_t>();
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const auto action = batch.actions[static_cast<std::size_t>(i)];
+  if (batch.rewards.size() != rows || batch.dones.size() != rows || batch.dt_s.size() != rows) {
+    throw std::invalid_argument("update: batch rewards, dones and dt_s must have one value per action (" +
+                                std::to_string(rows) + ")");
+  }
+  out.rows = static_cast<int>(rows);
+  out.dim = settings_.state_dim;
+  out.both.resize(2 * rows * dim);
+  std::copy(batch.states.begin(), batch.states.end(), out.both.begin());
+  std::copy(batch.next_states.begin(), batch.next_states.end(),
+            out.both.begin() + static_cast<std::ptrdiff_t>(rows * dim));
+  if (normalizer_) normalizer_->normalize_in_place(out.both.data(), 2 * rows);
+  out.actions.resize(rows);
+  out.rewards.resize(rows);
+  out.bootstrap.resize(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto action = batch.actions[i];
     if (action < 0 || action >= settings_.action_count) {
       throw std::invalid_argument("update: action " + std::to_string(action) + " out of range");
     }
-    a[i] = action;
+    out.actions[i] = static_cast<int>(action);
+    out.rewards[i] = batch.rewards[i];
+    out.bootstrap[i] =
+        static_cast<float>((1.0F - batch.dones[i]) * transition_discount(settings_.gamma, batch.dt_s[i],
+                                                                         settings_.discount_per_second));
   }
-  // Rewards and bootstrap weights in one [2, B] tensor: fewer libtorch calls per update.
-  auto aux = torch::empty({2, rows}, torch::kFloat32);
-  float* r = aux.data_ptr<float>();
-  float* w = r + rows;
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const auto k = static_cast<std::size_t>(i);
-    r[i] = batch.rewards[k];
-    w[i] = static_cast<float>((1.0F - batch.dones[k]) *
-                              transition_discount(settings_.gamma, batch.dt_s[k], settings_.discount_per_second));
-  }
-  out.rewards = aux[0];
-  out.bootstrap = aux[1];
-  return out;
 }
 
 void LearnerCore::reduce(std::vector<float>& gradient) {

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <torch/types.h>
 
 #include "edgetwin/learn/learner.hpp"
 #include "edgetwin/learn/normalizer.hpp"
 #include "edgetwin/learn/replay_buffer.hpp"
+
 #include "flat_adam.hpp"
 
 namespace edgetwin::learn::detail {
@@ -33,13 +33,20 @@ struct CoreSettings {
   std::uint64_t seed = 1;
 };
 
-/// Batch tensors ready for a loss: states normalised when enabled, discount per row.
-struct BatchTensors {
-  torch::Tensor both;                  ///< [2B, dim]: states then next_states (one pass for both)
-  torch::Tensor states, next_states;   ///< views of `both`
-  torch::Tensor actions;               ///< [B, 1] int64
-  torch::Tensor rewards;               ///< [B]
-  torch::Tensor bootstrap;             ///< [B]: discount * (1 - done), the weight of V(s')
+/// A batch ready for a loss, in plain row-major arrays: states normalised when enabled, discount
+/// per row. The learners keep one and refill it at each update (no allocation once warm).
+struct BatchArrays {
+  int rows = 0;
+  int dim = 0;
+  std::vector<float> both;       ///< [2B, dim]: states then next_states (one pass for both)
+  std::vector<int> actions;      ///< [B]
+  std::vector<float> rewards;    ///< [B]
+  std::vector<float> bootstrap;  ///< [B]: discount * (1 - done), the weight of V(s')
+
+  const float* states() const { return both.data(); }
+  const float* next_states() const {
+    return both.data() + static_cast<std::size_t>(rows) * static_cast<std::size_t>(dim);
+  }
 };
 
 /// Staged non-network checkpoint state, committed only once every file has been read.
@@ -65,7 +72,8 @@ class LearnerCore {
   void observe(const Transition& t);
   /// A sampled batch when an update is due (and the counter advanced), nullptr otherwise.
   const TransitionBatch* due_batch();
-  BatchTensors tensors(const TransitionBatch& batch) const;
+  /// Checks `batch` and fills `out` from it.
+  void fill(const TransitionBatch& batch, BatchArrays& out) const;
 
   /// Applies the reducer (if any) to the flat gradient; throws std::logic_error if it changes
   /// the size.

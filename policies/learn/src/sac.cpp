@@ -9,10 +9,12 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
-#include "checkpoint_io.hpp"
 #include "edgetwin/learn/error.hpp"
-#include "learner_core.hpp"
+
+#include "batch_math.hpp"
+#include "checkpoint_io.hpp"
 #include "flat_adam.hpp"
+#include "learner_core.hpp"
 #include "torch_mlp.hpp"
 
 namespace edgetwin::learn {
@@ -128,6 +130,14 @@ struct SacLearner::Impl {
   std::vector<float> grad;  // parameters_flat order: actor, critics, log_alpha
   std::vector<float> logits_scratch;
   std::vector<double> prob_scratch;
+  // Update workspace, reused from update to update.
+  detail::BatchArrays batch;
+  detail::TorchMlp::Trace actor_trace, target_trace, critic_trace;
+  std::vector<float> log_p, p;   // [2B, A]: states then next states
+  std::vector<float> y;          // [B]
+  std::vector<float> diff, d_q;  // [2, B] and [2, B, A]
+  std::vector<float> d_logits;   // [B, A]
+  std::vector<float> scratch;    // [A]
 };
 
 SacLearner::SacLearner(const SacConfig& config) : impl_(std::make_unique<Impl>(config)) {}
@@ -191,68 +201,79 @@ std::optional<UpdateStats> SacLearner::maybe_update() {
 
 UpdateStats SacLearner::update_on(const TransitionBatch& batch) {
   auto& m = *impl_;
-  torch::NoGradGuard no_grad;  // gradients are computed explicitly (TorchMlp::backward)
-  const auto b = m.core.tensors(batch);
-  const std::int64_t rows = b.states.size(0);
+  auto& b = m.batch;
+  m.core.fill(batch, b);
+  const int rows = b.rows;
+  const auto r = static_cast<std::size_t>(rows);
+  const auto n = static_cast<std::size_t>(m.config.action_count);
   const auto inv_rows = 1.0 / static_cast<double>(rows);
-  const double alpha = m.alpha();
+  const auto alpha = static_cast<float>(m.alpha());
 
   // Actor: one pass over [states; next_states]; the next-state half only feeds the critic target.
-  detail::TorchMlp::Trace actor_trace;
-  const auto logits_all = m.actor.forward_train(b.both, actor_trace);
-  const auto log_p_all = torch::log_softmax(logits_all, 1);
-  const auto p_all = log_p_all.exp();
-  const auto log_p = log_p_all.narrow(0, 0, rows);
-  const auto p = p_all.narrow(0, 0, rows);
-  const auto log_p_next = log_p_all.narrow(0, rows, rows);
-  const auto p_next = p_all.narrow(0, rows, rows);
+  const float* logits = m.actor.forward_batch(b.both.data(), 2 * rows, m.actor_trace);
+  m.log_p.resize(2 * r * n);
+  m.p.resize(2 * r * n);
+  detail::log_softmax_rows(logits, 2 * r, n, m.log_p.data(), m.p.data());
+  const float* log_p = m.log_p.data();
+  const float* p = m.p.data();
+  const float* log_p_next = log_p + r * n;
+  const float* p_next = p + r * n;
 
   // Soft target: V(s') = sum_a' pi(a'|s') [min(Q1', Q2')(s', a') - alpha log pi(a'|s')].
-  const auto q_next = torch::amin(m.targets.forward(b.next_states), 0);
-  const auto v_next = (p_next * (q_next - alpha * log_p_next)).sum(1);
-  const auto y = b.rewards + b.bootstrap * v_next;
+  const float* q_next = m.targets.forward_batch(b.next_states(), rows, m.target_trace);  // [2, B, A]
+  m.y.resize(r);
+  m.scratch.resize(n);
+  for (std::size_t i = 0; i < r; ++i) {
+    const auto v =
+        static_cast<float>(detail::sac_soft_value(p_next + i * n, log_p_next + i * n, q_next + i * n,
+                                                  q_next + (r + i) * n, alpha, n, m.scratch.data()));
+    m.y[i] = b.rewards[i] + b.bootstrap[i] * v;
+  }
 
-  // Critics (both at once): loss = MSE1 + MSE2 = sum over twins and rows of (Q - y)^2 / B.
-  detail::TorchMlp::Trace critic_trace;
-  const auto q_all = m.critics.forward_train(b.states, critic_trace);  // [2, B, A]
-  const auto index = b.actions.unsqueeze(0).expand({2, rows, 1});
-  const auto q_sa = q_all.gather(2, index).squeeze(2);                   // [2, B]
-  const auto diff = q_sa - y;                                            // [2, B], contiguous
-  auto d_q = torch::zeros_like(q_all);
-  d_q.scatter_(2, index, (diff * (2.0 * inv_rows)).unsqueeze(2));
-  m.critics.backward(critic_trace, d_q);
+  // Critics (both at once): loss = MSE1 + MSE2 = sum over twins and rows of (Q - y)^2 / B, so
+  // dL/dQ_c(s_i, a_i) = 2 (Q_c - y_i) / B and zero for the other actions.
+  const float* q_all = m.critics.forward_batch(b.states(), rows, m.critic_trace);  // [2, B, A]
+  m.d_q.assign(2 * r * n, 0.0F);
+  m.diff.resize(2 * r);
+  const auto critic_scale = static_cast<float>(2.0 * inv_rows);
+  for (std::size_t c = 0; c < 2; ++c) {
+    for (std::size_t i = 0; i < r; ++i) {
+      const std::size_t k = c * r * n + i * n + static_cast<std::size_t>(b.actions[i]);
+      m.diff[c * r + i] = q_all[k] - m.y[i];
+      m.d_q[k] = m.diff[c * r + i] * critic_scale;
+    }
+  }
+  m.critics.backward_batch(m.critic_trace, m.d_q.data(), rows, m.grad.data() + m.critic_offset());
 
   // Actor: L = mean_i sum_a p_a f_a with f = alpha log p - min(Q1, Q2) (critics held fixed).
   // With p = softmax(z): dL_i/dz_j = p_j (f_j - L_i) (the alpha d(log p) term sums to zero).
-  const auto f = alpha * log_p - torch::amin(q_all, 0);
-  const auto per_row = (p * f).sum(1, /*keepdim=*/true);
-  m.actor.backward(actor_trace, p * (f - per_row) * inv_rows, rows);  // next-state rows carry no loss
-
-  // Statistics and the batch entropy from the raw values (no further libtorch calls).
-  const auto action_count = static_cast<std::int64_t>(m.config.action_count);
-  const float* pd = p_all.data_ptr<float>();       // first B rows = p
-  const float* lpd = log_p_all.data_ptr<float>();
-  const float* dd = diff.data_ptr<float>();
-  const float* qd = q_sa.data_ptr<float>();
-  const float* rd = per_row.data_ptr<float>();
+  // Statistics and the batch entropy in the same loop.
+  m.d_logits.resize(r * n);
+  const auto actor_scale = static_cast<float>(inv_rows);
   double entropy = 0;
   double critic_loss = 0;
   double actor_loss = 0;
   double mean_q = 0;
-  for (std::int64_t i = 0; i < rows; ++i) {
-    for (std::int64_t a = 0; a < action_count; ++a) entropy -= pd[i * action_count + a] * lpd[i * action_count + a];
-    critic_loss += dd[i] * dd[i] + dd[rows + i] * dd[rows + i];
-    actor_loss += rd[i];
-    mean_q += std::min(qd[i], qd[rows + i]);
+  for (std::size_t i = 0; i < r; ++i) {
+    double row_entropy = 0;
+    actor_loss +=
+        detail::sac_actor_row(p + i * n, log_p + i * n, q_all + i * n, q_all + (r + i) * n, alpha,
+                              actor_scale, n, m.d_logits.data() + i * n, m.scratch.data(), row_entropy);
+    entropy += row_entropy;
+    const float d1 = m.diff[i];
+    const float d2 = m.diff[r + i];
+    critic_loss += static_cast<double>(d1) * d1 + static_cast<double>(d2) * d2;
+    const std::size_t k = i * n + static_cast<std::size_t>(b.actions[i]);
+    mean_q += std::min(q_all[k], q_all[r * n + k]);
   }
+  // Next-state rows carry no loss. The gradients go straight into the flat vector (actor, critics).
+  m.actor.backward_batch(m.actor_trace, m.d_logits.data(), rows, m.grad.data());
   entropy *= inv_rows;
   // Temperature: L = mean_i log_alpha (H_i - target), so dL/dlog_alpha = mean H - target: alpha
   // falls while the policy is more random than the target entropy and rises when it is more
   // deterministic.
 
   float* g = m.grad.data();
-  std::copy(m.actor.gradient(), m.actor.gradient() + m.actor.size(), g);
-  std::copy(m.critics.gradient(), m.critics.gradient() + m.critics.size(), g + m.critic_offset());
   g[m.alpha_offset()] = m.config.auto_alpha ? static_cast<float>(entropy - m.config.target_entropy()) : 0.0F;
   m.core.reduce(m.grad);
   g = m.grad.data();

@@ -1,11 +1,14 @@
 #pragma once
 // Internal: an MLP whose parameters all live in one contiguous float buffer (and whose gradients
-// live in a second one of the same layout). Batched forward and backward passes use libtorch
-// tensor ops on views of these buffers; the backward pass is written out layer by layer (three or
-// four ops per layer) instead of going through the autograd engine, whose fixed cost per node
-// was most of an update at these network sizes (tens of microseconds per node, measured). Batch-1
-// inference in act(), the optimiser step, target updates and flattening for the gradient reducer
-// and for checkpoints work on the raw buffers without libtorch dispatch.
+// live in a second one of the same layout). Batched forward and backward passes work on plain
+// row-major float arrays: per layer one BLAS sgemm (the same BLAS libtorch calls, through cblas,
+// without libtorch's dispatch) plus loops for the bias, the activation and its derivative. The
+// backward pass is written out layer by layer (dW = h^T dz, db = sum dz, dh = dz W^T) instead of
+// going through the autograd engine. At these sizes (two hidden layers of 64, batch 64) libtorch's
+// fixed cost per call, not the arithmetic, was most of an update: about 130 calls of 1 to 8 us
+// each per SAC update (docs/learning.md, Performance). libtorch remains for the parameter tensors
+// that checkpoints save and load (views of the buffer) and for the tensor forms of the passes used
+// by the supervised trainer and the gradient check.
 
 #include <cstdint>
 #include <random>
@@ -18,9 +21,9 @@
 
 namespace edgetwin::learn::detail {
 
-/// `members` > 1 makes an ensemble of identically shaped networks evaluated together with batched
-/// matrix products (SAC's twin critics): per layer one weight [members, in, out] and one bias
-/// [members, 1, out]. Weights are stored input-major ([in, out]) so that no transpose is needed.
+/// `members` > 1 makes an ensemble of identically shaped networks evaluated on the same input
+/// (SAC's twin critics): per layer one weight [members, in, out] and one bias [members, 1, out].
+/// Weights are stored input-major ([in, out]) so that no transpose is needed.
 class TorchMlp {
  public:
   /// Weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (libtorch's Linear default), drawn
@@ -29,19 +32,31 @@ class TorchMlp {
   TorchMlp(const TorchMlp&) = delete;
   TorchMlp& operator=(const TorchMlp&) = delete;
 
-  /// Activations kept by forward_train for backward.
+  /// Activations of one batched pass, kept for backward. The buffers keep their capacity, so a
+  /// trace reused from update to update allocates nothing after the first one.
   struct Trace {
-    std::vector<torch::Tensor> inputs;  ///< input of each layer (post-activation of the previous)
+    int rows = 0;
+    /// [0]: the input [rows, inputs]; [l] for l >= 1: the output of layer l (post-activation for
+    /// hidden layers), [members, rows, width] (the last one is the network's output).
+    std::vector<std::vector<float>> layers;
   };
 
-  /// [B, inputs] -> [B, outputs], or [members, B, outputs] for an ensemble.
+  /// x: [rows, inputs] row-major (copied into the trace). Returns the output, [members, rows,
+  /// outputs] row-major, owned by `trace`.
+  const float* forward_batch(const float* x, int rows, Trace& trace) const;
+  /// Gradient of a loss with respect to every parameter, given d(loss)/d(output) of the pass that
+  /// filled `trace` for its first `rows` rows (the other rows carry no loss): d_output is
+  /// [members, rows, outputs] row-major. Writes the gradient, in the parameter layout, to
+  /// `gradient_out` (size() floats) when given, else to the gradient buffer (gradient()).
+  void backward_batch(const Trace& trace, const float* d_output, int rows, float* gradient_out = nullptr);
+
+  /// Tensor forms of the same passes (copies in and out): [B, inputs] -> [B, outputs], or
+  /// [members, B, outputs] for an ensemble.
   torch::Tensor forward(const torch::Tensor& x) const;
-  /// Same, keeping what backward() needs.
   torch::Tensor forward_train(const torch::Tensor& x, Trace& trace) const;
-  /// Gradient of a loss with respect to every parameter, given d(loss)/d(output) of the
-  /// forward_train pass that filled `trace`; overwrites the gradient buffer. `rows` > 0 (single
-  /// networks only): only the first `rows` rows of the batch carry a loss; d_output has `rows` rows.
+  /// d_output has the output's shape, or only its first `rows` rows (per member) when `rows` > 0.
   void backward(const Trace& trace, const torch::Tensor& d_output, std::int64_t rows = 0);
+
   /// Batch-1 forward of one member on the raw buffer.
   void forward_fast(const float* x, float* out, int member = 0) const;
   int members() const { return members_; }
@@ -56,7 +71,7 @@ class TorchMlp {
   std::size_t size() const { return size_; }
 
   /// The gradient buffer written by backward(), in the parameter layout.
-  const float* gradient() const { return grad_data_; }
+  const float* gradient() const { return grad_.data(); }
 
   void copy_from(const TorchMlp& other);                ///< hard target update
   void polyak_from(const TorchMlp& other, double tau);  ///< this <- tau*other + (1-tau)*this
@@ -64,18 +79,15 @@ class TorchMlp {
  private:
   MlpSpec spec_;
   int members_;
-  std::vector<int> sizes_;  // inputs, hidden..., outputs
+  std::vector<int> sizes_;            // inputs, hidden..., outputs
+  std::vector<std::size_t> offsets_;  // start of each layer's block (weights of all members, then biases)
   torch::Tensor storage_;
   float* data_ = nullptr;
   std::size_t size_ = 0;
   std::vector<torch::Tensor> params_;
-  torch::Tensor grad_storage_;
-  float* grad_data_ = nullptr;
-  std::vector<torch::Tensor> grads_;  // same shapes as params_
-  mutable std::vector<float> buf_a_, buf_b_;
+  std::vector<float> grad_;
+  mutable std::vector<float> buf_a_, buf_b_;  // forward_fast
+  std::vector<float> dz_, dh_, wt_;           // backward_batch
 };
-
-/// Rows of floats as a [rows, cols] tensor (copied).
-torch::Tensor to_tensor(const std::vector<float>& values, std::int64_t rows, std::int64_t cols);
 
 }  // namespace edgetwin::learn::detail
