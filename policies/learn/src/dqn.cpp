@@ -26,21 +26,6 @@ void require(bool ok, const std::string& field, const std::string& found, const 
   if (!ok) throw ConfigError("dqn config: " + field + ": found " + found + ", allowed " + allowed);
 }
 
-detail::CoreSettings core_settings(const DqnConfig& c) {
-  detail::CoreSettings s;
-  s.state_dim = c.state_dim;
-  s.action_count = c.action_count;
-  s.batch_size = c.batch_size;
-  s.replay_capacity = c.replay_capacity;
-  s.warmup = c.warmup;
-  s.update_every = c.update_every;
-  s.normalize_states = c.normalize_states;
-  s.normalizer_clip = c.normalizer_clip;
-  s.gamma = c.gamma;
-  s.discount_per_second = c.discount_per_second;
-  s.seed = c.seed;
-  return s;
-}
 }  // namespace
 
 MlpSpec DqnConfig::network() const { return MlpSpec{state_dim, hidden, action_count, activation}; }
@@ -92,7 +77,7 @@ struct DqnLearner::Impl {
 
   explicit Impl(const DqnConfig& c)
       : config(c), rng(weight_rng(c)), online(c.network(), rng), target(c.network(), rng),
-        core(core_settings(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
+        core(detail::core_settings_of(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
         adam(online.size(), c.learning_rate), grad(online.size()) {
     target.copy_from(online);
     q_scratch.resize(static_cast<std::size_t>(c.action_count));

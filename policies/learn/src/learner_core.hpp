@@ -33,6 +33,24 @@ struct CoreSettings {
   std::uint64_t seed = 1;
 };
 
+/// The settings every learner config (DqnConfig, SacConfig) shares, copied by field name.
+template <typename Config>
+CoreSettings core_settings_of(const Config& c) {
+  CoreSettings s;
+  s.state_dim = c.state_dim;
+  s.action_count = c.action_count;
+  s.batch_size = c.batch_size;
+  s.replay_capacity = c.replay_capacity;
+  s.warmup = c.warmup;
+  s.update_every = c.update_every;
+  s.normalize_states = c.normalize_states;
+  s.normalizer_clip = c.normalizer_clip;
+  s.gamma = c.gamma;
+  s.discount_per_second = c.discount_per_second;
+  s.seed = c.seed;
+  return s;
+}
+
 /// A batch ready for a loss, in plain row-major arrays: states normalised when enabled, discount
 /// per row. The learners keep one and refill it at each update (no allocation once warm).
 struct BatchArrays {

@@ -24,21 +24,6 @@ void require(bool ok, const std::string& field, const std::string& found, const 
   if (!ok) throw ConfigError("sac config: " + field + ": found " + found + ", allowed " + allowed);
 }
 
-detail::CoreSettings core_settings(const SacConfig& c) {
-  detail::CoreSettings s;
-  s.state_dim = c.state_dim;
-  s.action_count = c.action_count;
-  s.batch_size = c.batch_size;
-  s.replay_capacity = c.replay_capacity;
-  s.warmup = c.warmup;
-  s.update_every = c.update_every;
-  s.normalize_states = c.normalize_states;
-  s.normalizer_clip = c.normalizer_clip;
-  s.gamma = c.gamma;
-  s.discount_per_second = c.discount_per_second;
-  s.seed = c.seed;
-  return s;
-}
 
 detail::NamedTensors named(const detail::TorchMlp& net) {
   detail::NamedTensors out;
@@ -107,7 +92,7 @@ struct SacLearner::Impl {
       : config(c), rng(weight_rng(c)), actor(c.actor_network(), rng),
         critics(c.critic_network(), rng, 2), targets(c.critic_network(), rng, 2),
         log_alpha(static_cast<float>(std::log(c.initial_alpha))),
-        core(core_settings(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
+        core(detail::core_settings_of(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
         actor_adam(actor.size(), c.actor_learning_rate),
         critic_adam(critics.size(), c.critic_learning_rate), alpha_adam(1, c.alpha_learning_rate),
         grad(actor.size() + critics.size() + 1) {
