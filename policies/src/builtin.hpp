@@ -15,6 +15,7 @@ PolicyInfo ondemand_info();
 PolicyInfo schedutil_info();
 PolicyInfo podgov_info();
 PolicyInfo governors_info();
+PolicyInfo ztt_info();
 PolicyInfo edge_only_info();
 PolicyInfo cloud_only_info();
 PolicyInfo fixed_split_info();

@@ -13,6 +13,8 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(schedutil_info());
   registry.add(podgov_info());
   registry.add(governors_info());
+  // clocks role, periodic ticks, learned
+  registry.add(ztt_info());
   // placement role
   registry.add(edge_only_info());
   registry.add(cloud_only_info());

@@ -42,6 +42,8 @@ int run_plot(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
 /// `edgetwin sweep ...` (cmd_sweep.cpp): expand a scenario's sweep and run it into a results database.
 int run_sweep(const std::vector<std::string>& args);
+/// `edgetwin train ...` (cmd_train.cpp): checks the scenario, then runs `edgetwin-learn train`.
+int run_train(const std::vector<std::string>& args);
 
 namespace po = boost::program_options;
 

@@ -5,10 +5,13 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent_link.hpp"
 #include "cli.hpp"
 #include "cmd_sweep.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/simulation.hpp"
+#include "edgetwin/sim/version.hpp"
+#include "edgetwin/sweep/run_id.hpp"
 
 namespace edgetwin::app {
 
@@ -24,6 +27,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   long long seed = -1;
   bool quiet = false;
   bool no_fast_path = false;
+  std::string checkpoint;
+  int agent_fd = -1;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
@@ -35,7 +40,12 @@ int run_run(const std::vector<std::string>& raw_args) {
       "replay every device with one engine activity per unit run and per transition (the per-activity "
       "path); by default, devices that nothing else can observe between their own interactions run "
       "ahead of the engine in local time, with the same results up to floating-point rounding "
-      "(docs/simulation.md)");
+      "(docs/simulation.md)")(
+      "checkpoint", po::value<std::string>(&checkpoint),
+      "checkpoint directory (written by edgetwin train) for the scenario's learned policy, evaluated with "
+      "learning off; overrides the policy's \"checkpoint\" parameter")(
+      "agent-fd", po::value<int>(&agent_fd),
+      "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn train)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::positional_options_description positionals;
@@ -71,7 +81,25 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.progress = !quiet;
   run_options.engine_args = engine_args;
   run_options.fast_path = !no_fast_path;
+  // What a trainer records about the run: the scenario (name, file, hash of the resolved
+  // document without its seed, so that all episodes of one training agree), the seed and the
+  // simulator's version.
+  auto unseeded = spec.resolved;
+  unseeded.erase("seed");
+  AgentLink agents(agent_fd, checkpoint,
+                   {{"scenario", spec.name},
+                    {"file", file},
+                    {"scenario_hash", sweep::run_id_of(unseeded)},
+                    {"seed", spec.seed},
+                    {"edgetwin_version", sim::version_string()}});
+  run_options.agents = agents.provider();
   const auto result = sim::run_simulation(spec, catalog, store, power_model, registry, run_options);
+  if (agents.used()) {
+    auto summary = result.summary;
+    summary["simulated_end_s"] = result.simulated_end_s;
+    summary["wall_s"] = result.wall_s;
+    agents.finish(summary);
+  }
   const auto& overall = result.summary["overall"];
   auto number = [](const nlohmann::json& v, double scale, int digits) {
     if (!v.is_number()) return std::string("-");

@@ -14,6 +14,7 @@ std::vector<Command> builtin_commands() {
       {"plot", "figures (PNG, SVG, CSV) from a sweep's results database (plots/make_figures.py)", &run_plot},
       {"report", "markdown tables, mean +- 95% CI and change vs a baseline, from a results database", &run_report},
       {"sweep", "run a scenario's sweep in parallel processes into a SQLite database", &run_sweep},
+      {"train", "train a scenario's learned policy (e.g. ztt) in simulation: curve and checkpoints", &run_train},
   };
 }
 

@@ -25,6 +25,14 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
   clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;
+  // The meter drives the board's thermal model: every path (per-activity, local time, serving)
+  // changes power levels only through it (docs/thermal.md).
+  if (!board.thermal.zones.empty()) {
+    const auto& g = world.spec.groups[static_cast<std::size_t>(group)];
+    meter_.attach_thermal(ThermalModel(board.thermal, g.ambient_c, g.initial_temp_c));
+    cpu_zone_ = meter_.thermal().zone_index("cpu");
+    gpu_zone_ = meter_.thermal().zone_index("gpu");
+  }
   meter_.reset(0, PowerState::idle, idle_power_w());
   meter_.set_rails(idle_rails_w());
 }
@@ -105,6 +113,10 @@ void Device::enqueue(Request request) {
     ServedModel* m = served(request.model);
     m->queue.push_back(std::move(request));
     m->cv->notify_all();
+    return;
+  }
+  if (request.queue_limit > 0 && static_cast<int>(queue_.size()) >= request.queue_limit) {
+    ++dropped_;   // a live camera overwrites the frame nobody has taken yet
     return;
   }
   queue_.push_back(std::move(request));
@@ -279,6 +291,8 @@ void Device::sample_timeline(double time_s, double interval_s) {
   if (world_.timeline_csv.is_open()) {
     TimelineRecord t{time_s, index_, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz,
                      (e - timeline_last_j_) / interval_s, e, queue_length(), uplink_bps_};
+    t.cpu_temp_c = meter_.thermal().temp_c(cpu_zone_);
+    t.gpu_temp_c = meter_.thermal().temp_c(gpu_zone_);
     write_timeline(world_.timeline_csv, t);
   }
   timeline_last_j_ = e;

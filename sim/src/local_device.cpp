@@ -15,7 +15,12 @@ namespace edgetwin::sim::detail {
 bool Device::local_time_eligible() const {
   const auto& group = world_.spec.groups[static_cast<std::size_t>(group_)];
   // Serving devices share their GPU between instance actors, ticking governors and bandwidth
-  // processes change the device's state at engine times, a HIL backend waits for a board.
+  // processes change the device's state at engine times, a HIL backend waits for a board. A
+  // policy that shares state across devices (a learner fed by several devices) must see their
+  // calls in engine order.
+  for (const auto& policy : policy_) {
+    if (policy && policy->shares_state()) return false;
+  }
   return !serving() && !ticks() && group.access.process.kind == "constant" && group.backend == "trace";
 }
 
@@ -40,7 +45,8 @@ void Device::pull_arrivals(double t_s, bool inclusive) {
     const double arrival_s = heads_[static_cast<std::size_t>(best)].arrival_s;
     if (arrival_s > t_s || (!inclusive && arrival_s == t_s)) return;
     const auto b = static_cast<std::size_t>(best);
-    queue_.push_back(std::move(heads_[b]));
+    if (heads_[b].queue_limit > 0 && static_cast<int>(queue_.size()) >= heads_[b].queue_limit) ++dropped_;
+    else queue_.push_back(std::move(heads_[b]));
     head_ok_[b] = arrivals_[b]->next(heads_[b]);
   }
 }

@@ -36,13 +36,14 @@ void write_request(std::ostream& out, const RequestRecord& r) {
 }
 
 void write_timeline_header(std::ostream& out) {
-  out << "time_s,device,cpu_khz,gpu_hz,emc_hz,power_w,energy_j,queue_length,uplink_bandwidth_bps\n";
+  out << "time_s,device,cpu_khz,gpu_hz,emc_hz,power_w,energy_j,queue_length,uplink_bandwidth_bps,cpu_temp_c,"
+         "gpu_temp_c\n";
 }
 
 void write_timeline(std::ostream& out, const TimelineRecord& t) {
   out << num(t.time_s) << ',' << t.device << ',' << t.cpu_khz << ',' << t.gpu_hz << ',' << t.emc_hz << ','
       << num(t.power_w) << ',' << num(t.energy_j) << ',' << t.queue_length << ',' << num(t.uplink_bandwidth_bps)
-      << '\n';
+      << ',' << num(t.cpu_temp_c) << ',' << num(t.gpu_temp_c) << '\n';
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -78,7 +79,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     }
   }
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
-  long changes = 0;
+  long changes = 0, dropped = 0;
+  double max_cpu_c = std::numeric_limits<double>::quiet_NaN(), max_gpu_c = max_cpu_c;
   for (const auto& d : devices) {
     if (group >= 0 && d.group != group) continue;
     ++device_count;
@@ -88,6 +90,10 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     transition_j += d.transition_j;
     radio_j += d.radio_j;
     changes += d.clock_changes;
+    dropped += d.dropped;
+    // std::fmax ignores a NaN operand: devices without a thermal model do not count.
+    max_cpu_c = std::fmax(max_cpu_c, d.max_cpu_temp_c);
+    max_gpu_c = std::fmax(max_gpu_c, d.max_gpu_temp_c);
   }
   const auto n = static_cast<double>(latencies.size());
   const auto nan = std::numeric_limits<double>::quiet_NaN();
@@ -98,6 +104,7 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"devices", device_count},
       {"requests_completed", latencies.size()},
       {"requests_offloaded", offloaded},
+      {"requests_dropped", dropped},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
       {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
       {"latency_p50_s", or_null(percentile(latencies, 50))},
@@ -117,6 +124,9 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"clock_changes", changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
       {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
+      // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
+      {"max_cpu_temp_c", or_null(max_cpu_c)},
+      {"max_gpu_temp_c", or_null(max_gpu_c)},
   };
   if (!rail_names.empty()) {
     nlohmann::json rails = nlohmann::json::object();

@@ -58,12 +58,26 @@ void read_outputs(const JsonReader& r, detail::ReadContext& ctx, ScenarioSpec& s
   });
 }
 
+void read_training(const JsonReader& r, detail::ReadContext& ctx, ScenarioSpec& spec) {
+  detail::check_keys(r, {"episodes", "eval_every", "checkpoint_every", "eval_seed"}, ctx.errors);
+  auto& t = spec.training;
+  ctx.errors.check([&] { t.episodes = static_cast<int>(r.has("episodes") ? r.integer_in("episodes", 1, 1000000) : 20); });
+  ctx.errors.check([&] { t.eval_every = static_cast<int>(r.has("eval_every") ? r.integer_in("eval_every", 0, 1000000) : 5); });
+  ctx.errors.check([&] {
+    t.checkpoint_every = static_cast<int>(r.has("checkpoint_every") ? r.integer_in("checkpoint_every", 0, 1000000) : 10);
+  });
+  ctx.errors.check([&] {
+    t.eval_seed = static_cast<std::uint64_t>(
+        r.has("eval_seed") ? r.integer_in("eval_seed", 0, std::numeric_limits<std::int64_t>::max()) : 0);
+  });
+}
+
 void read_document(const JsonReader& root, detail::ReadContext& ctx, ScenarioSpec& spec) {
   detail::check_keys(
       root,
       // "sweep" is read by `edgetwin sweep` (edgetwin/sweep/sweep_spec.hpp), not here.
       {"$schema", "name", "description", "duration_s", "seed", "platform", "workloads", "outputs", "runtime",
-       "sweep"},
+       "sweep", "training"},
       ctx.errors);
   ctx.errors.check([&] {
     spec.name = root.has("name") ? detail::read_name(root) : std::filesystem::path(ctx.file).stem().string();
@@ -81,6 +95,8 @@ void read_document(const JsonReader& root, detail::ReadContext& ctx, ScenarioSpe
   ctx.errors.check([&] { detail::read_workloads(root.object("workloads"), ctx, spec); });
   if (const auto outputs = detail::optional_object(root, "outputs", ctx.errors))
     read_outputs(*outputs, ctx, spec);
+  if (const auto training = detail::optional_object(root, "training", ctx.errors))
+    read_training(*training, ctx, spec);
 }
 
 }  // namespace

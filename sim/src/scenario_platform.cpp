@@ -248,10 +248,23 @@ void read_backend(const JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
   });
 }
 
+// Ambient and initial temperatures of the boards' thermal model (docs/thermal.md): sensible
+// ranges, wider than the modules' operating ranges so that sweeps can explore hot enclosures.
+constexpr double kMinTempC = -50, kMaxAmbientC = 100, kMaxInitialTempC = 150;
+
+void read_temperatures(const JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
+  ctx.errors.check([&] { s.ambient_c = g.has("ambient_c") ? g.number_in("ambient_c", kMinTempC, kMaxAmbientC) : 25.0; });
+  ctx.errors.check([&] {
+    s.initial_temp_c =
+        g.has("initial_temp_c") ? g.number_in("initial_temp_c", kMinTempC, kMaxInitialTempC) : s.ambient_c;
+  });
+}
+
 DeviceGroupSpec read_group(const JsonReader& g, ReadContext& ctx) {
-  check_keys(
-      g, {"name", "board", "count", "power_mode", "models", "policies", "backend", "hil_endpoint", "access"},
-      ctx.errors);
+  check_keys(g,
+             {"name", "board", "count", "power_mode", "models", "policies", "backend", "hil_endpoint", "access",
+              "ambient_c", "initial_temp_c"},
+             ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });
   const traces::Board* board = read_board(g, "edge", s.board, ctx);
@@ -261,6 +274,7 @@ DeviceGroupSpec read_group(const JsonReader& g, ReadContext& ctx) {
   read_models(g, s, ctx);
   read_policies(g, s, ctx);
   read_backend(g, s, ctx);
+  read_temperatures(g, s, ctx);
   const LinkSpec access_defaults{100e6, 0.002, {}};
   const auto access = optional_object(g, "access", ctx.errors);
   s.access = access ? read_link(*access, access_defaults, ctx, true) : access_defaults;

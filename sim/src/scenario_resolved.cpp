@@ -30,7 +30,8 @@ json group_json(const DeviceGroupSpec& g) {
   for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
   json out = {
       {"name", g.name},     {"board", g.board},     {"count", g.count},     {"power_mode", g.power_mode},
-      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", access}};
+      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", access},
+      {"ambient_c", g.ambient_c}, {"initial_temp_c", g.initial_temp_c}};
   if (g.backend == "hil") out["hil_endpoint"] = g.hil_endpoint;
   return out;
 }
@@ -43,6 +44,7 @@ json video_json(const VideoStreamSpec& v) {
           {"start_s", v.start_s},
           {"duration_s", v.duration_s},
           {"slo_s", v.slo_s},
+          {"queue_limit", v.queue_limit},
           {"complexity",
            {{"mean", v.complexity.mean},
             {"jitter", v.complexity.jitter},

@@ -177,6 +177,20 @@ void Device::run_governor() {
   const double period = policy.tick_period_s();
   double last_busy = 0, last_j = 0;
   long last_done = 0;
+  // Per-domain power: the rails feeding exactly "cpu" (or "gpu"). Boards whose CPU and GPU share
+  // a rail (VDD_CPU_GPU_CV on Xavier NX and Orin, cpu_cv / gpu_soc on AGX Orin) have none: NaN.
+  std::vector<std::size_t> cpu_rails, gpu_rails;
+  for (std::size_t r = 0; r < board_.rails.size(); ++r) {
+    if (board_.rails[r].feeds == "cpu") cpu_rails.push_back(r);
+    if (board_.rails[r].feeds == "gpu") gpu_rails.push_back(r);
+  }
+  std::vector<double> last_rail_j = meter_.rail_j();
+  auto domain_power_w = [&](const std::vector<std::size_t>& rails) {
+    if (rails.empty() || last_rail_j.size() != meter_.rail_j().size()) return std::numeric_limits<double>::quiet_NaN();
+    double j = 0;
+    for (const auto r : rails) j += meter_.rail_j()[r] - last_rail_j[r];  // NaN stays NaN: unknown
+    return j / period;
+  };
   for (long k = 1;; ++k) {
     sg4::this_actor::sleep_until(static_cast<double>(k) * period);
     const double now = Engine::get_clock();
@@ -194,6 +208,11 @@ void Device::run_governor() {
     obs.power_w = (meter_.total_j() - last_j) / period;
     obs.fps = static_cast<double>(completed_ - last_done) / period;
     obs.queue_length = queue_length();
+    obs.cpu_power_w = domain_power_w(cpu_rails);
+    obs.gpu_power_w = domain_power_w(gpu_rails);
+    obs.cpu_temp_c = meter_.thermal().temp_c(cpu_zone_);
+    obs.gpu_temp_c = meter_.thermal().temp_c(gpu_zone_);
+    last_rail_j = meter_.rail_j();
     last_busy = meter_.busy_s();
     last_j = meter_.total_j();
     last_done = completed_;
@@ -268,6 +287,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
         ctx.device = device;
         ctx.power_mode = group.power_mode;
         ctx.seed = derive_seed(spec.seed, 4, static_cast<std::uint64_t>(device));
+        ctx.agents = options.agents;
         for (const auto& m : group.models) ctx.models.push_back(&catalog.model(m));
         const auto role = policies::role_from_string(role_name);
         dev->set_policy(role, registry.create(role, policy_spec.name, policy_spec.params, ctx));
@@ -358,7 +378,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     dev->meter().advance(result.simulated_end_s);
     const auto& m = dev->meter();
     totals.push_back({dev->index(), dev->group(), m.total_j(), m.idle_j(), m.busy_j(), m.transition_j(), m.radio_j(),
-                      dev->clock_changes(), m.rail_j()});
+                      dev->clock_changes(), m.rail_j(), dev->max_cpu_temp_c(), dev->max_gpu_temp_c()});
+    totals.back().dropped = dev->dropped();
   }
   nlohmann::json groups = nlohmann::json::object();
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {

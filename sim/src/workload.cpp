@@ -76,6 +76,7 @@ class VideoArrivals : public ArrivalStream {
     r.arrival_s = t;
     r.slo_s = video_.slo_s;
     r.complexity = std::clamp(level_ + noise_(rng_), 0.0, 1.0);
+    r.queue_limit = video_.queue_limit;
     ++k_;
     return true;
   }

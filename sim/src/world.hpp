@@ -37,6 +37,7 @@ struct Request {
   double arrival_s = 0;
   double slo_s = 0;
   double complexity = 0.5;
+  int queue_limit = 0;     ///< drop this request at arrival if this many wait (0 = never)
 };
 
 struct World;
@@ -136,7 +137,11 @@ class Device {
   const policies::Clocks& clocks() const { return clocks_; }
   int queue_length() const;
   EnergyMeter& meter() { return meter_; }
+  /// Highest temperature of the CPU / GPU thermal zone so far (°C); NaN without a thermal model.
+  double max_cpu_temp_c() const { return meter_.thermal().max_temp_c(cpu_zone_); }
+  double max_gpu_temp_c() const { return meter_.thermal().max_temp_c(gpu_zone_); }
   long clock_changes() const { return clock_changes_; }
+  long dropped() const { return dropped_; }
   double uplink_bandwidth_bps() const { return uplink_bps_; }
   bool ticks() const;
   void set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy);
@@ -232,7 +237,10 @@ class Device {
   sg4::MutexPtr mutex_;
   sg4::ConditionVariablePtr cv_;
   EnergyMeter meter_;
+  int cpu_zone_ = -1;                 ///< the meter's thermal zones "cpu" and "gpu" (-1: none)
+  int gpu_zone_ = -1;
   long clock_changes_ = 0;
+  long dropped_ = 0;                  ///< frames dropped at arrival (queue_limit)
   double uplink_bps_ = 0;
   bool has_pending_ = false;          ///< clocks decided by a tick, applied at the next boundary
   policies::Clocks pending_;

@@ -102,8 +102,14 @@ void check_two_ranks_equal_union(const Config& config, int state_dim, int action
     both.back().append(b1.back());
   }
   TwoRankAverage allreduce;
-  rank0.set_gradient_reducer([&](std::vector<float>& g) { allreduce.reduce(0, g); });
-  rank1.set_gradient_reducer([&](std::vector<float>& g) { allreduce.reduce(1, g); });
+  rank0.set_gradient_reducer([&](std::vector<float>& g) {
+    allreduce.reduce(0, g);
+    return true;
+  });
+  rank1.set_gradient_reducer([&](std::vector<float>& g) {
+    allreduce.reduce(1, g);
+    return true;
+  });
   std::thread t0([&] {
     for (const auto& b : b0) rank0.update_on(b);
   });
@@ -169,8 +175,14 @@ TEST(DataParallel, SupervisedRanksMatchTheUnionBatch) {
     return d;
   };
   TwoRankAverage allreduce;
-  rank0.set_gradient_reducer([&](std::vector<float>& g) { allreduce.reduce(0, g); });
-  rank1.set_gradient_reducer([&](std::vector<float>& g) { allreduce.reduce(1, g); });
+  rank0.set_gradient_reducer([&](std::vector<float>& g) {
+    allreduce.reduce(0, g);
+    return true;
+  });
+  rank1.set_gradient_reducer([&](std::vector<float>& g) {
+    allreduce.reduce(1, g);
+    return true;
+  });
   std::vector<Dataset> d0, d1;
   for (int i = 0; i < 4; ++i) {
     d0.push_back(batch(10));
@@ -194,6 +206,36 @@ TEST(DataParallel, SupervisedRanksMatchTheUnionBatch) {
   }
   EXPECT_EQ(rank0.parameters_flat(), rank1.parameters_flat());
   EXPECT_LT(max_abs_diff(rank0.parameters_flat(), single.parameters_flat()), 1e-5);
+}
+
+TEST(DataParallel, AReducerThatDeclinesSkipsTheStep) {
+  use_single_torch_thread();
+  std::mt19937_64 rng(9);
+  const auto batch = random_batch(8, 3, 4, rng);
+  DqnConfig dc;
+  dc.state_dim = 3;
+  dc.action_count = 4;
+  dc.hidden = {8};
+  DqnLearner dqn(dc);
+  SacConfig sc;
+  sc.state_dim = 3;
+  sc.action_count = 4;
+  sc.hidden = {8};
+  SacLearner sac(sc);
+  for (DiscreteLearner* learner : {static_cast<DiscreteLearner*>(&dqn), static_cast<DiscreteLearner*>(&sac)}) {
+    const auto before = learner->parameters_flat();
+    bool answer = false;
+    learner->set_gradient_reducer([&](std::vector<float>&) { return answer; });
+    const auto skipped = learner->update_on(batch);
+    EXPECT_FALSE(skipped.applied) << learner->kind();
+    EXPECT_EQ(learner->parameters_flat(), before) << learner->kind();
+    EXPECT_EQ(learner->counters().updates, 0U) << learner->kind();
+    answer = true;
+    const auto taken = learner->update_on(batch);
+    EXPECT_TRUE(taken.applied) << learner->kind();
+    EXPECT_NE(learner->parameters_flat(), before) << learner->kind();
+    EXPECT_EQ(learner->counters().updates, 1U) << learner->kind();
+  }
 }
 
 TEST(DataParallel, SetParametersFlatChecksTheSize) {

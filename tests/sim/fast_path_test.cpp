@@ -437,5 +437,86 @@ TEST(FastPath, SameScenarioTwiceGivesByteIdenticalFiles) {
   fs::remove_all(scratch(""));
 }
 
+// A per-frame clocks policy that says it shares state across devices (as a learner fed by
+// several devices does): its devices must stay on the per-activity path.
+class SharedMaxClocks : public policies::Policy {
+ public:
+  explicit SharedMaxClocks(policies::Clocks c) : c_(c) {}
+  policies::FrameAction on_frame(const policies::FrameObservation&) override {
+    policies::FrameAction a;
+    a.clocks = {{0, c_}};
+    return a;
+  }
+  bool shares_state() const override { return true; }
+
+ private:
+  policies::Clocks c_;
+};
+
+TEST(FastPath, DevicesWhosePolicySharesStateStayOnThePerActivityPath) {
+  Fixture f;
+  policies::PolicyInfo shared;
+  shared.name = "shared_max";
+  shared.roles = {policies::Role::clocks};
+  shared.summary = "test policy";
+  const auto high = max_clocks(f.nx());
+  shared.make = [high](const nlohmann::json&, const policies::PolicyContext&) {
+    return std::make_unique<SharedMaxClocks>(high);
+  };
+  f.registry.add(shared);
+  ScenarioSpec spec;
+  spec.name = "fast_path_shared";
+  spec.duration_s = 5;
+  spec.groups.push_back(group("shared", 2, {{"clocks", {"shared_max", nlohmann::json::object()}}}));
+  spec.groups.push_back(group("plain", 1, {{"clocks", {"max_clocks", nlohmann::json::object()}}}));
+  spec.videos.push_back(video("a", "shared", 30, 0, 5));
+  spec.videos.push_back(video("b", "plain", 30, 0, 5));
+  const auto fast = run_in_child(f, spec, true, scratch("shared_fast"));
+  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 1);   // only the "plain" device
+  EXPECT_EQ(fast.meta.at("requests").get<long>(), 3 * 150);
+  fs::remove_all(scratch(""));
+}
+
+TEST(FastPath, ACaptureBufferDropsTheFramesThatFindItFullOnBothPaths) {
+  Fixture f;
+  ScenarioSpec spec;
+  spec.name = "fast_path_drops";
+  spec.duration_s = 4;
+  // 1,000 frames/s against a service time of milliseconds: most frames find the buffer full.
+  spec.groups.push_back(group("g", 1, {{"clocks", {"max_clocks", nlohmann::json::object()}}}));
+  spec.videos.push_back(video("v", "g", 1000, 0, 4));
+  spec.videos.back().queue_limit = 1;
+  const auto fast = run_in_child(f, spec, true, scratch("drops_fast"));
+  const auto slow = run_in_child(f, spec, false, scratch("drops_slow"));
+  nlohmann::json sf, ss;
+  std::ifstream(fast.dir / "summary.json") >> sf;
+  std::ifstream(slow.dir / "summary.json") >> ss;
+  const auto& of = sf.at("overall");
+  const auto completed = of.at("requests_completed").get<long>();
+  const auto dropped = of.at("requests_dropped").get<long>();
+  EXPECT_EQ(completed + dropped, 4000);   // every arrival is either processed or dropped
+  EXPECT_GT(dropped, 3000);
+  // The device never idles while frames arrive, so it completes one frame per service time L.
+  // Each completed frame but the first arrived within 1 ms of its predecessor's start and waited
+  // for it: its latency is in (2L - 1 ms, 2L], so the median gives L to within 0.5 ms.
+  const double p50 = of.at("latency_p50_s").get<double>();
+  EXPECT_GE(static_cast<double>(completed), 4.0 / (p50 / 2) - 2);
+  EXPECT_LE(static_cast<double>(completed), 4.0 / ((p50 - 0.001) / 2) + 2);
+  EXPECT_LT(of.at("latency_p95_s").get<double>(), p50 + 0.0011);
+  EXPECT_EQ(ss.at("overall").at("requests_dropped").get<long>(), dropped);
+  EXPECT_EQ(ss.at("overall").at("requests_completed").get<long>(), completed);
+  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 1);
+  // Without the buffer limit nothing is dropped.
+  spec.videos.back().queue_limit = 0;
+  spec.duration_s = 0.5;
+  spec.videos.back().duration_s = 0.5;
+  const auto all = run_in_child(f, spec, true, scratch("drops_none"));
+  nlohmann::json sa;
+  std::ifstream(all.dir / "summary.json") >> sa;
+  EXPECT_EQ(sa.at("overall").at("requests_dropped").get<long>(), 0);
+  EXPECT_EQ(sa.at("overall").at("requests_completed").get<long>(), 500);
+  fs::remove_all(scratch(""));
+}
+
 }  // namespace
 }  // namespace edgetwin::sim

@@ -1,6 +1,7 @@
 // Catalog loading and validation: the shipped catalogs load; each kind of defect is rejected with
 // the file, the JSON pointer and the reason.
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -144,6 +145,105 @@ TEST(BoardFile, InvalidJsonNamesPosition) {
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find("line 4"), std::string::npos) << e.what();
   }
+}
+
+// --- Thermal model section (docs/thermal.md) ---------------------------------------------------
+
+json with_thermal() {
+  auto doc = fixture();
+  doc["thermal"] = json::parse(R"({"zones": [
+      {"name": "cpu", "sysfs_types": ["CPU-therm"], "r_k_per_w": 2, "tau_s": 100,
+       "inputs": [{"rail": "IN", "weight": 1}, {"rail": "CPU", "weight": 0.5}], "limit_c": 90},
+      {"name": "gpu", "sysfs_types": ["GPU-therm"], "r_k_per_w": 2, "tau_s": 100,
+       "inputs": [{"rail": "GPU", "weight": 1.5}], "fallback_total_weight": 1.2}],
+      "source": "test", "estimated": true})");
+  return doc;
+}
+
+TEST(BoardThermal, ZonesLoadWithRailIndicesAndDefaults) {
+  const fs::path dir = fs::temp_directory_path() / "edgetwin_catalog_test";
+  fs::create_directories(dir);
+  std::ofstream(dir / "tiny.json") << with_thermal().dump(1);
+  const auto b = edgetwin::traces::load_board_file((dir / "tiny.json").string());
+  ASSERT_EQ(b.thermal.zones.size(), 2u);
+  const auto& cpu = b.thermal.zones[0];
+  EXPECT_EQ(cpu.name, "cpu");
+  EXPECT_EQ(cpu.sysfs_types, std::vector<std::string>{"CPU-therm"});
+  ASSERT_EQ(cpu.inputs.size(), 2u);
+  EXPECT_EQ(cpu.inputs[1].rail, 2);  // rails: IN, GPU, CPU
+  EXPECT_DOUBLE_EQ(cpu.inputs[1].weight, 0.5);
+  EXPECT_DOUBLE_EQ(cpu.fallback_total_weight, 1.0);  // default
+  EXPECT_DOUBLE_EQ(cpu.limit_c, 90.0);
+  EXPECT_DOUBLE_EQ(b.thermal.zones[1].fallback_total_weight, 1.2);
+  EXPECT_TRUE(std::isnan(b.thermal.zones[1].limit_c));  // no limit given
+  // Without the section: no model.
+  EXPECT_TRUE(edgetwin::traces::load_board_file(kFixture).thermal.zones.empty());
+}
+
+TEST(BoardThermal, ShippedEdgeBoardsHaveCpuAndGpuZonesAndCloudBoardsNone) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  for (const char* id : {"nano", "tx2", "xavier_nx", "agx_xavier", "orin_nano", "orin_nx", "agx_orin"}) {
+    const auto& zones = catalog.board(id).thermal.zones;
+    ASSERT_GE(zones.size(), 2u) << id;
+    EXPECT_EQ(zones[0].name, "cpu") << id;
+    EXPECT_EQ(zones[1].name, "gpu") << id;
+  }
+  const auto& tx2 = catalog.board("tx2");
+  EXPECT_EQ(tx2.thermal.zones[0].sysfs_types, (std::vector<std::string>{"BCPU-therm", "MCPU-therm"}));
+  EXPECT_EQ(tx2.rails[static_cast<std::size_t>(tx2.thermal.zones[0].inputs[1].rail)].name, "VDD_SYS_CPU");
+  EXPECT_TRUE(catalog.board("rtx3080").thermal.zones.empty());
+  EXPECT_TRUE(catalog.board("a100").thermal.zones.empty());
+}
+
+TEST(BoardThermal, UnknownKeyIsNamedWithAllowedKeys) {
+  auto doc = with_thermal();
+  doc["thermal"]["zones"][1]["capacitance"] = 3;
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal/zones/1/capacitance");
+  EXPECT_NE(e.reason().find("allowed fields here: name, sysfs_types, r_k_per_w, tau_s"), std::string::npos) << e.what();
+}
+
+TEST(BoardThermal, NegativeResistanceAndTimeConstantAreRejected) {
+  auto doc = with_thermal();
+  doc["thermal"]["zones"][0]["r_k_per_w"] = -2;
+  auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal/zones/0/r_k_per_w");
+  EXPECT_NE(e.reason().find("found -2, allowed range"), std::string::npos) << e.what();
+  doc = with_thermal();
+  doc["thermal"]["zones"][1]["tau_s"] = -1;
+  EXPECT_EQ(board_error(doc).where(), "/thermal/zones/1/tau_s");
+}
+
+TEST(BoardThermal, UnknownRailNamesTheBoardsRails) {
+  auto doc = with_thermal();
+  doc["thermal"]["zones"][1]["inputs"][0]["rail"] = "VDD_GPU";
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal/zones/1/inputs/0/rail");
+  EXPECT_NE(e.reason().find("found \"VDD_GPU\", allowed: IN, GPU, CPU"), std::string::npos) << e.what();
+}
+
+TEST(BoardThermal, CpuAndGpuZonesAreRequiredOnceEach) {
+  auto doc = with_thermal();
+  doc["thermal"]["zones"][1]["name"] = "cpu";
+  auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal/zones/1/name");
+  EXPECT_NE(e.reason().find("twice"), std::string::npos) << e.what();
+  doc = with_thermal();
+  doc["thermal"]["zones"][1]["name"] = "soc";
+  e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal/zones");
+  EXPECT_NE(e.reason().find("no zone named \"gpu\""), std::string::npos) << e.what();
+  doc = with_thermal();
+  doc["thermal"]["zones"][0]["name"] = "die";
+  EXPECT_NE(board_error(doc).reason().find("allowed: cpu, gpu, soc, cv, board"), std::string::npos);
+}
+
+TEST(BoardThermal, CloudBoardsTakeNoThermalModel) {
+  auto doc = with_thermal();
+  doc["kind"] = "cloud";
+  const auto e = board_error(doc);
+  EXPECT_EQ(e.where(), "/thermal");
+  EXPECT_NE(e.reason().find("allowed on edge boards only"), std::string::npos) << e.what();
 }
 
 TEST(CatalogDir, MissingDirectoryAndBadBoard) {

@@ -300,7 +300,8 @@ TEST(Registry, UnknownNameListsKnownOnes) {
   } catch (const std::invalid_argument& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("'performance'"), std::string::npos);
-    EXPECT_NE(msg.find("max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, edge_only"), std::string::npos)
+    EXPECT_NE(msg.find("max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, ztt, edge_only"),
+              std::string::npos)
         << msg;
   }
 }
@@ -326,12 +327,26 @@ TEST(Registry, EveryBuiltinDocumentsItsParams) {
   }
 }
 
+// An agent that always picks the last action (learned policies need one to be built).
+class LastActionAgent : public pol::Agent {
+ public:
+  explicit LastActionAgent(int actions) : actions_(actions) {}
+  int act(const std::vector<float>&) override { return actions_ - 1; }
+  void observe(const std::vector<float>&, int, double, const std::vector<float>&, bool, double) override {}
+
+ private:
+  int actions_;
+};
+
 // Every built-in, default params, every board and power mode of the catalog: constructs, and its
 // decisions stay within the mode's tables.
 TEST(Registry, EveryBuiltinBuildsWithDefaultsOnEveryBoard) {
   for (const auto& [id, board] : catalog().boards()) {
     for (const auto& mode : board.power_modes) {
-      const auto ctx = context(id, mode.id);
+      auto ctx = context(id, mode.id);
+      ctx.agents = [](const pol::AgentRequest& r) {
+        return std::make_shared<LastActionAgent>(static_cast<int>(r.action_names.size()));
+      };
       const auto tables = pol::ClockTables::for_mode(board, mode.id);
       auto in_tables = [&](const pol::Clocks& c) {
         return pol::table_index(tables.cpu_khz, c.cpu_khz) >= 0 && pol::table_index(tables.gpu_hz, c.gpu_hz) >= 0 &&

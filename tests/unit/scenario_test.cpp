@@ -151,6 +151,37 @@ TEST(Scenario, DefaultsAreFilled) {
   EXPECT_EQ(r.at("runtime").at("traces_dir"), "");
 }
 
+TEST(Scenario, AmbientAndInitialTemperatureDefaultAndAppearResolved) {
+  const auto spec = parse(minimal());
+  EXPECT_DOUBLE_EQ(spec.groups[0].ambient_c, 25.0);
+  EXPECT_DOUBLE_EQ(spec.groups[0].initial_temp_c, 25.0);
+  json doc = minimal();
+  doc["platform"]["groups"][0]["ambient_c"] = 40;
+  const auto hot = parse(doc);
+  EXPECT_DOUBLE_EQ(hot.groups[0].initial_temp_c, 40.0);  // follows the ambient
+  const json& g = hot.resolved.at("platform").at("groups").at(0);
+  EXPECT_EQ(g.at("ambient_c"), 40.0);
+  EXPECT_EQ(g.at("initial_temp_c"), 40.0);
+  // A sweep varies it by JSON pointer; an explicit initial temperature stays.
+  doc["platform"]["groups"][0]["initial_temp_c"] = 55.5;
+  const auto swept = parse(doc, {{"/platform/groups/0/ambient_c", "-10"}});
+  EXPECT_DOUBLE_EQ(swept.groups[0].ambient_c, -10.0);
+  EXPECT_DOUBLE_EQ(swept.groups[0].initial_temp_c, 55.5);
+}
+
+TEST(ScenarioErrors, AmbientAndInitialTemperatureOutOfRange) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["ambient_c"] = 120;
+  doc["platform"]["groups"][0]["initial_temp_c"] = "hot";
+  const auto errors = errors_of(doc);
+  ASSERT_EQ(errors.size(), 2u);
+  const auto* ambient = find(errors, "/platform/groups/0/ambient_c");
+  ASSERT_NE(ambient, nullptr);
+  EXPECT_NE(std::string(ambient->what()).find("found 120, allowed range [-50, 100]"), std::string::npos)
+      << ambient->what();
+  EXPECT_NE(find(errors, "/platform/groups/0/initial_temp_c"), nullptr);
+}
+
 TEST(Scenario, NameDefaultsToFileStem) {
   json doc = minimal();
   doc.erase("name");

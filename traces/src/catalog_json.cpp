@@ -48,11 +48,52 @@ SyntheticModel synthetic_from_json(const JsonReader& j) {
   return s;
 }
 
+// The board's lumped thermal model (docs/thermal.md); rails must already be read.
+ThermalSpec thermal_from_json(const JsonReader& j, const Board& b) {
+  j.require_only({"zones", "source", "estimated", "notes"});
+  if (b.kind != "edge") j.fail("", "found a thermal model on a " + b.kind + " board; allowed on edge boards only");
+  std::vector<std::string> rail_names;
+  for (const auto& r : b.rails) rail_names.push_back(r.name);
+  ThermalSpec spec;
+  const auto zones = j.objects("zones");
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const JsonReader& z = zones[i];
+    z.require_only({"name", "sysfs_types", "r_k_per_w", "tau_s", "inputs", "fallback_total_weight", "limit_c",
+                    "source", "estimated", "notes"});
+    ThermalZone zone;
+    zone.name = z.one_of("name", {"cpu", "gpu", "soc", "cv", "board"});
+    for (const auto& other : spec.zones) {
+      if (other.name == zone.name) z.fail("name", "found \"" + zone.name + "\" twice; allowed: each zone once");
+    }
+    zone.sysfs_types = z.strings("sysfs_types");
+    if (zone.sysfs_types.empty()) z.fail("sysfs_types", "found an empty array, allowed: at least one zone type");
+    zone.r_k_per_w = z.number_in("r_k_per_w", 0.001, 100.0);
+    zone.tau_s = z.number_in("tau_s", 0.001, 1e5);
+    for (const auto& in : z.objects("inputs")) {
+      in.require_only({"rail", "weight"});
+      const std::string rail = in.one_of("rail", rail_names);
+      const auto index = std::find(rail_names.begin(), rail_names.end(), rail) - rail_names.begin();
+      zone.inputs.push_back(ThermalInput{static_cast<int>(index), in.number_in("weight", 0.0, 10.0)});
+    }
+    if (zone.inputs.empty()) z.fail("inputs", "found an empty array, allowed: at least one rail");
+    zone.fallback_total_weight = z.has("fallback_total_weight") ? z.number_in("fallback_total_weight", 0.0, 10.0) : 1.0;
+    if (z.has("limit_c")) zone.limit_c = z.number_in("limit_c", 0.0, 200.0);
+    spec.zones.push_back(std::move(zone));
+  }
+  // TickObservation reports the CPU and GPU zones (zTT's state).
+  for (const char* needed : {"cpu", "gpu"}) {
+    const bool found = std::any_of(spec.zones.begin(), spec.zones.end(),
+                                   [&](const ThermalZone& zone) { return zone.name == needed; });
+    if (!found) j.fail("zones", std::string("no zone named \"") + needed + "\"; required: a \"cpu\" and a \"gpu\" zone");
+  }
+  return spec;
+}
+
 }  // namespace
 
 Board board_from_json(const JsonReader& j) {
   j.require_only({"id", "name", "kind", "soc", "cpu", "gpu", "memory", "power_modes", "rails", "power",
-                  "dvfs_transition", "synthetic_model", "source", "estimated", "notes"});
+                  "dvfs_transition", "synthetic_model", "thermal", "source", "estimated", "notes"});
   Board b;
   b.id = j.string("id");
   b.name = j.string("name");
@@ -122,6 +163,7 @@ Board board_from_json(const JsonReader& j) {
   b.emc_transition = transition_from_json(dvfs.object("emc"));
 
   b.synthetic = synthetic_from_json(j.object("synthetic_model"));
+  if (j.has("thermal")) b.thermal = thermal_from_json(j.object("thermal"), b);
   return b;
 }
 

@@ -168,7 +168,14 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
   }
   // Next-state rows (double DQN) carry no loss; the gradient goes straight into the flat vector.
   m.online.backward_batch(m.trace, m.d_q.data(), rows, m.grad.data());
-  m.core.reduce(m.grad);
+  UpdateStats stats;
+  stats.loss = loss / static_cast<double>(rows);
+  stats.mean_q = sum_q / static_cast<double>(rows);
+  stats.epsilon = epsilon();
+  if (!m.core.reduce(m.grad)) {
+    stats.applied = false;
+    return stats;
+  }
   if (m.config.max_grad_norm > 0) detail::clip_grad_norm(m.grad.data(), m.grad.size(), m.config.max_grad_norm);
   m.adam.step(m.online.data(), m.grad.data());
   auto& counters = m.core.counters;
@@ -178,10 +185,6 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
   } else if (counters.updates % m.config.target_update_every == 0) {
     m.target.copy_from(m.online);
   }
-  UpdateStats stats;
-  stats.loss = loss / static_cast<double>(rows);
-  stats.mean_q = sum_q / static_cast<double>(rows);
-  stats.epsilon = epsilon();
   return stats;
 }
 

@@ -116,14 +116,15 @@ void LearnerCore::fill(const TransitionBatch& batch, BatchArrays& out) const {
   }
 }
 
-void LearnerCore::reduce(std::vector<float>& gradient) {
-  if (!reducer_) return;
+bool LearnerCore::reduce(std::vector<float>& gradient) {
+  if (!reducer_) return true;
   const std::size_t size = gradient.size();
-  reducer_(gradient);
+  const bool apply = reducer_(gradient);
   if (gradient.size() != size) {
     throw std::logic_error("gradient reducer: returned " + std::to_string(gradient.size()) + " values, expected " +
                            std::to_string(size));
   }
+  return apply;
 }
 
 void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam, nlohmann::json& manifest) {

@@ -94,8 +94,8 @@ class LearnerCore {
   void fill(const TransitionBatch& batch, BatchArrays& out) const;
 
   /// Applies the reducer (if any) to the flat gradient; throws std::logic_error if it changes
-  /// the size.
-  void reduce(std::vector<float>& gradient);
+  /// the size. Returns whether the step is to be applied (true without a reducer).
+  bool reduce(std::vector<float>& gradient);
   void set_reducer(GradientReducer reducer) { reducer_ = std::move(reducer); }
 
   void write_checkpoint_parts(const std::string& dir, nlohmann::json& manifest) const;

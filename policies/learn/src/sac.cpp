@@ -260,7 +260,16 @@ UpdateStats SacLearner::update_on(const TransitionBatch& batch) {
 
   float* g = m.grad.data();
   g[m.alpha_offset()] = m.config.auto_alpha ? static_cast<float>(entropy - m.config.target_entropy()) : 0.0F;
-  m.core.reduce(m.grad);
+  UpdateStats stats;
+  stats.loss = 0.5 * critic_loss * inv_rows;  // mean of the two critics' MSE
+  stats.mean_q = mean_q * inv_rows;
+  stats.actor_loss = actor_loss * inv_rows;
+  stats.entropy = entropy;
+  if (!m.core.reduce(m.grad)) {
+    stats.applied = false;
+    stats.alpha = m.alpha();
+    return stats;
+  }
   g = m.grad.data();
   if (m.config.max_grad_norm > 0) {
     detail::clip_grad_norm(g + m.critic_offset(), m.critics.size(), m.config.max_grad_norm);
@@ -271,13 +280,7 @@ UpdateStats SacLearner::update_on(const TransitionBatch& batch) {
   if (m.config.auto_alpha) m.alpha_adam.step(&m.log_alpha, g + m.alpha_offset());
   m.targets.polyak_from(m.critics, m.config.polyak_tau);
   ++m.core.counters.updates;
-
-  UpdateStats stats;
-  stats.loss = 0.5 * critic_loss * inv_rows;  // mean of the two critics' MSE
-  stats.mean_q = mean_q * inv_rows;
-  stats.actor_loss = actor_loss * inv_rows;
   stats.alpha = m.alpha();
-  stats.entropy = entropy;
   return stats;
 }
 

@@ -134,8 +134,9 @@ struct SupervisedTrainer::Impl {
     net.backward(trace, d_out);
     std::copy(net.gradient(), net.gradient() + net.size(), grad.begin());
     if (reducer) {
-      reducer(grad);
+      const bool apply = reducer(grad);
       if (grad.size() != net.size()) throw std::logic_error("gradient reducer: changed the gradient size");
+      if (!apply) return l.item<double>();
     }
     if (config.max_grad_norm > 0) detail::clip_grad_norm(grad.data(), grad.size(), config.max_grad_norm);
     adam.step(net.data(), grad.data());

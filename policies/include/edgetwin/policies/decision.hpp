@@ -4,6 +4,7 @@
 /// Pure data: no SimGrid, no clock access. Units are in the names.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,10 @@ struct TickObservation {
   double power_w = 0;      ///< mean device power over the period
   double fps = 0;          ///< frames/requests completed per second over the period
   int queue_length = 0;
+  double cpu_power_w = std::numeric_limits<double>::quiet_NaN();  ///< mean power of the rails feeding the CPU over the period (NaN: unknown)
+  double gpu_power_w = std::numeric_limits<double>::quiet_NaN();  ///< same for the GPU
+  double cpu_temp_c = std::numeric_limits<double>::quiet_NaN();   ///< CPU thermal zone temperature at the tick (NaN: board without a thermal model)
+  double gpu_temp_c = std::numeric_limits<double>::quiet_NaN();   ///< GPU thermal zone temperature at the tick
 };
 
 /// Decision on a tick: new clocks, or keep the current ones.

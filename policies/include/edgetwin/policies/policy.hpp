@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgetwin/policies/agent.hpp"
 #include "edgetwin/policies/decision.hpp"
 
 namespace edgetwin::policies {
@@ -32,6 +33,10 @@ class Policy {
   virtual double batch_slot_s() const { return 0; }
   /// At the start and every batch_slot_s(), for each model of a serving device (batching role).
   virtual BatchAction on_batch(const BatchObservation& obs);
+  /// True when decisions depend on calls made for other devices (a learner shared by several
+  /// devices): such devices stay off the local-time fast path, whose call order across devices
+  /// differs from the engine's.
+  virtual bool shares_state() const { return false; }
 };
 
 /// A documented policy parameter.
@@ -49,6 +54,8 @@ struct PolicyContext {
   std::vector<const traces::Model*> models;
   int device = 0;
   std::uint64_t seed = 0;
+  /// Agents for learned policies (PolicyInfo::learned); empty when the caller runs none.
+  AgentProvider agents;
 };
 
 struct PolicyInfo {
@@ -60,6 +67,9 @@ struct PolicyInfo {
   /// `params`: unknown keys, wrong types and out-of-range values throw std::invalid_argument
   /// naming the policy, the key and what is allowed.
   std::function<std::unique_ptr<Policy>(const nlohmann::json& params, const PolicyContext& ctx)> make;
+  /// Decides through a learned agent (PolicyContext::agents): `edgetwin run` needs a checkpoint
+  /// (`--checkpoint DIR` or the policy's `checkpoint` parameter) and `edgetwin train` trains it.
+  bool learned = false;
 
   bool plays(Role role) const;
 };
@@ -81,8 +91,8 @@ class PolicyRegistry {
   std::vector<PolicyInfo> infos_;
 };
 
-/// Adds the baselines: max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors,
-/// edge_only, cloud_only, fixed_split, fixed_batching.
+/// Adds the baselines: max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, ztt
+/// (learned), edge_only, cloud_only, fixed_split, fixed_batching.
 void register_builtin_policies(PolicyRegistry& registry);
 
 }  // namespace edgetwin::policies

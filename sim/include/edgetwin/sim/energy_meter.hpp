@@ -1,9 +1,12 @@
 #pragma once
 /// Lazily integrated energy of one device (ARCHITECTURE.md decision 2): the device holds a
 /// current power level and the meter integrates power x time whenever the level changes.
-/// Engine-free: callers pass the simulated time.
+/// Engine-free: callers pass the simulated time. An attached ThermalModel is driven by the same
+/// levels and intervals (docs/thermal.md).
 
 #include <vector>
+
+#include "edgetwin/sim/thermal.hpp"
 
 namespace edgetwin::sim {
 
@@ -12,8 +15,13 @@ enum class PowerState { idle, busy, transition, radio };
 
 class EnergyMeter {
  public:
-  /// Starts at `now_s` in `state` drawing `power_w`.
+  /// Starts at `now_s` in `state` drawing `power_w`. An attached thermal model stays, with its
+  /// temperatures (a reset re-bases the energy, not the board's heat).
   void reset(double now_s, PowerState state, double power_w);
+  /// From now on every level (set, set_rails) heats `thermal` and every integrated interval
+  /// advances it. Without one, temperatures are unknown (thermal() has no zones).
+  void attach_thermal(ThermalModel thermal);
+  const ThermalModel& thermal() const { return thermal_; }
   /// Integrates up to `now_s` at the current level, then switches. `now_s` must not go back.
   void set(double now_s, PowerState state, double power_w);
   /// Per-rail power levels from now on (W; NaN = unknown, which makes that rail's energy
@@ -44,6 +52,7 @@ class EnergyMeter {
   double busy_s_ = 0;
   std::vector<double> rail_w_;
   std::vector<double> rail_j_;
+  ThermalModel thermal_;
 };
 
 }  // namespace edgetwin::sim

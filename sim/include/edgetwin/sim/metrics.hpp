@@ -53,6 +53,8 @@ struct TimelineRecord {
   double energy_j = 0;           ///< cumulative device energy
   int queue_length = 0;
   double uplink_bandwidth_bps = 0;
+  double cpu_temp_c = std::numeric_limits<double>::quiet_NaN();  ///< CPU thermal zone now (NaN: no thermal model)
+  double gpu_temp_c = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Per-device energy totals at the end of a run.
@@ -66,6 +68,10 @@ struct DeviceTotals {
   double radio_j = 0;
   long clock_changes = 0;
   std::vector<double> rail_j;    ///< per board rail: traced and idle power only (NaN = unknown)
+  /// Highest CPU / GPU thermal zone temperature over the run (°C; NaN: no thermal model).
+  double max_cpu_temp_c = std::numeric_limits<double>::quiet_NaN();
+  double max_gpu_temp_c = std::numeric_limits<double>::quiet_NaN();
+  long dropped = 0;              ///< frames dropped at arrival (a video stream's queue_limit)
 };
 
 /// Writes requests.csv / timeline.csv rows (header first). Numbers use the shortest exact form.
@@ -80,7 +86,8 @@ double percentile(std::vector<double> values, double p);
 /// The summary of one scope (the whole run or one device group).
 /// With `rail_names` (the devices' board rails, all devices on that board), the summary also has
 /// `rail_energy_j` per rail (null where unknown). `group` >= 0 summarises only that device
-/// group's requests and devices (no copies of the records).
+/// group's requests and devices (no copies of the records). `max_cpu_temp_c` / `max_gpu_temp_c`:
+/// the highest over the scope's devices (null when none has a thermal model).
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
                          double duration_s, const std::vector<std::string>& rail_names = {}, int group = -1);
 

@@ -64,6 +64,8 @@ struct DeviceGroupSpec {
   std::string backend = "trace";               ///< "trace" or "hil"
   std::string hil_endpoint;                    ///< hil only: agent address "host:port"
   LinkSpec access;                             ///< each device's own link to the access point
+  double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
+  double initial_temp_c = 25;                  ///< every thermal zone at the start (°C; the file's default: ambient_c)
 };
 
 struct CloudSpec {
@@ -91,6 +93,9 @@ struct VideoStreamSpec {
   double duration_s = 0;  ///< effective: the file's value cut at the scenario's end
   double slo_s = 0;       ///< per-frame latency objective (0 = none)
   ComplexitySpec complexity;
+  /// Frames that may wait on the device (a live camera's capture buffer): a frame arriving while
+  /// this many requests wait is dropped, not queued. 0 = unlimited (every frame is processed).
+  int queue_limit = 0;
 };
 
 struct ModelShare {
@@ -123,6 +128,14 @@ struct OutputsSpec {
   double timeline_interval_s = 1.0;
 };
 
+/// `edgetwin train` settings (the scenario's "training" object; runs ignore it).
+struct TrainingSpec {
+  int episodes = 20;          ///< training episodes (each one run of the scenario, a fresh seed)
+  int eval_every = 5;         ///< a greedy evaluation episode every N training episodes (0 = never)
+  int checkpoint_every = 10;  ///< a kept checkpoint every N episodes (0 = only best and last)
+  std::uint64_t eval_seed = 0;  ///< seed of the evaluation episodes (0 = the scenario's seed)
+};
+
 struct ScenarioSpec {
   std::string name;
   std::string description;
@@ -138,6 +151,7 @@ struct ScenarioSpec {
   std::vector<VideoStreamSpec> videos;
   std::vector<RequestStreamSpec> requests;
   OutputsSpec outputs;
+  TrainingSpec training;
   nlohmann::json resolved;  ///< the full document with defaults filled in
 
   int device_count() const;  ///< sum of the groups' counts

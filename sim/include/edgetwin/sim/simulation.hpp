@@ -25,6 +25,8 @@ struct RunOptions {
   /// path"): same results up to floating-point rounding, far fewer engine activities. false =
   /// every device on the per-activity path (`edgetwin run --no-fast-path`).
   bool fast_path = true;
+  /// Agents of the scenario's learned policies (PolicyInfo::learned); empty = none may be used.
+  policies::AgentProvider agents;
 };
 
 /// What a run produced (the summary is also written as summary.json).

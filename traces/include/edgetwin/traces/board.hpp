@@ -3,6 +3,7 @@
 /// traces/data/boards/<id>.json (format and sources: docs/boards.md).
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,31 @@ struct SyntheticModel {
   double voltage_max_v = 1.0;            ///< rail voltage at the highest clock (estimate)
 };
 
+/// One heat input of a thermal zone: `weight` x the power of rail `rail` (index into Board::rails).
+struct ThermalInput {
+  int rail = 0;
+  double weight = 0;
+};
+
+/// One zone of the board's lumped thermal model (docs/thermal.md): a single RC node,
+/// C dT/dt = sum(weight x rail power) - (T - T_ambient) / R. Estimates unless a source says otherwise.
+struct ThermalZone {
+  std::string name;                      ///< "cpu", "gpu", ... (what TickObservation reports)
+  std::vector<std::string> sysfs_types;  ///< thermal_zone*/type values it stands for, e.g. "BCPU-therm"
+  double r_k_per_w = 0;                  ///< zone-to-ambient thermal resistance (K/W), > 0
+  double tau_s = 0;                      ///< time constant R x C (s), > 0
+  std::vector<ThermalInput> inputs;      ///< heat input = sum of weight x rail power
+  double fallback_total_weight = 1;      ///< heat input = this x module power when an input rail is unknown
+  /// Highest temperature the vendor specifies for the zone, where the real board throttles or
+  /// shuts down; reported only (the simulation never changes clocks for it). NaN = unknown.
+  double limit_c = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// The board's thermal model; no zones = none (cloud boards: temperatures are unknown).
+struct ThermalSpec {
+  std::vector<ThermalZone> zones;
+};
+
 /// A board (edge module or cloud server GPU). All frequencies ascending.
 struct Board {
   std::string id;             ///< catalog key, e.g. "xavier_nx"
@@ -84,6 +110,7 @@ struct Board {
   DvfsTransition emc_transition;
 
   SyntheticModel synthetic;
+  ThermalSpec thermal;
 
   const std::vector<std::int64_t>& freqs(ClockDomain domain) const;  ///< kHz for cpu, Hz otherwise
   const DvfsTransition& transition(ClockDomain domain) const;

@@ -21,7 +21,10 @@ inline constexpr int kLearnerFormatVersion = 1;
 /// Receives the learner's flat gradient (every trainable parameter, in parameters_flat() order)
 /// after backward and before clipping and the optimiser step, and replaces it in place; e.g. an
 /// MPI allreduce followed by division by the number of ranks. Called once per gradient step.
-using GradientReducer = std::function<void(std::vector<float>& gradient)>;
+/// Returns whether to apply the step: false skips the clipping, the optimiser step and the
+/// update counter (every rank must answer alike; the data-parallel trainer uses it for rounds in
+/// which no rank had data, docs/learning.md).
+using GradientReducer = std::function<bool(std::vector<float>& gradient)>;
 
 /// Makes libtorch run every op on the calling thread (at::set_num_threads(1)). Required for
 /// bit-for-bit reproducibility (intra-op parallel reductions change the summation order) and the
@@ -39,6 +42,7 @@ struct UpdateStats {
   double actor_loss = 0;   ///< SAC only
   double alpha = 0;        ///< SAC only: entropy temperature after the step
   double entropy = 0;      ///< SAC only: mean policy entropy of the batch (nats)
+  bool applied = true;     ///< false when the gradient reducer skipped the step
 };
 
 /// Counters saved in checkpoints and restored by load().

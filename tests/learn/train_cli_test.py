@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""End-to-end tests of `edgetwin train` and `edgetwin run --checkpoint` (CTest runs each case).
+
+usage: train_cli_test.py CASE EDGETWIN TRACES_DIR WORK_DIR [MPIEXEC]
+cases: train     4 short zTT episodes: curve rows and columns, checkpoints and their manifests,
+                 determinism (a second training gives the same bytes), resume (4 + 2 episodes equal
+                 6 straight, bit for bit), an existing output folder is not overwritten
+       evaluate  a checkpoint drives `edgetwin run` greedily and deterministically; a missing,
+                 corrupted or mismatched checkpoint is refused with a message naming the cause
+       ztt       the issue's acceptance: `edgetwin train scenarios/ztt/train.json` with its defaults
+                 learns a policy whose evaluation run meets the frame-rate target with less device
+                 energy than the stock governors (schedutil + podgov)
+       mpi       `MPIEXEC -np 2 edgetwin train --mpi --mpi-same-seeds` equals one process bit for bit;
+                 with different seeds and episodes of different lengths the ranks finish and agree
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SCENARIO = os.path.join(ROOT, "scenarios", "ztt", "train.json")
+CURVE_COLUMNS = ["episode", "kind", "seed", "ranks", "decisions", "return", "mean_reward", "return_mean_over_ranks",
+                 "updates", "loss_mean", "q_mean", "epsilon", "alpha", "entropy", "wall_s", "simulated_s",
+                 "sim_s_per_wall_s", "requests_completed", "throughput_rps", "latency_p95_s", "slo_violation_rate",
+                 "device_energy_j", "energy_per_request_j", "max_cpu_temp_c", "max_gpu_temp_c"]
+# Short episodes for the mechanics: 30 simulated seconds.
+SHORT = ["--set", "/duration_s=30"]
+
+
+def fail(message):
+    print("FAIL: " + message)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def run(cmd, expect_ok=True, timeout=900):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    out = p.stdout + p.stderr
+    if expect_ok and p.returncode != 0:
+        fail("`%s` exited with %d:\n%s" % (" ".join(cmd), p.returncode, out))
+    return p.returncode, out
+
+
+def curve(out_dir):
+    with open(os.path.join(out_dir, "curve.csv")) as f:
+        reader = csv.DictReader(f)
+        check(reader.fieldnames == CURVE_COLUMNS, "curve.csv columns: %s" % reader.fieldnames)
+        return list(reader)
+
+
+def manifest(checkpoint):
+    with open(os.path.join(checkpoint, "manifest.json")) as f:
+        return json.load(f)
+
+
+def same_bytes(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
+
+
+def summary(run_dir):
+    with open(os.path.join(run_dir, "summary.json")) as f:
+        return json.load(f)["overall"]
+
+
+class Cli:
+    def __init__(self, edgetwin, traces, work):
+        self.edgetwin, self.traces, self.work = edgetwin, traces, work
+
+    def train(self, out, *extra, expect_ok=True, scenario=SCENARIO):
+        return run([self.edgetwin, "train", scenario, "--out", os.path.join(self.work, out), "--quiet",
+                    "--traces", self.traces] + list(extra), expect_ok)
+
+    def evaluate(self, out, *extra, expect_ok=True):
+        return run([self.edgetwin, "run", SCENARIO, "--out", os.path.join(self.work, out), "--quiet",
+                    "--traces", self.traces] + list(extra), expect_ok)
+
+    def path(self, *parts):
+        return os.path.join(self.work, *parts)
+
+
+def case_train(cli):
+    cli.train("a", "--episodes", "4", "--eval-every", "2", "--checkpoint-every", "2", *SHORT)
+    rows = curve(cli.path("a"))
+    check([(r["episode"], r["kind"]) for r in rows] ==
+          [("1", "train"), ("2", "train"), ("2", "eval"), ("3", "train"), ("4", "train"), ("4", "eval")],
+          "curve rows: %s" % [(r["episode"], r["kind"]) for r in rows])
+    train = [r for r in rows if r["kind"] == "train"]
+    # A tick each simulated second until the last frame is done: 28 to 29 transitions.
+    check(all(28 <= int(r["decisions"]) <= 29 for r in rows), "decisions per 30-s episode")
+    check(all(float(r["simulated_s"]) >= 30 and float(r["wall_s"]) > 0 for r in rows), "simulated and wall time")
+    # zTT's DQN starts learning after 200 decisions (episode 7 of 29 decisions); before, none.
+    check(all(int(r["updates"]) == 0 for r in train), "no update during the warm-up")
+    epsilons = [float(r["epsilon"]) for r in train]
+    check(all(a > b for a, b in zip(epsilons, epsilons[1:])) and epsilons[0] < 1, "epsilon decays: %s" % epsilons)
+    check([r["seed"] for r in train] == ["2", "3", "4", "5"], "training seeds = scenario seed + episode")
+    check(all(r["seed"] == "1" for r in rows if r["kind"] == "eval"), "evaluation seed = scenario seed")
+    for name in ("best", "last", "checkpoints/episode_0002", "checkpoints/episode_0004"):
+        m = manifest(cli.path("a", name))
+        user = m["user"]
+        check(m["kind"] == "dqn" and m["state_dim"] == 7 and m["action_count"] == 9, name + ": dims")
+        check(user["policy"] == "ztt" and len(user["action_names"]) == 9 and len(user["state_names"]) == 7,
+              name + ": state and action spec")
+        check(len(user["scenario_hash"]) == 16 and user["edgetwin_version"], name + ": scenario hash, version")
+    check(manifest(cli.path("a", "last"))["user"]["episodes"] == 4, "last = episode 4")
+    check(manifest(cli.path("a", "last"))["counters"]["decisions"] == sum(int(r["decisions"]) for r in train),
+          "decisions counted")
+    check(os.path.isfile(cli.path("a", "eval", "episode_0004", "timeline.csv")), "evaluation outputs kept")
+    check(not os.path.exists(cli.path("a", "episode")), "training episode outputs removed")
+
+    # Deterministic: the same training again gives the same bytes.
+    cli.train("b", "--episodes", "4", "--eval-every", "2", "--checkpoint-every", "2", *SHORT)
+    check(same_bytes(cli.path("a", "last", "online.pt"), cli.path("b", "last", "online.pt")), "determinism")
+    # Past the warm-up, resume: 8 + 2 episodes equal 10 straight.
+    cli.train("straight", "--episodes", "10", "--eval-every", "0", *SHORT)
+    cli.train("resumed", "--episodes", "8", "--eval-every", "0", *SHORT)
+    code, out = cli.train("resumed", "--episodes", "2", "--eval-every", "0", *SHORT, expect_ok=False)
+    check(code != 0 and "--resume" in out, "an existing training folder is not overwritten: %s" % out)
+    cli.train("resumed", "--episodes", "2", "--eval-every", "0", "--resume", cli.path("resumed", "last"), *SHORT)
+    rows = curve(cli.path("resumed"))
+    check([r["episode"] for r in rows] == [str(i) for i in range(1, 11)], "resumed curve continues the episodes")
+    check(int(rows[-1]["updates"]) > 0, "updates after the warm-up")
+    m = manifest(cli.path("resumed", "last"))
+    check(m["user"]["episodes"] == 10 and m["counters"]["decisions"] == sum(int(r["decisions"]) for r in rows),
+          "resumed counters: %s" % m["counters"])
+    check(same_bytes(cli.path("straight", "last", "online.pt"), cli.path("resumed", "last", "online.pt")),
+          "8 + 2 resumed episodes give the same network as 10 straight")
+    print("ok train")
+
+
+def case_evaluate(cli):
+    cli.train("t", "--episodes", "8", "--eval-every", "0", *SHORT)
+    last = cli.path("t", "last")
+    _, out1 = cli.evaluate("e1", "--checkpoint", last, *SHORT)
+    cli.evaluate("e2", "--set", '/platform/groups/0/policies/clocks/params/checkpoint="%s"' % last, *SHORT)
+    check(summary(cli.path("e1")) == summary(cli.path("e2")), "greedy evaluation is deterministic")
+    with open(cli.path("e1", "timeline.csv")) as f:
+        clocks = {(r["cpu_khz"], r["gpu_hz"]) for r in csv.DictReader(f)}
+    allowed = {(c, g) for c in ("806400", "1420800", "2035200") for g in ("420750000", "828750000", "1236750000")}
+    check(clocks <= allowed, "only zTT's 3 x 3 clock grid: %s" % clocks)
+
+    code, out = cli.evaluate("none", *SHORT, expect_ok=False)
+    check(code == 2 and "has no checkpoint" in out and "--checkpoint DIR" in out, "no checkpoint: %d %s" % (code, out))
+    code, out = cli.evaluate("missing", "--checkpoint", cli.path("nowhere"), *SHORT, expect_ok=False)
+    check(code != 0 and "manifest.json" in out and "missing" in out, "missing checkpoint: %s" % out)
+    broken = cli.path("broken")
+    shutil.copytree(last, broken)
+    with open(os.path.join(broken, "online.pt"), "r+b") as f:
+        f.truncate(100)
+    code, out = cli.evaluate("broken", "--checkpoint", broken, *SHORT, expect_ok=False)
+    check(code != 0 and "online.pt" in out, "corrupted checkpoint: %s" % out)
+    code, out = cli.evaluate("other", "--checkpoint", last, "--set",
+                             "/platform/groups/0/policies/clocks/params/cpu_levels=[3, 11]", *SHORT, expect_ok=False)
+    check(code != 0 and "action_count is 9 in the checkpoint, 6 in the policy" in out, "mismatch: %s" % out)
+    print("ok evaluate")
+
+
+def case_ztt(cli):
+    _, out = cli.train("ztt")
+    rows = curve(cli.path("ztt"))
+    check(len([r for r in rows if r["kind"] == "train"]) == 30, "30 training episodes by default")
+    cli.evaluate("learned", "--checkpoint", cli.path("ztt", "best"))
+    cli.evaluate("governors", "--set", '/platform/groups/0/policies/clocks={"name": "governors"}')
+    learned, governors = summary(cli.path("learned")), summary(cli.path("governors"))
+    target_frames = 10 * 120   # 10 fps for 120 s
+    for name, s in (("learned", learned), ("governors", governors)):
+        print("%-9s frames %d dropped %d p95 %.1f ms device energy %.1f J" %
+              (name, s["requests_completed"], s["requests_dropped"], s["latency_p95_s"] * 1e3, s["device_energy_j"]))
+    check(learned["requests_completed"] == target_frames and learned["requests_dropped"] == 0,
+          "the learned policy keeps the 10 fps target")
+    check(learned["device_energy_j"] < governors["device_energy_j"],
+          "the learned policy uses less energy than the governors")
+    print("energy saving vs governors: %.1f %%" % (100 * (1 - learned["device_energy_j"] / governors["device_energy_j"])))
+    print("ok ztt")
+
+
+def case_mpi(cli, mpiexec):
+    mpi = [mpiexec, "--allow-run-as-root", "--oversubscribe", "-np", "2"]
+    cli.train("single", "--episodes", "9", "--eval-every", "0", *SHORT)
+    run(mpi + [cli.edgetwin, "train", SCENARIO, "--out", cli.path("same"), "--quiet", "--traces", cli.traces,
+               "--episodes", "9", "--eval-every", "0", "--mpi", "--mpi-same-seeds"] + SHORT)
+    check(int(curve(cli.path("single"))[-1]["updates"]) > 0, "updates happened")
+    check(same_bytes(cli.path("single", "last", "online.pt"), cli.path("same", "last", "online.pt")),
+          "two ranks with the same seeds average identical gradients: same network as one process")
+    # Without a capture buffer the frames queue up and episodes last different times per rank.
+    _, out = run(mpi + [cli.edgetwin, "train", SCENARIO, "--out", cli.path("diff"), "--traces", cli.traces,
+                        "--episodes", "9", "--eval-every", "0", "--mpi", "--quiet",
+                        "--set", "/workloads/videos/0/queue_limit=0"] + SHORT)
+    check("agreed bit for bit" in out, "ranks agree: %s" % out)
+    rows = curve(cli.path("diff"))
+    check(all(r["ranks"] == "2" for r in rows) and rows[-1]["return"] != rows[-1]["return_mean_over_ranks"],
+          "two ranks with different episodes")
+    check(manifest(cli.path("diff", "last"))["user"]["ranks"] == 2, "manifest records the ranks")
+    print("ok mpi")
+
+
+def main():
+    if len(sys.argv) < 5:
+        print(__doc__)
+        sys.exit(2)
+    case, edgetwin, traces, work = sys.argv[1:5]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    cli = Cli(edgetwin, traces, work)
+    if case == "train":
+        case_train(cli)
+    elif case == "evaluate":
+        case_evaluate(cli)
+    elif case == "ztt":
+        case_ztt(cli)
+    elif case == "mpi":
+        case_mpi(cli, sys.argv[5])
+    else:
+        fail("unknown case " + case)
+
+
+if __name__ == "__main__":
+    main()
