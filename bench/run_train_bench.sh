@@ -53,7 +53,9 @@ for name, a, b, c in (("DQN (zTT)", t0, t1, t2), ("SAC (zTT variant)", t2, t2s, 
     decisions = sum(int(r["decisions"]) for r in rows)
     ev = json.load(open(f"{work}/{folder}_eval/summary.json"))
     eval_decisions = int(ev["simulated_end_s"] / 0.01)
-    print(f"{name} learning on : {decisions} decisions in {b - a:.2f} s wall (3 episodes, whole command) = {decisions / (b - a):,.0f} decisions/s")
+    episode_wall = sum(float(r["wall_s"]) for r in rows)
+    print(f"{name} learning on : {decisions} decisions in {b - a:.2f} s wall (3 episodes, whole command incl. edgetwin-learn start) = {decisions / (b - a):,.0f} decisions/s; "
+          f"in the episodes' own {episode_wall:.2f} s (simulation + agent socket + learner) = {decisions / episode_wall:,.0f} decisions/s")
     print(f"{name} learning off: ~{eval_decisions} decisions in {c - b:.2f} s wall (one greedy run, incl. edgetwin-learn start) = {eval_decisions / (c - b):,.0f} decisions/s")
 z = list(csv.DictReader(open(f"{work}/ztt/curve.csv")))
 sim = sum(float(r["simulated_s"]) for r in z)
