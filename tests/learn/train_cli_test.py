@@ -3,7 +3,7 @@
 
 usage: train_cli_test.py CASE EDGETWIN TRACES_DIR WORK_DIR [MPIEXEC]
 cases: train     4 short zTT episodes: curve rows and columns, checkpoints and their manifests,
-                 determinism (a second training gives the same bytes), resume (4 + 2 episodes equal
+                 two devices feeding one learner, determinism (a second training gives the same bytes), resume (4 + 2 episodes equal
                  6 straight, bit for bit), an existing output folder is not overwritten
        evaluate  a checkpoint drives `edgetwin run` greedily and deterministically; a missing,
                  corrupted or mismatched checkpoint is refused with a message naming the cause
@@ -115,6 +115,12 @@ def case_train(cli):
           "decisions counted")
     check(os.path.isfile(cli.path("a", "eval", "episode_0004", "timeline.csv")), "evaluation outputs kept")
     check(not os.path.exists(cli.path("a", "episode")), "training episode outputs removed")
+
+    # Two devices feed one learner: twice the transitions per episode, one checkpoint.
+    cli.train("two", "--episodes", "1", "--eval-every", "0", "--set", "/platform/groups/0/count=2", *SHORT)
+    two = curve(cli.path("two"))
+    check(len(two) == 1 and 56 <= int(two[0]["decisions"]) <= 58, "two devices, one learner: %s" % two)
+    check(manifest(cli.path("two", "last"))["counters"]["decisions"] == int(two[0]["decisions"]), "shared learner")
 
     # Deterministic: the same training again gives the same bytes.
     cli.train("b", "--episodes", "4", "--eval-every", "2", "--checkpoint-every", "2", *SHORT)
