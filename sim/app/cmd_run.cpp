@@ -99,6 +99,9 @@ int run_run(const std::vector<std::string>& raw_args) {
     summary["simulated_end_s"] = result.simulated_end_s;
     summary["wall_s"] = result.wall_s;
     agents.finish(summary);
+  } else if (!checkpoint.empty()) {
+    std::cerr << "note: --checkpoint " << checkpoint << " was not used: no device group of " << file
+              << " runs a learned policy (edgetwin list policies)\n";
   }
   const auto& overall = result.summary["overall"];
   auto number = [](const nlohmann::json& v, double scale, int digits) {

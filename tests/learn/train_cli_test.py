@@ -153,6 +153,9 @@ def case_evaluate(cli):
     allowed = {(c, g) for c in ("806400", "1420800", "2035200") for g in ("420750000", "828750000", "1236750000")}
     check(clocks <= allowed, "only zTT's 3 x 3 clock grid: %s" % clocks)
 
+    _, out = cli.evaluate("unused", "--checkpoint", last, "--set",
+                          '/platform/groups/0/policies/clocks={"name": "governors"}', *SHORT)
+    check("was not used" in out, "a checkpoint that no policy uses is reported: %s" % out)
     code, out = cli.evaluate("none", *SHORT, expect_ok=False)
     check(code == 2 and "has no checkpoint" in out and "--checkpoint DIR" in out, "no checkpoint: %d %s" % (code, out))
     code, out = cli.evaluate("missing", "--checkpoint", cli.path("nowhere"), *SHORT, expect_ok=False)

@@ -1,6 +1,8 @@
 // Catalog loading and validation: the shipped catalogs load; each kind of defect is rejected with
 // the file, the JSON pointer and the reason.
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -27,9 +29,15 @@ json fixture() {
   return json::parse(in);
 }
 
-// Writes `doc` as <tmp>/<stem>.json and loads it; returns the DataError raised (fails if none).
+// A scratch folder of this test process: ctest runs the test cases as parallel processes, which
+// must not write the same files.
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("edgetwin_catalog_test_" + std::to_string(::getpid()));
+}
+
+// Writes `doc` as <scratch>/<stem>.json and loads it; returns the DataError raised (fails if none).
 DataError board_error(const json& doc, const std::string& stem = "tiny") {
-  const fs::path dir = fs::temp_directory_path() / "edgetwin_catalog_test";
+  const fs::path dir = scratch_dir();
   fs::create_directories(dir);
   const fs::path file = dir / (stem + ".json");
   std::ofstream(file) << doc.dump(1);
@@ -136,7 +144,7 @@ TEST(BoardFile, IdMustMatchFileName) {
 }
 
 TEST(BoardFile, InvalidJsonNamesPosition) {
-  const fs::path file = fs::temp_directory_path() / "edgetwin_catalog_test" / "broken_json.json";
+  const fs::path file = scratch_dir() / "broken_json.json";
   fs::create_directories(file.parent_path());
   std::ofstream(file) << "{\n  \"id\": \"x\",\n  \"name\": \n}";
   try {
@@ -161,7 +169,7 @@ json with_thermal() {
 }
 
 TEST(BoardThermal, ZonesLoadWithRailIndicesAndDefaults) {
-  const fs::path dir = fs::temp_directory_path() / "edgetwin_catalog_test";
+  const fs::path dir = scratch_dir();
   fs::create_directories(dir);
   std::ofstream(dir / "tiny.json") << with_thermal().dump(1);
   const auto b = edgetwin::traces::load_board_file((dir / "tiny.json").string());
@@ -286,7 +294,8 @@ TEST(AccuracyTables, ShippedTablesGiveTheFinalAccuracyExitCurveAndOffloadLoss) {
 
 TEST(AccuracyTables, AnExitThatIsNotAnExitPointIsRejected) {
   const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
-  const fs::path file = fs::temp_directory_path() / "edgetwin_accuracy_test.json";
+  const fs::path file = scratch_dir() / "accuracy_test.json";
+  fs::create_directories(file.parent_path());
   json doc = json::parse(std::ifstream(fs::path(EDGETWIN_CATALOG_DIR) / "accuracy" / "yolov8n.json"));
   doc["exits"] = json::parse(R"([{"after_unit": 3, "accuracy": 0.2}])");  // yolov8n has no exits
   std::ofstream(file) << doc.dump();
