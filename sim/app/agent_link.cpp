@@ -2,10 +2,11 @@
 
 #include "agent_link.hpp"
 
+#include "cli.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -14,17 +15,6 @@
 #include <unistd.h>
 
 namespace edgetwin::app {
-
-namespace {
-
-/// `edgetwin-learn` beside this executable.
-std::string learn_tool() {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ((ec ? std::filesystem::path(".") : self.parent_path()) / "edgetwin-learn").string();
-}
-
-}  // namespace
 
 AgentLink::AgentLink(int agent_fd, std::string checkpoint, nlohmann::json run)
     : agent_fd_(agent_fd), checkpoint_(std::move(checkpoint)), run_(std::move(run)) {
@@ -68,7 +58,7 @@ std::shared_ptr<policies::Agent> AgentLink::get(const policies::AgentRequest& re
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
       throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
     }
-    const std::string tool = learn_tool();
+    const std::string tool = beside_self("edgetwin-learn").string();
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {

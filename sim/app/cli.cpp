@@ -40,4 +40,10 @@ traces::Catalog load_catalog_or_throw(const std::string& data_dir) {
   return traces::Catalog::load(data_dir);
 }
 
+std::filesystem::path beside_self(const std::string& name) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (ec ? std::filesystem::path(".") : self.parent_path()) / name;
+}
+
 }  // namespace edgetwin::app

@@ -1,6 +1,7 @@
 #pragma once
 /// The `edgetwin` command line: an explicit registry of subcommands and their shared helpers.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -60,5 +61,7 @@ std::string default_traces_dir();
 void add_traces_option(po::options_description& options, std::string& traces_dir);
 /// Loads the catalog, printing a DataError as "error: FILE: WHERE: REASON".
 traces::Catalog load_catalog_or_throw(const std::string& data_dir);
+/// The executable `name` installed beside this one (edgetwin-models, edgetwin-learn, ...).
+std::filesystem::path beside_self(const std::string& name);
 
 }  // namespace edgetwin::app

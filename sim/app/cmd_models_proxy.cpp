@@ -12,9 +12,7 @@
 namespace edgetwin::app {
 
 int run_models_proxy(const std::vector<std::string>& args) {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto tool = (ec ? std::filesystem::path(".") : self.parent_path()) / "edgetwin-models";
+  const auto tool = beside_self("edgetwin-models");
   std::vector<std::string> owned{tool.string()};
   owned.insert(owned.end(), args.begin(), args.end());
   std::vector<char*> argv;

@@ -7,6 +7,7 @@
 
 #include "agent_link.hpp"
 #include "cli.hpp"
+#include "scenario_args.hpp"
 #include "cmd_sweep.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/simulation.hpp"
@@ -57,18 +58,10 @@ int run_run(const std::vector<std::string>& raw_args) {
     return kExitOk;
   }
   if (file.empty()) throw std::invalid_argument("run: say which scenario file to simulate");
-  std::vector<sim::Override> overrides;
-  for (const auto& s : sets) overrides.push_back(sim::parse_override(s));
-  if (seed >= 0) overrides.push_back({"/seed", std::to_string(seed)});
-
   const auto catalog = load_catalog_or_throw(data_dir);
-  sim::ScenarioSpec spec;
-  try {
-    spec = sim::load_scenario(file, catalog, overrides);
-  } catch (const sim::ScenarioError& e) {
-    for (const auto& error : e.errors()) std::cerr << "error: " << error.what() << "\n";
-    return kExitDataError;
-  }
+  const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
+  if (!loaded) return kExitDataError;
+  const sim::ScenarioSpec& spec = *loaded;
   if (out_dir.empty()) out_dir = (std::filesystem::path("results") / spec.name).string();
   if (!spec.traces_dir.empty()) traces_dir = spec.traces_dir;
   const auto store = sim::load_traces_for(spec, catalog, traces_dir);

@@ -11,6 +11,7 @@
 #include "edgetwin/sim/scenario.hpp"
 
 #include "cli.hpp"
+#include "scenario_args.hpp"
 #include <unistd.h>
 
 namespace edgetwin::app {
@@ -52,17 +53,10 @@ int run_train(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (file.empty()) throw std::invalid_argument("train: say which scenario file to train on");
-  std::vector<sim::Override> overrides;
-  for (const auto& s : sets) overrides.push_back(sim::parse_override(s));
-  if (seed >= 0) overrides.push_back({"/seed", std::to_string(seed)});
   const auto catalog = load_catalog_or_throw(data_dir);
-  sim::ScenarioSpec spec;
-  try {
-    spec = sim::load_scenario(file, catalog, overrides);
-  } catch (const sim::ScenarioError& e) {
-    for (const auto& error : e.errors()) std::cerr << "error: " << error.what() << "\n";
-    return kExitDataError;
-  }
+  const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
+  if (!loaded) return kExitDataError;
+  const sim::ScenarioSpec& spec = *loaded;
   // Exactly one learned policy (possibly in several groups, sharing one learner).
   policies::PolicyRegistry registry;
   policies::register_builtin_policies(registry);
@@ -94,14 +88,11 @@ int run_train(const std::vector<std::string>& args) {
   if (episodes < 1) throw std::invalid_argument("train: --episodes must be >= 1");
   if (out_dir.empty()) out_dir = (std::filesystem::path("results") / (spec.name + "-train")).string();
 
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto dir = ec ? std::filesystem::path(".") : self.parent_path();
-  const std::string tool = (dir / "edgetwin-learn").string();
+  const std::string tool = beside_self("edgetwin-learn").string();
   std::vector<std::string> owned{tool,
                                  "train",
                                  "--edgetwin",
-                                 (dir / "edgetwin").string(),
+                                 beside_self("edgetwin").string(),
                                  "--scenario",
                                  file,
                                  "--scenario-name",

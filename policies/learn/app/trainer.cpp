@@ -124,8 +124,8 @@ class Trainer {
     const fs::path out(o_.out);
     int first = 1;
     if (!o_.resume.empty()) {
-      const auto manifest = learn::read_manifest(o_.resume);
-      const auto& user = manifest.value("user", nlohmann::json::object());
+      resume_manifest_ = learn::read_manifest(o_.resume);
+      const auto& user = resume_manifest_.value("user", nlohmann::json::object());
       first = user.value("episodes", 0) + 1;
       if (user.value("policy", o_.policy) != o_.policy) {
         throw std::invalid_argument(o_.resume + "/manifest.json: /user/policy: a checkpoint of policy '" +
@@ -230,8 +230,7 @@ class Trainer {
     }
     if (!learner_) {
       if (!o_.resume.empty()) {
-        const auto manifest = learn::read_manifest(o_.resume);
-        spec_ = spec_from_manifest(manifest);
+        spec_ = spec_from_manifest(resume_manifest_);
         if (const auto why = spec_mismatch(spec_, request.learner); !why.empty()) {
           throw std::invalid_argument("checkpoint " + o_.resume + " does not fit policy '" + request.policy +
                                       "': " + why);
@@ -355,6 +354,7 @@ class Trainer {
   Collective& collective_;
   std::unique_ptr<learn::DiscreteLearner> learner_;
   nlohmann::json spec_;
+  nlohmann::json resume_manifest_;   ///< of --resume, read once in run()
   policies::AgentRequest request_;
   nlohmann::json run_;
   std::ofstream curve_;

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,8 +21,10 @@ class SpecReader {
   SpecReader(const nlohmann::json& spec, std::string where) : spec_(spec), where_(std::move(where)) {
     if (!spec_.is_object()) fail("", "found " + std::string(spec_.type_name()) + ", expected an object");
   }
-  void allow(std::initializer_list<const char*> keys) {
-    std::set<std::string> allowed(keys.begin(), keys.end());
+  /// Throws on a key outside `shared` and `own`, listing the allowed ones.
+  void allow(const std::vector<const char*>& shared, std::initializer_list<const char*> own) {
+    std::set<std::string> allowed(shared.begin(), shared.end());
+    allowed.insert(own.begin(), own.end());
     for (const auto& item : spec_.items()) {
       if (allowed.count(item.key()) == 0) {
         std::string list;
@@ -83,7 +86,7 @@ class SpecReader {
 EpsilonSchedule epsilon_from_json(const nlohmann::json& j, const std::string& where) {
   EpsilonSchedule e;
   SpecReader r(j, where + " /epsilon");
-  r.allow({"start", "end", "decay_decisions", "shape"});
+  r.allow({}, {"start", "end", "decay_decisions", "shape"});
   r.number("start", e.start);
   r.number("end", e.end);
   r.number("decay_decisions", e.decay_decisions);
@@ -99,52 +102,44 @@ EpsilonSchedule epsilon_from_json(const nlohmann::json& j, const std::string& wh
   return e;
 }
 
-}  // namespace
+/// The keys DqnConfig and SacConfig share (same names, same meaning).
+const std::vector<const char*> kSharedKeys{
+    "kind",         "state_dim",           "action_count",     "hidden",          "activation",
+    "gamma",        "discount_per_second", "batch_size",       "replay_capacity", "warmup",
+    "update_every", "max_grad_norm",       "normalize_states", "normalizer_clip", "seed"};
 
-DqnConfig dqn_config_from_json(const nlohmann::json& spec) {
-  DqnConfig c;
-  SpecReader r(spec, "learner spec (dqn)");
-  r.allow({"kind",
-           "state_dim",
-           "action_count",
-           "hidden",
-           "activation",
-           "gamma",
-           "discount_per_second",
-           "learning_rate",
-           "batch_size",
-           "replay_capacity",
-           "warmup",
-           "update_every",
-           "target_update_every",
-           "polyak_tau",
-           "double_dqn",
-           "huber_delta",
-           "max_grad_norm",
-           "epsilon",
-           "normalize_states",
-           "normalizer_clip",
-           "seed"});
+template <typename Config>
+void read_shared(const SpecReader& r, Config& c) {
   r.number("state_dim", c.state_dim);
   r.number("action_count", c.action_count);
   r.hidden(c.hidden);
   r.activation(c.activation);
   r.number("gamma", c.gamma);
   r.boolean("discount_per_second", c.discount_per_second);
-  r.number("learning_rate", c.learning_rate);
   r.number("batch_size", c.batch_size);
   r.number("replay_capacity", c.replay_capacity);
   r.number("warmup", c.warmup);
   r.number("update_every", c.update_every);
+  r.number("max_grad_norm", c.max_grad_norm);
+  r.boolean("normalize_states", c.normalize_states);
+  r.number("normalizer_clip", c.normalizer_clip);
+  r.number("seed", c.seed);
+}
+
+}  // namespace
+
+DqnConfig dqn_config_from_json(const nlohmann::json& spec) {
+  DqnConfig c;
+  SpecReader r(spec, "learner spec (dqn)");
+  r.allow(kSharedKeys,
+          {"learning_rate", "target_update_every", "polyak_tau", "double_dqn", "huber_delta", "epsilon"});
+  read_shared(r, c);
+  r.number("learning_rate", c.learning_rate);
   r.number("target_update_every", c.target_update_every);
   r.number("polyak_tau", c.polyak_tau);
   r.boolean("double_dqn", c.double_dqn);
   r.number("huber_delta", c.huber_delta);
-  r.number("max_grad_norm", c.max_grad_norm);
   if (spec.contains("epsilon")) c.epsilon = epsilon_from_json(spec.at("epsilon"), "learner spec (dqn)");
-  r.boolean("normalize_states", c.normalize_states);
-  r.number("normalizer_clip", c.normalizer_clip);
-  r.number("seed", c.seed);
   c.validate();
   return c;
 }
@@ -152,35 +147,9 @@ DqnConfig dqn_config_from_json(const nlohmann::json& spec) {
 SacConfig sac_config_from_json(const nlohmann::json& spec) {
   SacConfig c;
   SpecReader r(spec, "learner spec (sac)");
-  r.allow({"kind",
-           "state_dim",
-           "action_count",
-           "hidden",
-           "activation",
-           "gamma",
-           "discount_per_second",
-           "actor_learning_rate",
-           "critic_learning_rate",
-           "alpha_learning_rate",
-           "initial_alpha",
-           "auto_alpha",
-           "target_entropy_ratio",
-           "target_entropy",
-           "polyak_tau",
-           "batch_size",
-           "replay_capacity",
-           "warmup",
-           "update_every",
-           "max_grad_norm",
-           "normalize_states",
-           "normalizer_clip",
-           "seed"});
-  r.number("state_dim", c.state_dim);
-  r.number("action_count", c.action_count);
-  r.hidden(c.hidden);
-  r.activation(c.activation);
-  r.number("gamma", c.gamma);
-  r.boolean("discount_per_second", c.discount_per_second);
+  r.allow(kSharedKeys, {"actor_learning_rate", "critic_learning_rate", "alpha_learning_rate", "initial_alpha",
+                        "auto_alpha", "target_entropy_ratio", "target_entropy", "polyak_tau"});
+  read_shared(r, c);
   r.number("actor_learning_rate", c.actor_learning_rate);
   r.number("critic_learning_rate", c.critic_learning_rate);
   r.number("alpha_learning_rate", c.alpha_learning_rate);
@@ -188,14 +157,6 @@ SacConfig sac_config_from_json(const nlohmann::json& spec) {
   r.boolean("auto_alpha", c.auto_alpha);
   r.number("target_entropy_ratio", c.target_entropy_ratio);
   r.number("polyak_tau", c.polyak_tau);
-  r.number("batch_size", c.batch_size);
-  r.number("replay_capacity", c.replay_capacity);
-  r.number("warmup", c.warmup);
-  r.number("update_every", c.update_every);
-  r.number("max_grad_norm", c.max_grad_norm);
-  r.boolean("normalize_states", c.normalize_states);
-  r.number("normalizer_clip", c.normalizer_clip);
-  r.number("seed", c.seed);
   c.validate();
   if (spec.contains("target_entropy")) {
     // Derived (hyper_parameters() writes it for readers); accepted back only when consistent.
