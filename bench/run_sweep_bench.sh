@@ -14,7 +14,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
-edgetwin="$build/sim/edgetwin"
+edgetwin="$build/sim/cli/edgetwin"
 [[ -x "$edgetwin" ]] || { echo "missing $edgetwin (ninja -C $build edgetwin)" >&2; exit 1; }
 runs="${RUNS:-200}"
 duration_s="${DURATION_S:-5}"

@@ -13,8 +13,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-$here/../build}"
-edgetwin="$build/sim/edgetwin"
-[[ -x "$edgetwin" && -x "$build/sim/edgetwin-learn" ]] || { echo "build edgetwin and edgetwin-learn in $build" >&2; exit 1; }
+edgetwin="$build/sim/cli/edgetwin"
+[[ -x "$edgetwin" && -x "$build/policies/learn_process/edgetwin-learn" ]] || { echo "build edgetwin and edgetwin-learn in $build" >&2; exit 1; }
 scenario="$here/../scenarios/ztt/train.json"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

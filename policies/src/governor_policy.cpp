@@ -139,7 +139,7 @@ DomainControl combined_domain(const ParamReader& reader, const ClockTables& tabl
                            "), \"min\", \"max\" or a table value");
     }
     const auto& kind = governor_kind(name);
-    const ParamReader sub_reader(reader.who() + ": param '" + params_key + "' (" + name + ")", sub, kind.params);
+    const ParamReader sub_reader(reader.who() + " (" + name + " governor)", sub, kind.params, reader.path_of(params_key));
     DomainControl c;
     c.domain = d;
     c.table = tables.domain(d);

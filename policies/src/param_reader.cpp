@@ -19,22 +19,25 @@ std::string allowed_keys(const std::vector<ParamInfo>& infos) {
 
 }  // namespace
 
-ParamReader::ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos)
-    : who_(std::move(who)), params_(params.is_null() ? nlohmann::json::object() : params) {
+ParamReader::ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos,
+                         std::string prefix)
+    : who_(std::move(who)), prefix_(std::move(prefix)), params_(params.is_null() ? nlohmann::json::object() : params) {
   if (!params_.is_object()) {
-    throw std::invalid_argument(who_ + ": params must be a JSON object, got " + params_.dump());
+    throw ParamError(who_, prefix_, "found " + params_.dump() + ", allowed: a JSON object");
   }
   defaults_ = nlohmann::json::object();
   for (const auto& i : infos) defaults_[i.name] = nlohmann::json::parse(i.default_json);
   for (const auto& [key, v] : params_.items()) {
-    if (!defaults_.contains(key)) {
-      throw std::invalid_argument(who_ + ": unknown param '" + key + "'; allowed: " + allowed_keys(infos));
-    }
+    if (!defaults_.contains(key)) fail(key, "unknown parameter; allowed: " + allowed_keys(infos));
   }
 }
 
+std::string ParamReader::path_of(const std::string& key) const {
+  return prefix_.empty() ? key : key.empty() ? prefix_ : prefix_ + "/" + key;
+}
+
 void ParamReader::fail(const std::string& key, const std::string& problem) const {
-  throw std::invalid_argument(who_ + ": param '" + key + "': " + problem);
+  throw ParamError(who_, path_of(key), problem);
 }
 
 const nlohmann::json& ParamReader::value(const std::string& key) const {
@@ -47,24 +50,24 @@ double ParamReader::number(const std::string& key, double min, double max) const
   const auto& v = value(key);
   std::ostringstream range;
   range << "[" << min << ", " << max << "]";
-  if (!v.is_number()) fail(key, "expected a number in " + range.str() + ", got " + v.dump());
+  if (!v.is_number()) fail(key, "found " + v.dump() + ", allowed: a number in " + range.str());
   const double x = v.get<double>();
-  if (!std::isfinite(x) || x < min || x > max) fail(key, "expected a number in " + range.str() + ", got " + v.dump());
+  if (!std::isfinite(x) || x < min || x > max) fail(key, "found " + v.dump() + ", allowed: a number in " + range.str());
   return x;
 }
 
 int ParamReader::integer(const std::string& key, int min, int max) const {
   const auto& v = value(key);
   const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
-  if (!v.is_number_integer()) fail(key, "expected an integer in " + range + ", got " + v.dump());
+  if (!v.is_number_integer()) fail(key, "found " + v.dump() + ", allowed: an integer in " + range);
   const auto x = v.get<std::int64_t>();
-  if (x < min || x > max) fail(key, "expected an integer in " + range + ", got " + v.dump());
+  if (x < min || x > max) fail(key, "found " + v.dump() + ", allowed: an integer in " + range);
   return static_cast<int>(x);
 }
 
 std::string ParamReader::text(const std::string& key) const {
   const auto& v = value(key);
-  if (!v.is_string()) fail(key, "expected a string, got " + v.dump());
+  if (!v.is_string()) fail(key, "found " + v.dump() + ", allowed: a string");
   return v.get<std::string>();
 }
 
@@ -80,13 +83,13 @@ std::int64_t ParamReader::frequency(const std::string& key, const std::vector<st
   }
   std::string allowed = "\"min\", \"max\"";
   for (auto t : table) allowed += ", " + std::to_string(t);
-  fail(key, v.dump() + " is not a table value of this board within its power mode; allowed: " + allowed);
+  fail(key, "found " + v.dump() + ", which is not a table value of this board within its power mode; allowed: " + allowed);
 }
 
 nlohmann::json ParamReader::object(const std::string& key) const {
   const auto& v = value(key);
   if (v.is_null()) return nlohmann::json::object();
-  if (!v.is_object()) fail(key, "expected a JSON object, got " + v.dump());
+  if (!v.is_object()) fail(key, "found " + v.dump() + ", allowed: a JSON object");
   return v;
 }
 

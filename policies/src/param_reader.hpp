@@ -14,9 +14,11 @@ namespace edgetwin::policies {
 
 class ParamReader {
  public:
-  /// Throws std::invalid_argument when `params` is neither null nor an object, or holds a key
-  /// that `infos` does not list. `who` names the policy in messages, e.g. "policy 'ondemand'".
-  ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos);
+  /// Throws ParamError when `params` is neither null nor an object, or holds a key that `infos`
+  /// does not list. `who` names the policy in messages, e.g. "policy 'ondemand'"; `prefix` is the
+  /// path of a nested params object inside the policy's params ("cpu_params"), "" at the top.
+  ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos,
+              std::string prefix = "");
 
   /// The given value, else the documented default.
   const nlohmann::json& value(const std::string& key) const;
@@ -29,11 +31,15 @@ class ParamReader {
   /// A nested object parameter (null/absent = {}).
   nlohmann::json object(const std::string& key) const;
 
+  /// Throws ParamError for `key`; `problem` says what was found and what is allowed.
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
   const std::string& who() const { return who_; }
+  /// The path of `key` for messages and pointers ("cpu_params/up_threshold").
+  std::string path_of(const std::string& key) const;
 
  private:
   std::string who_;
+  std::string prefix_;
   nlohmann::json params_;
   nlohmann::json defaults_;
 };

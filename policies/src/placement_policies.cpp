@@ -46,14 +46,14 @@ class FixedSplit final : public Policy {
       if (model == nullptr) throw std::invalid_argument("policy 'fixed_split': a unit name needs the frame's model");
       k = model->unit_index(name_);
       if (k < 0) {
-        throw std::invalid_argument("policy 'fixed_split': param 'split_after': model " + model->id +
-                                    " has no unit named '" + name_ + "'");
+        throw ParamError("policy 'fixed_split'", "split_after",
+                         "found \"" + name_ + "\", but model " + model->id + " has no unit of that name");
       }
     } else if (model != nullptr && k >= static_cast<int>(model->units.size())) {
-      throw std::invalid_argument("policy 'fixed_split': param 'split_after': unit index " + std::to_string(k) +
-                                  " is out of range for model " + model->id + " (" +
-                                  std::to_string(model->units.size()) + " units, 0.." +
-                                  std::to_string(model->units.size() - 1) + ")");
+      throw ParamError("policy 'fixed_split'", "split_after",
+                       "found " + std::to_string(k) + ", allowed for model " + model->id + ": 0.." +
+                           std::to_string(model->units.size() - 1) + " (its " + std::to_string(model->units.size()) +
+                           " units) or a unit name");
     }
     if (model != nullptr && k == static_cast<int>(model->units.size()) - 1) return kAllUnits;
     return k + 1;
@@ -108,12 +108,12 @@ PolicyInfo fixed_split_info() {
     std::string name;
     if (split.is_string()) {
       name = split.get<std::string>();
-      if (name.empty()) reader.fail("split_after", "expected a unit index or a non-empty unit name");
+      if (name.empty()) reader.fail("split_after", "found \"\", allowed: a unit index or a non-empty unit name");
     } else {
       index = reader.integer("split_after", 0, std::numeric_limits<int>::max());
     }
     const double share = reader.number("offload_share", 0.0, 1.0);
-    if (share <= 0.0) reader.fail("offload_share", "expected a number in (0, 1], got " + reader.value("offload_share").dump());
+    if (share <= 0.0) reader.fail("offload_share", "found " + reader.value("offload_share").dump() + ", allowed: a number in (0, 1]");
     auto policy = std::make_unique<FixedSplit>(index, name, share);
     for (const auto* m : ctx.models) {
       if (m != nullptr) policy->edge_units(m);  // throws when a deployed model lacks the unit

@@ -2,10 +2,18 @@
 
 #include "edgetwin/policies/policy.hpp"
 
+#include <utility>
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace edgetwin::policies {
+
+ParamError::ParamError(std::string who, std::string key, std::string reason)
+    : std::invalid_argument(who + (key.empty() ? std::string(": params") : ": param '" + key + "'") + ": " + reason),
+      who_(std::move(who)),
+      key_(std::move(key)),
+      reason_(std::move(reason)) {}
 
 FrameAction Policy::on_frame(const FrameObservation& /*obs*/) { return FrameAction{}; }
 

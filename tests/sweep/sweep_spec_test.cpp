@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/sweep/json_pointer.hpp"
+#include "edgetwin/common/hash.hpp"
+#include "edgetwin/common/json_pointer.hpp"
 #include "edgetwin/sweep/mpi_plan.hpp"
 #include "edgetwin/sweep/run_id.hpp"
 
@@ -13,7 +14,7 @@ namespace {
 
 using edgetwin::sweep::SweepError;
 using edgetwin::sweep::SweepRun;
-using edgetwin::traces::DataError;
+using edgetwin::common::DataError;
 using nlohmann::json;
 
 json base() {
@@ -60,11 +61,11 @@ const DataError* find(const std::vector<DataError>& errors, const std::string& w
 
 TEST(RunId, Fnv1a64KnownValues) {
   // Published FNV-1a 64 test vectors.
-  EXPECT_EQ(edgetwin::sweep::fnv1a64(""), 0xcbf29ce484222325ULL);
-  EXPECT_EQ(edgetwin::sweep::fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
-  EXPECT_EQ(edgetwin::sweep::fnv1a64("foobar"), 0x85944171f73967e8ULL);
-  EXPECT_EQ(edgetwin::sweep::hex16(0xaf63dc4c8601ec8cULL), "af63dc4c8601ec8c");
-  EXPECT_EQ(edgetwin::sweep::hex16(1), "0000000000000001");
+  EXPECT_EQ(edgetwin::common::fnv1a64(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(edgetwin::common::fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_EQ(edgetwin::common::fnv1a64("foobar"), 0x85944171f73967e8ULL);
+  EXPECT_EQ(edgetwin::common::hex16(0xaf63dc4c8601ec8cULL), "af63dc4c8601ec8c");
+  EXPECT_EQ(edgetwin::common::hex16(1), "0000000000000001");
 }
 
 TEST(RunId, CanonicalJsonSortsKeysAndIgnoresFormatting) {
@@ -72,20 +73,23 @@ TEST(RunId, CanonicalJsonSortsKeysAndIgnoresFormatting) {
   const json b = json::parse("{\n  \"a\": [2000000.0, \"x\"],\n  \"b\": 1\n}");
   EXPECT_EQ(edgetwin::sweep::canonical_json(a), R"({"a":[2000000.0,"x"],"b":1})");
   EXPECT_EQ(edgetwin::sweep::run_id_of(a), edgetwin::sweep::run_id_of(b));
-  EXPECT_EQ(edgetwin::sweep::run_id_of(a), edgetwin::sweep::hex16(edgetwin::sweep::fnv1a64(R"({"a":[2000000.0,"x"],"b":1})")));
+  EXPECT_EQ(edgetwin::sweep::run_id_of(a), edgetwin::common::hex16(edgetwin::common::fnv1a64(R"({"a":[2000000.0,"x"],"b":1})")));
 }
 
 TEST(JsonPointer, SetsLikeDashDashSet) {
   json doc = base();
-  edgetwin::sweep::set_at_pointer(doc, "/outputs/timeline_interval_s", 5);
+  edgetwin::common::set_at_pointer(doc, "/outputs/timeline_interval_s", 5);
   EXPECT_EQ(doc["outputs"]["timeline_interval_s"], 5);  // missing objects are created
-  edgetwin::sweep::set_at_pointer(doc, "/platform/groups/0/policies/clocks", json{{"name", "ondemand"}});
+  edgetwin::common::set_at_pointer(doc, "/platform/groups/0/policies/clocks", json{{"name", "ondemand"}});
   EXPECT_EQ(doc["platform"]["groups"][0]["policies"]["clocks"]["name"], "ondemand");
-  EXPECT_THROW(edgetwin::sweep::set_at_pointer(doc, "/platform/groups/3/count", 1), std::out_of_range);
-  EXPECT_THROW(edgetwin::sweep::set_at_pointer(doc, "/name/x", 1), std::out_of_range);
-  EXPECT_EQ(edgetwin::sweep::pointer_tokens("/a~1b/c~0d"), (std::vector<std::string>{"a/b", "c~d"}));
-  EXPECT_TRUE(edgetwin::sweep::pointer_within("/a/b", "/a"));
-  EXPECT_FALSE(edgetwin::sweep::pointer_within("/ab", "/a"));
+  EXPECT_THROW(edgetwin::common::set_at_pointer(doc, "/platform/groups/3/count", 1), std::out_of_range);
+  EXPECT_THROW(edgetwin::common::set_at_pointer(doc, "/name/x", 1), std::out_of_range);
+  EXPECT_EQ(edgetwin::common::parse_pointer("/a~1b/c~0d").back(), "c~d");
+  EXPECT_EQ(edgetwin::common::escape_token("a/b~c"), "a~1b~0c");
+  EXPECT_THROW(edgetwin::common::parse_pointer("a/b"), std::invalid_argument);
+  EXPECT_THROW(edgetwin::common::set_at_pointer(doc, "/platform/groups/x/count", 1), std::out_of_range);
+  EXPECT_TRUE(edgetwin::common::pointer_within("/a/b", "/a"));
+  EXPECT_FALSE(edgetwin::common::pointer_within("/ab", "/a"));
 }
 
 TEST(SweepExpand, GridIsCartesianFirstAxisSlowestThenZipThenSeeds) {

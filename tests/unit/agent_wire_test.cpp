@@ -1,7 +1,7 @@
-// The agent protocol (policies/agent_wire.hpp) over a real socket pair: a scripted server thread
+// The agent protocol (agent_wire/agent_wire.hpp) over a real socket pair: a scripted server thread
 // answers a RemoteAgent; malformed frames, refusals and a vanished peer give clear errors.
 
-#include "edgetwin/policies/agent_wire.hpp"
+#include "edgetwin/agent_wire/agent_wire.hpp"
 
 #include <stdexcept>
 #include <string>

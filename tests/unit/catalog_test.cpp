@@ -13,11 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/traces/catalog.hpp"
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 
 namespace fs = std::filesystem;
 using edgetwin::traces::Catalog;
-using edgetwin::traces::DataError;
+using edgetwin::common::DataError;
 using nlohmann::json;
 
 namespace {

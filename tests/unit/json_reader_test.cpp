@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/error.hpp"
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/error.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
-using edgetwin::traces::DataError;
-using edgetwin::traces::JsonReader;
+using edgetwin::common::DataError;
+using edgetwin::common::JsonReader;
 using nlohmann::json;
 
 namespace {

@@ -146,6 +146,31 @@ TEST(Params, WrongTypeAndRangeAreErrors) {
   EXPECT_NE(make_error("schedutil", json::array(), context("nano")).find("JSON object"), std::string::npos);
 }
 
+TEST(Params, ErrorsCarryTheParameterPathAndFoundAllowed) {
+  // The simulator turns ParamError::key() into the scenario's JSON pointer (.../params/KEY).
+  try {
+    make("fixed_batching", json{{"batch_size", false}}, context("xavier_nx"));
+    FAIL() << "a boolean batch size was accepted";
+  } catch (const pol::ParamError& e) {
+    EXPECT_EQ(e.key(), "batch_size");
+    EXPECT_EQ(e.reason(), "found false, allowed: an integer in [1, 256]");
+    EXPECT_EQ(e.who(), "policy 'fixed_batching'");
+  }
+  try {
+    make("governors", json{{"cpu", "ondemand"}, {"cpu_params", {{"up_threshold", 7}}}}, context("nano"));
+    FAIL() << "up_threshold 7 was accepted";
+  } catch (const pol::ParamError& e) {
+    EXPECT_EQ(e.key(), "cpu_params/up_threshold");
+    EXPECT_EQ(e.reason(), "found 7, allowed: a number in [0.01, 1]");
+  }
+  try {
+    make("schedutil", json::array(), context("nano"));
+    FAIL() << "an array of params was accepted";
+  } catch (const pol::ParamError& e) {
+    EXPECT_EQ(e.key(), "");
+  }
+}
+
 // --- governors on ticks ---
 
 TEST(Ondemand, AboveUpThresholdJumpsToMax) {
@@ -245,7 +270,7 @@ TEST(Governors, ParamsPerDomainAndErrors) {
   EXPECT_EQ(a.clocks, (pol::Clocks{1428000, 614400000, 204000000}));
   EXPECT_NE(make_error("governors", json{{"cpu", "interactive"}}, context("nano")).find("ondemand, schedutil, podgov"),
             std::string::npos);
-  EXPECT_NE(make_error("governors", json{{"gpu_params", {{"up_threshold", 0.9}}}}, context("nano")).find("'up_threshold'"),
+  EXPECT_NE(make_error("governors", json{{"gpu_params", {{"up_threshold", 0.9}}}}, context("nano")).find("param 'gpu_params/up_threshold'"),
             std::string::npos);
   EXPECT_NE(make_error("governors", json{{"emc_params", {{"x", 1}}}}, context("nano")).find("pinned"), std::string::npos);
 }
@@ -273,9 +298,9 @@ TEST(Placement, FixedSplitByNameAndByIndex) {
   const int last = static_cast<int>(resnet.units.size()) - 1;
   EXPECT_EQ(make("fixed_split", json{{"split_after", last}}, ctx)->on_frame(obs).edge_units, pol::kAllUnits);
   // Checked against the deployed models at construction.
-  EXPECT_NE(make_error("fixed_split", json{{"split_after", "layer9.9"}}, ctx).find("no unit named 'layer9.9'"),
+  EXPECT_NE(make_error("fixed_split", json{{"split_after", "layer9.9"}}, ctx).find("found \"layer9.9\", but model"),
             std::string::npos);
-  EXPECT_NE(make_error("fixed_split", json{{"split_after", last + 1}}, ctx).find("out of range"), std::string::npos);
+  EXPECT_NE(make_error("fixed_split", json{{"split_after", last + 1}}, ctx).find("allowed for model"), std::string::npos);
   EXPECT_NE(make_error("fixed_split", json{{"split_after", -1}}, ctx), "");
 }
 

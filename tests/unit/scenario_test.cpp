@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using edgetwin::sim::Override;
 using edgetwin::sim::ScenarioError;
 using edgetwin::sim::ScenarioSpec;
-using edgetwin::traces::DataError;
+using edgetwin::common::DataError;
 using nlohmann::json;
 
 namespace {
@@ -558,14 +558,14 @@ TEST(ScenarioErrors, BatchingDoesNotCombineWithPerFrameExitOrPlacement) {
 }
 
 TEST(ScenarioSchema, CoversEveryKeyTheLoaderAccepts) {
-  const json schema = edgetwin::traces::read_json_file(kScenarioDir + "/schema/scenario.schema.json");
+  const json schema = edgetwin::common::read_json_file(kScenarioDir + "/schema/scenario.schema.json");
   EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");
   SchemaWalker walker(schema);
   walker.walk(parse(everything()).resolved, schema, "");
   for (const auto& file : shipped_scenarios()) {
     const auto spec = edgetwin::sim::load_scenario(file, catalog());
     walker.walk(spec.resolved, schema, "");
-    walker.walk(edgetwin::traces::read_json_file(file), schema, "");  // the file as written, too
+    walker.walk(edgetwin::common::read_json_file(file), schema, "");  // the file as written, too
   }
   EXPECT_GT(walker.objects(), 50);
 }

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "edgetwin/traces/catalog.hpp"
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/synth.hpp"
 
 namespace edgetwin::traces {
@@ -245,11 +245,11 @@ TEST(SynthCalibrationFile, RejectsUnknownKeysAndTensorRtAbsolutes) {
   nlohmann::json doc = nlohmann::json::parse(in);
   doc["figures"][0]["runtime"] = "tensorrt";
   std::ofstream(path) << doc.dump();
-  EXPECT_THROW(load_synth_calibration(path), DataError);
+  EXPECT_THROW(load_synth_calibration(path), common::DataError);
   doc["figures"][0]["runtime"] = "pytorch";
   doc["figures"][0]["latency_ms"] = 1;
   std::ofstream(path) << doc.dump();
-  EXPECT_THROW(load_synth_calibration(path), DataError);
+  EXPECT_THROW(load_synth_calibration(path), common::DataError);
 }
 
 TEST(SynthCalibration, EveryFigureWithinItsTolerance) {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/trace_format.hpp"
 #include "trace_test_support.hpp"
 
@@ -48,8 +48,8 @@ TEST(TraceFormat, ReadsTheGoodFixture) {
 
 struct Defect {
   const char* file;    // under tests/data/traces/bad/
-  const char* where;   // expected DataError::where()
-  const char* reason;  // a substring of DataError::reason()
+  const char* where;   // expected common::DataError::where()
+  const char* reason;  // a substring of common::DataError::reason()
 };
 
 class TraceDefect : public ::testing::TestWithParam<Defect> {};
@@ -61,7 +61,7 @@ TEST_P(TraceDefect, IsRejectedWithFileLineAndColumn) {
   try {
     read_trace_file(path, catalog);
     FAIL() << d.file << " was accepted";
-  } catch (const DataError& e) {
+  } catch (const common::DataError& e) {
     EXPECT_EQ(e.file(), path);
     EXPECT_EQ(e.where(), d.where) << e.what();
     EXPECT_NE(e.reason().find(d.reason), std::string::npos) << e.what();
@@ -102,16 +102,16 @@ std::string header_lines(const std::string& provenance_json) {
 const char* const kSynthetic =
     R"({"kind":"synthetic-calibrated","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","generator":"g 1","calibration":["x"]})";
 
-DataError parse_error(const std::string& text) {
+common::DataError parse_error(const std::string& text) {
   const Catalog catalog = testing::test_catalog();
   std::istringstream in(text);
   try {
     parse_trace(in, "inline.csv", catalog);
-  } catch (const DataError& e) {
+  } catch (const common::DataError& e) {
     return e;
   }
   ADD_FAILURE() << "accepted:\n" << text;
-  return DataError("", "", "");
+  return common::DataError("", "", "");
 }
 
 TEST(TraceFormat, RejectsInlineDefects) {
@@ -146,7 +146,7 @@ TEST(TraceFormat, RejectsInlineDefects) {
        "line 4, column emc_hz", "999 Hz is not in the test_board table"},
   };
   for (const Case& c : cases) {
-    const DataError e = parse_error(c.text);
+    const common::DataError e = parse_error(c.text);
     EXPECT_EQ(e.file(), "inline.csv");
     EXPECT_EQ(e.where(), c.where) << e.what();
     EXPECT_NE(e.reason().find(c.reason), std::string::npos) << e.what();
@@ -230,7 +230,7 @@ TEST(TraceFormat, WriterRefusesWhatTheReaderWouldReject) {
   s.power_total_w = 5;
   trace.samples.push_back(s);
   std::ostringstream out;
-  EXPECT_THROW(write_trace(trace, out, catalog), DataError);
+  EXPECT_THROW(write_trace(trace, out, catalog), common::DataError);
   EXPECT_TRUE(out.str().empty());
   trace.samples[0].latency_mean_s = 1e-3;
   trace.provenance.date = "2024-01-01";  // a measured-only field on a synthetic trace

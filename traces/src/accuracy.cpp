@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "edgetwin/traces/error.hpp"
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/error.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::traces {
 
@@ -29,7 +29,7 @@ double AccuracyTable::accuracy(const Model& m, int exit_after_unit, bool offload
 
 namespace {
 
-LossCurve read_curve(const JsonReader& r) {
+LossCurve read_curve(const common::JsonReader& r) {
   r.require_only({"max_relative_loss", "exponent", "synthetic", "source"});
   LossCurve c;
   c.max_relative_loss = r.number_in("max_relative_loss", 0.0, 1.0);
@@ -42,8 +42,8 @@ LossCurve read_curve(const JsonReader& r) {
 }  // namespace
 
 AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
-  const nlohmann::json doc = read_json_file(path);
-  const JsonReader root(doc, path);
+  const nlohmann::json doc = common::read_json_file(path);
+  const common::JsonReader root(doc, path);
   root.require_only({"$comment", "model", "dataset", "metric", "final_accuracy", "final_source", "exit_curve", "exits",
                      "offload"});
   AccuracyTable t;
@@ -57,7 +57,7 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   t.exit_curve = read_curve(root.object("exit_curve"));
   t.offload = read_curve(root.object("offload"));
   {
-    for (const JsonReader& e : root.objects_or_empty("exits")) {
+    for (const common::JsonReader& e : root.objects_or_empty("exits")) {
       e.require_only({"after_unit", "accuracy"});
       const int after = static_cast<int>(e.integer_in("after_unit", 0, static_cast<long long>(model.units.size()) - 1));
       const bool known = std::any_of(model.exits.begin(), model.exits.end(),

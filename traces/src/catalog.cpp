@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "edgetwin/traces/error.hpp"
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/error.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::traces {
 
@@ -33,10 +33,10 @@ std::string join_keys(const std::vector<std::string>& keys) {
 }  // namespace
 
 Board load_board_file(const std::string& path) {
-  const auto doc = read_json_file(path);
-  Board board = board_from_json(JsonReader(doc, path));
+  const auto doc = common::read_json_file(path);
+  Board board = board_from_json(common::JsonReader(doc, path));
   if (board.id != fs::path(path).stem().string()) {
-    throw DataError(path, "/id", "id \"" + board.id + "\" must equal the file name stem \"" +
+    throw common::DataError(path, "/id", "id \"" + board.id + "\" must equal the file name stem \"" +
                                      fs::path(path).stem().string() + "\"");
   }
   validate_board(board, path);
@@ -44,10 +44,10 @@ Board load_board_file(const std::string& path) {
 }
 
 Model load_model_file(const std::string& path) {
-  const auto doc = read_json_file(path);
-  Model model = model_from_json(JsonReader(doc, path));
+  const auto doc = common::read_json_file(path);
+  Model model = model_from_json(common::JsonReader(doc, path));
   if (model.id != fs::path(path).stem().string()) {
-    throw DataError(path, "/id", "id \"" + model.id + "\" must equal the file name stem \"" +
+    throw common::DataError(path, "/id", "id \"" + model.id + "\" must equal the file name stem \"" +
                                      fs::path(path).stem().string() + "\"");
   }
   validate_model(model, path);
@@ -56,20 +56,20 @@ Model load_model_file(const std::string& path) {
 
 Catalog Catalog::load(const std::string& data_dir) {
   const fs::path root(data_dir);
-  if (!fs::is_directory(root)) throw DataError(data_dir, "", "catalog directory does not exist");
+  if (!fs::is_directory(root)) throw common::DataError(data_dir, "", "catalog directory does not exist");
   if (!fs::is_directory(root / "boards")) {
-    throw DataError(data_dir, "", "catalog directory has no boards/ folder");
+    throw common::DataError(data_dir, "", "catalog directory has no boards/ folder");
   }
   Catalog catalog;
   catalog.data_dir_ = data_dir;
   for (const auto& file : json_files_in(root / "boards")) catalog.add_board(load_board_file(file));
   for (const auto& file : json_files_in(root / "models")) catalog.add_model(load_model_file(file));
-  if (catalog.boards_.empty()) throw DataError((root / "boards").string(), "", "no board files (*.json)");
+  if (catalog.boards_.empty()) throw common::DataError((root / "boards").string(), "", "no board files (*.json)");
   if (fs::is_directory(root / "accuracy")) {
     for (const auto& file : json_files_in(root / "accuracy")) {
       const std::string id = fs::path(file).stem().string();
       if (!catalog.has_model(id)) {
-        throw DataError(file, "", "no model \"" + id + "\" in the catalog; allowed file names: <model id>.json, models: " +
+        throw common::DataError(file, "", "no model \"" + id + "\" in the catalog; allowed file names: <model id>.json, models: " +
                                       join_keys(catalog.model_ids()));
       }
       catalog.add_accuracy(load_accuracy_file(file, catalog.model(id)));

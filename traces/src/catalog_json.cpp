@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/traces/catalog.hpp"
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 
 namespace edgetwin::traces {
 
@@ -21,7 +21,7 @@ const std::vector<std::string>& rail_feeds() {
   return feeds;
 }
 
-DvfsTransition transition_from_json(const JsonReader& j) {
+DvfsTransition transition_from_json(const common::JsonReader& j) {
   j.require_only({"latency_s", "energy_j", "source", "estimated", "notes"});
   DvfsTransition t;
   t.latency_s = j.number_in("latency_s", 0.0, 1.0);
@@ -29,7 +29,7 @@ DvfsTransition transition_from_json(const JsonReader& j) {
   return t;
 }
 
-SyntheticModel synthetic_from_json(const JsonReader& j) {
+SyntheticModel synthetic_from_json(const common::JsonReader& j) {
   j.require_only({"gpu_fp32_flops_per_cycle", "gpu_fp16_ratio", "dram_bytes_per_cycle",
                   "kernel_launch_cycles", "cpu_dynamic_w_at_max", "gpu_dynamic_w_at_max",
                   "emc_dynamic_w_at_max", "voltage_min_v", "voltage_max_v", "source", "estimated",
@@ -49,7 +49,7 @@ SyntheticModel synthetic_from_json(const JsonReader& j) {
 }
 
 // The board's lumped thermal model (docs/thermal.md); rails must already be read.
-ThermalSpec thermal_from_json(const JsonReader& j, const Board& b) {
+ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
   j.require_only({"zones", "source", "estimated", "notes"});
   if (b.kind != "edge") j.fail("", "found a thermal model on a " + b.kind + " board; allowed on edge boards only");
   std::vector<std::string> rail_names;
@@ -57,7 +57,7 @@ ThermalSpec thermal_from_json(const JsonReader& j, const Board& b) {
   ThermalSpec spec;
   const auto zones = j.objects("zones");
   for (std::size_t i = 0; i < zones.size(); ++i) {
-    const JsonReader& z = zones[i];
+    const common::JsonReader& z = zones[i];
     z.require_only({"name", "sysfs_types", "r_k_per_w", "tau_s", "inputs", "fallback_total_weight", "limit_c",
                     "source", "estimated", "notes"});
     ThermalZone zone;
@@ -91,7 +91,7 @@ ThermalSpec thermal_from_json(const JsonReader& j, const Board& b) {
 
 }  // namespace
 
-Board board_from_json(const JsonReader& j) {
+Board board_from_json(const common::JsonReader& j) {
   j.require_only({"id", "name", "kind", "soc", "cpu", "gpu", "memory", "power_modes", "rails", "power",
                   "dvfs_transition", "synthetic_model", "thermal", "source", "estimated", "notes"});
   Board b;
@@ -100,7 +100,7 @@ Board board_from_json(const JsonReader& j) {
   b.kind = j.one_of("kind", {"edge", "cloud"});
   b.soc = j.string("soc");
 
-  const JsonReader cpu = j.object("cpu");
+  const common::JsonReader cpu = j.object("cpu");
   cpu.require_only({"clusters", "decision_cluster", "source", "estimated", "notes"});
   for (const auto& c : cpu.objects("clusters")) {
     c.require_only({"name", "core_count", "freqs_khz", "source", "estimated", "notes"});
@@ -114,19 +114,19 @@ Board board_from_json(const JsonReader& j) {
   const auto decision = cpu.integer_in("decision_cluster", 0, static_cast<std::int64_t>(b.cpu_clusters.size()) - 1);
   b.cpu_freqs_khz = b.cpu_clusters[static_cast<std::size_t>(decision)].freqs_khz;
 
-  const JsonReader gpu = j.object("gpu");
+  const common::JsonReader gpu = j.object("gpu");
   gpu.require_only({"arch", "cuda_cores", "freqs_hz", "source", "estimated", "notes"});
   b.gpu_arch = gpu.string("arch");
   b.gpu_cuda_cores = static_cast<int>(gpu.integer_in("cuda_cores", 1, 1000000));
   b.gpu_freqs_hz = gpu.integers("freqs_hz");
 
-  const JsonReader mem = j.object("memory");
+  const common::JsonReader mem = j.object("memory");
   mem.require_only({"bytes", "dram_bandwidth_bytes_per_s", "emc_freqs_hz", "source", "estimated", "notes"});
   b.memory_bytes = mem.number_in("bytes", 1e6, 1e15);
   b.dram_bandwidth_bytes_per_s = mem.number_in("dram_bandwidth_bytes_per_s", 1e6, 1e14);
   b.emc_freqs_hz = mem.integers("emc_freqs_hz");
 
-  const JsonReader modes = j.object("power_modes");
+  const common::JsonReader modes = j.object("power_modes");
   modes.require_only({"default", "modes", "source", "estimated", "notes"});
   for (const auto& m : modes.objects("modes")) {
     m.require_only({"id", "name", "budget_w", "online_cores", "cpu_max_khz", "gpu_max_hz", "emc_max_hz",
@@ -143,7 +143,7 @@ Board board_from_json(const JsonReader& j) {
   }
   b.default_power_mode = static_cast<int>(modes.integer("default"));
 
-  const JsonReader rails = j.object("rails");
+  const common::JsonReader rails = j.object("rails");
   rails.require_only({"total", "list", "source", "estimated", "notes"});
   b.total_rail = rails.string("total");
   for (const auto& r : rails.objects("list")) {
@@ -151,12 +151,12 @@ Board board_from_json(const JsonReader& j) {
     b.rails.push_back(Rail{r.string("name"), r.one_of("feeds", rail_feeds())});
   }
 
-  const JsonReader power = j.object("power");
+  const common::JsonReader power = j.object("power");
   power.require_only({"idle_w", "max_w", "source", "estimated", "notes"});
   b.idle_power_w = power.number_in("idle_w", 0.0, 5000.0);
   b.max_power_w = power.number_in("max_w", 0.0, 5000.0);
 
-  const JsonReader dvfs = j.object("dvfs_transition");
+  const common::JsonReader dvfs = j.object("dvfs_transition");
   dvfs.require_only({"cpu", "gpu", "emc", "source", "estimated", "notes"});
   b.cpu_transition = transition_from_json(dvfs.object("cpu"));
   b.gpu_transition = transition_from_json(dvfs.object("gpu"));
@@ -170,13 +170,13 @@ Board board_from_json(const JsonReader& j) {
 namespace {
 
 void check_table(const std::vector<std::int64_t>& table, const std::string& file, const std::string& where) {
-  if (table.empty()) throw DataError(file, where, "frequency table is empty");
+  if (table.empty()) throw common::DataError(file, where, "frequency table is empty");
   for (std::size_t i = 0; i < table.size(); ++i) {
     if (table[i] <= 0) {
-      throw DataError(file, where + "/" + std::to_string(i), "frequency must be positive, found " + std::to_string(table[i]));
+      throw common::DataError(file, where + "/" + std::to_string(i), "frequency must be positive, found " + std::to_string(table[i]));
     }
     if (i > 0 && table[i] <= table[i - 1]) {
-      throw DataError(file, where + "/" + std::to_string(i),
+      throw common::DataError(file, where + "/" + std::to_string(i),
                       "frequency table must be strictly ascending: " + std::to_string(table[i]) +
                           " follows " + std::to_string(table[i - 1]));
     }
@@ -186,7 +186,7 @@ void check_table(const std::vector<std::int64_t>& table, const std::string& file
 void check_in_table(std::int64_t value, const std::vector<std::int64_t>& table, const std::string& file,
                     const std::string& where, const char* table_name) {
   if (std::find(table.begin(), table.end(), value) == table.end()) {
-    throw DataError(file, where, std::to_string(value) + " is not a value of " + table_name + " (" +
+    throw common::DataError(file, where, std::to_string(value) + " is not a value of " + table_name + " (" +
                                      std::to_string(table.front()) + " .. " + std::to_string(table.back()) + ")");
   }
 }
@@ -199,65 +199,65 @@ void validate_board(const Board& b, const std::string& file) {
   }
   check_table(b.gpu_freqs_hz, file, "/gpu/freqs_hz");
   check_table(b.emc_freqs_hz, file, "/memory/emc_freqs_hz");
-  if (b.power_modes.empty()) throw DataError(file, "/power_modes/modes", "at least one power mode is required");
+  if (b.power_modes.empty()) throw common::DataError(file, "/power_modes/modes", "at least one power mode is required");
   std::set<int> ids;
   for (std::size_t i = 0; i < b.power_modes.size(); ++i) {
     const auto& m = b.power_modes[i];
     const std::string at = "/power_modes/modes/" + std::to_string(i);
-    if (!ids.insert(m.id).second) throw DataError(file, at + "/id", "duplicate power mode id " + std::to_string(m.id));
+    if (!ids.insert(m.id).second) throw common::DataError(file, at + "/id", "duplicate power mode id " + std::to_string(m.id));
     check_in_table(m.cpu_max_khz, b.cpu_freqs_khz, file, at + "/cpu_max_khz", "the decision cluster's freqs_khz");
     check_in_table(m.gpu_max_hz, b.gpu_freqs_hz, file, at + "/gpu_max_hz", "gpu/freqs_hz");
     check_in_table(m.emc_max_hz, b.emc_freqs_hz, file, at + "/emc_max_hz", "memory/emc_freqs_hz");
     if (m.online_cores > b.total_core_count()) {
-      throw DataError(file, at + "/online_cores", "found " + std::to_string(m.online_cores) + ", the board has " +
+      throw common::DataError(file, at + "/online_cores", "found " + std::to_string(m.online_cores) + ", the board has " +
                                                       std::to_string(b.total_core_count()) + " cores");
     }
   }
   if (ids.count(b.default_power_mode) == 0) {
-    throw DataError(file, "/power_modes/default", "no power mode with id " + std::to_string(b.default_power_mode));
+    throw common::DataError(file, "/power_modes/default", "no power mode with id " + std::to_string(b.default_power_mode));
   }
-  if (b.rails.empty()) throw DataError(file, "/rails/list", "at least one rail is required");
+  if (b.rails.empty()) throw common::DataError(file, "/rails/list", "at least one rail is required");
   std::set<std::string> rail_names;
   for (std::size_t i = 0; i < b.rails.size(); ++i) {
     if (!rail_names.insert(b.rails[i].name).second) {
-      throw DataError(file, "/rails/list/" + std::to_string(i) + "/name", "duplicate rail " + b.rails[i].name);
+      throw common::DataError(file, "/rails/list/" + std::to_string(i) + "/name", "duplicate rail " + b.rails[i].name);
     }
   }
   if (!b.total_rail.empty() && rail_names.count(b.total_rail) == 0) {
-    throw DataError(file, "/rails/total", "\"" + b.total_rail + "\" is not a rail of /rails/list");
+    throw common::DataError(file, "/rails/total", "\"" + b.total_rail + "\" is not a rail of /rails/list");
   }
   if (!(b.idle_power_w < b.max_power_w)) {
-    throw DataError(file, "/power/idle_w", "idle power must be below max_w");
+    throw common::DataError(file, "/power/idle_w", "idle power must be below max_w");
   }
 }
 
 void validate_model(const Model& m, const std::string& file) {
-  if (m.units.empty()) throw DataError(file, "/units", "a model needs at least one unit");
+  if (m.units.empty()) throw common::DataError(file, "/units", "a model needs at least one unit");
   std::set<std::string> names;
   for (std::size_t i = 0; i < m.units.size(); ++i) {
     const auto& u = m.units[i];
     const std::string at = "/units/" + std::to_string(i);
     if (u.index != static_cast<int>(i)) {
-      throw DataError(file, at + "/index", "found " + std::to_string(u.index) + ", expected " + std::to_string(i));
+      throw common::DataError(file, at + "/index", "found " + std::to_string(u.index) + ", expected " + std::to_string(i));
     }
-    if (!names.insert(u.name).second) throw DataError(file, at + "/name", "duplicate unit name " + u.name);
+    if (!names.insert(u.name).second) throw common::DataError(file, at + "/name", "duplicate unit name " + u.name);
     if (u.macs < 0 || u.param_count < 0 || u.kernel_count < 0) {
-      throw DataError(file, at, "macs, param_count and kernel_count must be non-negative");
+      throw common::DataError(file, at, "macs, param_count and kernel_count must be non-negative");
     }
     if (u.output_elements <= 0 || u.boundary_elements <= 0) {
-      throw DataError(file, at, "output_elements and boundary_elements must be positive");
+      throw common::DataError(file, at, "output_elements and boundary_elements must be positive");
     }
   }
   for (std::size_t i = 0; i < m.exits.size(); ++i) {
     const auto& e = m.exits[i];
     if (e.after_unit < 0 || e.after_unit >= static_cast<int>(m.units.size())) {
-      throw DataError(file, "/exits/" + std::to_string(i) + "/after_unit",
+      throw common::DataError(file, "/exits/" + std::to_string(i) + "/after_unit",
                       "found " + std::to_string(e.after_unit) + ", allowed 0.." + std::to_string(m.units.size() - 1));
     }
   }
 }
 
-Model model_from_json(const JsonReader& j) {
+Model model_from_json(const common::JsonReader& j) {
   j.require_only({"id", "name", "task", "input_shape", "num_classes", "units", "exits", "published",
                   "provenance", "totals", "notes"});
   Model m;
@@ -267,7 +267,7 @@ Model model_from_json(const JsonReader& j) {
   m.input_shape = j.integers("input_shape");
   m.num_classes = static_cast<int>(j.integer_in("num_classes", 1, 100000));
   m.provenance = j.string("provenance");
-  const JsonReader pub = j.object("published");
+  const common::JsonReader pub = j.object("published");
   pub.require_only({"params", "macs", "source", "notes"});
   m.published.params = pub.number_in("params", 0.0, 1e13);
   m.published.macs = pub.number_in("macs", 0.0, 1e16);
@@ -295,7 +295,7 @@ Model model_from_json(const JsonReader& j) {
                                 e.integer("head_param_count")});
   }
   if (j.has("totals")) {
-    const JsonReader totals = j.object("totals");
+    const common::JsonReader totals = j.object("totals");
     totals.require_only({"macs", "params"});
     if (totals.integer("macs") != m.total_macs()) totals.fail("macs", "does not equal the sum over /units");
     if (totals.integer("params") != m.total_params()) totals.fail("params", "does not equal the sum over /units");

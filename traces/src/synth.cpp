@@ -8,6 +8,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "edgetwin/common/hash.hpp"
+
 namespace edgetwin::traces {
 namespace {
 
@@ -39,23 +41,10 @@ double table_min_scale(const SyntheticModel& s, const std::vector<std::int64_t>&
   return table.empty() ? 0.0 : dvfs_scale(s, static_cast<double>(table.front()), table);
 }
 
-// FNV-1a then splitmix64: a portable, seedable hash (std::hash is implementation-defined).
-std::uint64_t fnv1a(const std::string& text, std::uint64_t h = 1469598103934665603ULL) {
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-std::uint64_t mix(std::uint64_t h, std::uint64_t value) {
-  std::uint64_t z = h ^ (value + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2));
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-double uniform01(std::uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+// A portable, seedable hash of the trace point (std::hash is implementation-defined).
+std::uint64_t fnv1a(const std::string& text) { return common::fnv1a64(text, common::kTruncatedFnvBasis); }
+using common::uniform01;
+std::uint64_t mix(std::uint64_t h, std::uint64_t value) { return common::hash_combine(h, value); }
 
 std::vector<std::int64_t> pick_levels(const std::vector<std::int64_t>& table, int levels) {
   const int n = static_cast<int>(table.size());

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/traces/synth.hpp"
 
 namespace edgetwin::traces {
@@ -22,14 +22,14 @@ constexpr double kDefaultCyclesPerKernel = 150000;
 /// own estimate (it only matters when every fit figure is GPU-bound).
 constexpr double kCyclesPriorWeight = 0.01;
 
-FigureClocks read_clocks(const JsonReader& parent, const char* key) {
+FigureClocks read_clocks(const common::JsonReader& parent, const char* key) {
   FigureClocks clocks;
   if (!parent.has(key)) return clocks;
   if (parent.node().at(key).is_string()) {
     if (parent.one_of(key, {"max"}) == "max") clocks.max = true;
     return clocks;
   }
-  const JsonReader c = parent.object(key);
+  const common::JsonReader c = parent.object(key);
   c.require_only({"cpu_khz", "gpu_hz", "emc_hz"});
   clocks.max = false;
   clocks.clocks.cpu_khz = c.integer_in("cpu_khz", 1, 100000000);
@@ -38,7 +38,7 @@ FigureClocks read_clocks(const JsonReader& parent, const char* key) {
   return clocks;
 }
 
-FigureConfig read_config(const JsonReader& j) {
+FigureConfig read_config(const common::JsonReader& j) {
   FigureConfig config;
   config.board = j.string("board");
   config.model = j.string_or("model", "");
@@ -46,7 +46,7 @@ FigureConfig read_config(const JsonReader& j) {
   return config;
 }
 
-CalibrationFigure read_figure(const JsonReader& j) {
+CalibrationFigure read_figure(const common::JsonReader& j) {
   j.require_only({"id", "board", "model", "clocks", "runtime", "precision", "batch", "concurrency",
                   "quantity", "component", "reference", "value", "check", "tolerance_rel", "use",
                   "source", "notes"});
@@ -61,7 +61,7 @@ CalibrationFigure read_figure(const JsonReader& j) {
   f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "latency_ratio"});
   f.component = j.has("component") ? j.one_of("component", {"total", "gpu", "compute"}) : "total";
   if (f.quantity == "latency_ratio") {
-    const JsonReader r = j.object("reference");
+    const common::JsonReader r = j.object("reference");
     r.require_only({"board", "model", "clocks"});
     f.reference = read_config(r);
     if (f.reference.model.empty()) f.reference.model = f.config.model;
@@ -84,7 +84,7 @@ CalibrationFigure read_figure(const JsonReader& j) {
   return f;
 }
 
-SynthGlobals read_globals(const JsonReader& j) {
+SynthGlobals read_globals(const common::JsonReader& j) {
   j.require_only({"fill_cycles", "mem_efficiency", "gpu_mem_pnorm", "cpu_gpu_pnorm",
                   "interference_per_instance", "idle_clock_fraction", "jitter_base", "jitter_cpu",
                   "jitter_random", "idle_split", "sources"});
@@ -98,7 +98,7 @@ SynthGlobals read_globals(const JsonReader& j) {
   g.jitter_base = j.number_in("jitter_base", 0, 1);
   g.jitter_cpu = j.number_in("jitter_cpu", 0, 1);
   g.jitter_random = j.number_in("jitter_random", 0, 1);
-  const JsonReader split = j.object("idle_split");
+  const common::JsonReader split = j.object("idle_split");
   split.require_only({"cpu", "gpu", "soc", "ddr"});
   g.idle_split.clear();
   double sum = 0;
@@ -110,7 +110,7 @@ SynthGlobals read_globals(const JsonReader& j) {
   return g;
 }
 
-BoardRule read_rule(const JsonReader& j) {
+BoardRule read_rule(const common::JsonReader& j) {
   j.require_only({"board", "method", "gpu_from", "cpu_from", "gpu_scale_figure", "note"});
   BoardRule r;
   r.board = j.string("board");
@@ -141,8 +141,8 @@ std::string default_calibration_path(const std::string& data_dir) {
 }
 
 SynthCalibration load_synth_calibration(const std::string& path) {
-  const nlohmann::json root = read_json_file(path);
-  const JsonReader j(root, path);
+  const nlohmann::json root = common::read_json_file(path);
+  const common::JsonReader j(root, path);
   j.require_only({"format", "version", "generator", "description", "globals", "boards", "figures"});
   if (j.one_of("format", {"edgetwin-synth-calibration"}).empty()) j.fail("format", "empty");
   j.integer_in("version", 1, 1);

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 
 namespace edgetwin::traces {
 namespace {
@@ -45,7 +45,7 @@ std::string abbreviate(const std::string& text, std::size_t max_chars = 60) {
 }
 
 template <typename T>
-std::string join(const std::vector<T>& values, std::size_t max_items = 16) {
+std::string join_abbreviated(const std::vector<T>& values, std::size_t max_items = 16) {
   auto item = [](const T& v) {
     if constexpr (std::is_same_v<T, std::string>) {
       return v;
@@ -100,7 +100,7 @@ class TraceReader {
 
  private:
   [[noreturn]] void fail(const std::string& where, const std::string& reason) const {
-    throw DataError(path_, where, reason);
+    throw common::DataError(path_, where, reason);
   }
   std::string at_line() const { return "line " + std::to_string(line_no_); }
   std::string at_column(const std::string& column) const {
@@ -205,7 +205,7 @@ void TraceReader::read_provenance() {
   allowed.insert(allowed.end(), kind_keys.begin(), kind_keys.end());
   for (const auto& item : json.items()) {
     if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
-      fail(where + item.key(), "unknown for a '" + p.kind + "' trace; allowed: " + join(allowed));
+      fail(where + item.key(), "unknown for a '" + p.kind + "' trace; allowed: " + join_abbreviated(allowed));
     }
   }
   p.board = text("board", true);
@@ -220,7 +220,7 @@ void TraceReader::read_provenance() {
     fail(where + "runtime", "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
   }
   if (std::find(precisions().begin(), precisions().end(), p.precision) == precisions().end()) {
-    fail(where + "precision", "'" + p.precision + "' is not allowed; allowed: " + join(precisions()));
+    fail(where + "precision", "'" + p.precision + "' is not allowed; allowed: " + join_abbreviated(precisions()));
   }
   if (measured) {
     p.software_stack = text("software_stack", true);
@@ -244,10 +244,10 @@ void TraceReader::read_provenance() {
     }
   }
   if (!catalog_.has_board(p.board)) {
-    fail(where + "board", "unknown board '" + p.board + "'; known boards: " + join(catalog_.board_ids()));
+    fail(where + "board", "unknown board '" + p.board + "'; known boards: " + join_abbreviated(catalog_.board_ids()));
   }
   if (!catalog_.has_model(p.model)) {
-    fail(where + "model", "unknown model '" + p.model + "'; known models: " + join(catalog_.model_ids()));
+    fail(where + "model", "unknown model '" + p.model + "'; known models: " + join_abbreviated(catalog_.model_ids()));
   }
   board_ = &catalog_.board(p.board);
   model_ = &catalog_.model(p.model);
@@ -274,14 +274,14 @@ void TraceReader::read_columns() {
     const bool rail_like = name.size() > 8 && name.rfind("power_", 0) == 0 &&
                            name.compare(name.size() - 2, 2, "_w") == 0;
     if (!rail_like) {
-      fail(at_column(name), "unknown column; allowed: " + join(std::vector<std::string>(
+      fail(at_column(name), "unknown column; allowed: " + join_abbreviated(std::vector<std::string>(
                                 std::begin(kColumnNames), std::end(kColumnNames))) +
                                 " and power_<RAIL>_w for the board's rails");
     }
     const std::string rail = name.substr(6, name.size() - 8);
     if (std::find(board_rails.begin(), board_rails.end(), rail) == board_rails.end()) {
       fail(at_column(name), "board '" + board_->id + "' has no rail '" + rail + "'; its rails: " +
-                                (board_rails.empty() ? std::string("(none)") : join(board_rails)));
+                                (board_rails.empty() ? std::string("(none)") : join_abbreviated(board_rails)));
     }
     if (rail == board_->total_rail) total_rail_ = static_cast<int>(trace_.rails.size());
     trace_.rails.push_back(rail);
@@ -316,7 +316,7 @@ void TraceReader::check_in_table(std::int64_t value, const std::vector<std::int6
                                  const std::string& column, const char* unit) const {
   if (!std::binary_search(table.begin(), table.end(), value)) {
     fail(at_column(column), std::to_string(value) + " " + unit + " is not in the " + board_->id +
-                                " table; allowed: " + join(table));
+                                " table; allowed: " + join_abbreviated(table));
   }
 }
 
@@ -435,7 +435,7 @@ TraceFile parse_trace(std::istream& in, const std::string& path, const Catalog& 
 
 TraceFile read_trace_file(const std::string& path, const Catalog& catalog) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, "", "cannot open the file for reading");
+  if (!in) throw common::DataError(path, "", "cannot open the file for reading");
   return parse_trace(in, path, catalog);
 }
 
@@ -476,9 +476,9 @@ void write_trace_file(const TraceFile& trace, const std::string& path, const Cat
   std::ostringstream text;
   write_trace(trace, text, catalog);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw DataError(path, "", "cannot open the file for writing");
+  if (!out) throw common::DataError(path, "", "cannot open the file for writing");
   out << text.str();
-  if (!out.flush()) throw DataError(path, "", "write failed");
+  if (!out.flush()) throw common::DataError(path, "", "write failed");
 }
 
 }  // namespace edgetwin::traces

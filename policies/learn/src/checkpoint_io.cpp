@@ -14,6 +14,8 @@
 #include "edgetwin/learn/error.hpp"
 #include "edgetwin/learn/learner.hpp"
 
+#include "edgetwin/common/hash.hpp"
+
 namespace edgetwin::learn::detail {
 
 namespace fs = std::filesystem;
@@ -22,15 +24,9 @@ namespace {
 
 constexpr const char* kFormatName = "edgetwin-learner";
 
+// The checksum of a checkpoint file: FNV-1a from the basis the format was defined with.
 std::string fnv1a64(const std::string& bytes) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  std::ostringstream out;
-  out << std::hex << std::setw(16) << std::setfill('0') << h;
-  return out.str();
+  return common::hex16(common::fnv1a64(bytes, common::kTruncatedFnvBasis));
 }
 
 std::string read_bytes(const std::string& path) {

@@ -6,7 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::sweep {
 
@@ -77,7 +77,7 @@ bool RunBook::succeed(const SweepRun& run, double wall_s, const std::string& sta
   const RunPaths p = paths_of(run);
   nlohmann::json summary;
   try {
-    summary = traces::read_json_file((p.out / "summary.json").string());
+    summary = common::read_json_file((p.out / "summary.json").string());
   } catch (const std::exception& e) {
     fail(run, std::string("the run exited 0 but its summary is unreadable: ") + e.what(), 0, wall_s, started_at);
     return false;

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "edgetwin/sweep/child_process.hpp"
+#include "edgetwin/common/child_process.hpp"
 #include "edgetwin/sweep/run_book.hpp"
 
 namespace edgetwin::sweep {
@@ -25,7 +25,7 @@ extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
 
 struct Active {
   const SweepRun* run;
-  std::unique_ptr<ChildProcess> child;
+  std::unique_ptr<common::ChildProcess> child;
   Clock::time_point started;
   std::string started_at;
   RunPaths paths;
@@ -66,7 +66,7 @@ class LocalRunner {
     const SweepRun* run = book_.next();
     Active a{run, nullptr, Clock::now(), utc_now(), book_.begin(*run, host_name())};
     try {
-      a.child = std::make_unique<ChildProcess>(command_(a.paths.scenario.string(), a.paths.out.string()), a.paths.log.string());
+      a.child = std::make_unique<common::ChildProcess>(command_(a.paths.scenario.string(), a.paths.out.string()), a.paths.log.string());
     } catch (const std::exception& e) {
       record_failure(a, e.what(), std::nullopt);
       return;
@@ -150,8 +150,8 @@ std::string timeout_message(double timeout_s) {
   return reason.str();
 }
 
-std::string failure_message(const ExitStatus& status, const std::string& log_path) {
-  const std::string tail = tail_of_file(log_path, 20);
+std::string failure_message(const common::ExitStatus& status, const std::string& log_path) {
+  const std::string tail = common::tail_of_file(log_path, 20);
   return status.describe() + (tail.empty() ? "" : ":\n" + tail);
 }
 

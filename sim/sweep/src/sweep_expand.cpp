@@ -5,7 +5,7 @@
 #include <map>
 #include <optional>
 
-#include "edgetwin/sweep/json_pointer.hpp"
+#include "edgetwin/common/json_pointer.hpp"
 #include "edgetwin/sweep/run_id.hpp"
 #include "edgetwin/sweep/sweep_spec.hpp"
 
@@ -14,7 +14,7 @@ namespace edgetwin::sweep {
 namespace {
 
 using nlohmann::json;
-using traces::DataError;
+using common::DataError;
 
 // The combinations of one group, in expansion order: grid axes (first slowest), then the zip
 // block as one more dimension; each entry holds a value index per dimension.
@@ -55,10 +55,10 @@ std::vector<AxisValue> axis_values(const SweepGroup& g, const std::vector<std::s
 std::string culprit(const SweepRun& run, const SweepGroup& group, const std::string& pointer) {
   if (pointer == "/seed") return run.seed_where;
   for (auto it = run.axes.rbegin(); it != run.axes.rend(); ++it) {
-    if (!it->pointer.empty() && (pointer_within(pointer, it->pointer) || pointer_within(it->pointer, pointer))) return it->where;
+    if (!it->pointer.empty() && (common::pointer_within(pointer, it->pointer) || common::pointer_within(it->pointer, pointer))) return it->where;
   }
   for (auto it = group.set.rbegin(); it != group.set.rend(); ++it) {
-    if (pointer_within(pointer, it->first) || pointer_within(it->first, pointer)) return group.where + "/set/" + escape_token(it->first);
+    if (common::pointer_within(pointer, it->first) || common::pointer_within(it->first, pointer)) return group.where + "/set/" + common::escape_token(it->first);
   }
   return "";
 }
@@ -66,10 +66,10 @@ std::string culprit(const SweepRun& run, const SweepGroup& group, const std::str
 struct Expander {
   const json& document;
   const SweepSpec& spec;
-  std::vector<DataError> errors;
+  std::vector<common::DataError> errors;
   std::vector<std::string> keys;  ///< what makes two errors the same (not the run they were found in)
 
-  void add(DataError e, std::string key = "") {
+  void add(common::DataError e, std::string key = "") {
     if (key.empty()) key = e.what();
     if (std::find(keys.begin(), keys.end(), key) != keys.end()) return;
     keys.push_back(std::move(key));
@@ -83,13 +83,13 @@ struct Expander {
     bool ok = true;
     auto apply = [&](const std::string& where, const std::string& pointer, const json& value) {
       try {
-        set_at_pointer(run.document, pointer, value);
+        common::set_at_pointer(run.document, pointer, value);
       } catch (const std::exception& e) {
-        add(DataError(spec.file, where, "cannot set " + pointer + ": " + e.what()));
+        add(common::DataError(spec.file, where, "cannot set " + pointer + ": " + e.what()));
         ok = false;
       }
     };
-    for (const auto& [pointer, value] : g.set) apply(g.where + "/set/" + escape_token(pointer), pointer, value);
+    for (const auto& [pointer, value] : g.set) apply(g.where + "/set/" + common::escape_token(pointer), pointer, value);
     for (const auto& a : run.axes) {
       if (!a.pointer.empty()) apply(a.where, a.pointer, a.value);
     }
@@ -108,7 +108,7 @@ struct Expander {
           add(error);  // the scenario's own error, the same in every run
         } else {
           // Reported once, with the first run it broke.
-          add(DataError(spec.file, where, "in run " + std::to_string(run.index) + " (" + run.label() + "): " + error.where() + ": " + error.reason()),
+          add(common::DataError(spec.file, where, "in run " + std::to_string(run.index) + " (" + run.label() + "): " + error.where() + ": " + error.reason()),
               where + "\n" + error.where() + "\n" + error.reason());
         }
       }
@@ -147,7 +147,7 @@ std::vector<SweepRun> expand_sweep(const json& document, const SweepSpec& spec, 
         else if (const auto r = by_resolved.find(resolved_id); !resolved_id.empty() && r != by_resolved.end()) first = r->second;
         if (first) {
           const auto& other = runs[*first];
-          expander.add(DataError(spec.file, g.where, "duplicate run: run " + std::to_string(run.index) + " (" + run.label() + ") and run " + std::to_string(other.index) + " (" + other.label() + ") expand to the same scenario (run id " + other.id + "); allowed: every run distinct"));
+          expander.add(common::DataError(spec.file, g.where, "duplicate run: run " + std::to_string(run.index) + " (" + run.label() + ") and run " + std::to_string(other.index) + " (" + other.label() + ") expand to the same scenario (run id " + other.id + "); allowed: every run distinct"));
         }
         by_id.emplace(run.id, run.index);
         if (!resolved_id.empty()) by_resolved.emplace(resolved_id, run.index);

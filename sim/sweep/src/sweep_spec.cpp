@@ -7,18 +7,18 @@
 #include <filesystem>
 #include <limits>
 
-#include "edgetwin/sweep/json_pointer.hpp"
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/json_pointer.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::sweep {
 
 namespace {
 
 using nlohmann::json;
-using traces::DataError;
-using traces::JsonReader;
+using common::DataError;
+using common::JsonReader;
 
-std::string compose(const std::vector<DataError>& errors) {
+std::string compose(const std::vector<common::DataError>& errors) {
   std::string text;
   for (const auto& e : errors) text += (text.empty() ? "" : "\n") + std::string(e.what());
   return text;
@@ -26,11 +26,11 @@ std::string compose(const std::vector<DataError>& errors) {
 
 // Runs `f`, recording a DataError it throws so that reading goes on.
 template <class F>
-bool collect(std::vector<DataError>& errors, F&& f) {
+bool collect(std::vector<common::DataError>& errors, F&& f) {
   try {
     f();
     return true;
-  } catch (const DataError& e) {
+  } catch (const common::DataError& e) {
     errors.push_back(e);
     return false;
   }
@@ -41,7 +41,7 @@ bool is_name(const std::string& s) {
          s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos;
 }
 
-void check_keys(const JsonReader& r, const std::vector<std::string>& allowed, std::vector<DataError>& errors) {
+void check_keys(const common::JsonReader& r, const std::vector<std::string>& allowed, std::vector<common::DataError>& errors) {
   for (auto it = r.node().begin(); it != r.node().end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
     std::string list;
@@ -52,17 +52,17 @@ void check_keys(const JsonReader& r, const std::vector<std::string>& allowed, st
 }
 
 // A pointer a sweep may write: into the scenario, not into the sweep itself, not the seed.
-void check_target_pointer(const JsonReader& r, const std::string& key, const std::string& pointer) {
+void check_target_pointer(const common::JsonReader& r, const std::string& key, const std::string& pointer) {
   try {
-    if (pointer_tokens(pointer).empty()) throw std::invalid_argument("found \"\", allowed: a JSON pointer such as /platform/groups/0/count");
+    if (common::parse_pointer(pointer).empty()) throw std::invalid_argument("found \"\", allowed: a JSON pointer such as /platform/groups/0/count");
   } catch (const std::invalid_argument& e) {
     r.fail(key, e.what());
   }
-  if (pointer_within(pointer, "/sweep")) r.fail(key, "found \"" + pointer + "\"; a sweep cannot change itself");
+  if (common::pointer_within(pointer, "/sweep")) r.fail(key, "found \"" + pointer + "\"; a sweep cannot change itself");
   if (pointer == "/seed") r.fail(key, "found \"/seed\"; list seeds in /sweep/seeds instead");
 }
 
-SweepAxis read_axis(const JsonReader& r, bool zipped, std::vector<DataError>& errors) {
+SweepAxis read_axis(const common::JsonReader& r, bool zipped, std::vector<common::DataError>& errors) {
   SweepAxis axis;
   axis.where = r.pointer();
   check_keys(r, {"axis", "pointer", "values"}, errors);
@@ -79,7 +79,7 @@ SweepAxis read_axis(const JsonReader& r, bool zipped, std::vector<DataError>& er
     if (!r.has("values")) r.fail("values", "required field is missing");
     const json& values = r.node().at("values");
     if (!values.is_array() || values.empty()) {
-      r.fail("values", "expected a non-empty array, found " + (values.is_array() ? std::string("an empty array") : traces::describe_json(values)));
+      r.fail("values", "expected a non-empty array, found " + (values.is_array() ? std::string("an empty array") : common::describe_json(values)));
     }
     axis.values.assign(values.begin(), values.end());
   });
@@ -87,19 +87,19 @@ SweepAxis read_axis(const JsonReader& r, bool zipped, std::vector<DataError>& er
 }
 
 // The axes of a "grid" or "zip" member; zipped lists must have one length.
-std::vector<SweepAxis> read_axes(const JsonReader& r, const char* key, std::vector<DataError>& errors) {
+std::vector<SweepAxis> read_axes(const common::JsonReader& r, const char* key, std::vector<common::DataError>& errors) {
   std::vector<SweepAxis> axes;
   if (!r.has(key)) return axes;
   const json& list = r.node().at(key);
   if (!list.is_array() || list.empty()) {
     errors.emplace_back(r.file(), r.pointer_to(key),
                         "expected a non-empty array of axes {\"axis\", \"pointer\", \"values\"}, found " +
-                            (list.is_array() ? std::string("an empty array") : traces::describe_json(list)));
+                            (list.is_array() ? std::string("an empty array") : common::describe_json(list)));
     return axes;
   }
   const bool zipped = std::string(key) == "zip";
   for (std::size_t i = 0; i < list.size(); ++i) {
-    collect(errors, [&] { axes.push_back(read_axis(JsonReader(list[i], r.file(), r.pointer_to(key) + "/" + std::to_string(i)), zipped, errors)); });
+    collect(errors, [&] { axes.push_back(read_axis(common::JsonReader(list[i], r.file(), r.pointer_to(key) + "/" + std::to_string(i)), zipped, errors)); });
   }
   if (zipped) {
     for (const auto& a : axes) {
@@ -114,7 +114,7 @@ std::vector<SweepAxis> read_axes(const JsonReader& r, const char* key, std::vect
 }
 
 // Axis names unique, and no two axes writing the same pointer.
-void check_axes_distinct(const SweepGroup& g, const std::string& file, std::vector<DataError>& errors) {
+void check_axes_distinct(const SweepGroup& g, const std::string& file, std::vector<common::DataError>& errors) {
   std::vector<const SweepAxis*> all;
   for (const auto& a : g.grid) all.push_back(&a);
   for (const auto& a : g.zip) all.push_back(&a);
@@ -129,7 +129,7 @@ void check_axes_distinct(const SweepGroup& g, const std::string& file, std::vect
   }
 }
 
-std::vector<std::uint64_t> read_seeds(const JsonReader& r, const json& document, std::vector<DataError>& errors) {
+std::vector<std::uint64_t> read_seeds(const common::JsonReader& r, const json& document, std::vector<common::DataError>& errors) {
   if (!r.has("seeds")) {
     // The scenario's own seed (its loader checks the range).
     const auto it = document.find("seed");
@@ -138,14 +138,14 @@ std::vector<std::uint64_t> read_seeds(const JsonReader& r, const json& document,
   std::vector<std::uint64_t> seeds;
   const json& list = r.node().at("seeds");
   if (!list.is_array() || list.empty()) {
-    errors.emplace_back(r.file(), r.pointer_to("seeds"), "expected a non-empty array of integers, found " + (list.is_array() ? std::string("an empty array") : traces::describe_json(list)));
+    errors.emplace_back(r.file(), r.pointer_to("seeds"), "expected a non-empty array of integers, found " + (list.is_array() ? std::string("an empty array") : common::describe_json(list)));
     return seeds;
   }
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json& s = list[i];
     const bool ok = s.is_number_unsigned() || (s.is_number_integer() && s.get<std::int64_t>() >= 0);
     if (!ok || (ok && s.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-      errors.emplace_back(r.file(), r.pointer_to("seeds") + "/" + std::to_string(i), "found " + traces::describe_json(s) + ", allowed: an integer in [0, 2^63-1]");
+      errors.emplace_back(r.file(), r.pointer_to("seeds") + "/" + std::to_string(i), "found " + common::describe_json(s) + ", allowed: an integer in [0, 2^63-1]");
       continue;
     }
     const auto seed = s.get<std::uint64_t>();
@@ -158,7 +158,7 @@ std::vector<std::uint64_t> read_seeds(const JsonReader& r, const json& document,
   return seeds;
 }
 
-SweepGroup read_group(const JsonReader& r, const SweepGroup& defaults, std::vector<DataError>& errors) {
+SweepGroup read_group(const common::JsonReader& r, const SweepGroup& defaults, std::vector<common::DataError>& errors) {
   SweepGroup g;
   g.where = r.pointer();
   check_keys(r, {"name", "set", "grid", "zip"}, errors);
@@ -169,8 +169,8 @@ SweepGroup read_group(const JsonReader& r, const SweepGroup& defaults, std::vect
   collect(errors, [&] {
     if (!r.has("set")) return;
     const json& set = r.node().at("set");
-    if (!set.is_object()) r.fail("set", "expected an object {\"/json/pointer\": value, ...}, found " + traces::describe_json(set));
-    const JsonReader set_reader(set, r.file(), r.pointer_to("set"));
+    if (!set.is_object()) r.fail("set", "expected an object {\"/json/pointer\": value, ...}, found " + common::describe_json(set));
+    const common::JsonReader set_reader(set, r.file(), r.pointer_to("set"));
     for (auto it = set.begin(); it != set.end(); ++it) {
       if (collect(errors, [&] { check_target_pointer(set_reader, it.key(), it.key()); })) g.set.emplace_back(it.key(), it.value());
     }
@@ -182,18 +182,18 @@ SweepGroup read_group(const JsonReader& r, const SweepGroup& defaults, std::vect
 
 }  // namespace
 
-SweepError::SweepError(std::vector<DataError> errors) : std::runtime_error(compose(errors)), errors_(std::move(errors)) {}
+SweepError::SweepError(std::vector<common::DataError> errors) : std::runtime_error(compose(errors)), errors_(std::move(errors)) {}
 
 bool has_sweep(const json& document) { return document.is_object() && document.contains("sweep"); }
 
 SweepSpec read_sweep_spec(const json& document, const std::string& file) {
-  std::vector<DataError> errors;
+  std::vector<common::DataError> errors;
   SweepSpec spec;
   spec.file = file;
-  if (!has_sweep(document)) throw SweepError({DataError(file, "/sweep", "required field is missing: this scenario has no sweep")});
+  if (!has_sweep(document)) throw SweepError({common::DataError(file, "/sweep", "required field is missing: this scenario has no sweep")});
   spec.block = document.at("sweep");
-  if (!spec.block.is_object()) throw SweepError({DataError(file, "/sweep", "expected an object, found " + traces::describe_json(spec.block))});
-  const JsonReader r(spec.block, file, "/sweep");
+  if (!spec.block.is_object()) throw SweepError({common::DataError(file, "/sweep", "expected an object, found " + common::describe_json(spec.block))});
+  const common::JsonReader r(spec.block, file, "/sweep");
   check_keys(r, {"name", "seeds", "grid", "zip", "groups"}, errors);
   collect(errors, [&] {
     const auto it = document.find("name");
@@ -212,13 +212,13 @@ SweepSpec read_sweep_spec(const json& document, const std::string& file) {
   } else {
     const json& list = spec.block.at("groups");
     if (!list.is_array() || list.empty()) {
-      errors.emplace_back(file, "/sweep/groups", "expected a non-empty array of groups {\"name\", \"set\", ...}, found " + (list.is_array() ? std::string("an empty array") : traces::describe_json(list)));
+      errors.emplace_back(file, "/sweep/groups", "expected a non-empty array of groups {\"name\", \"set\", ...}, found " + (list.is_array() ? std::string("an empty array") : common::describe_json(list)));
     } else {
       for (std::size_t i = 0; i < list.size(); ++i) {
         collect(errors, [&] {
-          const SweepGroup g = read_group(JsonReader(list[i], file, "/sweep/groups/" + std::to_string(i)), top, errors);
+          const SweepGroup g = read_group(common::JsonReader(list[i], file, "/sweep/groups/" + std::to_string(i)), top, errors);
           for (const auto& other : spec.groups) {
-            if (!g.name.empty() && other.name == g.name) throw DataError(file, g.where + "/name", "found \"" + g.name + "\" again; allowed: group names must be unique");
+            if (!g.name.empty() && other.name == g.name) throw common::DataError(file, g.where + "/name", "found \"" + g.name + "\" again; allowed: group names must be unique");
           }
           spec.groups.push_back(g);
         });
@@ -227,9 +227,9 @@ SweepSpec read_sweep_spec(const json& document, const std::string& file) {
   }
   for (const auto& g : spec.groups) check_axes_distinct(g, file, errors);
   // Groups inheriting the top-level axes would repeat the same message.
-  std::vector<DataError> unique;
+  std::vector<common::DataError> unique;
   for (auto& e : errors) {
-    const bool seen = std::any_of(unique.begin(), unique.end(), [&](const DataError& u) { return std::string(u.what()) == e.what(); });
+    const bool seen = std::any_of(unique.begin(), unique.end(), [&](const common::DataError& u) { return std::string(u.what()) == e.what(); });
     if (!seen) unique.push_back(std::move(e));
   }
   if (!unique.empty()) throw SweepError(std::move(unique));

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,24 @@
 #include "edgetwin/policies/decision.hpp"
 
 namespace edgetwin::policies {
+
+/// A policy parameter that is not allowed. `who` names the policy ("policy 'fixed_batching'"),
+/// `key` the parameter's path inside the policy's params, '/'-separated ("batch_size",
+/// "cpu_params/up_threshold"; "" for the params object itself), `reason` what was found and what
+/// is allowed. The simulator turns it into a DataError at the scenario's JSON pointer
+/// (.../policies/ROLE/params/KEY).
+class ParamError : public std::invalid_argument {
+ public:
+  ParamError(std::string who, std::string key, std::string reason);
+  const std::string& who() const { return who_; }
+  const std::string& key() const { return key_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string who_;
+  std::string key_;
+  std::string reason_;
+};
 
 /// A decision maker for one device. Called synchronously by the simulator (simulated time is
 /// frozen during the call) or by the board agent. Hooks a policy does not use keep the defaults.

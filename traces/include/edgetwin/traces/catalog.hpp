@@ -9,7 +9,7 @@
 
 #include "edgetwin/traces/accuracy.hpp"
 #include "edgetwin/traces/board.hpp"
-#include "edgetwin/traces/json_reader.hpp"
+#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/traces/model.hpp"
 
 namespace edgetwin::traces {
@@ -20,8 +20,8 @@ Board load_board_file(const std::string& path);
 Model load_model_file(const std::string& path);
 
 /// JSON form of catalog entries (the file formats of docs/boards.md and docs/models.md).
-Board board_from_json(const JsonReader& json);
-Model model_from_json(const JsonReader& json);
+Board board_from_json(const common::JsonReader& json);
+Model model_from_json(const common::JsonReader& json);
 nlohmann::json model_to_json(const Model& model);
 
 /// Checks a board's internal consistency (ascending tables, mode caps within tables, rails);

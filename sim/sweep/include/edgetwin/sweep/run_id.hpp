@@ -9,16 +9,10 @@
 
 namespace edgetwin::sweep {
 
-/// FNV-1a, 64 bits, over the bytes of `text`.
-std::uint64_t fnv1a64(const std::string& text);
-
-/// `value` as 16 lowercase hex digits.
-std::string hex16(std::uint64_t value);
-
 /// The canonical text of a document: nlohmann `dump()` (compact; object keys sorted).
 std::string canonical_json(const nlohmann::json& document);
 
-/// hex16(fnv1a64(canonical_json(document))): the run id of an expanded scenario document.
+/// common::hex16(common::fnv1a64(canonical_json(document))): the run id of an expanded scenario document.
 std::string run_id_of(const nlohmann::json& document);
 
 }  // namespace edgetwin::sweep

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "edgetwin/sweep/child_process.hpp"
+#include "edgetwin/common/child_process.hpp"
 #include "edgetwin/sweep/results_db.hpp"
 #include "edgetwin/sweep/sweep_spec.hpp"
 
@@ -54,7 +54,7 @@ bool stop_requested();
 /// The error recorded for a run killed by --timeout-s.
 std::string timeout_message(double timeout_s);
 /// The error recorded for a child that failed: how it ended, then the last lines of its log.
-std::string failure_message(const ExitStatus& status, const std::string& log_path);
+std::string failure_message(const common::ExitStatus& status, const std::string& log_path);
 
 /// Runs `runs` (expanded and validated, `resolved` filled) into `db` at `db_path`: each run's
 /// resolved scenario is written to <runs dir>/.staging/<id>/scenario.json, the child writes into

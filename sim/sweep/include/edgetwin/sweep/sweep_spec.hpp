@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/error.hpp"
+#include "edgetwin/common/error.hpp"
 
 namespace edgetwin::sweep {
 
@@ -69,11 +69,11 @@ struct SweepRun {
 /// Every problem found in a sweep; what() lists them, one "FILE: POINTER: reason" per line.
 class SweepError : public std::runtime_error {
  public:
-  explicit SweepError(std::vector<traces::DataError> errors);
-  const std::vector<traces::DataError>& errors() const { return errors_; }
+  explicit SweepError(std::vector<common::DataError> errors);
+  const std::vector<common::DataError>& errors() const { return errors_; }
 
  private:
-  std::vector<traces::DataError> errors_;
+  std::vector<common::DataError> errors_;
 };
 
 /// Whether a scenario document has a "sweep" block.

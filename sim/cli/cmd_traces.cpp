@@ -1,0 +1,262 @@
+// `edgetwin traces generate|inspect|validate|calibration`: synthetic trace generation, trace
+// inspection with fit errors, validation of trace files, and the calibration check table.
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli.hpp"
+#include "edgetwin/traces/synth.hpp"
+#include "edgetwin/traces/trace_store.hpp"
+
+namespace edgetwin::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fmt(double x, int precision) {
+  if (std::isnan(x)) return "-";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(precision) << x;
+  return os.str();
+}
+
+int generate(const std::vector<std::string>& args) {
+  std::string data_dir, out_dir, precision;
+  std::vector<std::string> boards, models;
+  bool quiet = false;
+  po::options_description options("traces generate options");
+  options.add_options()("out", po::value<std::string>(&out_dir)->default_value(default_traces_dir()),
+                        "output directory")(
+      "board", po::value<std::vector<std::string>>(&boards)->multitoken(), "boards (default: all)")(
+      "model", po::value<std::vector<std::string>>(&models)->multitoken(), "models (default: all)")(
+      "precision", po::value<std::string>(&precision)->default_value("all"), "fp32 | fp16 | all")(
+      "quiet", po::bool_switch(&quiet), "print only the summary line");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm, "edgetwin traces generate [--out DIR] [--board ID...] [--model ID...]")) {
+    return kExitOk;
+  }
+  if (precision != "fp32" && precision != "fp16" && precision != "all") {
+    throw std::invalid_argument("--precision: found '" + precision + "', allowed: fp32, fp16, all");
+  }
+  const auto catalog = load_catalog_or_throw(data_dir);
+  for (const auto& b : boards) catalog.board(b);  // unknown ids fail here, listing the known ones
+  for (const auto& m : models) catalog.model(m);
+  const traces::Synthesizer synth(catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t files = 0, samples = 0;
+  const std::vector<std::string> precisions =
+      precision == "all" ? std::vector<std::string>{"fp32", "fp16"} : std::vector<std::string>{precision};
+  const auto board_ids = boards.empty() ? catalog.board_ids() : boards;
+  const auto model_ids = models.empty() ? catalog.model_ids() : models;
+  const std::size_t total = board_ids.size() * model_ids.size() * precisions.size();
+  for (const auto& p : precisions) {
+    traces::SynthOptions opts;
+    opts.precision = p;
+    for (const auto& b : board_ids) {
+      for (const auto& m : model_ids) {
+        const auto trace = synth.generate(catalog.board(b), catalog.model(m), opts);
+        const fs::path file = fs::path(out_dir) / b / (m + "." + opts.runtime + "." + p + ".csv");
+        fs::create_directories(file.parent_path());
+        traces::write_trace_file(trace, file.string(), catalog);
+        ++files;
+        samples += trace.samples.size();
+        if (!quiet) std::cerr << "\r[" << files << "/" << total << "] " << file.string() << "        " << std::flush;
+      }
+    }
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!quiet) std::cerr << "\n";
+  std::cout << "generated " << files << " SYNTHETIC (calibrated) trace files, " << samples << " samples, in "
+            << fmt(wall_s, 1) << " s -> " << out_dir << "\n";
+  return kExitOk;
+}
+
+traces::ClockSetting parse_clocks(const std::string& text, const traces::Board& board) {
+  if (text == "max") return traces::Synthesizer::max_clocks(board);
+  if (text == "min") return {board.cpu_freqs_khz.front(), board.gpu_freqs_hz.front(), board.emc_freqs_hz.front()};
+  traces::ClockSetting c;
+  char sep1 = 0, sep2 = 0;
+  std::istringstream in(text);
+  if (!(in >> c.cpu_khz >> sep1 >> c.gpu_hz >> sep2 >> c.emc_hz) || sep1 != ',' || sep2 != ',' || !in.eof()) {
+    throw std::invalid_argument("--clocks: found '" + text + "', expected max, min or CPU_KHZ,GPU_HZ,EMC_HZ");
+  }
+  return c;
+}
+
+int inspect(const std::vector<std::string>& args) {
+  std::string data_dir, traces_dir, board_id, model_id, precision, runtime, clocks_text;
+  int batch = 1, concurrency = 1;
+  po::options_description options("traces inspect options");
+  options.add_options()("board", po::value<std::string>(&board_id)->required(), "board id (edgetwin list boards)")(
+      "model", po::value<std::string>(&model_id)->required(), "model id (edgetwin list models)")(
+      "precision", po::value<std::string>(&precision)->default_value("fp32"), "fp32 | fp16")(
+      "runtime", po::value<std::string>(&runtime)->default_value("pytorch"), "runtime of the trace")(
+      "batch", po::value<int>(&batch)->default_value(1), "batch size of the per-unit table")(
+      "concurrency", po::value<int>(&concurrency)->default_value(1), "concurrent instances")(
+      "clocks", po::value<std::string>(&clocks_text)->default_value("max"),
+      "clocks of the per-unit table: max, min or CPU_KHZ,GPU_HZ,EMC_HZ (any table values)");
+  add_data_option(options, data_dir);
+  add_traces_option(options, traces_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm, "edgetwin traces inspect --board ID --model ID [options]")) return kExitOk;
+
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto& board = catalog.board(board_id);
+  const auto& model = catalog.model(model_id);
+  const fs::path file = fs::path(traces_dir) / board_id / (model_id + "." + runtime + "." + precision + ".csv");
+  if (!fs::exists(file)) {
+    throw std::invalid_argument("no trace file " + file.string() +
+                                " (run `edgetwin traces generate` or scripts/setup, or pass --traces DIR)");
+  }
+  traces::TraceStore store(catalog);
+  store.add(traces::read_trace_file(file.string(), catalog));
+  const auto& trace = store.trace(board_id, model_id, precision, runtime);
+  const auto& prov = trace.provenance;
+  const auto clocks = parse_clocks(clocks_text, board);
+  const auto min_clocks = parse_clocks("min", board);
+
+  std::cout << "trace      " << file.string() << "\n";
+  if (prov.kind == "synthetic-calibrated") {
+    // Each calibration entry is "<figure id>: <source>"; the ids keep the header short, the
+    // sources are in the file and in docs/synthetic_traces.md.
+    std::cout << "provenance SYNTHETIC (" << prov.kind << ", " << prov.generator << "), calibrated to "
+              << prov.calibration.size() << " public figures (docs/synthetic_traces.md):\n           ";
+    std::size_t column = 11;
+    for (const auto& c : prov.calibration) {
+      const std::string id = c.substr(0, c.find(':'));
+      if (column + id.size() > 100) {
+        std::cout << "\n           ";
+        column = 11;
+      }
+      std::cout << " " << id;
+      column += id.size() + 1;
+    }
+    std::cout << "\n";
+  } else {
+    std::cout << "provenance " << prov.kind << " on " << prov.board << ", " << prov.software_stack << ", "
+              << prov.date << "\n";
+  }
+  std::cout << "board      " << board.name << "\nmodel      " << model.name << " (" << model.units.size()
+            << " units)\nruntime    " << prov.runtime << " " << prov.precision << ", " << trace.samples.size()
+            << " samples\nquery      batch " << batch << ", concurrency " << concurrency << ", clocks cpu "
+            << clocks.cpu_khz << " kHz, gpu " << clocks.gpu_hz << " Hz, emc " << clocks.emc_hz << " Hz\n\n";
+
+  const auto quality = store.fit_quality(board_id, model_id, precision, runtime);
+  std::cout << std::left << std::setw(5) << "#" << std::setw(22) << "unit" << std::right << std::setw(12)
+            << "lat ms" << std::setw(12) << "lat@min ms" << std::setw(9) << "power W" << std::setw(11)
+            << "energy mJ" << std::setw(7) << "exact" << std::setw(11) << "fit rms%" << std::setw(11)
+            << "fit loo%" << std::setw(11) << "pow rms%" << "\n";
+  double total_s = 0, total_min_s = 0, total_j = 0, worst_loo = 0;
+  for (const auto& u : model.units) {
+    const auto e = store.estimate(board_id, model_id, u.index, batch, concurrency, clocks, precision, runtime);
+    const auto e_min = store.estimate(board_id, model_id, u.index, batch, concurrency, min_clocks, precision, runtime);
+    // Fit quality of this unit's group at the nearest sampled batch/concurrency (exact match first).
+    const traces::FitQuality* q = nullptr;
+    for (const auto& fq : quality) {
+      if (fq.unit != u.index) continue;
+      if (q == nullptr || (std::abs(fq.batch - batch) + std::abs(fq.concurrency - concurrency) <
+                           std::abs(q->batch - batch) + std::abs(q->concurrency - concurrency))) {
+        q = &fq;
+      }
+    }
+    total_s += e.latency_s;
+    total_min_s += e_min.latency_s;
+    total_j += e.latency_s * e.power_total_w;
+    if (q != nullptr && !std::isnan(q->latency_loo_max_rel)) worst_loo = std::max(worst_loo, q->latency_loo_max_rel);
+    std::cout << std::left << std::setw(5) << u.index << std::setw(22) << u.name << std::right << std::setw(12)
+              << fmt(e.latency_s * 1e3, 3) << std::setw(12) << fmt(e_min.latency_s * 1e3, 3) << std::setw(9)
+              << fmt(e.power_total_w, 2) << std::setw(11) << fmt(e.latency_s * e.power_total_w * 1e3, 3)
+              << std::setw(7) << (e.exact ? "yes" : "no") << std::setw(11)
+              << (q ? fmt(q->latency_rms_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->latency_loo_max_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->power_rms_rel * 100, 2) : "-") << "\n";
+  }
+  std::cout << "\nwhole model: " << fmt(total_s * 1e3, 3) << " ms (" << fmt(batch / total_s, 1)
+            << " inferences/s per instance), " << fmt(total_j * 1e3, 2) << " mJ per batch at the query clocks; "
+            << fmt(total_min_s * 1e3, 3) << " ms at the lowest clocks\n";
+  double worst_all = 0;
+  for (const auto& fq : quality) {
+    if (!std::isnan(fq.latency_loo_max_rel)) worst_all = std::max(worst_all, fq.latency_loo_max_rel);
+  }
+  std::cout << "fit error: worst leave-one-out latency error " << fmt(worst_loo * 100, 2)
+            << "% over the units above, " << fmt(worst_all * 100, 2) << "% over all " << quality.size()
+            << " (unit, batch, concurrency) groups\n";
+  return kExitOk;
+}
+
+int validate(const std::vector<std::string>& args) {
+  std::string data_dir;
+  std::vector<std::string> files;
+  po::options_description options("traces validate options");
+  options.add_options()("file", po::value<std::vector<std::string>>(&files)->required(), "trace files");
+  add_data_option(options, data_dir);
+  po::positional_options_description positionals;
+  positionals.add("file", -1);
+  po::variables_map vm;
+  if (!parse_args(args, options, positionals, vm, "edgetwin traces validate FILE...")) return kExitOk;
+  const auto catalog = load_catalog_or_throw(data_dir);
+  int bad = 0;
+  for (const auto& f : files) {
+    try {
+      const auto trace = traces::read_trace_file(f, catalog);
+      std::cout << "ok    " << f << " (" << trace.samples.size() << " samples, " << trace.provenance.kind << ")\n";
+    } catch (const common::DataError& e) {
+      std::cout << "error " << e.what() << "\n";
+      ++bad;
+    }
+  }
+  return bad == 0 ? kExitOk : kExitDataError;
+}
+
+int calibration(const std::vector<std::string>& args) {
+  std::string data_dir;
+  po::options_description options("traces calibration options");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm, "edgetwin traces calibration [--data DIR]")) return kExitOk;
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const traces::Synthesizer synth(catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+  std::cout << "| figure | board | model | quantity | published | generated | check | use | ok |\n"
+               "|---|---|---|---|---|---|---|---|---|\n";
+  int failed = 0;
+  for (const auto& c : synth.check_figures()) {
+    const auto& f = *c.figure;
+    std::cout << "| " << f.id << " | " << f.config.board << " | " << f.config.model << " | " << f.quantity << " | "
+              << f.value << " | " << fmt(c.generated, 4) << " | " << f.check << " " << fmt(f.tolerance_rel * 100, 0)
+              << "% | " << f.use << " | " << (c.ok ? "yes" : "NO") << " |\n";
+    failed += c.ok ? 0 : 1;
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int run_traces(const std::vector<std::string>& args) {
+  const std::string usage =
+      "usage: edgetwin traces <generate|inspect|validate|calibration> [options]\n"
+      "  generate     write SYNTHETIC calibrated traces for boards x models (docs/synthetic_traces.md)\n"
+      "  inspect      per-unit latency/power of one trace and the store's fit error (docs/traces.md)\n"
+      "  validate     check trace files against the catalogs\n"
+      "  calibration  the calibration figures next to the generated values (markdown)\n";
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << usage;
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "generate") return generate(rest);
+  if (args[0] == "inspect") return inspect(rest);
+  if (args[0] == "validate") return validate(rest);
+  if (args[0] == "calibration") return calibration(rest);
+  std::cerr << "error: unknown traces subcommand '" << args[0] << "'\n" << usage;
+  return kExitUsage;
+}
+
+}  // namespace edgetwin::app

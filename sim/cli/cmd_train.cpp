@@ -1,0 +1,127 @@
+// `edgetwin train FILE --out DIR [...]`: checks the scenario (one learned policy), then hands over
+// to `edgetwin-learn train`, which holds the learner and runs each episode as an
+// `edgetwin run --agent-fd` child of this executable (docs/learning.md).
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/scenario.hpp"
+
+#include "cli.hpp"
+#include "tools.hpp"
+#include "scenario_args.hpp"
+#include <unistd.h>
+
+namespace edgetwin::app {
+
+int run_train(const std::vector<std::string>& args) {
+  std::string file, out_dir, data_dir, traces_dir, resume;
+  std::vector<std::string> sets;
+  long long seed = -1;
+  int episodes = -1, eval_every = -1, checkpoint_every = -1;
+  bool quiet = false, mpi = false, mpi_same_seeds = false;
+  po::options_description options("train options");
+  options.add_options()("file", po::value<std::string>(&file),
+                        "scenario file (with one learned policy, e.g. ztt)")(
+      "out", po::value<std::string>(&out_dir), "output directory (default: results/<scenario name>-train)")(
+      "episodes", po::value<int>(&episodes),
+      "training episodes (default: the scenario's training.episodes, or 20)")(
+      "eval-every", po::value<int>(&eval_every),
+      "a greedy evaluation episode every N training episodes; the best checkpoint is the best evaluation "
+      "(default: training.eval_every, or 5; 0 = never, best = best training return)")(
+      "checkpoint-every", po::value<int>(&checkpoint_every),
+      "keep a checkpoint every N episodes (default: training.checkpoint_every, or 10; 0 = only best and "
+      "last)")("resume", po::value<std::string>(&resume),
+               "continue training from this checkpoint (learner, optimiser, replay buffer, counters)")(
+      "seed", po::value<long long>(&seed), "base seed of the episodes (default: the scenario's seed)")(
+      "set", po::value<std::vector<std::string>>(&sets)->composing(), "override POINTER=VALUE (repeatable)")(
+      "mpi", po::bool_switch(&mpi),
+      "data-parallel training under mpirun/srun: every rank simulates its own episodes and the ranks average "
+      "their gradients at every update, so they learn one policy (docs/learning.md)")(
+      "mpi-same-seeds", po::bool_switch(&mpi_same_seeds),
+      "with --mpi: every rank uses the same episode seeds (a check: the result equals one process)")(
+      "quiet", po::bool_switch(&quiet), "no progress line");
+  add_data_option(options, data_dir);
+  add_traces_option(options, traces_dir);
+  po::positional_options_description positionals;
+  positionals.add("file", 1);
+  po::variables_map vm;
+  if (!parse_args(args, options, positionals, vm,
+                  "edgetwin train FILE [--out DIR] [--episodes N] [--resume DIR] [--mpi]")) {
+    return kExitOk;
+  }
+  if (file.empty()) throw std::invalid_argument("train: say which scenario file to train on");
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
+  if (!loaded) return kExitDataError;
+  const sim::ScenarioSpec& spec = *loaded;
+  // Exactly one learned policy (possibly in several groups, sharing one learner).
+  policies::PolicyRegistry registry;
+  policies::register_builtin_policies(registry);
+  std::string learned;
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    for (const auto& [role, policy] : spec.groups[g].policies) {
+      if (!registry.has(policy.name) || !registry.get(policy.name).learned) continue;
+      if (!learned.empty() && learned != policy.name) {
+        throw std::invalid_argument(file + ": /platform/groups/" + std::to_string(g) + "/policies/" + role +
+                                    ": a second learned policy '" + policy.name +
+                                    "' (the scenario already runs '" + learned +
+                                    "'); edgetwin train trains one learned policy per scenario");
+      }
+      learned = policy.name;
+    }
+  }
+  if (learned.empty()) {
+    std::string names;
+    for (const auto& info : registry.all()) {
+      if (info.learned) names += (names.empty() ? "" : ", ") + info.name;
+    }
+    throw std::invalid_argument(file + ": no device group runs a learned policy (learned policies: " + names +
+                                ")");
+  }
+  const auto& t = spec.training;
+  if (episodes < 0) episodes = t.episodes;
+  if (eval_every < 0) eval_every = t.eval_every;
+  if (checkpoint_every < 0) checkpoint_every = t.checkpoint_every;
+  if (episodes < 1) throw std::invalid_argument("train: --episodes must be >= 1");
+  if (out_dir.empty()) out_dir = (std::filesystem::path("results") / (spec.name + "-train")).string();
+
+  const std::string tool = tool_path("edgetwin-learn").string();
+  std::vector<std::string> owned{tool,
+                                 "train",
+                                 "--edgetwin",
+                                 self_path().string(),
+                                 "--scenario",
+                                 file,
+                                 "--scenario-name",
+                                 spec.name,
+                                 "--policy",
+                                 learned,
+                                 "--out",
+                                 out_dir,
+                                 "--episodes",
+                                 std::to_string(episodes),
+                                 "--eval-every",
+                                 std::to_string(eval_every),
+                                 "--checkpoint-every",
+                                 std::to_string(checkpoint_every),
+                                 "--seed",
+                                 std::to_string(spec.seed),
+                                 "--eval-seed",
+                                 std::to_string(t.eval_seed != 0 ? t.eval_seed : spec.seed)};
+  if (!resume.empty()) owned.insert(owned.end(), {"--resume", resume});
+  if (mpi) owned.emplace_back("--mpi");
+  if (mpi_same_seeds) owned.emplace_back("--mpi-same-seeds");
+  if (quiet) owned.emplace_back("--quiet");
+  // What every episode's `edgetwin run` gets besides FILE, --seed, --out and --agent-fd.
+  owned.emplace_back("--");
+  for (const auto& s : sets) owned.insert(owned.end(), {"--set", s});
+  if (!data_dir.empty()) owned.insert(owned.end(), {"--data", data_dir});
+  if (!traces_dir.empty()) owned.insert(owned.end(), {"--traces", traces_dir});
+  return exec_tool(owned, "build the edgetwin-learn target");
+}
+
+}  // namespace edgetwin::app

@@ -1,0 +1,33 @@
+#pragma once
+/// The policies of a device, built from its group's scenario entry exactly as a run builds them;
+/// `edgetwin validate` builds them the same way, so that a scenario `run` would refuse is
+/// refused by `validate` first, with the same message.
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "edgetwin/common/error.hpp"
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/catalog.hpp"
+
+namespace edgetwin::sim {
+
+using DevicePolicies = std::vector<std::pair<policies::Role, std::unique_ptr<policies::Policy>>>;
+
+/// Builds the policies of device `device` (its index in the whole scenario) of group `group`.
+/// Every error becomes a common::DataError naming the scenario file and the JSON pointer of the
+/// policy: ".../policies/ROLE/params/KEY" for a parameter (policies::ParamError), else
+/// ".../policies/ROLE".
+DevicePolicies make_device_policies(const ScenarioSpec& spec, std::size_t group, int device,
+                                    const traces::Catalog& catalog, const policies::PolicyRegistry& registry,
+                                    const policies::AgentProvider& agents);
+
+/// Builds every group's policies for the group's first device, as a run would, with agents that
+/// answer nothing (a learned policy is checked up to its agent). Returns the errors, one per
+/// policy that cannot be built; empty when all can.
+std::vector<common::DataError> check_policies(const ScenarioSpec& spec, const traces::Catalog& catalog,
+                                              const policies::PolicyRegistry& registry);
+
+}  // namespace edgetwin::sim

@@ -1,0 +1,194 @@
+#pragma once
+/// A scenario: the typed, validated form of a scenario JSON file (format: docs/scenarios.md,
+/// schema: scenarios/schema/scenario.schema.json). Configuration enters once, here.
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/common/error.hpp"
+
+namespace edgetwin::sim {
+
+/// The roles a device group can give a policy (decision kinds of ARCHITECTURE.md).
+const std::vector<std::string>& policy_roles();
+
+/// A policy named for one role of a device group, with its parameters (validated by the
+/// policy registry).
+struct PolicySpec {
+  std::string name;
+  nlohmann::json params = nlohmann::json::object();
+};
+
+/// One row of a bandwidth time series: from `time_s` on, the link has `bandwidth_bps`.
+struct BandwidthPoint {
+  double time_s = 0;
+  double bandwidth_bps = 0;
+};
+
+/// Bandwidth varying over time: a time series file, or a two-state Markov (Gilbert-Elliott) model.
+struct BandwidthProcessSpec {
+  std::string kind = "constant";      ///< "constant", "trace" or "markov"
+  std::string trace_file;             ///< trace: absolute path of the CSV "time_s,bandwidth_bps"
+  bool loop = true;                   ///< trace: start over after the last row's time
+  std::vector<BandwidthPoint> trace;  ///< trace: the rows, time strictly increasing, bandwidth > 0
+  double good_bandwidth_bps = 0;      ///< markov (the link starts in the good state)
+  double bad_bandwidth_bps = 0;
+  double mean_good_s = 0;  ///< mean sojourn times of each state (exponential)
+  double mean_bad_s = 0;
+};
+
+/// A link: nominal bandwidth and one-way latency; `process` may vary the bandwidth over time.
+struct LinkSpec {
+  double bandwidth_bps = 0;  ///< constant value; trace: value before the first row
+  double latency_s = 0;
+  BandwidthProcessSpec process;
+  /// Access links only: the device radio's transmit power while it uploads. Default: Wi-Fi,
+  /// ns-3 WifiRadioEnergyModel TxCurrentA 0.38 A x 3.0 V = 1.14 W (as SimGrid's wifi energy
+  /// plugin uses; shared/reference/simgrid.md A3).
+  double radio_tx_power_w = 1.14;
+};
+
+struct DeviceGroupSpec {
+  std::string name;
+  std::string board;  ///< board catalog id (kind "edge")
+  int count = 1;
+  int power_mode = -1;                         ///< nvpmodel id; the board's default when the file omits it
+  std::vector<std::string> models;             ///< models deployed (catalog ids)
+  std::map<std::string, PolicySpec> policies;  ///< role (see policy_roles()) -> policy
+  std::string backend = "trace";               ///< "trace" or "hil"
+  std::string hil_endpoint;                    ///< hil only: agent address "host:port"
+  LinkSpec access;                             ///< each device's own link to the access point
+  double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
+  double initial_temp_c = 25;                  ///< every thermal zone at the start (°C; the file's default: ambient_c)
+};
+
+struct CloudSpec {
+  std::string name;
+  std::string board;  ///< catalog id of a cloud board (kind "cloud")
+  int count = 1;      ///< GPUs (servers) of that board
+};
+
+/// Per-frame content complexity in [0, 1]: a level drawn at each scene change (mean, spread),
+/// with per-frame noise (jitter) in between.
+struct ComplexitySpec {
+  double mean = 0.5;
+  double jitter = 0.05;               ///< std-dev of per-frame noise
+  double scene_change_rate_hz = 0.1;  ///< Poisson rate of scene changes
+  double scene_spread = 0.2;          ///< std-dev of the level drawn at a scene change
+};
+
+/// A video stream that every device of `group` runs.
+struct VideoStreamSpec {
+  std::string name;
+  std::string group;  ///< device group whose every device runs one such stream
+  std::string model;  ///< deployed on `group`
+  double fps = 30;
+  double start_s = 0;
+  double duration_s = 0;  ///< effective: the file's value cut at the scenario's end
+  double slo_s = 0;       ///< per-frame latency objective (0 = none)
+  ComplexitySpec complexity;
+  /// Frames that may wait on the device (a live camera's capture buffer): a frame arriving while
+  /// this many requests wait is dropped, not queued. 0 = unlimited (every frame is processed).
+  int queue_limit = 0;
+};
+
+struct ModelShare {
+  std::string model;  ///< deployed on the stream's group
+  double weight = 1;  ///< relative share of requests (> 0)
+  double slo_s = 0;   ///< latency objective of this model's requests (0 = none)
+};
+
+struct ArrivalSpec {
+  std::string kind = "poisson";  ///< "poisson" or "mmpp" (two-state bursty)
+  double rate_hz = 1;            ///< poisson; mmpp: rate of the calm state
+  double burst_rate_hz = 0;      ///< mmpp
+  double mean_calm_s = 0;        ///< mmpp sojourn times (exponential; starts calm)
+  double mean_burst_s = 0;
+};
+
+/// A request stream that every device of `group` receives.
+struct RequestStreamSpec {
+  std::string name;
+  std::string group;
+  ArrivalSpec arrival;
+  std::vector<ModelShare> mix;
+  double start_s = 0;
+  double duration_s = 0;  ///< effective, as for videos
+};
+
+struct OutputsSpec {
+  bool requests_csv = true;  ///< one row per frame or request
+  bool timeline_csv = true;  ///< periodic per-device samples
+  double timeline_interval_s = 1.0;
+};
+
+/// `edgetwin train` settings (the scenario's "training" object; runs ignore it).
+struct TrainingSpec {
+  int episodes = 20;          ///< training episodes (each one run of the scenario, a fresh seed)
+  int eval_every = 5;         ///< a greedy evaluation episode every N training episodes (0 = never)
+  int checkpoint_every = 10;  ///< a kept checkpoint every N episodes (0 = only best and last)
+  std::uint64_t eval_seed = 0;  ///< seed of the evaluation episodes (0 = the scenario's seed)
+};
+
+struct ScenarioSpec {
+  std::string name;
+  std::string description;
+  std::string file;  ///< the file it was read from
+  double duration_s = 60;
+  std::uint64_t seed = 1;
+  std::string precision = "fp32";
+  std::string runtime = "pytorch";
+  std::string traces_dir;  ///< "" = the default generated trace directory, else absolute
+  std::vector<DeviceGroupSpec> groups;
+  LinkSpec wan;  ///< access point <-> cloud
+  std::vector<CloudSpec> clouds;
+  std::vector<VideoStreamSpec> videos;
+  std::vector<RequestStreamSpec> requests;
+  OutputsSpec outputs;
+  TrainingSpec training;
+  nlohmann::json resolved;  ///< the full document with defaults filled in
+
+  int device_count() const;  ///< sum of the groups' counts
+};
+
+/// One `--set /json/pointer=value` override (value parsed as JSON, else taken as a string).
+struct Override {
+  std::string pointer;
+  std::string value;
+};
+
+/// Splits "POINTER=VALUE" at the first '='; throws std::invalid_argument without one.
+Override parse_override(const std::string& text);
+
+/// Every problem found in a scenario; loading reports all of them at once. what() lists them,
+/// one "FILE: POINTER: reason" per line.
+class ScenarioError : public std::runtime_error {
+ public:
+  explicit ScenarioError(std::vector<common::DataError> errors);
+  const std::vector<common::DataError>& errors() const { return errors_; }
+
+ private:
+  std::vector<common::DataError> errors_;
+};
+
+/// Reads, applies overrides, validates against the catalogs, fills defaults. Throws
+/// ScenarioError with every error found (file, JSON pointer, what was found, what is allowed).
+ScenarioSpec load_scenario(const std::string& path, const traces::Catalog& catalog,
+                           const std::vector<Override>& overrides = {});
+
+/// As load_scenario, for a document already in memory; `file` names it in errors and is the
+/// base of relative paths (bandwidth traces, traces_dir).
+ScenarioSpec parse_scenario(nlohmann::json document, const std::string& file, const traces::Catalog& catalog,
+                            const std::vector<Override>& overrides = {});
+
+/// Reads a bandwidth time series ("time_s,bandwidth_bps" header, then rows; '#' comments);
+/// throws DataError(path, "line N", reason).
+std::vector<BandwidthPoint> read_bandwidth_trace(const std::string& path);
+
+}  // namespace edgetwin::sim

@@ -1,0 +1,419 @@
+// An edge device: its controller actor replays each request unit by unit from the traces, under
+// the clocks, exit and placement its policies decide (ARCHITECTURE.md decisions 1, 2, 4).
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "world.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_device, edgetwin, "EdgeTwin edge devices");
+
+namespace edgetwin::sim::detail {
+
+Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
+               int power_mode)
+    : world_(world),
+      index_(index),
+      group_(group),
+      host_(host),
+      uplink_(uplink),
+      board_(board),
+      mutex_(sg4::Mutex::create()),
+      cv_(sg4::ConditionVariable::create()),
+      idle_power_(world.power_model, board) {
+  const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
+  clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
+  uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;
+  // The meter drives the board's thermal model: every path (per-activity, local time, serving)
+  // changes power levels only through it (docs/thermal.md).
+  if (!board.thermal.zones.empty()) {
+    const auto& g = world.spec.groups[static_cast<std::size_t>(group)];
+    meter_.attach_thermal(ThermalModel(board.thermal, g.ambient_c, g.initial_temp_c));
+    cpu_zone_ = meter_.thermal().zone_index("cpu");
+    gpu_zone_ = meter_.thermal().zone_index("gpu");
+  }
+  meter_.reset(0, PowerState::idle, idle_power_w());
+  meter_.set_rails(idle_rails_w());
+}
+
+void Device::set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy) {
+  // Clocks a policy pins before the first frame are the boot configuration (like nvpmodel and
+  // jetson_clocks before an experiment): no transition is charged for them.
+  if (role == policies::Role::clocks) {
+    if (const auto boot = policy->initial_clocks()) {
+      clocks_ = *boot;
+      meter_.reset(0, PowerState::idle, idle_power_w());
+      meter_.set_rails(idle_rails_w());
+    }
+  }
+  policy_[static_cast<int>(role)] = std::move(policy);
+}
+
+bool Device::ticks() const {
+  const auto& p = policy_[static_cast<int>(policies::Role::clocks)];
+  return p != nullptr && p->tick_period_s() > 0;
+}
+
+void Device::go_idle() {
+  meter_.set(now(), PowerState::idle, idle_power_w());
+  meter_.set_rails(idle_rails_w());
+}
+
+const std::vector<int>& Device::rail_map(const traces::Model& model) {
+  auto it = rail_maps_.find(&model);
+  if (it != rail_maps_.end()) return it->second;
+  // Trace rail r -> board rail index (traces name a subset of the board's rails).
+  const auto& names = world_.store.trace(board_.id, model.id, world_.spec.precision, world_.spec.runtime).rails;
+  std::vector<int> map;
+  for (const auto& name : names) {
+    int index = -1;
+    for (std::size_t b = 0; b < board_.rails.size(); ++b) {
+      if (board_.rails[b].name == name) index = static_cast<int>(b);
+    }
+    map.push_back(index);
+  }
+  return rail_maps_.emplace(&model, std::move(map)).first->second;
+}
+
+void Device::set_uplink_bandwidth(double bandwidth_bps) {
+  uplink_bps_ = bandwidth_bps;
+  if (uplink_ != nullptr) uplink_->set_bandwidth(bandwidth_bps / 8);  // SimGrid links take bytes/s
+}
+
+// SimGrid actors never preempt each other: actor code between two simcalls runs alone, so the
+// queue needs no lock of its own. The mutex exists only because the condition variable wants
+// one; the controller holds it for its whole life (wait() releases it while blocked), and the
+// producers only push and notify. This saves the producer's lock/unlock and the controller's
+// unlock/relock simcalls per request (7 % of the instructions per frame, docs/performance.md).
+void Device::enqueue(Request request) {
+  if (serving()) {
+    ServedModel* m = served(request.model);
+    m->queue.push_back(std::move(request));
+    m->cv->notify_all();
+    return;
+  }
+  if (request.queue_limit > 0 && static_cast<int>(queue_.size()) >= request.queue_limit) {
+    ++dropped_;   // a live camera overwrites the frame nobody has taken yet
+    return;
+  }
+  queue_.push_back(std::move(request));
+  cv_->notify_one();
+}
+
+void Device::source_finished() {
+  --active_sources_;
+  cv_->notify_one();
+  for (auto& m : serving_.models) m->cv->notify_all();
+}
+
+int Device::queue_length() const {
+  std::size_t n = queue_.size();
+  for (const auto& m : serving_.models) n += m->queue.size();
+  return static_cast<int>(n);
+}
+
+void Device::run_controller() {
+  std::unique_lock<sg4::Mutex> lock(*mutex_);
+  while (true) {
+    cv_->wait(lock, [this] { return !queue_.empty() || active_sources_ == 0; });
+    if (queue_.empty()) break;
+    Request request = std::move(queue_.front());
+    queue_.pop_front();
+    process(request);
+  }
+  meter_.advance(sg4::Engine::get_clock());
+  XBT_DEBUG("device %d done: %ld requests", index_, completed_);
+}
+
+policies::FrameAction Device::decide(const Request& request) {
+  policies::FrameObservation obs;
+  obs.now_s = now();
+  obs.device = index_;
+  obs.board = &board_;
+  obs.model = request.model;
+  obs.request_id = request.id;
+  obs.arrival_s = request.arrival_s;
+  obs.slo_s = request.slo_s;
+  obs.complexity = request.complexity;
+  obs.clocks = clocks_;
+  obs.queue_length = queue_length();
+  obs.uplink_bandwidth_bps = uplink_bps_;
+  obs.uplink_latency_s = uplink_ != nullptr ? uplink_->get_latency() : 0;
+  // Roles answer in order exit -> placement -> clocks; each contributes only its own fields.
+  policies::FrameAction action;
+  if (const auto& p = policy_[static_cast<int>(policies::Role::exit)]) {
+    action.exit_after_unit = p->on_frame(obs).exit_after_unit;
+  }
+  if (const auto& p = policy_[static_cast<int>(policies::Role::placement)]) {
+    const auto a = p->on_frame(obs);
+    action.edge_units = a.edge_units;
+    action.offload_share = a.offload_share;
+  }
+  if (const auto& p = policy_[static_cast<int>(policies::Role::clocks)]) {
+    action.clocks = p->on_frame(obs).clocks;
+  }
+  return action;
+}
+
+void Device::process(const Request& request) {
+  const traces::Model& model = *request.model;
+  const auto action = decide(request);
+  const int n = static_cast<int>(model.units.size());
+  const int last = action.exit_after_unit >= 0 ? std::min(action.exit_after_unit, n - 1) : n - 1;
+  const int edge_units = action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
+
+  RequestRecord record;
+  record.id = request.id;
+  record.device = index_;
+  record.group = group_;
+  record.stream = request.stream;
+  record.model = model.id;
+  record.arrival_s = request.arrival_s;
+  record.start_s = now();
+  record.slo_s = request.slo_s;
+  record.exit_after_unit = action.exit_after_unit >= 0 ? last : -1;
+  record.edge_units = edge_units;
+  record.units = last + 1;
+  record.cpu_khz = clocks_.cpu_khz;
+  record.gpu_hz = clocks_.gpu_hz;
+  record.emc_hz = clocks_.emc_hz;
+
+  if (edge_units > 0) {
+    record.energy_j += run_local(model, 0, edge_units - 1, action, record);
+    // An early exit taken on the device runs its exit head right after the last unit.
+    if (record.exit_after_unit >= 0 && edge_units == last + 1 && last < n - 1) {
+      const auto it = std::find_if(model.exits.begin(), model.exits.end(),
+                                   [&](const traces::ExitPoint& e) { return e.after_unit == last; });
+      if (it != model.exits.end()) {
+        // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
+        const auto est = world_.store.estimate(board_.id, model.id, last, 1, 1, to_setting(clocks_),
+                                               world_.spec.precision, world_.spec.runtime);
+        const double share = static_cast<double>(it->head_macs) /
+                             static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
+        const double head_s = est.latency_s * share;
+        meter_.set(now(), PowerState::busy, est.power_total_w);
+        std::vector<double> rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+        const auto& map = rail_map(model);
+        for (std::size_t r = 0; r < map.size(); ++r) {
+          if (map[r] >= 0) rails[static_cast<std::size_t>(map[r])] = est.rail_power_w[r];
+        }
+        meter_.set_rails(rails);
+        busy_for(head_s);
+        go_idle();
+        record.energy_j += head_s * est.power_total_w;
+      }
+    }
+  }
+  ++completed_;
+  const double share = std::clamp(action.offload_share, 0.0, 1.0);
+  record.accuracy = accuracy_.get(world_.catalog, model, record.exit_after_unit, edge_units < last + 1, share);
+  if (edge_units == last + 1) {
+    record.end_s = now();
+    world_.complete(record);
+    return;
+  }
+  // Offload the rest: the split feature map (or the input) goes up, the cloud runs the rest.
+  const double elements = edge_units == 0
+                              ? static_cast<double>(model.units.front().input_elements)
+                              : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
+  record.offload_share = share;
+  record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
+  // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
+  if (fast_.enabled) sync_engine();
+  ++uploads_in_flight_;
+  sg4::Actor::create("offload-" + std::to_string(request.id), host_,
+                     [this, request, record, edge_units, last]() mutable {
+                       offload(request, record, edge_units, last, record.offload_bytes);
+                     });
+}
+
+void Device::busy_for(double latency_s) {
+  if (fast_.enabled) {
+    advance_local(fast_.now_s + latency_s);
+    ++world_.local_activities;
+    return;
+  }
+  sg4::this_actor::execute(latency_s * kHostSpeedFlops);
+  ++world_.activities;
+}
+
+void Device::wait_for(double latency_s) {
+  if (fast_.enabled) {
+    advance_local(fast_.now_s + latency_s);
+    ++world_.local_activities;
+    return;
+  }
+  sg4::this_actor::sleep_for(latency_s);
+  ++world_.activities;
+}
+
+void Device::sample_timeline(double time_s, double interval_s) {
+  meter_.advance(time_s);
+  const double e = meter_.total_j();
+  if (world_.timeline_csv.is_open()) {
+    TimelineRecord t{time_s, index_, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz,
+                     (e - timeline_last_j_) / interval_s, e, queue_length(), uplink_bps_};
+    t.cpu_temp_c = meter_.thermal().temp_c(cpu_zone_);
+    t.gpu_temp_c = meter_.thermal().temp_c(gpu_zone_);
+    write_timeline(world_.timeline_csv, t);
+  }
+  timeline_last_j_ = e;
+}
+
+const RunSums& Device::run_sums(const traces::Model& model, int first, int last) {
+  const RunSumCache::Key key{&model, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz, first, last};
+  return run_sums_.get(key, [&] {
+    RunSums sums = empty_run(model);
+    const auto& estimates = world_.unit_estimates(board_, model, to_setting(clocks_));
+    for (int i = first; i <= last; ++i) add_unit(sums, model, estimates[static_cast<std::size_t>(i)]);
+    return sums;
+  });
+}
+
+RunSums Device::empty_run(const traces::Model& model) {
+  // Board rails the trace does not name stay unknown (NaN) while its units run.
+  RunSums sums;
+  sums.rail_j.assign(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const int b : rail_map(model)) {
+    if (b >= 0) sums.rail_j[static_cast<std::size_t>(b)] = 0.0;
+  }
+  return sums;
+}
+
+void Device::add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est) {
+  sums.latency_s += est.latency_s;
+  sums.energy_j += est.latency_s * est.power_total_w;
+  const auto& map = rail_map(model);
+  for (std::size_t r = 0; r < map.size(); ++r) {
+    if (map[r] >= 0) sums.rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
+  }
+}
+
+double Device::run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
+                         RequestRecord& record) {
+  // Clocks wanted for unit i: the frame's segments, else a governor's pending choice, else
+  // the current clocks. Consecutive units at unchanged clocks run as one activity.
+  auto wanted = [&](int unit) {
+    const policies::ClockSegment* seg = nullptr;
+    for (const auto& s : action.clocks) {
+      if (s.first_unit <= unit) seg = &s;
+    }
+    if (seg != nullptr) return seg->clocks;
+    if (has_pending_) return pending_;
+    return clocks_;
+  };
+  // A governor's tick is a decision point: merged units stop at the unit during which the next
+  // tick falls, so that its clocks apply at the following unit boundary.
+  const double tick_s = ticks() ? policy_[static_cast<int>(policies::Role::clocks)]->tick_period_s() : 0;
+  // Without ticks a run ends only at a clock change, and a run of units [a, b] at given clocks
+  // always sums to the same numbers: they are computed once (same additions in the same order)
+  // and kept (run_sums). With ticks, the sums grow unit by unit to find the tick's unit.
+  const bool memo = tick_s <= 0;
+  RunSums growing = memo ? RunSums() : empty_run(model);
+  int run_first = first;  // first unit of the pending run
+  double energy = 0;
+  auto flush = [&](int run_last) {
+    if (memo && run_last < run_first) return;
+    const RunSums& run = memo ? run_sums(model, run_first, run_last) : growing;
+    if (run.latency_s <= 0) return;
+    run_first = run_last + 1;
+    meter_.set(now(), PowerState::busy, run.energy_j / run.latency_s);
+    mean_rails_w_.resize(run.rail_j.size());
+    for (std::size_t r = 0; r < run.rail_j.size(); ++r) mean_rails_w_[r] = run.rail_j[r] / run.latency_s;
+    meter_.set_rails(mean_rails_w_);
+    busy_for(run.latency_s);
+    go_idle();
+    energy += run.energy_j;
+    if (!memo) growing = empty_run(model);
+  };
+  double next_tick_s = std::numeric_limits<double>::infinity();
+  auto plan_next_tick = [&] {
+    if (tick_s > 0) next_tick_s = (std::floor(now() / tick_s + 1e-9) + 1) * tick_s;
+  };
+  plan_next_tick();
+  const std::vector<traces::UnitEstimate>* estimates = nullptr;  // at `estimates_for`
+  policies::Clocks estimates_for;
+  for (int i = first; i <= last; ++i) {
+    const policies::Clocks target = wanted(i);
+    if (has_pending_ && target == pending_) has_pending_ = false;  // taken now
+    if (target != clocks_) {
+      flush(i - 1);
+      apply_clocks(target, &record);
+      plan_next_tick();
+      if (i == first) {
+        record.cpu_khz = clocks_.cpu_khz;
+        record.gpu_hz = clocks_.gpu_hz;
+        record.emc_hz = clocks_.emc_hz;
+      }
+    }
+    if (memo) continue;
+    if (estimates == nullptr || estimates_for != clocks_) {
+      estimates = &world_.unit_estimates(board_, model, to_setting(clocks_));
+      estimates_for = clocks_;
+    }
+    add_unit(growing, model, (*estimates)[static_cast<std::size_t>(i)]);
+    if (now() + growing.latency_s >= next_tick_s && i < last) {
+      flush(i);
+      plan_next_tick();
+    }
+  }
+  flush(last);
+  return energy;
+}
+
+void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record) {
+  // Domains are written one after the other (sysfs), so their transition latencies add up.
+  double latency_s = 0, energy_j = 0;
+  const std::pair<bool, traces::ClockDomain> changes[] = {{target.cpu_khz != clocks_.cpu_khz, traces::ClockDomain::cpu},
+                                                          {target.gpu_hz != clocks_.gpu_hz, traces::ClockDomain::gpu},
+                                                          {target.emc_hz != clocks_.emc_hz, traces::ClockDomain::emc}};
+  for (const auto& [changed, domain] : changes) {
+    if (!changed) continue;
+    latency_s += board_.transition(domain).latency_s;
+    energy_j += board_.transition(domain).energy_j;
+  }
+  const double idle_w = idle_power_w();
+  // On a serving device other batches may be running: the meter keeps their power.
+  const bool device_idle = serving_.running.empty();
+  if (device_idle) {
+    meter_.set(now(), PowerState::transition, idle_w);
+    meter_.set_rails(idle_rails_w());
+  }
+  if (latency_s > 0) wait_for(latency_s);
+  meter_.add_j(PowerState::transition, energy_j);
+  clocks_ = target;
+  ++clock_changes_;
+  if (device_idle) go_idle();
+  if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
+}
+
+void Device::offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes) {
+  CloudServer* cloud = world_.pick_cloud();
+  if (cloud == nullptr) throw std::logic_error("offloading without a cloud server");
+  const double t0 = sg4::Engine::get_clock();
+  sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
+  ++world_.activities;
+  const double radio_j = world_.spec.groups[static_cast<std::size_t>(group_)].access.radio_tx_power_w *
+                        (sg4::Engine::get_clock() - t0);
+  meter_.add_j(PowerState::radio, radio_j);
+  --uploads_in_flight_;
+  record.energy_j += radio_j;
+  CloudServer::Job job;
+  job.request = request;
+  job.first_unit = first_unit;
+  job.last_unit = last_unit;
+  job.done = sg4::Semaphore::create(0);
+  cloud->submit(&job);
+  job.done->acquire();
+  record.cloud_energy_j = job.energy_j;
+  // The result (class scores / detections of the last unit) comes back down.
+  const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
+  sg4::Comm::sendto(cloud->host(), host_, static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
+  ++world_.activities;
+  record.end_s = sg4::Engine::get_clock();
+  world_.complete(record);
+}
+
+}  // namespace edgetwin::sim::detail

@@ -1,0 +1,158 @@
+#pragma once
+// Internal to the simulation core: an edge device and its actors (device.cpp, device_fast_path.cpp,
+// serving.cpp).
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+#include "accuracy_memo.hpp"
+#include "arrival_stream.hpp"
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/energy_meter.hpp"
+#include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/traces/board.hpp"
+#include "edgetwin/traces/trace_store.hpp"
+#include "fast_path_clock.hpp"
+#include "idle_power_cache.hpp"
+#include "request.hpp"
+#include "run_sum_cache.hpp"
+#include "serving_state.hpp"
+
+namespace edgetwin::sim::detail {
+
+namespace sg4 = simgrid::s4u;
+
+struct World;
+
+/// An edge device: request queue, controller actor, clocks, policies, energy.
+class Device {
+ public:
+  Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
+         int power_mode);
+  void enqueue(Request request);
+  void source_started() { ++active_sources_; }
+  void source_finished();
+  void run_controller();   ///< actor body
+  void run_governor();     ///< actor body (daemon), only when the clocks policy ticks
+  /// A serving device (its group names a batching policy) has no controller: per-model queues
+  /// and instance actors that run batches concurrently on the GPU (serving.cpp).
+  bool serving() const { return policy_[static_cast<int>(policies::Role::batching)] != nullptr; }
+  /// Serving devices: the first batching decision and the instance actors (before the run).
+  void start_serving();
+  void set_uplink_bandwidth(double bandwidth_bps);
+
+  /// Local-time fast path (device_fast_path.cpp, docs/simulation.md "Local time fast path"): a device
+  /// that nothing else observes or influences between its own interactions runs ahead of the
+  /// engine in its own clock. Eligible: no batching policy, no clock ticks, a constant-bandwidth
+  /// access link, the trace backend. Decided once, before the run.
+  bool local_time_eligible() const;
+  /// Puts the device on the fast path; its controller then pulls `arrivals` itself (no source
+  /// actors). Call before the run, once per stream, in stream order.
+  void add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals);
+  bool local_time() const { return fast_.enabled; }
+  void run_local_controller();  ///< actor body on the fast path; sleeps only before interactions
+  /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
+  /// per-activity path; on the fast path only once its controller has finished, for samples it
+  /// has not written itself.
+  bool timeline_actor_samples(long k) const { return !fast_.enabled || (fast_.done && k >= fast_.next_sample); }
+  /// Writes one timeline row (if timeline.csv is open) with the energy integrated up to
+  /// `time_s`, the mean power since the previous row and the current clocks and queue.
+  void sample_timeline(double time_s, double interval_s);
+
+  int index() const { return index_; }
+  int group() const { return group_; }
+  sg4::Host* host() const { return host_; }
+  sg4::Link* uplink() const { return uplink_; }
+  const traces::Board& board() const { return board_; }
+  const policies::Clocks& clocks() const { return clocks_; }
+  int queue_length() const;
+  EnergyMeter& meter() { return meter_; }
+  /// Highest temperature of the CPU / GPU thermal zone so far (°C); NaN without a thermal model.
+  double max_cpu_temp_c() const { return meter_.thermal().max_temp_c(cpu_zone_); }
+  double max_gpu_temp_c() const { return meter_.thermal().max_temp_c(gpu_zone_); }
+  long clock_changes() const { return clock_changes_; }
+  long dropped() const { return dropped_; }
+  double uplink_bandwidth_bps() const { return uplink_bps_; }
+  bool ticks() const;
+  void set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy);
+
+ private:
+  ServedModel* served(const traces::Model* model);
+  void batching_decision(ServedModel& served, double slot_s, double slot_energy_j);
+  void run_batching_slots();          ///< actor body (daemon) when the policy has slots
+  void run_instance(ServedModel& served);  ///< actor body: one model instance
+  void run_batch(ServedModel& served, std::vector<Request>& batch);
+  /// Advances every running batch to now at the rates set last (progress and energy).
+  void advance_gpu();
+  /// Re-rates the running batches at the current concurrency and clocks: new deadlines, the
+  /// meter at their mean power; wakes their actors.
+  void rate_gpu();
+  void process(const Request& request);
+  /// The device's time: the engine clock, or its own clock on the fast path (>= the engine's).
+  double now() const { return fast_.enabled ? fast_.now_s : sg4::Engine::get_clock(); }
+  /// Runs `latency_s` of work on the device (an Exec), or advances its own clock by it.
+  void busy_for(double latency_s);
+  /// Waits `latency_s` (a sleep, e.g. a DVFS transition), or advances its own clock by it.
+  void wait_for(double latency_s);
+  /// Fast path: moves the device's clock to `to_s`, writing the timeline samples it passes.
+  void advance_local(double to_s);
+  /// Fast path: moves the arrivals up to `t_s` (`inclusive`: arrivals at `t_s` too) into the
+  /// queue, in arrival order (stream order on ties).
+  void pull_arrivals(double t_s, bool inclusive = true);
+  /// Fast path: the engine catches up with the device's clock (before an interaction).
+  void sync_engine();
+  policies::FrameAction decide(const Request& request);
+  /// Units [first, last] of `model` at the current clocks, summed once per key and kept.
+  const RunSums& run_sums(const traces::Model& model, int first, int last);
+  RunSums empty_run(const traces::Model& model);
+  void add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est);
+  /// Runs units [first, last] on the device; returns the device energy of the units.
+  double run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
+                   RequestRecord& record);
+  void apply_clocks(const policies::Clocks& target, RequestRecord* record);
+  void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
+  double idle_power_w() const { return idle_power_.total_w(clocks_); }
+  /// Per board rail, at the current clocks.
+  const std::vector<double>& idle_rails_w() const { return idle_power_.rails_w(clocks_); }
+  void go_idle();                              ///< meter to idle power (total and rails) now
+  const std::vector<int>& rail_map(const traces::Model& model);
+
+  World& world_;
+  int index_;
+  int group_;
+  sg4::Host* host_;
+  sg4::Link* uplink_;
+  const traces::Board& board_;
+  policies::Clocks clocks_;
+  std::unique_ptr<policies::Policy> policy_[4];   ///< indexed by policies::Role
+  std::deque<Request> queue_;
+  int active_sources_ = 0;
+  sg4::MutexPtr mutex_;
+  sg4::ConditionVariablePtr cv_;
+  EnergyMeter meter_;
+  int cpu_zone_ = -1;                 ///< the meter's thermal zones "cpu" and "gpu" (-1: none)
+  int gpu_zone_ = -1;
+  long clock_changes_ = 0;
+  long dropped_ = 0;                  ///< frames dropped at arrival (queue_limit)
+  double uplink_bps_ = 0;
+  bool has_pending_ = false;          ///< clocks decided by a tick, applied at the next boundary
+  policies::Clocks pending_;
+  long completed_ = 0;
+  std::map<const traces::Model*, std::vector<int>> rail_maps_;
+  ServingState serving_;                   ///< serving devices: model queues, batches on the GPU
+  mutable IdlePowerCache idle_power_;      ///< idle power and rails at the current clocks
+  RunSumCache run_sums_;                   ///< run_sums' answers
+  std::vector<double> mean_rails_w_;       ///< scratch: mean rail power of a run
+  AccuracyMemo accuracy_;                  ///< a request's accuracy, the last answer kept
+  double timeline_last_j_ = 0;             ///< energy at the previous timeline row
+  int uploads_in_flight_ = 0;              ///< offload actors whose radio energy is not counted yet
+  FastPathClock fast_;                     ///< the local-time fast path (device_fast_path.cpp)
+};
+
+}  // namespace edgetwin::sim::detail

@@ -1,0 +1,254 @@
+// Serving devices (BCEdge's setting): requests wait in one queue per deployed model; the batching
+// policy sets each model's batch size, batching delay and number of concurrent instances per slot;
+// each instance is an actor that takes a batch and runs the whole model on the device's GPU host.
+//
+// Concurrency on one GPU (ARCHITECTURE.md decision 1): batches share the device GPU as a
+// processor-sharing fluid. While k batches run, each progresses at 1 / L(b, k) per second, L being
+// the trace's whole-model latency at its batch size b and concurrency k (the samples say how much
+// slower each of k side-by-side instances runs). Whenever a batch starts or ends, or the clocks
+// change, every running batch is advanced at its old rate and re-rated at the new k; its actor
+// waits (SimGrid condition variable with a deadline) until its projected end. SimGrid's own
+// max-min sharing of a host cannot express this: it splits a fixed host speed, whereas k traced
+// instances deliver more than one instance's throughput (the GPU is under-used at batch 1), and
+// an Exec's bound cannot change once started in 3.32 (docs/simulation.md, "Serving devices").
+// Energy: the trace power at (b, k) is the board's power with k instances running; the meter
+// follows the mean over the running batches (so it stays within the traced envelope), and each
+// batch is attributed its power / k over time, split evenly over its requests.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "world.hpp"
+
+XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_serving, edgetwin, "EdgeTwin serving devices (batching)");
+
+namespace edgetwin::sim::detail {
+
+ServedModel* Device::served(const traces::Model* model) {
+  for (auto& m : serving_.models) {
+    if (m->model == model) return m.get();
+  }
+  throw std::logic_error("device " + std::to_string(index_) + " received a request for model " + model->id +
+                         ", which its group does not deploy");
+}
+
+void Device::start_serving() {
+  for (const auto& id : world_.spec.groups[static_cast<std::size_t>(group_)].models) {
+    auto m = std::make_unique<ServedModel>();
+    m->model = &world_.catalog.model(id);
+    m->mutex = sg4::Mutex::create();
+    m->cv = sg4::ConditionVariable::create();
+    m->action.instances = 0;  // the first decision loads them
+    serving_.models.push_back(std::move(m));
+  }
+  for (auto& m : serving_.models) batching_decision(*m, 0, 0);
+  serving_.gpu_cv = sg4::ConditionVariable::create();
+  auto& policy = *policy_[static_cast<int>(policies::Role::batching)];
+  if (policy.batch_slot_s() > 0) {
+    sg4::Actor::create("batching-" + std::to_string(index_), host_, [this] { run_batching_slots(); })->daemonize();
+  }
+}
+
+void Device::run_batching_slots() {
+  const double slot = policy_[static_cast<int>(policies::Role::batching)]->batch_slot_s();
+  double last_j = 0;
+  for (long k = 1;; ++k) {
+    sg4::this_actor::sleep_until(static_cast<double>(k) * slot);
+    meter_.advance(sg4::Engine::get_clock());
+    const double slot_j = meter_.total_j() - last_j;
+    last_j = meter_.total_j();
+    for (auto& m : serving_.models) batching_decision(*m, slot, slot_j);
+  }
+}
+
+void Device::batching_decision(ServedModel& m, double slot_s, double slot_energy_j) {
+  policies::BatchObservation obs;
+  obs.now_s = sg4::Engine::get_clock();
+  obs.slot_s = slot_s;
+  obs.device = index_;
+  obs.board = &board_;
+  obs.model = m.model;
+  obs.clocks = clocks_;
+  obs.queued = static_cast<int>(m.queue.size());
+  if (!m.queue.empty()) {
+    obs.oldest_wait_s = obs.now_s - m.queue.front().arrival_s;
+    obs.slo_s = m.queue.front().slo_s;
+  }
+  obs.batch_size = std::max(1, m.action.batch_size);
+  obs.instances = m.instances;
+  obs.executing = static_cast<int>(serving_.running.size());
+  obs.completed = m.completed;
+  obs.mean_latency_s = m.completed > 0 ? m.latency_sum_s / static_cast<double>(m.completed) : 0;
+  obs.slo_violation_rate = m.slo_total > 0 ? static_cast<double>(m.slo_missed) / static_cast<double>(m.slo_total) : 0;
+  obs.power_w = slot_s > 0 ? slot_energy_j / slot_s : 0;
+  m.completed = m.slo_total = m.slo_missed = 0;
+  m.latency_sum_s = 0;
+
+  auto action = policy_[static_cast<int>(policies::Role::batching)]->on_batch(obs);
+  action.batch_size = std::max(1, action.batch_size);
+  action.instances = std::max(1, action.instances);
+  action.max_wait_s = std::max(0.0, action.max_wait_s);
+  m.action = action;
+  // More instances: load them now. Fewer: the surplus retire when they next look for work.
+  for (; m.instances < action.instances; ++m.instances) {
+    ServedModel* raw = &m;
+    sg4::Actor::create("instance-" + std::to_string(index_) + "-" + m.model->id + "-" + std::to_string(m.instances),
+                       host_, [this, raw] { run_instance(*raw); });
+  }
+  m.cv->notify_all();
+}
+
+void Device::run_instance(ServedModel& m) {
+  std::unique_lock<sg4::Mutex> lock(*m.mutex);
+  std::vector<Request> batch;
+  while (true) {
+    // Wait for a batch: batch_size requests, or the oldest waited max_wait_s, or the sources
+    // are done (flush what waits).
+    bool take = false;
+    while (!take) {
+      if (m.instances > m.action.instances) {
+        --m.instances;  // surplus instance: unload
+        return;
+      }
+      const bool sources_done = active_sources_ == 0;
+      if (m.queue.empty()) {
+        if (sources_done) return;
+        m.cv->wait(lock);
+        continue;
+      }
+      if (static_cast<int>(m.queue.size()) >= m.action.batch_size || sources_done || m.action.max_wait_s <= 0) {
+        take = true;
+        continue;
+      }
+      const double deadline = m.queue.front().arrival_s + m.action.max_wait_s;
+      if (sg4::Engine::get_clock() >= deadline) {
+        take = true;
+        continue;
+      }
+      m.cv->wait_until(lock, deadline);
+    }
+    const auto n = std::min(m.queue.size(), static_cast<std::size_t>(m.action.batch_size));
+    batch.assign(std::make_move_iterator(m.queue.begin()), std::make_move_iterator(m.queue.begin() + static_cast<long>(n)));
+    m.queue.erase(m.queue.begin(), m.queue.begin() + static_cast<long>(n));
+    lock.unlock();
+    run_batch(m, batch);
+    lock.lock();
+  }
+}
+
+void Device::advance_gpu() {
+  const double now = sg4::Engine::get_clock();
+  const double dt = now - serving_.last_reshare_s;
+  serving_.last_reshare_s = now;
+  for (auto& [id, b] : serving_.running) {
+    if (b.latency_s <= 0) continue;  // added since the last rating
+    b.progress = std::min(1.0, b.progress + dt / b.latency_s);
+    b.energy_j += dt * b.power_w / static_cast<double>(b.concurrency);
+  }
+}
+
+void Device::rate_gpu() {
+  const double now = sg4::Engine::get_clock();
+  const auto k = static_cast<int>(serving_.running.size());
+  if (k == 0) {
+    go_idle();
+    return;
+  }
+  double power = 0;
+  std::vector<double> rails(board_.rails.size(), 0.0);
+  std::vector<double> rail_j(board_.rails.size());
+  for (auto& [id, b] : serving_.running) {
+    const auto& estimates = world_.unit_estimates(board_, *b.model, to_setting(clocks_), b.batch, k);
+    const auto& map = rail_map(*b.model);
+    // Board rails the trace does not name stay unknown (NaN).
+    std::fill(rail_j.begin(), rail_j.end(), std::numeric_limits<double>::quiet_NaN());
+    for (const int r : map) {
+      if (r >= 0) rail_j[static_cast<std::size_t>(r)] = 0.0;
+    }
+    double latency = 0, energy = 0;
+    for (const auto& est : estimates) {
+      latency += est.latency_s;
+      energy += est.latency_s * est.power_total_w;
+      for (std::size_t r = 0; r < map.size(); ++r) {
+        if (map[r] >= 0) rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
+      }
+    }
+    b.latency_s = latency;
+    b.power_w = energy / latency;
+    b.concurrency = k;
+    b.max_concurrency = std::max(b.max_concurrency, k);
+    b.deadline_s = now + (1.0 - b.progress) * latency;
+    power += b.power_w;
+    for (std::size_t r = 0; r < rails.size(); ++r) rails[r] += rail_j[r] / latency;
+  }
+  for (auto& r : rails) r /= k;
+  meter_.set(now, PowerState::busy, power / k);
+  meter_.set_rails(rails);
+  serving_.gpu_cv->notify_all();
+}
+
+void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
+  const traces::Model& model = *m.model;
+  const double start = sg4::Engine::get_clock();
+  RequestRecord shared;  // transition energy, if a governor's clocks are applied now
+  if (has_pending_) {
+    advance_gpu();
+    apply_clocks(pending_, &shared);
+    has_pending_ = false;
+  }
+  const int b = static_cast<int>(batch.size());
+  const long id = serving_.next_batch++;
+  advance_gpu();
+  RunningBatch added;
+  added.model = &model;
+  added.batch = b;
+  serving_.running.emplace(id, added);
+  rate_gpu();
+  {
+    std::unique_lock<sg4::Mutex> lock(*mutex_);
+    while (sg4::Engine::get_clock() < serving_.running.at(id).deadline_s) serving_.gpu_cv->wait_until(lock, serving_.running.at(id).deadline_s);
+  }
+  ++world_.activities;
+  advance_gpu();
+  const RunningBatch done = serving_.running.at(id);
+  serving_.running.erase(id);
+  rate_gpu();
+
+  const double end = sg4::Engine::get_clock();
+  const double per_request_j = (done.energy_j + shared.energy_j) / b;
+  const int k = done.max_concurrency;
+  const auto* table = world_.catalog.accuracy(model.id);
+  const double accuracy = table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
+  for (const auto& request : batch) {
+    RequestRecord record;
+    record.id = request.id;
+    record.device = index_;
+    record.group = group_;
+    record.stream = request.stream;
+    record.model = model.id;
+    record.arrival_s = request.arrival_s;
+    record.start_s = start;
+    record.end_s = end;
+    record.slo_s = request.slo_s;
+    record.energy_j = per_request_j;
+    record.edge_units = record.units = static_cast<int>(model.units.size());
+    record.cpu_khz = clocks_.cpu_khz;
+    record.gpu_hz = clocks_.gpu_hz;
+    record.emc_hz = clocks_.emc_hz;
+    record.batch = b;
+    record.concurrency = k;
+    record.accuracy = accuracy;
+    ++m.completed;
+    m.latency_sum_s += record.latency_s();
+    if (record.slo_s > 0) {
+      ++m.slo_total;
+      if (!record.slo_met()) ++m.slo_missed;
+    }
+    world_.complete(record);
+  }
+  completed_ += b;
+  batch.clear();
+}
+
+}  // namespace edgetwin::sim::detail

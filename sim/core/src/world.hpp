@@ -1,0 +1,86 @@
+#pragma once
+// Internal to the simulation core: the state of one run (World) and the functions that start its
+// actors. Each of its types has its own header: request.hpp, arrival_stream.hpp, device.hpp,
+// cloud_server.hpp, seed_stream.hpp. Only sim/core/src includes these.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+#include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/energy_meter.hpp"
+#include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/synth.hpp"
+#include "edgetwin/traces/trace_store.hpp"
+#include "arrival_stream.hpp"
+#include "cloud_server.hpp"
+#include "device.hpp"
+#include "request.hpp"
+#include "seed_stream.hpp"
+
+namespace edgetwin::sim::detail {
+
+namespace sg4 = simgrid::s4u;
+
+/// Nominal speed of every simulated host: an activity of L seconds is an Exec of L x this.
+inline constexpr double kHostSpeedFlops = 1e9;
+
+/// Everything one run holds. Lives for the whole run; actors refer to it.
+struct World {
+  const ScenarioSpec& spec;
+  const traces::Catalog& catalog;
+  const traces::TraceStore& store;
+  const traces::Synthesizer& power_model;
+  const policies::PolicyRegistry& registry;
+  std::vector<std::unique_ptr<Device>> devices;
+  std::vector<std::unique_ptr<CloudServer>> clouds;
+  std::vector<RequestRecord> records;
+  std::ofstream requests_csv;      ///< open when written
+  std::ofstream timeline_csv;
+  long activities = 0;
+  long local_activities = 0;       ///< unit runs, heads and transitions replayed in local time
+  bool progress = false;
+  double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
+
+  using EstimateKey =
+      std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t, std::int64_t, int, int>;
+  std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
+
+  World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
+        const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
+      : spec(s), catalog(c), store(st), power_model(pm), registry(r) {}
+  /// Every unit's estimate of `model` on `board` at `clocks`, batch size and concurrent
+  /// instances, computed once per distinct key and kept: the store's fit path costs ~2k
+  /// instructions per call and a run revisits the same few settings (docs/performance.md).
+  const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board, const traces::Model& model,
+                                                          const traces::ClockSetting& clocks, int batch = 1,
+                                                          int concurrency = 1);
+  /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
+  CloudServer* pick_cloud();
+  void complete(const RequestRecord& record);
+};
+
+/// Arrival streams (workload.cpp): `stream` is the scenario's stream index (for request ids).
+std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
+                                                   const VideoStreamSpec& video, std::uint64_t seed);
+std::unique_ptr<ArrivalStream> make_request_arrivals(const World& world, int device, int stream,
+                                                     const RequestStreamSpec& spec, std::uint64_t seed);
+/// A source actor on the device's host: sleeps until each arrival and enqueues it.
+void start_source(Device& device, std::unique_ptr<ArrivalStream> arrivals);
+/// Drives a link's bandwidth process (trace replay or Markov) through `set_bandwidth_bps`.
+void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,
+                             std::function<void(double)> set_bandwidth_bps, std::uint64_t seed);
+inline traces::ClockSetting to_setting(const policies::Clocks& c) { return {c.cpu_khz, c.gpu_hz, c.emc_hz}; }
+
+
+}  // namespace edgetwin::sim::detail
