@@ -10,8 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
 #include "edgetwin/policies/policy.hpp"
+
+#include "cli.hpp"
 
 namespace edgetwin::app {
 
@@ -21,8 +22,8 @@ enum class Align { left, right };
 
 // Characters as a terminal shows them: UTF-8 continuation bytes do not count.
 std::size_t display_width(const std::string& text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U; }));
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U; }));
 }
 
 // Prints `rows` (the header first) as columns: each column as wide as its widest cell, columns two
@@ -40,8 +41,10 @@ void print_table(const std::vector<std::vector<std::string>>& rows, const std::v
     for (std::size_t c = 0; c < row.size(); ++c) {
       const bool last = c + 1 == row.size();
       const std::string pad(widths[c] - display_width(row[c]), ' ');
-      if (c < align.size() && align[c] == Align::right) line += pad + row[c];
-      else line += last ? row[c] : row[c] + pad;
+      if (c < align.size() && align[c] == Align::right)
+        line += pad + row[c];
+      else
+        line += last ? row[c] : row[c] + pad;
       if (!last) line += "  ";
     }
     std::cout << line << "\n";
@@ -56,13 +59,14 @@ std::string mhz_range(const std::vector<std::int64_t>& table, double to_mhz) {
 }
 
 void print_boards(const traces::Catalog& catalog) {
-  std::vector<std::vector<std::string>> rows{
-      {"id", "kind", "cpu MHz (levels)", "gpu MHz (levels)", "emc MHz (levels)", "modes", "idle/max W", "name"}};
+  std::vector<std::vector<std::string>> rows{{"id", "kind", "cpu MHz (levels)", "gpu MHz (levels)",
+                                              "emc MHz (levels)", "modes", "idle/max W", "name"}};
   for (const auto& [id, b] : catalog.boards()) {
     std::ostringstream power;
     power << std::setprecision(3) << b.idle_power_w << "/" << b.max_power_w;
     rows.push_back({id, b.kind, mhz_range(b.cpu_freqs_khz, 1e-3), mhz_range(b.gpu_freqs_hz, 1e-6),
-                    mhz_range(b.emc_freqs_hz, 1e-6), std::to_string(b.power_modes.size()), power.str(), b.name});
+                    mhz_range(b.emc_freqs_hz, 1e-6), std::to_string(b.power_modes.size()), power.str(),
+                    b.name});
   }
   print_table(rows);
 }
@@ -122,10 +126,11 @@ void print_model_detail(const traces::Model& m) {
     std::ostringstream mmacs;
     mmacs << std::fixed << std::setprecision(2) << static_cast<double>(u.macs) / 1e6;
     rows.push_back({std::to_string(u.index), u.name, u.kind, mmacs.str(), std::to_string(u.param_count),
-                    std::to_string(u.kernel_count), shape_str(u.output_shape), std::to_string(u.boundary_bytes_fp32())});
+                    std::to_string(u.kernel_count), shape_str(u.output_shape),
+                    std::to_string(u.boundary_bytes_fp32())});
   }
-  print_table(rows, {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right, Align::left,
-                     Align::right});
+  print_table(rows, {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
+                     Align::left, Align::right});
   std::cout << "exits:";
   for (const auto& e : m.exits) std::cout << " after " << e.after_unit << " (" << e.head << ", " << e.head_macs << " MACs)";
   std::cout << "\npublished: " << m.published.params << " params, " << m.published.macs << " MACs ("
