@@ -245,7 +245,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   using detail::World;
   namespace sg4 = detail::sg4;
   const auto wall_start = std::chrono::steady_clock::now();
-  // Exact replay of transfers: bytes/bandwidth + latency (shared/reference/simgrid.md §0.4);
+  // Exact replay of transfers: bytes/bandwidth + latency (CM02 has no correction factors and
+  // cross-traffic is off: SimGrid documentation, "Configuring SimGrid", network/model);
   // the configuration notices are silenced. User options come after, so they can override.
   std::vector<std::string> args{"edgetwin", "--log=xbt_cfg.thres:warning", "--cfg=network/model:CM02",
                                 "--cfg=network/crosstraffic:0"};
