@@ -15,7 +15,7 @@
 
 namespace edgetwin::sim {
 
-/// The roles a device group can give a policy (decision kinds of ARCHITECTURE.md).
+/// The roles a device group can give a policy (decision kinds: docs/architecture.md).
 const std::vector<std::string>& policy_roles();
 
 /// A policy named for one role of a device group, with its parameters (validated by the
