@@ -35,8 +35,8 @@ struct ModuleEntry {
   const char* board_id;
 };
 
-// Module ids from jtop's jetson_variables.py (shared/reference/jetson.md §1). Longest match wins,
-// so exact SKUs precede family prefixes.
+// Module ids from jtop's jetson_variables.py (https://github.com/rbonghi/jetson_stats). Longest
+// match wins, so exact SKUs precede family prefixes.
 constexpr std::array<ModuleEntry, 14> kModules{{
     {"p3448-0000", "nano"},      {"p3448-0002", "nano"},       {"p3448-0003", "nano"},
     {"p3310-1000", "tx2"},       {"p3668-0000", "xavier_nx"},  {"p3668-0001", "xavier_nx"},

@@ -1,7 +1,8 @@
 // zTT (Kim et al., MobiSys 2021): a DQN that sets the CPU and GPU clocks once per second from
 // (clock indices, CPU/GPU power, CPU/GPU temperature, frame rate), rewarding the target frame rate,
-// a cool CPU and low power. Reproduced from the authors' code as summarised in
-// shared/reference/papers.md §5.1; what differs and why: docs/policies.md "ztt".
+// a cool CPU and low power. Reproduced from the paper (doi:10.1145/3458864.3468161) and the
+// authors' code (https://github.com/ztt-21/zTT, Jetson_tx2/agent.py and client.py); what differs
+// and why: docs/policies.md "ztt".
 
 #include <algorithm>
 #include <cmath>
@@ -15,11 +16,11 @@ namespace edgetwin::policies {
 
 namespace {
 
-/// zTT's DQN (papers.md §5.1): MLP 7-6-6-9, Adam lr 0.05, batch 64, buffer 500, training from
-/// 200 samples, a gradient step every decision, the target network refreshed every step. Two
-/// deviations (docs/policies.md "ztt", measured there): gamma 0.9 instead of 0.99 (with 0.99 three
-/// of four learner seeds stayed at the highest clocks), and an exploration schedule slower than
-/// zTT's 0.95-per-step decay, because training here spans many short episodes.
+/// zTT's DQN (ztt-21/zTT, Jetson_tx2/agent.py): MLP 7-6-6-9, Adam lr 0.05, batch 64, buffer 500,
+/// training from 200 samples, a gradient step every decision, the target network refreshed every
+/// step. Two deviations (docs/policies.md "ztt", measured there): gamma 0.9 instead of 0.99 (with
+/// 0.99 three of four learner seeds stayed at the highest clocks), and an exploration schedule
+/// slower than zTT's 0.95-per-step decay, because training here spans many short episodes.
 nlohmann::json default_learner() {
   return {{"kind", "dqn"},
           {"hidden", {6, 6}},
@@ -85,7 +86,7 @@ class ZttPolicy final : public Policy {
     return out;
   }
 
-  /// zTT's reward r = u + v + beta / P (papers.md §5.1).
+  /// zTT's reward r = u + v + beta / P (the zTT paper, MobiSys 2021; ztt-21/zTT).
   double reward_of(const TickObservation& obs) const {
     const double u = obs.fps >= s_.target_fps ? 1.0 : obs.fps / s_.target_fps;
     double v = 0;

@@ -1,17 +1,55 @@
 // `edgetwin list boards|models|policies`: the catalogs and the policy registry, as a table or as JSON.
 
+#include <algorithm>
+#include <cstddef>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
 #include "edgetwin/policies/policy.hpp"
+
+#include "cli.hpp"
 
 namespace edgetwin::app {
 
 namespace {
+
+enum class Align { left, right };
+
+// Characters as a terminal shows them: UTF-8 continuation bytes do not count.
+std::size_t display_width(const std::string& text) {
+  return static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0U) != 0x80U; }));
+}
+
+// Prints `rows` (the header first) as columns: each column as wide as its widest cell, columns two
+// spaces apart whatever the lengths of the names; the last column is not padded. `align` gives a
+// column's alignment (default left).
+void print_table(const std::vector<std::vector<std::string>>& rows, const std::vector<Align>& align = {},
+                 const std::string& indent = "") {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], display_width(row[c]));
+  }
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      const std::string pad(widths[c] - display_width(row[c]), ' ');
+      if (c < align.size() && align[c] == Align::right)
+        line += pad + row[c];
+      else
+        line += last ? row[c] : row[c] + pad;
+      if (!last) line += "  ";
+    }
+    std::cout << line << "\n";
+  }
+}
 
 std::string mhz_range(const std::vector<std::int64_t>& table, double to_mhz) {
   std::ostringstream os;
@@ -21,17 +59,16 @@ std::string mhz_range(const std::vector<std::int64_t>& table, double to_mhz) {
 }
 
 void print_boards(const traces::Catalog& catalog) {
-  std::cout << std::left << std::setw(12) << "id" << std::setw(7) << "kind" << std::setw(24) << "cpu MHz (levels)"
-            << std::setw(24) << "gpu MHz (levels)" << std::setw(22) << "emc MHz (levels)" << std::setw(7)
-            << "modes" << std::setw(16) << "idle/max W" << "name\n";
+  std::vector<std::vector<std::string>> rows{{"id", "kind", "cpu MHz (levels)", "gpu MHz (levels)",
+                                              "emc MHz (levels)", "modes", "idle/max W", "name"}};
   for (const auto& [id, b] : catalog.boards()) {
     std::ostringstream power;
     power << std::setprecision(3) << b.idle_power_w << "/" << b.max_power_w;
-    std::cout << std::left << std::setw(12) << id << std::setw(7) << b.kind << std::setw(24)
-              << mhz_range(b.cpu_freqs_khz, 1e-3) << std::setw(24) << mhz_range(b.gpu_freqs_hz, 1e-6)
-              << std::setw(22) << mhz_range(b.emc_freqs_hz, 1e-6) << std::setw(7) << b.power_modes.size()
-              << std::setw(16) << power.str() << b.name << "\n";
+    rows.push_back({id, b.kind, mhz_range(b.cpu_freqs_khz, 1e-3), mhz_range(b.gpu_freqs_hz, 1e-6),
+                    mhz_range(b.emc_freqs_hz, 1e-6), std::to_string(b.power_modes.size()), power.str(),
+                    b.name});
   }
+  print_table(rows);
 }
 
 void print_board_detail(const traces::Board& b) {
@@ -62,18 +99,17 @@ void print_board_detail(const traces::Board& b) {
 }
 
 void print_models(const traces::Catalog& catalog) {
-  std::cout << std::left << std::setw(17) << "id" << std::setw(16) << "task" << std::setw(18) << "input"
-            << std::setw(7) << "units" << std::setw(7) << "exits" << std::setw(12) << "params (M)" << std::setw(12)
-            << "GMACs" << "name\n";
+  std::vector<std::vector<std::string>> rows{
+      {"id", "task", "input", "units", "exits", "params (M)", "GMACs", "name"}};
   for (const auto& [id, m] : catalog.models()) {
     std::ostringstream shape, params, macs;
     for (std::size_t i = 0; i < m.input_shape.size(); ++i) shape << (i ? "x" : "") << m.input_shape[i];
     params << std::fixed << std::setprecision(2) << static_cast<double>(m.total_params()) / 1e6;
     macs << std::fixed << std::setprecision(2) << static_cast<double>(m.total_macs()) / 1e9;
-    std::cout << std::left << std::setw(17) << id << std::setw(16) << m.task << std::setw(18) << shape.str()
-              << std::setw(7) << m.units.size() << std::setw(7) << m.exits.size() << std::setw(12) << params.str()
-              << std::setw(12) << macs.str() << m.name << "\n";
+    rows.push_back({id, m.task, shape.str(), std::to_string(m.units.size()), std::to_string(m.exits.size()),
+                    params.str(), macs.str(), m.name});
   }
+  print_table(rows);
 }
 
 std::string shape_str(const std::vector<std::int64_t>& shape) {
@@ -84,17 +120,17 @@ std::string shape_str(const std::vector<std::int64_t>& shape) {
 
 void print_model_detail(const traces::Model& m) {
   std::cout << m.name << " (" << m.id << ", " << m.task << "), " << m.units.size() << " units\n";
-  std::cout << std::left << std::setw(5) << "#" << std::setw(22) << "unit" << std::setw(20) << "kind" << std::right
-            << std::setw(12) << "MMACs" << std::setw(12) << "params" << std::setw(9) << "kernels" << "  "
-            << std::left << std::setw(18) << "output" << std::right << std::setw(14) << "split bytes" << "\n";
+  std::vector<std::vector<std::string>> rows{
+      {"#", "unit", "kind", "MMACs", "params", "kernels", "output", "split bytes"}};
   for (const auto& u : m.units) {
     std::ostringstream mmacs;
     mmacs << std::fixed << std::setprecision(2) << static_cast<double>(u.macs) / 1e6;
-    std::cout << std::left << std::setw(5) << u.index << std::setw(22) << u.name << std::setw(20) << u.kind
-              << std::right << std::setw(12) << mmacs.str() << std::setw(12) << u.param_count << std::setw(9)
-              << u.kernel_count << "  " << std::left << std::setw(18) << shape_str(u.output_shape) << std::right
-              << std::setw(14) << u.boundary_bytes_fp32() << "\n";
+    rows.push_back({std::to_string(u.index), u.name, u.kind, mmacs.str(), std::to_string(u.param_count),
+                    std::to_string(u.kernel_count), shape_str(u.output_shape),
+                    std::to_string(u.boundary_bytes_fp32())});
   }
+  print_table(rows, {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
+                     Align::left, Align::right});
   std::cout << "exits:";
   for (const auto& e : m.exits) std::cout << " after " << e.after_unit << " (" << e.head << ", " << e.head_macs << " MACs)";
   std::cout << "\npublished: " << m.published.params << " params, " << m.published.macs << " MACs ("
@@ -109,20 +145,21 @@ std::string roles_str(const policies::PolicyInfo& p) {
 
 void print_policies(const policies::PolicyRegistry& registry, const std::string& name) {
   if (name.empty()) {
-    std::cout << std::left << std::setw(14) << "name" << std::setw(12) << "roles" << "summary\n";
-    for (const auto& p : registry.all()) {
-      std::cout << std::left << std::setw(14) << p.name << std::setw(12) << roles_str(p) << p.summary << "\n";
-    }
+    std::vector<std::vector<std::string>> rows{{"name", "roles", "summary"}};
+    for (const auto& p : registry.all()) rows.push_back({p.name, roles_str(p), p.summary});
+    print_table(rows);
     std::cout << "parameters: edgetwin list policies NAME; semantics and sources: docs/policies.md\n";
     return;
   }
   const auto& p = registry.get(name);
   std::cout << p.name << " (" << roles_str(p) << "): " << p.summary << "\n";
-  if (p.params.empty()) std::cout << "  no parameters\n";
-  for (const auto& param : p.params) {
-    std::cout << "  " << std::left << std::setw(18) << param.name << " default " << std::setw(12) << param.default_json
-              << " " << param.doc << "\n";
+  if (p.params.empty()) {
+    std::cout << "  no parameters\n";
+    return;
   }
+  std::vector<std::vector<std::string>> rows{{"parameter", "default", "meaning"}};
+  for (const auto& param : p.params) rows.push_back({param.name, param.default_json, param.doc});
+  print_table(rows, {}, "  ");
 }
 
 nlohmann::json policies_json(const policies::PolicyRegistry& registry, const std::string& name) {

@@ -64,7 +64,7 @@ TEST(ShippedCatalog, AllBoardsAndModelsLoadAndValidate) {
   }
   EXPECT_EQ(catalog.board("xavier_nx").kind, "edge");
   EXPECT_EQ(catalog.board("rtx3080").kind, "cloud");
-  // Values straight from the public tables (shared/reference/jetson.md §2-§4).
+  // Values straight from the public tables cited in docs/boards.md (Sources).
   EXPECT_EQ(catalog.board("tx2").gpu_freqs_hz.back(), 1300500000);
   EXPECT_EQ(catalog.board("nano").gpu_freqs_hz.back(), 921600000);
   EXPECT_EQ(catalog.board("xavier_nx").cpu_freqs_khz.back(), 1907200);

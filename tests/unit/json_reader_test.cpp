@@ -36,16 +36,16 @@ TEST(JsonReader, ReadsTypedValues) {
 
 TEST(JsonReader, ErrorsNamePointerFoundAndAllowed) {
   const json doc = json::parse(R"({"a": "1.5", "n": 2.5, "o": {"list": [1, "two"], "k": 5}, "e": "x/y"})");
-  const JsonReader r(doc, "f.json", "/root");
-  EXPECT_EQ(error_where([&] { r.number("a"); }), "/root/a | expected a number, found the string \"1.5\"");
-  EXPECT_EQ(error_where([&] { r.integer("n"); }), "/root/n | expected an integer, found the number 2.5");
+  const JsonReader r(doc, "f.json", "/base");
+  EXPECT_EQ(error_where([&] { r.number("a"); }), "/base/a | expected a number, found the string \"1.5\"");
+  EXPECT_EQ(error_where([&] { r.integer("n"); }), "/base/n | expected an integer, found the number 2.5");
   EXPECT_EQ(error_where([&] { r.object("o").integers("list"); }),
-            "/root/o/list/1 | expected an integer, found the string \"two\"");
-  EXPECT_EQ(error_where([&] { r.object("o").integer_in("k", 0, 3); }), "/root/o/k | found 5, allowed range [0, 3]");
-  EXPECT_EQ(error_where([&] { r.one_of("e", {"a", "b"}); }), "/root/e | found \"x/y\", allowed: a, b");
-  EXPECT_EQ(error_where([&] { r.string("zz"); }), "/root/zz | required field is missing");
+            "/base/o/list/1 | expected an integer, found the string \"two\"");
+  EXPECT_EQ(error_where([&] { r.object("o").integer_in("k", 0, 3); }), "/base/o/k | found 5, allowed range [0, 3]");
+  EXPECT_EQ(error_where([&] { r.one_of("e", {"a", "b"}); }), "/base/e | found \"x/y\", allowed: a, b");
+  EXPECT_EQ(error_where([&] { r.string("zz"); }), "/base/zz | required field is missing");
   EXPECT_EQ(error_where([&] { r.require_only({"a", "n", "o"}); }),
-            "/root/e | unknown field; allowed fields here: a, n, o");
+            "/base/e | unknown field; allowed fields here: a, n, o");
 }
 
 TEST(JsonReader, PointerEscapesSlashAndTilde) {

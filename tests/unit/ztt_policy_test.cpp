@@ -1,5 +1,5 @@
 // The zTT policy (policies/src/ztt.cpp): its state vector, reward and action grid against
-// hand-computed values on the TX2 tables (shared/reference/papers.md §5.1), through a scripted
+// hand-computed values on the TX2 tables (zTT, MobiSys 2021, and github.com/ztt-21/zTT), through a scripted
 // agent; parameter errors.
 
 #include <cmath>

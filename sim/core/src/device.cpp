@@ -1,5 +1,5 @@
 // An edge device: its controller actor replays each request unit by unit from the traces, under
-// the clocks, exit and placement its policies decide (ARCHITECTURE.md decisions 1, 2, 4).
+// the clocks, exit and placement its policies decide (docs/architecture.md, "Design rules").
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Scenario loading: read the file, apply overrides, read every section collecting all errors,
-// then resolve (ARCHITECTURE.md decision 7).
+// then resolve (docs/architecture.md, "Design rules").
 
 #include "edgetwin/sim/scenario.hpp"
 

@@ -2,7 +2,7 @@
 // policy sets each model's batch size, batching delay and number of concurrent instances per slot;
 // each instance is an actor that takes a batch and runs the whole model on the device's GPU host.
 //
-// Concurrency on one GPU (ARCHITECTURE.md decision 1): batches share the device GPU as a
+// Concurrency on one GPU (docs/architecture.md, "Design rules"): batches share the device GPU as a
 // processor-sharing fluid. While k batches run, each progresses at 1 / L(b, k) per second, L being
 // the trace's whole-model latency at its batch size b and concurrency k (the samples say how much
 // slower each of k side-by-side instances runs). Whenever a batch starts or ends, or the clocks

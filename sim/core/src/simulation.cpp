@@ -247,9 +247,10 @@ using detail::Device;
 using detail::SeedStream;
 using detail::World;
 
-/// The engine's command line: exact replay of transfers (bytes / bandwidth + latency: CM02
-/// without cross-traffic), configuration notices silenced; the user's options come after, so
-/// they can override.
+/// The engine's command line: exact replay of transfers, bytes / bandwidth + latency (CM02 has no
+/// correction factors and cross-traffic is off: SimGrid documentation, "Configuring SimGrid",
+/// network/model); configuration notices silenced; the user's options come after, so they can
+/// override.
 std::vector<std::string> engine_arguments(const RunOptions& options) {
   std::vector<std::string> args{"edgetwin", "--log=xbt_cfg.thres:warning", "--cfg=network/model:CM02",
                                 "--cfg=network/crosstraffic:0"};

@@ -1,5 +1,5 @@
 #pragma once
-/// Lazily integrated energy of one device (ARCHITECTURE.md decision 2): the device holds a
+/// Lazily integrated energy of one device (docs/architecture.md, "Design rules"): the device holds a
 /// current power level and the meter integrates power x time whenever the level changes.
 /// Engine-free: callers pass the simulated time. An attached ThermalModel is driven by the same
 /// levels and intervals (docs/thermal.md).

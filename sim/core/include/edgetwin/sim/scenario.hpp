@@ -15,7 +15,7 @@
 
 namespace edgetwin::sim {
 
-/// The roles a device group can give a policy (decision kinds of ARCHITECTURE.md).
+/// The roles a device group can give a policy (decision kinds: docs/architecture.md).
 const std::vector<std::string>& policy_roles();
 
 /// A policy named for one role of a device group, with its parameters (validated by the
@@ -49,8 +49,8 @@ struct LinkSpec {
   double latency_s = 0;
   BandwidthProcessSpec process;
   /// Access links only: the device radio's transmit power while it uploads. Default: Wi-Fi,
-  /// ns-3 WifiRadioEnergyModel TxCurrentA 0.38 A x 3.0 V = 1.14 W (as SimGrid's wifi energy
-  /// plugin uses; shared/reference/simgrid.md A3).
+  /// ns-3 WifiRadioEnergyModel TxCurrentA 0.38 A x 3.0 V = 1.14 W, the transmit power SimGrid's
+  /// wifi energy plugin uses by default (simgrid src/plugins/link_energy_wifi.cpp, pTx_ = 1.14).
   double radio_tx_power_w = 1.14;
 };
 

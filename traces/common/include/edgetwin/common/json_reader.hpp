@@ -1,6 +1,6 @@
 #pragma once
 /// Typed, strict reading of JSON objects: every error names the file, the JSON pointer, what was
-/// found and what is allowed; unknown keys are errors (ARCHITECTURE.md decision 7).
+/// found and what is allowed; unknown keys are errors (docs/architecture.md, "Design rules").
 
 #include <cstdint>
 #include <initializer_list>
