@@ -14,11 +14,11 @@ namespace {
 // The update of torch.optim.Adam (no weight decay, no amsgrad), element by element.
 EDGETWIN_LEARN_VECTOR_CLONES
 void adam_update(float* params, const float* grad, float* m, float* v, std::size_t n, float step_size,
-                 float bias2_sqrt, float b1, float b2, float eps) {
+                 float bias2_sqrt, float b1, float b2, float one_minus_b1, float one_minus_b2, float eps) {
   for (std::size_t i = 0; i < n; ++i) {
     const float g = grad[i];
-    m[i] = b1 * m[i] + (1.0F - b1) * g;
-    v[i] = b2 * v[i] + (1.0F - b2) * g * g;
+    m[i] = b1 * m[i] + one_minus_b1 * g;
+    v[i] = b2 * v[i] + one_minus_b2 * g * g;
     params[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
   }
 }
@@ -35,8 +35,14 @@ void FlatAdam::step(float* params, const float* grad) {
   const auto bias2_sqrt = static_cast<float>(std::sqrt(bias2));
   const auto b1 = static_cast<float>(beta1_);
   const auto b2 = static_cast<float>(beta2_);
+  // 1 - beta rounded once from double, as torch.optim.Adam does: 1.0F - float(0.999) would be
+  // 0.00099998713, a second moment 1.3e-5 (relative) too small at every step
+  // (tests/learn/reference_test.cpp, AdamSecondMomentMatchesTorchOptimAdam).
+  const auto one_minus_b1 = static_cast<float>(1.0 - beta1_);
+  const auto one_minus_b2 = static_cast<float>(1.0 - beta2_);
   const auto eps = static_cast<float>(eps_);
-  adam_update(params, grad, m_.data(), v_.data(), m_.size(), step_size, bias2_sqrt, b1, b2, eps);
+  adam_update(params, grad, m_.data(), v_.data(), m_.size(), step_size, bias2_sqrt, b1, b2, one_minus_b1,
+              one_minus_b2, eps);
 }
 
 void FlatAdam::restore(std::vector<float> m, std::vector<float> v, std::int64_t steps) {
