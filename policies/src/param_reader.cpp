@@ -2,9 +2,9 @@
 
 #include "param_reader.hpp"
 
-#include <cmath>
-#include <sstream>
 #include <stdexcept>
+
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::policies {
 
@@ -46,29 +46,34 @@ const nlohmann::json& ParamReader::value(const std::string& key) const {
   return defaults_.at(key);
 }
 
+// Typed reads go through the project's one strict reader (common::JsonReader) on the given values
+// over the documented defaults; its DataError becomes a ParamError naming the parameter's path.
+template <typename Read>
+auto ParamReader::through_reader(const std::string& key, Read&& read) const {
+  nlohmann::json values = defaults_;
+  values.update(params_);
+  try {
+    const common::JsonReader reader(values, who_);
+    return read(reader);
+  } catch (const common::DataError& e) {
+    fail(key, e.reason());
+  }
+}
+
 double ParamReader::number(const std::string& key, double min, double max) const {
-  const auto& v = value(key);
-  std::ostringstream range;
-  range << "[" << min << ", " << max << "]";
-  if (!v.is_number()) fail(key, "found " + v.dump() + ", allowed: a number in " + range.str());
-  const double x = v.get<double>();
-  if (!std::isfinite(x) || x < min || x > max) fail(key, "found " + v.dump() + ", allowed: a number in " + range.str());
-  return x;
+  value(key);  // an undocumented key is a bug in the policy
+  return through_reader(key, [&](const common::JsonReader& r) { return r.number_in(key.c_str(), min, max); });
 }
 
 int ParamReader::integer(const std::string& key, int min, int max) const {
-  const auto& v = value(key);
-  const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
-  if (!v.is_number_integer()) fail(key, "found " + v.dump() + ", allowed: an integer in " + range);
-  const auto x = v.get<std::int64_t>();
-  if (x < min || x > max) fail(key, "found " + v.dump() + ", allowed: an integer in " + range);
-  return static_cast<int>(x);
+  value(key);
+  return static_cast<int>(
+      through_reader(key, [&](const common::JsonReader& r) { return r.integer_in(key.c_str(), min, max); }));
 }
 
 std::string ParamReader::text(const std::string& key) const {
-  const auto& v = value(key);
-  if (!v.is_string()) fail(key, "found " + v.dump() + ", allowed: a string");
-  return v.get<std::string>();
+  value(key);
+  return through_reader(key, [&](const common::JsonReader& r) { return r.string(key.c_str()); });
 }
 
 std::int64_t ParamReader::frequency(const std::string& key, const std::vector<std::int64_t>& table) const {

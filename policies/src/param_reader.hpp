@@ -38,6 +38,9 @@ class ParamReader {
   std::string path_of(const std::string& key) const;
 
  private:
+  template <typename Read>
+  auto through_reader(const std::string& key, Read&& read) const;
+
   std::string who_;
   std::string prefix_;
   nlohmann::json params_;
