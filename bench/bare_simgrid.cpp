@@ -18,8 +18,6 @@
 //                         --clouds C --cloud-s L --up-bytes B --down-bytes B] [--shape direct|queue]
 //                         [--cfg=... --log=...]
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +31,8 @@
 #include <vector>
 
 #include <simgrid/s4u.hpp>
+
+#include <sys/resource.h>
 
 namespace sg4 = simgrid::s4u;
 
@@ -65,17 +65,28 @@ Options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
     const std::string v = argv[++i];
-    if (a == "--devices") o.devices = std::stoi(v);
-    else if (a == "--fps") o.fps = std::stod(v);
-    else if (a == "--duration") o.duration_s = std::stod(v);
-    else if (a == "--placement") o.cloud = v == "cloud_only";
-    else if (a == "--clouds") o.clouds = std::stoi(v);
-    else if (a == "--edge-s") o.edge_s = std::stod(v);
-    else if (a == "--cloud-s") o.cloud_s = std::stod(v);
-    else if (a == "--up-bytes") o.up_bytes = std::stod(v);
-    else if (a == "--down-bytes") o.down_bytes = std::stod(v);
-    else if (a == "--shape") o.queue = v == "queue";
-    else throw std::invalid_argument("unknown option " + a);
+    if (a == "--devices")
+      o.devices = std::stoi(v);
+    else if (a == "--fps")
+      o.fps = std::stod(v);
+    else if (a == "--duration")
+      o.duration_s = std::stod(v);
+    else if (a == "--placement")
+      o.cloud = v == "cloud_only";
+    else if (a == "--clouds")
+      o.clouds = std::stoi(v);
+    else if (a == "--edge-s")
+      o.edge_s = std::stod(v);
+    else if (a == "--cloud-s")
+      o.cloud_s = std::stod(v);
+    else if (a == "--up-bytes")
+      o.up_bytes = std::stod(v);
+    else if (a == "--down-bytes")
+      o.down_bytes = std::stod(v);
+    else if (a == "--shape")
+      o.queue = v == "queue";
+    else
+      throw std::invalid_argument("unknown option " + a);
   }
   if (o.cloud && o.clouds <= 0) o.clouds = std::max(1, o.devices / 100);
   return o;
@@ -92,7 +103,8 @@ struct Queue {
   sg4::ConditionVariablePtr cv = sg4::ConditionVariable::create();
 };
 
-void start_queue_device(const std::string& name, sg4::Host* host, double fps, double duration_s, double edge_s) {
+void start_queue_device(const std::string& name, sg4::Host* host, double fps, double duration_s,
+                        double edge_s) {
   auto queue = std::make_shared<Queue>();
   sg4::Actor::create("source-" + name, host, [queue, fps, duration_s] {
     const double period = 1.0 / fps;
@@ -193,8 +205,10 @@ int main(int argc, char** argv) {
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
-              "setup_s=0\n",
-              o.queue ? "bare-queue" : "bare", o.devices, g_frames, g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
+  std::printf(
+      "RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
+      "setup_s=0\n",
+      o.queue ? "bare-queue" : "bare", o.devices, g_frames, g_activities, sim_s, wall_s,
+      static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

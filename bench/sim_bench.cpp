@@ -16,8 +16,6 @@
 //                      [--timeline S] [--clocks POLICY] [--out DIR] [--no-fast-path]
 //                      [--cfg=... --log=... passed to SimGrid]
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +28,8 @@
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/synth.hpp"
+
+#include <sys/resource.h>
 
 namespace {
 
@@ -44,7 +44,7 @@ struct Options {
   std::string placement = "edge_only";
   int clouds = 0;  ///< cloud_only: 0 = one GPU per 100 devices
   std::string cloud_board = "rtx3080";
-  double timeline_s = 0;  ///< 0 = timeline off (one sample interval longer than the run)
+  double timeline_s = 0;              ///< 0 = timeline off (one sample interval longer than the run)
   std::string clocks = "max_clocks";  ///< clocks policy (e.g. a governor: podgov)
   std::string out_dir;                ///< "" = write nothing; else summary.json, requests.csv (+ timeline)
   bool fast_path = true;              ///< --no-fast-path: RunOptions::fast_path = false
@@ -65,18 +65,30 @@ Options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw std::invalid_argument("missing value after " + a);
     const std::string v = argv[++i];
-    if (a == "--devices") o.devices = std::stoi(v);
-    else if (a == "--fps") o.fps = std::stod(v);
-    else if (a == "--duration") o.duration_s = std::stod(v);
-    else if (a == "--model") o.model = v;
-    else if (a == "--board") o.board = v;
-    else if (a == "--placement") o.placement = v;
-    else if (a == "--clouds") o.clouds = std::stoi(v);
-    else if (a == "--cloud-board") o.cloud_board = v;
-    else if (a == "--timeline") o.timeline_s = std::stod(v);
-    else if (a == "--clocks") o.clocks = v;
-    else if (a == "--out") o.out_dir = v;
-    else throw std::invalid_argument("unknown option " + a);
+    if (a == "--devices")
+      o.devices = std::stoi(v);
+    else if (a == "--fps")
+      o.fps = std::stod(v);
+    else if (a == "--duration")
+      o.duration_s = std::stod(v);
+    else if (a == "--model")
+      o.model = v;
+    else if (a == "--board")
+      o.board = v;
+    else if (a == "--placement")
+      o.placement = v;
+    else if (a == "--clouds")
+      o.clouds = std::stoi(v);
+    else if (a == "--cloud-board")
+      o.cloud_board = v;
+    else if (a == "--timeline")
+      o.timeline_s = std::stod(v);
+    else if (a == "--clocks")
+      o.clocks = v;
+    else if (a == "--out")
+      o.out_dir = v;
+    else
+      throw std::invalid_argument("unknown option " + a);
   }
   if (o.placement != "edge_only" && o.placement != "cloud_only") {
     throw std::invalid_argument("placement must be edge_only or cloud_only");
@@ -126,11 +138,14 @@ int main(int argc, char** argv) {
     const auto setup_start = Clock::now();
     const auto catalog = edgetwin::traces::Catalog::load(EDGETWIN_CATALOG_DIR);
     const edgetwin::traces::Synthesizer synth(
-        catalog, edgetwin::traces::load_synth_calibration(edgetwin::traces::default_calibration_path(EDGETWIN_CATALOG_DIR)));
+        catalog, edgetwin::traces::load_synth_calibration(
+                     edgetwin::traces::default_calibration_path(EDGETWIN_CATALOG_DIR)));
     edgetwin::traces::TraceStore store(catalog);
-    store.add(synth.generate(catalog.board(o.board), catalog.model(o.model), edgetwin::traces::SynthOptions{}));
+    store.add(
+        synth.generate(catalog.board(o.board), catalog.model(o.model), edgetwin::traces::SynthOptions{}));
     if (o.placement == "cloud_only" && o.cloud_board != o.board) {
-      store.add(synth.generate(catalog.board(o.cloud_board), catalog.model(o.model), edgetwin::traces::SynthOptions{}));
+      store.add(synth.generate(catalog.board(o.cloud_board), catalog.model(o.model),
+                               edgetwin::traces::SynthOptions{}));
     }
     edgetwin::policies::PolicyRegistry registry;
     edgetwin::policies::register_builtin_policies(registry);
@@ -145,10 +160,12 @@ int main(int argc, char** argv) {
     const edgetwin::traces::ClockSetting edge_clocks{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
     const int units = static_cast<int>(model.units.size());
     double edge_s = 0, cloud_s = 0;
-    for (int i = 0; i < units; ++i) edge_s += store.estimate(o.board, o.model, i, 1, 1, edge_clocks).latency_s;
+    for (int i = 0; i < units; ++i)
+      edge_s += store.estimate(o.board, o.model, i, 1, 1, edge_clocks).latency_s;
     if (o.placement == "cloud_only") {
       const auto cloud_clocks = edgetwin::traces::Synthesizer::max_clocks(catalog.board(o.cloud_board));
-      for (int i = 0; i < units; ++i) cloud_s += store.estimate(o.cloud_board, o.model, i, 1, 1, cloud_clocks).latency_s;
+      for (int i = 0; i < units; ++i)
+        cloud_s += store.estimate(o.cloud_board, o.model, i, 1, 1, cloud_clocks).latency_s;
     }
     const double up_bytes = static_cast<double>(model.units.front().input_elements) * 4;
     const double down_bytes = static_cast<double>(model.units.back().output_elements) * 4;
@@ -163,13 +180,15 @@ int main(int argc, char** argv) {
 
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("RESULT impl=%s devices=%d frames=%zu activities=%ld local_activities=%ld local_devices=%d sim_s=%.6f "
-                "wall_s=%.6f peak_rss_mb=%.1f setup_s=%.3f\n",
-                o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.requests.size(),
-                result.activities, result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
-                static_cast<double>(usage.ru_maxrss) / 1024.0, setup_s);
-    std::printf("FRAME edge_s=%.17g cloud_s=%.17g up_bytes=%.0f down_bytes=%.0f units=%d\n", edge_s, cloud_s, up_bytes,
-                down_bytes, units);
+    std::printf(
+        "RESULT impl=%s devices=%d frames=%zu activities=%ld local_activities=%ld local_devices=%d "
+        "sim_s=%.6f "
+        "wall_s=%.6f peak_rss_mb=%.1f setup_s=%.3f\n",
+        o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.requests.size(),
+        result.activities, result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
+        static_cast<double>(usage.ru_maxrss) / 1024.0, setup_s);
+    std::printf("FRAME edge_s=%.17g cloud_s=%.17g up_bytes=%.0f down_bytes=%.0f units=%d\n", edge_s, cloud_s,
+                up_bytes, down_bytes, units);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "edgetwin_sim_bench: " << e.what() << "\n";

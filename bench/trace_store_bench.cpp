@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   const auto& board = catalog.board(board_id);
   const auto& model = catalog.model(model_id);
   const edgetwin::traces::Synthesizer synth(
-      catalog, edgetwin::traces::load_synth_calibration(edgetwin::traces::default_calibration_path(EDGETWIN_CATALOG_DIR)));
+      catalog, edgetwin::traces::load_synth_calibration(
+                   edgetwin::traces::default_calibration_path(EDGETWIN_CATALOG_DIR)));
 
   edgetwin::traces::SynthOptions options;
   auto start = Clock::now();
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
 
   start = Clock::now();
   for (long i = 0; i < calls; ++i) {
-    const auto it = bare.find(key_of(static_cast<int>(i % units), grid[static_cast<std::size_t>(i / units) % grid.size()]));
+    const auto it = bare.find(
+        key_of(static_cast<int>(i % units), grid[static_cast<std::size_t>(i / units) % grid.size()]));
     sink += it == bare.end() ? 0.0 : it->second;
   }
   const double bare_ns = seconds_since(start) * 1e9 / calls;
@@ -94,11 +96,13 @@ int main(int argc, char** argv) {
   const double interp_ns = time_store(all, 3);
 
   std::printf("trace %s/%s: %zu samples (%d units)\n", board_id.c_str(), model_id.c_str(), samples, units);
-  std::printf("generate %.3f s, write %.3f s, read+validate %.3f s, fit all groups %.3f s\n", generate_s, write_s,
-              read_s, fit_s);
+  std::printf("generate %.3f s, write %.3f s, read+validate %.3f s, fit all groups %.3f s\n", generate_s,
+              write_s, read_s, fit_s);
   std::printf("%-44s %8.1f ns/call\n", "baseline: bare unordered_map lookup", bare_ns);
-  std::printf("%-44s %8.1f ns/call  (%.1fx baseline)\n", "estimate, sampled clocks (exact)", exact_ns, exact_ns / bare_ns);
-  std::printf("%-44s %8.1f ns/call  (%.1fx baseline)\n", "estimate, any table clocks (fit)", fit_ns, fit_ns / bare_ns);
+  std::printf("%-44s %8.1f ns/call  (%.1fx baseline)\n", "estimate, sampled clocks (exact)", exact_ns,
+              exact_ns / bare_ns);
+  std::printf("%-44s %8.1f ns/call  (%.1fx baseline)\n", "estimate, any table clocks (fit)", fit_ns,
+              fit_ns / bare_ns);
   std::printf("%-44s %8.1f ns/call  (%.1fx baseline)\n", "estimate, fit + batch interpolation", interp_ns,
               interp_ns / bare_ns);
   return sink > 0 ? 0 : 1;

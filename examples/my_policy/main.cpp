@@ -16,6 +16,7 @@
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/traces/synth.hpp"
+
 #include "queue_aware_clocks.hpp"
 
 namespace {
@@ -25,7 +26,8 @@ constexpr int kExitDataError = 3;  // as `edgetwin`: a bad scenario, catalog or 
 
 int usage(const std::string& problem) {
   std::cerr << "error: " << problem << "\n"
-            << "usage: edgetwin-my-policy SCENARIO [--out DIR] [--traces DIR] [--seed N] [--set POINTER=VALUE ...]\n";
+            << "usage: edgetwin-my-policy SCENARIO [--out DIR] [--traces DIR] [--seed N] [--set "
+               "POINTER=VALUE ...]\n";
   return kExitUsage;
 }
 
@@ -41,18 +43,24 @@ int main(int argc, char** argv) {
     if ((arg == "--out" || arg == "--traces" || arg == "--seed" || arg == "--set") && !has_value) {
       return usage(arg + " needs a value");
     }
-    if (arg == "--out") out_dir = argv[++i];
-    else if (arg == "--traces") traces_dir = argv[++i];
-    else if (arg == "--seed") overrides.push_back({"/seed", argv[++i]});
+    if (arg == "--out")
+      out_dir = argv[++i];
+    else if (arg == "--traces")
+      traces_dir = argv[++i];
+    else if (arg == "--seed")
+      overrides.push_back({"/seed", argv[++i]});
     else if (arg == "--set") {
       try {
         overrides.push_back(et::sim::parse_override(argv[++i]));
       } catch (const std::invalid_argument& e) {
         return usage(e.what());
       }
-    } else if (!arg.empty() && arg[0] == '-') return usage("unknown option " + arg);
-    else if (file.empty()) file = arg;
-    else return usage("one scenario file only");
+    } else if (!arg.empty() && arg[0] == '-')
+      return usage("unknown option " + arg);
+    else if (file.empty())
+      file = arg;
+    else
+      return usage("one scenario file only");
   }
   if (file.empty()) return usage("say which scenario file to run");
   if (traces_dir.empty()) {

@@ -44,10 +44,13 @@ pol::PolicyInfo queue_aware_clocks_info() {
   info.roles = {pol::Role::clocks};
   info.summary = "GPU slow while the device keeps up, everything at maximum once requests queue";
   info.params = {
-      {"busy_queue", "2", "requests waiting (this one excluded) from which the device runs at maximum, 1..1000"},
-      {"idle_gpu_hz", "\"min\"", "GPU clock while fewer wait: \"min\", \"max\" or a GPU table value of the board"},
+      {"busy_queue", "2",
+       "requests waiting (this one excluded) from which the device runs at maximum, 1..1000"},
+      {"idle_gpu_hz", "\"min\"",
+       "GPU clock while fewer wait: \"min\", \"max\" or a GPU table value of the board"},
   };
-  info.make = [](const nlohmann::json& params, const pol::PolicyContext& ctx) -> std::unique_ptr<pol::Policy> {
+  info.make = [](const nlohmann::json& params,
+                 const pol::PolicyContext& ctx) -> std::unique_ptr<pol::Policy> {
     const std::string who = "policy 'queue_aware_clocks'";
     // Errors are policies::ParamError: the simulator reports them at the scenario's JSON pointer
     // (.../policies/clocks/params/KEY), with what was found and what is allowed.
@@ -60,7 +63,8 @@ pol::PolicyInfo queue_aware_clocks_info() {
     }
     const nlohmann::json busy_queue = p.value("busy_queue", nlohmann::json(2));
     if (!busy_queue.is_number_integer() || busy_queue.get<long>() < 1 || busy_queue.get<long>() > 1000) {
-      throw pol::ParamError(who, "busy_queue", "found " + busy_queue.dump() + ", allowed: an integer in [1, 1000]");
+      throw pol::ParamError(who, "busy_queue",
+                            "found " + busy_queue.dump() + ", allowed: an integer in [1, 1000]");
     }
     // The tables of the device's power mode: every clock the policy asks for must be one of them.
     const auto tables = pol::ClockTables::for_mode(*ctx.board, ctx.power_mode);
@@ -70,7 +74,8 @@ pol::PolicyInfo queue_aware_clocks_info() {
       idle.gpu_hz = tables.gpu_hz.front();
     } else if (idle_gpu == "max") {
       idle.gpu_hz = tables.gpu_hz.back();
-    } else if (idle_gpu.is_number_integer() && pol::table_index(tables.gpu_hz, idle_gpu.get<std::int64_t>()) >= 0) {
+    } else if (idle_gpu.is_number_integer() &&
+               pol::table_index(tables.gpu_hz, idle_gpu.get<std::int64_t>()) >= 0) {
       idle.gpu_hz = idle_gpu.get<std::int64_t>();
     } else {
       std::string allowed = "\"min\", \"max\"";

@@ -31,18 +31,27 @@ std::string first_line(const std::string& path) {
 }
 
 struct ModuleEntry {
-  const char* prefix;   // module part number or its family prefix
+  const char* prefix;  // module part number or its family prefix
   const char* board_id;
 };
 
 // Module ids from jtop's jetson_variables.py (https://github.com/rbonghi/jetson_stats). Longest
 // match wins, so exact SKUs precede family prefixes.
 constexpr std::array<ModuleEntry, 14> kModules{{
-    {"p3448-0000", "nano"},      {"p3448-0002", "nano"},       {"p3448-0003", "nano"},
-    {"p3310-1000", "tx2"},       {"p3668-0000", "xavier_nx"},  {"p3668-0001", "xavier_nx"},
-    {"p3668-0003", "xavier_nx"}, {"p2888", "agx_xavier"},      {"p3767-0003", "orin_nano"},
-    {"p3767-0004", "orin_nano"}, {"p3767-0005", "orin_nano"},  {"p3767-0000", "orin_nx"},
-    {"p3767-0001", "orin_nx"},   {"p3701", "agx_orin"},
+    {"p3448-0000", "nano"},
+    {"p3448-0002", "nano"},
+    {"p3448-0003", "nano"},
+    {"p3310-1000", "tx2"},
+    {"p3668-0000", "xavier_nx"},
+    {"p3668-0001", "xavier_nx"},
+    {"p3668-0003", "xavier_nx"},
+    {"p2888", "agx_xavier"},
+    {"p3767-0003", "orin_nano"},
+    {"p3767-0004", "orin_nano"},
+    {"p3767-0005", "orin_nano"},
+    {"p3767-0000", "orin_nx"},
+    {"p3767-0001", "orin_nx"},
+    {"p3701", "agx_orin"},
 }};
 
 }  // namespace

@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgetwin/agent_wire/agent_wire.hpp"
 #include "edgetwin/learn/factory.hpp"
 #include "edgetwin/learn/learner.hpp"
-#include "edgetwin/agent_wire/agent_wire.hpp"
 
 namespace edgetwin::learn_app {
 

@@ -336,7 +336,7 @@ class Trainer {
   Collective& collective_;
   std::unique_ptr<learn::DiscreteLearner> learner_;
   nlohmann::json spec_;
-  nlohmann::json resume_manifest_;   ///< of --resume, read once in run()
+  nlohmann::json resume_manifest_;  ///< of --resume, read once in run()
   policies::AgentRequest request_;
   nlohmann::json run_;
   std::ofstream curve_;

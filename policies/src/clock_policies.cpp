@@ -36,8 +36,10 @@ PolicyInfo max_clocks_info() {
   PolicyInfo info;
   info.name = "max_clocks";
   info.roles = {Role::clocks};
-  info.summary = "every frame at the highest CPU, GPU and EMC clocks the power mode allows (like jetson_clocks)";
-  info.make = [params = info.params](const nlohmann::json& p, const PolicyContext& ctx) -> std::unique_ptr<Policy> {
+  info.summary =
+      "every frame at the highest CPU, GPU and EMC clocks the power mode allows (like jetson_clocks)";
+  info.make = [params = info.params](const nlohmann::json& p,
+                                     const PolicyContext& ctx) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy 'max_clocks'", p, params);
     return std::make_unique<PinnedClocks>(context_tables(ctx, reader.who()).max());
   };
@@ -50,11 +52,15 @@ PolicyInfo fixed_clocks_info() {
   info.roles = {Role::clocks};
   info.summary = "every frame at user-chosen table clocks (like nvpmodel + userspace governors)";
   info.params = {
-      {"cpu_khz", "\"max\"", "CPU clock, kHz: a value of the board's CPU table within the power mode, or \"min\"/\"max\""},
-      {"gpu_hz", "\"max\"", "GPU clock, Hz: a value of the board's GPU table within the power mode, or \"min\"/\"max\""},
-      {"emc_hz", "\"max\"", "memory (EMC) clock, Hz: a value of the board's EMC table within the power mode, or \"min\"/\"max\""},
+      {"cpu_khz", "\"max\"",
+       "CPU clock, kHz: a value of the board's CPU table within the power mode, or \"min\"/\"max\""},
+      {"gpu_hz", "\"max\"",
+       "GPU clock, Hz: a value of the board's GPU table within the power mode, or \"min\"/\"max\""},
+      {"emc_hz", "\"max\"",
+       "memory (EMC) clock, Hz: a value of the board's EMC table within the power mode, or \"min\"/\"max\""},
   };
-  info.make = [params = info.params](const nlohmann::json& p, const PolicyContext& ctx) -> std::unique_ptr<Policy> {
+  info.make = [params = info.params](const nlohmann::json& p,
+                                     const PolicyContext& ctx) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy 'fixed_clocks'", p, params);
     const auto tables = context_tables(ctx, reader.who());
     return std::make_unique<PinnedClocks>(Clocks{reader.frequency("cpu_khz", tables.cpu_khz),

@@ -11,15 +11,15 @@ namespace edgetwin::policies {
 
 namespace {
 
-std::vector<std::int64_t> capped(const std::vector<std::int64_t>& table, std::int64_t cap, const traces::Board& board,
-                                 const char* domain) {
+std::vector<std::int64_t> capped(const std::vector<std::int64_t>& table, std::int64_t cap,
+                                 const traces::Board& board, const char* domain) {
   std::vector<std::int64_t> out;
   for (auto f : table) {
     if (f <= cap) out.push_back(f);
   }
   if (out.empty()) {
-    throw std::invalid_argument("board " + board.id + ": power mode cap " + std::to_string(cap) + " is below the lowest " +
-                                domain + " table value");
+    throw std::invalid_argument("board " + board.id + ": power mode cap " + std::to_string(cap) +
+                                " is below the lowest " + domain + " table value");
   }
   return out;
 }
@@ -37,15 +37,22 @@ ClockTables ClockTables::for_mode(const traces::Board& board, int power_mode) {
 
 const std::vector<std::int64_t>& ClockTables::domain(traces::ClockDomain d) const {
   switch (d) {
-    case traces::ClockDomain::cpu: return cpu_khz;
-    case traces::ClockDomain::gpu: return gpu_hz;
-    case traces::ClockDomain::emc: return emc_hz;
+    case traces::ClockDomain::cpu:
+      return cpu_khz;
+    case traces::ClockDomain::gpu:
+      return gpu_hz;
+    case traces::ClockDomain::emc:
+      return emc_hz;
   }
   throw std::invalid_argument("unknown clock domain");
 }
 
-Clocks ClockTables::max() const { return Clocks{cpu_khz.back(), gpu_hz.back(), emc_hz.back()}; }
-Clocks ClockTables::min() const { return Clocks{cpu_khz.front(), gpu_hz.front(), emc_hz.front()}; }
+Clocks ClockTables::max() const {
+  return Clocks{cpu_khz.back(), gpu_hz.back(), emc_hz.back()};
+}
+Clocks ClockTables::min() const {
+  return Clocks{cpu_khz.front(), gpu_hz.front(), emc_hz.front()};
+}
 
 std::int64_t table_ceil(const std::vector<std::int64_t>& table, double value) {
   for (auto f : table) {

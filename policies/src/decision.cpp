@@ -8,10 +8,14 @@ namespace edgetwin::policies {
 
 const char* to_string(Role role) {
   switch (role) {
-    case Role::clocks: return "clocks";
-    case Role::placement: return "placement";
-    case Role::exit: return "exit";
-    case Role::batching: return "batching";
+    case Role::clocks:
+      return "clocks";
+    case Role::placement:
+      return "placement";
+    case Role::exit:
+      return "exit";
+    case Role::batching:
+      return "batching";
   }
   return "?";
 }
@@ -20,7 +24,8 @@ Role role_from_string(const std::string& name) {
   for (Role r : {Role::clocks, Role::placement, Role::exit, Role::batching}) {
     if (name == to_string(r)) return r;
   }
-  throw std::invalid_argument("unknown policy role '" + name + "'; allowed: clocks, placement, exit, batching");
+  throw std::invalid_argument("unknown policy role '" + name +
+                              "'; allowed: clocks, placement, exit, batching");
 }
 
 }  // namespace edgetwin::policies

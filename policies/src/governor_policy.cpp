@@ -22,7 +22,7 @@ struct DomainControl {
   std::vector<std::int64_t> table;
   std::unique_ptr<DomainGovernor> governor;
   std::int64_t pinned = 0;
-  double busy_s = 0;     // busy time accumulated since the governor last decided
+  double busy_s = 0;  // busy time accumulated since the governor last decided
   double elapsed_s = 0;
 };
 
@@ -30,7 +30,8 @@ class GovernorPolicy final : public Policy {
  public:
   explicit GovernorPolicy(std::vector<DomainControl> domains) : domains_(std::move(domains)) {
     for (const auto& d : domains_) {
-      if (d.governor && (period_s_ == 0 || d.governor->period_s() < period_s_)) period_s_ = d.governor->period_s();
+      if (d.governor && (period_s_ == 0 || d.governor->period_s() < period_s_))
+        period_s_ = d.governor->period_s();
     }
   }
 
@@ -55,7 +56,8 @@ class GovernorPolicy final : public Policy {
       d.busy_s += util_of(obs, d.domain) * dt;
       d.elapsed_s += dt;
       if (d.elapsed_s + 1e-9 < d.governor->period_s()) continue;
-      value = d.governor->next(d.busy_s / d.elapsed_s, table_ceil(d.table, static_cast<double>(value)), d.elapsed_s);
+      value = d.governor->next(d.busy_s / d.elapsed_s, table_ceil(d.table, static_cast<double>(value)),
+                               d.elapsed_s);
       d.busy_s = d.elapsed_s = 0;
     }
     return TickAction{next != obs.clocks, next};
@@ -70,7 +72,9 @@ class GovernorPolicy final : public Policy {
   double period_s_ = 0;
 };
 
-const char* key_of(ClockDomain d) { return d == ClockDomain::cpu ? "cpu_khz" : d == ClockDomain::gpu ? "gpu_hz" : "emc_hz"; }
+const char* key_of(ClockDomain d) {
+  return d == ClockDomain::cpu ? "cpu_khz" : d == ClockDomain::gpu ? "gpu_hz" : "emc_hz";
+}
 
 DomainControl pinned(const ParamReader& reader, const ClockTables& tables, ClockDomain d) {
   DomainControl c;
@@ -80,7 +84,8 @@ DomainControl pinned(const ParamReader& reader, const ClockTables& tables, Clock
   return c;
 }
 
-DomainControl governed(const GovernorKind& kind, const ParamReader& reader, const ClockTables& tables, ClockDomain d) {
+DomainControl governed(const GovernorKind& kind, const ParamReader& reader, const ClockTables& tables,
+                       ClockDomain d) {
   DomainControl c;
   c.domain = d;
   c.table = tables.domain(d);
@@ -90,7 +95,8 @@ DomainControl governed(const GovernorKind& kind, const ParamReader& reader, cons
 
 /// A policy with one governed domain (`kind` on `governed_domain`) and the others pinned by
 /// params named cpu_khz/gpu_hz/emc_hz.
-PolicyInfo single_governor_info(const std::string& kind_name, ClockDomain governed_domain, const std::string& summary) {
+PolicyInfo single_governor_info(const std::string& kind_name, ClockDomain governed_domain,
+                                const std::string& summary) {
   const auto& kind = governor_kind(kind_name);
   PolicyInfo info;
   info.name = kind.name;
@@ -99,13 +105,14 @@ PolicyInfo single_governor_info(const std::string& kind_name, ClockDomain govern
   info.params = kind.params;
   for (ClockDomain d : {ClockDomain::cpu, ClockDomain::gpu, ClockDomain::emc}) {
     if (d == governed_domain) continue;
-    info.params.push_back({key_of(d), "\"max\"",
-                           std::string("clock of the ") + traces::to_string(d) +
-                               " domain, which this policy does not govern: a table value within the power mode, "
-                               "or \"min\"/\"max\""});
+    info.params.push_back(
+        {key_of(d), "\"max\"",
+         std::string("clock of the ") + traces::to_string(d) +
+             " domain, which this policy does not govern: a table value within the power mode, "
+             "or \"min\"/\"max\""});
   }
-  info.make = [params = info.params, kind_name, governed_domain](const nlohmann::json& p,
-                                                                 const PolicyContext& ctx) -> std::unique_ptr<Policy> {
+  info.make = [params = info.params, kind_name, governed_domain](
+                  const nlohmann::json& p, const PolicyContext& ctx) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy '" + kind_name + "'", p, params);
     const auto tables = context_tables(ctx, reader.who());
     std::vector<DomainControl> domains;
@@ -139,7 +146,8 @@ DomainControl combined_domain(const ParamReader& reader, const ClockTables& tabl
                            "), \"min\", \"max\" or a table value");
     }
     const auto& kind = governor_kind(name);
-    const ParamReader sub_reader(reader.who() + " (" + name + " governor)", sub, kind.params, reader.path_of(params_key));
+    const ParamReader sub_reader(reader.who() + " (" + name + " governor)", sub, kind.params,
+                                 reader.path_of(params_key));
     DomainControl c;
     c.domain = d;
     c.table = tables.domain(d);
@@ -157,27 +165,32 @@ DomainControl combined_domain(const ParamReader& reader, const ClockTables& tabl
 }  // namespace
 
 PolicyInfo ondemand_info() {
-  return single_governor_info("ondemand", ClockDomain::cpu,
-                              "Linux ondemand CPU governor on periodic ticks; GPU and EMC pinned (default: max)");
+  return single_governor_info(
+      "ondemand", ClockDomain::cpu,
+      "Linux ondemand CPU governor on periodic ticks; GPU and EMC pinned (default: max)");
 }
 
 PolicyInfo schedutil_info() {
-  return single_governor_info("schedutil", ClockDomain::cpu,
-                              "Linux schedutil CPU governor (the JetPack 5/6 default); GPU and EMC pinned (default: max)");
+  return single_governor_info(
+      "schedutil", ClockDomain::cpu,
+      "Linux schedutil CPU governor (the JetPack 5/6 default); GPU and EMC pinned (default: max)");
 }
 
 PolicyInfo podgov_info() {
-  return single_governor_info("podgov", ClockDomain::gpu,
-                              "load-based GPU governor like NVIDIA nvhost_podgov (reconstruction); CPU and EMC "
-                              "pinned (default: max)");
+  return single_governor_info(
+      "podgov", ClockDomain::gpu,
+      "load-based GPU governor like NVIDIA nvhost_podgov (reconstruction); CPU and EMC "
+      "pinned (default: max)");
 }
 
 PolicyInfo governors_info() {
   PolicyInfo info;
   info.name = "governors";
   info.roles = {Role::clocks};
-  info.summary = "one governor or pinned clock per domain; default = what a stock Jetson runs (schedutil + podgov)";
-  const std::string choice = "a governor (" + kind_names() + "), \"min\", \"max\" or a table value within the power mode";
+  info.summary =
+      "one governor or pinned clock per domain; default = what a stock Jetson runs (schedutil + podgov)";
+  const std::string choice =
+      "a governor (" + kind_names() + "), \"min\", \"max\" or a table value within the power mode";
   info.params = {
       {"cpu", "\"schedutil\"", "CPU domain (kHz): " + choice},
       {"gpu", "\"podgov\"", "GPU domain (Hz): " + choice},
@@ -186,7 +199,8 @@ PolicyInfo governors_info() {
       {"gpu_params", "{}", "parameters of the GPU governor"},
       {"emc_params", "{}", "parameters of the EMC governor"},
   };
-  info.make = [params = info.params](const nlohmann::json& p, const PolicyContext& ctx) -> std::unique_ptr<Policy> {
+  info.make = [params = info.params](const nlohmann::json& p,
+                                     const PolicyContext& ctx) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy 'governors'", p, params);
     const auto tables = context_tables(ctx, reader.who());
     std::vector<DomainControl> domains;

@@ -61,15 +61,22 @@ class Schedutil final : public DomainGovernor {
 // below the lower watermark for down_delay_s step down one level; in between hold.
 class Podgov final : public DomainGovernor {
  public:
-  Podgov(std::vector<std::int64_t> table, double period_s, double upper, double lower, double target, double delay_s)
-      : table_(std::move(table)), period_s_(period_s), upper_(upper), lower_(lower), target_(target), delay_s_(delay_s) {}
+  Podgov(std::vector<std::int64_t> table, double period_s, double upper, double lower, double target,
+         double delay_s)
+      : table_(std::move(table)),
+        period_s_(period_s),
+        upper_(upper),
+        lower_(lower),
+        target_(target),
+        delay_s_(delay_s) {}
   double period_s() const override { return period_s_; }
   std::int64_t next(double util, std::int64_t current, double elapsed_s) override {
     const int i = std::max(0, table_index(table_, current));
     if (util > upper_) {
       below_s_ = 0;
       const auto wanted = table_ceil(table_, static_cast<double>(current) * util / target_);
-      const auto one_up = table_[static_cast<std::size_t>(std::min(i + 1, static_cast<int>(table_.size()) - 1))];
+      const auto one_up =
+          table_[static_cast<std::size_t>(std::min(i + 1, static_cast<int>(table_.size()) - 1))];
       return std::max(wanted, one_up);
     }
     if (util < lower_) {
@@ -102,9 +109,12 @@ std::vector<GovernorKind> make_kinds() {
       }});
   kinds.push_back(GovernorKind{
       "schedutil",
-      "Linux schedutil: f = 1.25 x f_max x util (frequency-invariant, PELT-averaged), rounded up to a table value",
-      {{"rate_limit_s", "0.01", "minimum time between decisions, s (Linux rate_limit_us; 10 ms on Jetson kernels)"},
-       {"pelt_half_life_s", "0.032", "half-life of the utilisation average, s (Linux PELT: 32 ms); 0 = last period only"}},
+      "Linux schedutil: f = 1.25 x f_max x util (frequency-invariant, PELT-averaged), rounded up to a table "
+      "value",
+      {{"rate_limit_s", "0.01",
+        "minimum time between decisions, s (Linux rate_limit_us; 10 ms on Jetson kernels)"},
+       {"pelt_half_life_s", "0.032",
+        "half-life of the utilisation average, s (Linux PELT: 32 ms); 0 = last period only"}},
       [](const ParamReader& p, std::vector<std::int64_t> table) -> std::unique_ptr<DomainGovernor> {
         const double period = p.number("rate_limit_s", 1e-4, 10.0);
         const double half_life = p.number("pelt_half_life_s", 0.0, 10.0);
@@ -115,14 +125,17 @@ std::vector<GovernorKind> make_kinds() {
       "load-based GPU governor like nvhost_podgov (reconstruction): watermarks with a down-scaling delay",
       {{"sample_period_s", "0.05", "sampling period, s (estimate)"},
        {"upper_watermark", "0.9", "load above which the clock scales up at once, (0, 1] (estimate)"},
-       {"lower_watermark", "0.5", "load below which the clock steps down after down_delay_s, [0, upper) (estimate)"},
+       {"lower_watermark", "0.5",
+        "load below which the clock steps down after down_delay_s, [0, upper) (estimate)"},
        {"load_target", "0.7", "load a scale-up aims for: f = f_cur x load / load_target, (0, 1] (estimate)"},
-       {"down_delay_s", "0.2", "time the load must stay below the lower watermark per step down, s (estimate)"}},
+       {"down_delay_s", "0.2",
+        "time the load must stay below the lower watermark per step down, s (estimate)"}},
       [](const ParamReader& p, std::vector<std::int64_t> table) -> std::unique_ptr<DomainGovernor> {
         const double period = p.number("sample_period_s", 1e-4, 10.0);
         const double upper = p.number("upper_watermark", 0.01, 1.0);
         const double lower = p.number("lower_watermark", 0.0, 1.0);
-        if (lower >= upper) p.fail("lower_watermark", "must be below upper_watermark (" + std::to_string(upper) + ")");
+        if (lower >= upper)
+          p.fail("lower_watermark", "must be below upper_watermark (" + std::to_string(upper) + ")");
         const double target = p.number("load_target", 0.01, 1.0);
         const double delay = p.number("down_delay_s", 0.0, 60.0);
         return std::make_unique<Podgov>(std::move(table), period, upper, lower, target, delay);

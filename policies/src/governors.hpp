@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgetwin/policies/policy.hpp"
+
 #include "param_reader.hpp"
 
 namespace edgetwin::policies {
@@ -31,7 +32,8 @@ struct GovernorKind {
   std::string name;
   std::string summary;
   std::vector<ParamInfo> params;
-  std::function<std::unique_ptr<DomainGovernor>(const ParamReader& params, std::vector<std::int64_t> table)> make;
+  std::function<std::unique_ptr<DomainGovernor>(const ParamReader& params, std::vector<std::int64_t> table)>
+      make;
 };
 
 /// ondemand, schedutil, podgov, in that order.

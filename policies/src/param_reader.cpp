@@ -21,7 +21,9 @@ std::string allowed_keys(const std::vector<ParamInfo>& infos) {
 
 ParamReader::ParamReader(std::string who, const nlohmann::json& params, const std::vector<ParamInfo>& infos,
                          std::string prefix)
-    : who_(std::move(who)), prefix_(std::move(prefix)), params_(params.is_null() ? nlohmann::json::object() : params) {
+    : who_(std::move(who)),
+      prefix_(std::move(prefix)),
+      params_(params.is_null() ? nlohmann::json::object() : params) {
   if (!params_.is_object()) {
     throw ParamError(who_, prefix_, "found " + params_.dump() + ", allowed: a JSON object");
   }
@@ -88,7 +90,8 @@ std::int64_t ParamReader::frequency(const std::string& key, const std::vector<st
   }
   std::string allowed = "\"min\", \"max\"";
   for (auto t : table) allowed += ", " + std::to_string(t);
-  fail(key, "found " + v.dump() + ", which is not a table value of this board within its power mode; allowed: " + allowed);
+  fail(key, "found " + v.dump() +
+                ", which is not a table value of this board within its power mode; allowed: " + allowed);
 }
 
 nlohmann::json ParamReader::object(const std::string& key) const {

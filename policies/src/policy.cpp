@@ -2,22 +2,26 @@
 
 #include "edgetwin/policies/policy.hpp"
 
-#include <utility>
-
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace edgetwin::policies {
 
 ParamError::ParamError(std::string who, std::string key, std::string reason)
-    : std::invalid_argument(who + (key.empty() ? std::string(": params") : ": param '" + key + "'") + ": " + reason),
+    : std::invalid_argument(who + (key.empty() ? std::string(": params") : ": param '" + key + "'") + ": " +
+                            reason),
       who_(std::move(who)),
       key_(std::move(key)),
       reason_(std::move(reason)) {}
 
-FrameAction Policy::on_frame(const FrameObservation& /*obs*/) { return FrameAction{}; }
+FrameAction Policy::on_frame(const FrameObservation& /*obs*/) {
+  return FrameAction{};
+}
 
-TickAction Policy::on_tick(const TickObservation& /*obs*/) { return TickAction{}; }
+TickAction Policy::on_tick(const TickObservation& /*obs*/) {
+  return TickAction{};
+}
 
 BatchAction Policy::on_batch(const BatchObservation& obs) {
   BatchAction a;
@@ -26,11 +30,15 @@ BatchAction Policy::on_batch(const BatchObservation& obs) {
   return a;
 }
 
-bool PolicyInfo::plays(Role role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+bool PolicyInfo::plays(Role role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
 
 void PolicyRegistry::add(PolicyInfo info) {
-  if (info.name.empty() || !info.make) throw std::invalid_argument("policy registry: a policy needs a name and a factory");
-  if (has(info.name)) throw std::invalid_argument("policy registry: duplicate policy name '" + info.name + "'");
+  if (info.name.empty() || !info.make)
+    throw std::invalid_argument("policy registry: a policy needs a name and a factory");
+  if (has(info.name))
+    throw std::invalid_argument("policy registry: duplicate policy name '" + info.name + "'");
   infos_.push_back(std::move(info));
 }
 
@@ -47,8 +55,8 @@ const PolicyInfo& PolicyRegistry::get(const std::string& name) const {
   throw std::invalid_argument("unknown policy '" + name + "'; known policies: " + known);
 }
 
-std::unique_ptr<Policy> PolicyRegistry::create(Role role, const std::string& name, const nlohmann::json& params,
-                                               const PolicyContext& ctx) const {
+std::unique_ptr<Policy> PolicyRegistry::create(Role role, const std::string& name,
+                                               const nlohmann::json& params, const PolicyContext& ctx) const {
   const auto& info = get(name);
   if (!info.plays(role)) {
     std::string able;

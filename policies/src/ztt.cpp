@@ -145,7 +145,8 @@ std::vector<int> levels(const ParamReader& reader, const std::string& key, const
                         const std::vector<std::int64_t>& table, const std::vector<std::int64_t>& allowed) {
   const auto& v = reader.value(key);
   if (v == "auto") return auto_levels(board, table, allowed);
-  if (!v.is_array() || v.empty()) reader.fail(key, "found " + v.dump() + ", allowed: \"auto\" or a non-empty array of table indices");
+  if (!v.is_array() || v.empty())
+    reader.fail(key, "found " + v.dump() + ", allowed: \"auto\" or a non-empty array of table indices");
   std::vector<int> out;
   for (const auto& e : v) {
     if (!e.is_number_integer() || e.get<long long>() < 0 ||

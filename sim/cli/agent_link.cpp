@@ -2,15 +2,14 @@
 
 #include "agent_link.hpp"
 
-#include "cli.hpp"
-#include "tools.hpp"
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
+#include "cli.hpp"
+#include "tools.hpp"
 #include <sys/socket.h>
 #include <unistd.h>
 

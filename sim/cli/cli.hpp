@@ -14,9 +14,9 @@ namespace edgetwin::app {
 /// Process exit codes (documented in README.md and `edgetwin --help`).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     ///< the work itself failed (e.g. a check did not pass)
-  kExitUsage = 2,       ///< bad command line
-  kExitDataError = 3,   ///< a data file (catalog, trace, scenario) is malformed
+  kExitFailure = 1,    ///< the work itself failed (e.g. a check did not pass)
+  kExitUsage = 2,      ///< bad command line
+  kExitDataError = 3,  ///< a data file (catalog, trace, scenario) is malformed
 };
 
 /// A subcommand: `edgetwin <name> ...`. `args` excludes the program and command names.

@@ -86,12 +86,13 @@ void print_board_detail(const traces::Board& b) {
   std::cout << "\n  power modes (default " << b.default_power_mode << "):\n";
   for (const auto& m : b.power_modes) {
     std::cout << "    " << m.id << " " << m.name << ": " << m.budget_w << " W, " << m.online_cores
-              << " cores, cpu<=" << m.cpu_max_khz << " kHz, gpu<=" << m.gpu_max_hz << " Hz, emc<=" << m.emc_max_hz
-              << " Hz\n";
+              << " cores, cpu<=" << m.cpu_max_khz << " kHz, gpu<=" << m.gpu_max_hz
+              << " Hz, emc<=" << m.emc_max_hz << " Hz\n";
   }
   std::cout << "  rails:";
   for (const auto& r : b.rails) std::cout << " " << r.name << "(" << r.feeds << ")";
-  std::cout << (b.total_rail.empty() ? "  [total = sum of rails]" : "  [total = " + b.total_rail + "]") << "\n";
+  std::cout << (b.total_rail.empty() ? "  [total = sum of rails]" : "  [total = " + b.total_rail + "]")
+            << "\n";
   std::cout << "  power: idle " << b.idle_power_w << " W, max " << b.max_power_w << " W\n";
   std::cout << "  dvfs transition latency: cpu " << b.cpu_transition.latency_s * 1e6 << " us, gpu "
             << b.gpu_transition.latency_s * 1e6 << " us, emc " << b.emc_transition.latency_s * 1e6 << " us\n";
@@ -132,7 +133,8 @@ void print_model_detail(const traces::Model& m) {
   print_table(rows, {Align::left, Align::left, Align::left, Align::right, Align::right, Align::right,
                      Align::left, Align::right});
   std::cout << "exits:";
-  for (const auto& e : m.exits) std::cout << " after " << e.after_unit << " (" << e.head << ", " << e.head_macs << " MACs)";
+  for (const auto& e : m.exits)
+    std::cout << " after " << e.after_unit << " (" << e.head << ", " << e.head_macs << " MACs)";
   std::cout << "\npublished: " << m.published.params << " params, " << m.published.macs << " MACs ("
             << m.published.source << ")\n";
 }
@@ -170,7 +172,8 @@ nlohmann::json policies_json(const policies::PolicyRegistry& registry, const std
     for (auto r : p.roles) roles.push_back(policies::to_string(r));
     nlohmann::json params = nlohmann::json::array();
     for (const auto& param : p.params) {
-      params.push_back({{"name", param.name}, {"default", nlohmann::json::parse(param.default_json)}, {"doc", param.doc}});
+      params.push_back(
+          {{"name", param.name}, {"default", nlohmann::json::parse(param.default_json)}, {"doc", param.doc}});
     }
     out.push_back({{"name", p.name}, {"roles", roles}, {"summary", p.summary}, {"params", params}});
   }
@@ -190,25 +193,31 @@ int run_list(const std::vector<std::string>& args) {
   po::positional_options_description positionals;
   positionals.add("what", 1).add("id", 1);
   po::variables_map vm;
-  if (!parse_args(args, options, positionals, vm, "edgetwin list boards|models|policies [ID] [--json] [--data DIR]")) {
+  if (!parse_args(args, options, positionals, vm,
+                  "edgetwin list boards|models|policies [ID] [--json] [--data DIR]")) {
     return kExitOk;
   }
   if (what != "boards" && what != "models" && what != "policies") {
-    throw std::invalid_argument(what.empty() ? std::string("list: say what to list: boards, models or policies")
-                                             : "list: unknown catalog '" + what + "'; allowed: boards, models, policies");
+    throw std::invalid_argument(
+        what.empty() ? std::string("list: say what to list: boards, models or policies")
+                     : "list: unknown catalog '" + what + "'; allowed: boards, models, policies");
   }
   if (what == "policies") {
     policies::PolicyRegistry registry;
     policies::register_builtin_policies(registry);
     if (!id.empty()) registry.get(id);  // unknown name: the error lists the known ones
-    if (as_json) std::cout << policies_json(registry, id).dump(1) << "\n";
-    else print_policies(registry, id);
+    if (as_json)
+      std::cout << policies_json(registry, id).dump(1) << "\n";
+    else
+      print_policies(registry, id);
     return kExitOk;
   }
   const auto catalog = load_catalog_or_throw(data_dir);
   if (what == "boards") {
-    if (id.empty()) print_boards(catalog);
-    else print_board_detail(catalog.board(id));
+    if (id.empty())
+      print_boards(catalog);
+    else
+      print_board_detail(catalog.board(id));
     return kExitOk;
   }
   if (as_json) {
@@ -219,8 +228,10 @@ int run_list(const std::vector<std::string>& args) {
     std::cout << out.dump(1) << "\n";
     return kExitOk;
   }
-  if (id.empty()) print_models(catalog);
-  else print_model_detail(catalog.model(id));
+  if (id.empty())
+    print_models(catalog);
+  else
+    print_model_detail(catalog.model(id));
   return kExitOk;
 }
 

@@ -2,8 +2,6 @@
 // database, made by the Python scripts in plots/ (Debian's matplotlib, hence /usr/bin/python3,
 // not the first python3 on PATH). Arguments pass through unchanged; docs/plots.md lists them.
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +10,7 @@
 
 #include "cli.hpp"
 #include "tools.hpp"
+#include <unistd.h>
 
 #ifndef EDGETWIN_PLOTS_DIR
 #define EDGETWIN_PLOTS_DIR "plots"
@@ -38,8 +37,12 @@ int exec_script(const char* script, const std::vector<std::string>& args) {
 
 }  // namespace
 
-int run_plot(const std::vector<std::string>& args) { return exec_script("make_figures.py", args); }
+int run_plot(const std::vector<std::string>& args) {
+  return exec_script("make_figures.py", args);
+}
 
-int run_report(const std::vector<std::string>& args) { return exec_script("report.py", args); }
+int run_report(const std::vector<std::string>& args) {
+  return exec_script("report.py", args);
+}
 
 }  // namespace edgetwin::app

@@ -5,14 +5,15 @@
 #include <iostream>
 #include <sstream>
 
-#include "agent_link.hpp"
-#include "cli.hpp"
-#include "scenario_args.hpp"
-#include "cmd_sweep.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/sim/version.hpp"
 #include "edgetwin/sweep/run_id.hpp"
+
+#include "agent_link.hpp"
+#include "cli.hpp"
+#include "cmd_sweep.hpp"
+#include "scenario_args.hpp"
 
 namespace edgetwin::app {
 
@@ -20,8 +21,10 @@ int run_run(const std::vector<std::string>& raw_args) {
   // SimGrid's own options pass through untouched.
   std::vector<std::string> args, engine_args;
   for (const auto& a : raw_args) {
-    if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0) engine_args.push_back(a);
-    else args.push_back(a);
+    if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0)
+      engine_args.push_back(a);
+    else
+      args.push_back(a);
   }
   std::string file, out_dir, data_dir, traces_dir;
   std::vector<std::string> sets;
@@ -46,15 +49,17 @@ int run_run(const std::vector<std::string>& raw_args) {
       "checkpoint directory (written by edgetwin train) for the scenario's learned policy, evaluated with "
       "learning off; overrides the policy's \"checkpoint\" parameter")(
       "agent-fd", po::value<int>(&agent_fd),
-      "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn train)");
+      "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn "
+      "train)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::positional_options_description positionals;
   positionals.add("file", 1);
   po::variables_map vm;
-  if (!parse_args(args, options, positionals, vm,
-                  "edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=K:V] [--log=...]\n"
-                  "SimGrid options (--cfg=..., --log=...) are passed to the engine.")) {
+  if (!parse_args(
+          args, options, positionals, vm,
+          "edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=K:V] [--log=...]\n"
+          "SimGrid options (--cfg=..., --log=...) are passed to the engine.")) {
     return kExitOk;
   }
   if (file.empty()) throw std::invalid_argument("run: say which scenario file to simulate");
@@ -65,7 +70,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   if (out_dir.empty()) out_dir = (std::filesystem::path("results") / spec.name).string();
   if (!spec.traces_dir.empty()) traces_dir = spec.traces_dir;
   const auto store = sim::load_traces_for(spec, catalog, traces_dir);
-  const traces::Synthesizer power_model(catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+  const traces::Synthesizer power_model(
+      catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
   policies::PolicyRegistry registry;
   policies::register_builtin_policies(registry);
 
@@ -103,12 +109,14 @@ int run_run(const std::vector<std::string>& raw_args) {
     os << std::fixed << std::setprecision(digits) << v.get<double>() * scale;
     return os.str();
   };
-  std::cout << "simulated " << number(result.simulated_end_s, 1, 1) << " s of scenario '" << spec.name << "' in "
-            << number(result.wall_s, 1, 2) << " s wall: " << overall["requests_completed"] << " requests, p95 latency "
-            << number(overall["latency_p95_s"], 1e3, 1) << " ms, SLO violations "
-            << number(overall["slo_violation_rate"], 100, 1) << " %, " << number(overall["energy_per_request_j"], 1e3, 1)
-            << " mJ/request" << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
-            << "results: " << out_dir << "/{summary.json, requests.csv, timeline.csv, scenario.resolved.json}\n";
+  std::cout << "simulated " << number(result.simulated_end_s, 1, 1) << " s of scenario '" << spec.name
+            << "' in " << number(result.wall_s, 1, 2) << " s wall: " << overall["requests_completed"]
+            << " requests, p95 latency " << number(overall["latency_p95_s"], 1e3, 1) << " ms, SLO violations "
+            << number(overall["slo_violation_rate"], 100, 1) << " %, "
+            << number(overall["energy_per_request_j"], 1e3, 1) << " mJ/request"
+            << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
+            << "results: " << out_dir
+            << "/{summary.json, requests.csv, timeline.csv, scenario.resolved.json}\n";
   note_sweep_of(file);
   return kExitOk;
 }

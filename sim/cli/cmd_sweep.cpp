@@ -11,18 +11,19 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "cli.hpp"
-#include "tools.hpp"
-#include "edgetwin/sim/version.hpp"
 #include "edgetwin/common/json_pointer.hpp"
+#include "edgetwin/common/json_reader.hpp"
+#include "edgetwin/sim/version.hpp"
 #include "edgetwin/sweep/mpi_plan.hpp"
 #include "edgetwin/sweep/results_db.hpp"
 #include "edgetwin/sweep/run_id.hpp"
 #include "edgetwin/sweep/runner.hpp"
-#include "edgetwin/common/json_reader.hpp"
+
+#include "cli.hpp"
+#include "tools.hpp"
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace edgetwin::app {
 
@@ -37,8 +38,8 @@ void print_errors(const std::vector<common::DataError>& errors, const std::strin
 
 void print_plan(const ExpandedSweep& s) {
   std::cout << "sweep " << s.spec.name << " (id " << s.sweep_id << "): " << s.runs.size() << " runs, "
-            << s.spec.groups.size() << (s.spec.groups.size() == 1 ? " group, " : " groups, ") << s.spec.seeds.size()
-            << (s.spec.seeds.size() == 1 ? " seed" : " seeds") << "\n";
+            << s.spec.groups.size() << (s.spec.groups.size() == 1 ? " group, " : " groups, ")
+            << s.spec.seeds.size() << (s.spec.seeds.size() == 1 ? " seed" : " seeds") << "\n";
   std::cout << "index  run_id            group  axes and seed\n";
   for (const auto& run : s.runs) {
     std::cout << std::setw(5) << run.index << "  " << run.id << "  " << run.group << "  ";
@@ -135,7 +136,8 @@ void note_sweep_of(const std::string& file) {
     std::cerr << "note: " << file << " has a sweep of " << sweep::run_count(spec)
               << " runs; this ran its base scenario (edgetwin sweep " << file << " runs them all)\n";
   } catch (const std::exception&) {
-    std::cerr << "note: " << file << " has an invalid sweep block (edgetwin validate " << file << " lists its errors)\n";
+    std::cerr << "note: " << file << " has an invalid sweep block (edgetwin validate " << file
+              << " lists its errors)\n";
   }
 }
 
@@ -149,29 +151,33 @@ int run_sweep(const std::vector<std::string>& args) {
   options.add_options()("file", po::value<std::string>(&file), "scenario file with a \"sweep\" block")(
       "dry-run", po::bool_switch(&dry_run), "list the expanded runs and their ids; run nothing")(
       "jobs,j", po::value<int>(&jobs)->default_value(1), "runs at a time (one process each)")(
-      "db", po::value<std::string>(&db_path), "results database (default: results/<sweep name>.sqlite); run "
-                                              "folders go to <db without extension>.runs/")(
+      "db", po::value<std::string>(&db_path),
+      "results database (default: results/<sweep name>.sqlite); run "
+      "folders go to <db without extension>.runs/")(
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "override POINTER=VALUE in the base scenario before expanding (repeatable)")(
       "retry-failed", po::bool_switch(&retry_failed), "also re-run runs recorded as failed")(
-      "timeout-s", po::value<double>(&timeout_s)->default_value(0), "kill a run after this many seconds and "
-                                                                    "record it failed (0: no limit)")(
-      "quiet", po::bool_switch(&quiet), "no progress report")(
-      "mpi", po::bool_switch(&use_mpi), "under mpirun/srun: rank 0 coordinates and writes the database, the other "
-                                        "ranks run the runs (the database's folder must be shared); -j is ignored");
+      "timeout-s", po::value<double>(&timeout_s)->default_value(0),
+      "kill a run after this many seconds and "
+      "record it failed (0: no limit)")("quiet", po::bool_switch(&quiet), "no progress report")(
+      "mpi", po::bool_switch(&use_mpi),
+      "under mpirun/srun: rank 0 coordinates and writes the database, the other "
+      "ranks run the runs (the database's folder must be shared); -j is ignored");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::positional_options_description positionals;
   positionals.add("file", 1);
   po::variables_map vm;
-  if (!parse_args(args, options, positionals, vm,
-                  "edgetwin sweep FILE [--dry-run] [-j N] [--db results.sqlite] [--retry-failed] [--timeout-s S]\n"
-                  "       mpirun -np K edgetwin sweep FILE --mpi --db results.sqlite   (K >= 2)\n"
-                  "Re-running the same command skips finished runs; see docs/sweeps.md.")) {
+  if (!parse_args(
+          args, options, positionals, vm,
+          "edgetwin sweep FILE [--dry-run] [-j N] [--db results.sqlite] [--retry-failed] [--timeout-s S]\n"
+          "       mpirun -np K edgetwin sweep FILE --mpi --db results.sqlite   (K >= 2)\n"
+          "Re-running the same command skips finished runs; see docs/sweeps.md.")) {
     return kExitOk;
   }
   if (file.empty()) throw std::invalid_argument("sweep: say which scenario file to sweep");
-  if (jobs < 1) throw std::invalid_argument("sweep: --jobs must be at least 1, found " + std::to_string(jobs));
+  if (jobs < 1)
+    throw std::invalid_argument("sweep: --jobs must be at least 1, found " + std::to_string(jobs));
   if (timeout_s < 0) throw std::invalid_argument("sweep: --timeout-s must be >= 0");
   std::vector<sim::Override> overrides;
   overrides.reserve(sets.size());
@@ -201,29 +207,37 @@ int run_sweep(const std::vector<std::string>& args) {
   runner_options.quiet = quiet;
   runner_options.tty = ::isatty(STDERR_FILENO) != 0;
   if (use_mpi) {
-    const sweep::MpiPlan plan{s.sweep_id, s.spec.name, std::filesystem::absolute(file).string(),
-                              sweep::canonical_json(s.spec.block), std::filesystem::absolute(db_path).string(),
-                              sim::version_string(), {std::filesystem::read_symlink("/proc/self/exe").string(), "run"},
-                              {"--quiet", "--traces", traces, "--data", data}, runner_options, s.runs};
+    const sweep::MpiPlan plan{s.sweep_id,
+                              s.spec.name,
+                              std::filesystem::absolute(file).string(),
+                              sweep::canonical_json(s.spec.block),
+                              std::filesystem::absolute(db_path).string(),
+                              sim::version_string(),
+                              {std::filesystem::read_symlink("/proc/self/exe").string(), "run"},
+                              {"--quiet", "--traces", traces, "--data", data},
+                              runner_options,
+                              s.runs};
     return exec_mpi_runner(plan);
   }
 
   const sweep::RunCommand command = [&](const std::string& scenario, const std::string& out_dir) {
     // The same binary (even if rebuilt meanwhile): /proc/self/exe of the child is ours.
-    return std::vector<std::string>{"/proc/self/exe", "run", scenario, "--out", out_dir, "--quiet",
-                                    "--traces", traces, "--data", data};
+    return std::vector<std::string>{"/proc/self/exe", "run",      scenario, "--out",  out_dir,
+                                    "--quiet",        "--traces", traces,   "--data", data};
   };
   if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty())
     std::filesystem::create_directories(parent);
   sweep::ResultsDb db(db_path, sim::version_string());
-  db.add_sweep(s.sweep_id, s.spec.name, std::filesystem::absolute(file).string(), sweep::canonical_json(s.spec.block));
+  db.add_sweep(s.sweep_id, s.spec.name, std::filesystem::absolute(file).string(),
+               sweep::canonical_json(s.spec.block));
   db.add_runs(s.sweep_id, s.runs);
   const auto outcome = sweep::run_local(s.runs, db, db_path, command, runner_options);
 
-  std::cout << "sweep " << s.spec.name << ": " << outcome.done << "/" << outcome.total << " done, " << outcome.failed
-            << " failed";
+  std::cout << "sweep " << s.spec.name << ": " << outcome.done << "/" << outcome.total << " done, "
+            << outcome.failed << " failed";
   if (outcome.skipped > 0) std::cout << " (" << outcome.skipped << " finished earlier, skipped)";
-  std::cout << "\nresults: " << db_path << " (runs table), " << sweep::runs_dir_for(db_path) << "/<run_id>/\n";
+  std::cout << "\nresults: " << db_path << " (runs table), " << sweep::runs_dir_for(db_path)
+            << "/<run_id>/\n";
   if (outcome.interrupted) {
     std::cerr << "interrupted: " << outcome.total - outcome.done - outcome.failed
               << " runs left pending; resume with the same command (finished runs are skipped)\n";

@@ -9,9 +9,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
+
+#include "cli.hpp"
 
 namespace edgetwin::app {
 
@@ -39,7 +40,8 @@ int generate(const std::vector<std::string>& args) {
       "quiet", po::bool_switch(&quiet), "print only the summary line");
   add_data_option(options, data_dir);
   po::variables_map vm;
-  if (!parse_args(args, options, {}, vm, "edgetwin traces generate [--out DIR] [--board ID...] [--model ID...]")) {
+  if (!parse_args(args, options, {}, vm,
+                  "edgetwin traces generate [--out DIR] [--board ID...] [--model ID...]")) {
     return kExitOk;
   }
   if (precision != "fp32" && precision != "fp16" && precision != "all") {
@@ -48,7 +50,8 @@ int generate(const std::vector<std::string>& args) {
   const auto catalog = load_catalog_or_throw(data_dir);
   for (const auto& b : boards) catalog.board(b);  // unknown ids fail here, listing the known ones
   for (const auto& m : models) catalog.model(m);
-  const traces::Synthesizer synth(catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+  const traces::Synthesizer synth(catalog,
+                                  traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
 
   const auto start = std::chrono::steady_clock::now();
   std::size_t files = 0, samples = 0;
@@ -68,7 +71,8 @@ int generate(const std::vector<std::string>& args) {
         traces::write_trace_file(trace, file.string(), catalog);
         ++files;
         samples += trace.samples.size();
-        if (!quiet) std::cerr << "\r[" << files << "/" << total << "] " << file.string() << "        " << std::flush;
+        if (!quiet)
+          std::cerr << "\r[" << files << "/" << total << "] " << file.string() << "        " << std::flush;
       }
     }
   }
@@ -81,7 +85,8 @@ int generate(const std::vector<std::string>& args) {
 
 traces::ClockSetting parse_clocks(const std::string& text, const traces::Board& board) {
   if (text == "max") return traces::Synthesizer::max_clocks(board);
-  if (text == "min") return {board.cpu_freqs_khz.front(), board.gpu_freqs_hz.front(), board.emc_freqs_hz.front()};
+  if (text == "min")
+    return {board.cpu_freqs_khz.front(), board.gpu_freqs_hz.front(), board.emc_freqs_hz.front()};
   traces::ClockSetting c;
   char sep1 = 0, sep2 = 0;
   std::istringstream in(text);
@@ -95,7 +100,8 @@ int inspect(const std::vector<std::string>& args) {
   std::string data_dir, traces_dir, board_id, model_id, precision, runtime, clocks_text;
   int batch = 1, concurrency = 1;
   po::options_description options("traces inspect options");
-  options.add_options()("board", po::value<std::string>(&board_id)->required(), "board id (edgetwin list boards)")(
+  options.add_options()("board", po::value<std::string>(&board_id)->required(),
+                        "board id (edgetwin list boards)")(
       "model", po::value<std::string>(&model_id)->required(), "model id (edgetwin list models)")(
       "precision", po::value<std::string>(&precision)->default_value("fp32"), "fp32 | fp16")(
       "runtime", po::value<std::string>(&runtime)->default_value("pytorch"), "runtime of the trace")(
@@ -106,12 +112,14 @@ int inspect(const std::vector<std::string>& args) {
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::variables_map vm;
-  if (!parse_args(args, options, {}, vm, "edgetwin traces inspect --board ID --model ID [options]")) return kExitOk;
+  if (!parse_args(args, options, {}, vm, "edgetwin traces inspect --board ID --model ID [options]"))
+    return kExitOk;
 
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto& board = catalog.board(board_id);
   const auto& model = catalog.model(model_id);
-  const fs::path file = fs::path(traces_dir) / board_id / (model_id + "." + runtime + "." + precision + ".csv");
+  const fs::path file =
+      fs::path(traces_dir) / board_id / (model_id + "." + runtime + "." + precision + ".csv");
   if (!fs::exists(file)) {
     throw std::invalid_argument("no trace file " + file.string() +
                                 " (run `edgetwin traces generate` or scripts/setup, or pass --traces DIR)");
@@ -153,11 +161,14 @@ int inspect(const std::vector<std::string>& args) {
   std::cout << std::left << std::setw(5) << "#" << std::setw(22) << "unit" << std::right << std::setw(12)
             << "lat ms" << std::setw(12) << "lat@min ms" << std::setw(9) << "power W" << std::setw(11)
             << "energy mJ" << std::setw(7) << "exact" << std::setw(11) << "fit rms%" << std::setw(11)
-            << "fit loo%" << std::setw(11) << "pow rms%" << "\n";
+            << "fit loo%" << std::setw(11) << "pow rms%"
+            << "\n";
   double total_s = 0, total_min_s = 0, total_j = 0, worst_loo = 0;
   for (const auto& u : model.units) {
-    const auto e = store.estimate(board_id, model_id, u.index, batch, concurrency, clocks, precision, runtime);
-    const auto e_min = store.estimate(board_id, model_id, u.index, batch, concurrency, min_clocks, precision, runtime);
+    const auto e =
+        store.estimate(board_id, model_id, u.index, batch, concurrency, clocks, precision, runtime);
+    const auto e_min =
+        store.estimate(board_id, model_id, u.index, batch, concurrency, min_clocks, precision, runtime);
     // Fit quality of this unit's group at the nearest sampled batch/concurrency (exact match first).
     const traces::FitQuality* q = nullptr;
     for (const auto& fq : quality) {
@@ -170,18 +181,20 @@ int inspect(const std::vector<std::string>& args) {
     total_s += e.latency_s;
     total_min_s += e_min.latency_s;
     total_j += e.latency_s * e.power_total_w;
-    if (q != nullptr && !std::isnan(q->latency_loo_max_rel)) worst_loo = std::max(worst_loo, q->latency_loo_max_rel);
-    std::cout << std::left << std::setw(5) << u.index << std::setw(22) << u.name << std::right << std::setw(12)
-              << fmt(e.latency_s * 1e3, 3) << std::setw(12) << fmt(e_min.latency_s * 1e3, 3) << std::setw(9)
-              << fmt(e.power_total_w, 2) << std::setw(11) << fmt(e.latency_s * e.power_total_w * 1e3, 3)
-              << std::setw(7) << (e.exact ? "yes" : "no") << std::setw(11)
-              << (q ? fmt(q->latency_rms_rel * 100, 2) : "-") << std::setw(11)
+    if (q != nullptr && !std::isnan(q->latency_loo_max_rel))
+      worst_loo = std::max(worst_loo, q->latency_loo_max_rel);
+    std::cout << std::left << std::setw(5) << u.index << std::setw(22) << u.name << std::right
+              << std::setw(12) << fmt(e.latency_s * 1e3, 3) << std::setw(12) << fmt(e_min.latency_s * 1e3, 3)
+              << std::setw(9) << fmt(e.power_total_w, 2) << std::setw(11)
+              << fmt(e.latency_s * e.power_total_w * 1e3, 3) << std::setw(7) << (e.exact ? "yes" : "no")
+              << std::setw(11) << (q ? fmt(q->latency_rms_rel * 100, 2) : "-") << std::setw(11)
               << (q ? fmt(q->latency_loo_max_rel * 100, 2) : "-") << std::setw(11)
               << (q ? fmt(q->power_rms_rel * 100, 2) : "-") << "\n";
   }
   std::cout << "\nwhole model: " << fmt(total_s * 1e3, 3) << " ms (" << fmt(batch / total_s, 1)
-            << " inferences/s per instance), " << fmt(total_j * 1e3, 2) << " mJ per batch at the query clocks; "
-            << fmt(total_min_s * 1e3, 3) << " ms at the lowest clocks\n";
+            << " inferences/s per instance), " << fmt(total_j * 1e3, 2)
+            << " mJ per batch at the query clocks; " << fmt(total_min_s * 1e3, 3)
+            << " ms at the lowest clocks\n";
   double worst_all = 0;
   for (const auto& fq : quality) {
     if (!std::isnan(fq.latency_loo_max_rel)) worst_all = std::max(worst_all, fq.latency_loo_max_rel);
@@ -207,7 +220,8 @@ int validate(const std::vector<std::string>& args) {
   for (const auto& f : files) {
     try {
       const auto trace = traces::read_trace_file(f, catalog);
-      std::cout << "ok    " << f << " (" << trace.samples.size() << " samples, " << trace.provenance.kind << ")\n";
+      std::cout << "ok    " << f << " (" << trace.samples.size() << " samples, " << trace.provenance.kind
+                << ")\n";
     } catch (const common::DataError& e) {
       std::cout << "error " << e.what() << "\n";
       ++bad;
@@ -223,15 +237,16 @@ int calibration(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_args(args, options, {}, vm, "edgetwin traces calibration [--data DIR]")) return kExitOk;
   const auto catalog = load_catalog_or_throw(data_dir);
-  const traces::Synthesizer synth(catalog, traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+  const traces::Synthesizer synth(catalog,
+                                  traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
   std::cout << "| figure | board | model | quantity | published | generated | check | use | ok |\n"
                "|---|---|---|---|---|---|---|---|---|\n";
   int failed = 0;
   for (const auto& c : synth.check_figures()) {
     const auto& f = *c.figure;
-    std::cout << "| " << f.id << " | " << f.config.board << " | " << f.config.model << " | " << f.quantity << " | "
-              << f.value << " | " << fmt(c.generated, 4) << " | " << f.check << " " << fmt(f.tolerance_rel * 100, 0)
-              << "% | " << f.use << " | " << (c.ok ? "yes" : "NO") << " |\n";
+    std::cout << "| " << f.id << " | " << f.config.board << " | " << f.config.model << " | " << f.quantity
+              << " | " << f.value << " | " << fmt(c.generated, 4) << " | " << f.check << " "
+              << fmt(f.tolerance_rel * 100, 0) << "% | " << f.use << " | " << (c.ok ? "yes" : "NO") << " |\n";
     failed += c.ok ? 0 : 1;
   }
   return failed == 0 ? kExitOk : kExitFailure;

@@ -11,8 +11,8 @@
 #include "edgetwin/sim/scenario.hpp"
 
 #include "cli.hpp"
-#include "tools.hpp"
 #include "scenario_args.hpp"
+#include "tools.hpp"
 #include <unistd.h>
 
 namespace edgetwin::app {

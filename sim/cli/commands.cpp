@@ -12,9 +12,11 @@ std::vector<Command> builtin_commands() {
       {"models", "rebuild the model catalog from the libtorch architectures", &run_models_proxy},
       {"validate", "check scenario files, reporting every error at once", &run_validate},
       {"plot", "figures (PNG, SVG, CSV) from a sweep's results database (plots/make_figures.py)", &run_plot},
-      {"report", "markdown tables, mean +- 95% CI and change vs a baseline, from a results database", &run_report},
+      {"report", "markdown tables, mean +- 95% CI and change vs a baseline, from a results database",
+       &run_report},
       {"sweep", "run a scenario's sweep in parallel processes into a SQLite database", &run_sweep},
-      {"train", "train a scenario's learned policy (e.g. ztt) in simulation: curve and checkpoints", &run_train},
+      {"train", "train a scenario's learned policy (e.g. ztt) in simulation: curve and checkpoints",
+       &run_train},
   };
 }
 

@@ -5,9 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
-#include "edgetwin/sim/version.hpp"
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/sim/version.hpp"
+
+#include "cli.hpp"
 
 namespace {
 
@@ -17,8 +18,7 @@ void print_help(const std::vector<edgetwin::app::Command>& commands) {
                "usage: edgetwin <command> [options]   (edgetwin <command> --help for details)\n\n"
                "commands:\n";
   for (const auto& c : commands) {
-    std::cout << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary
-              << "\n";
+    std::cout << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
   }
   std::cout << "\nexit codes: 0 success, 1 failure, 2 bad command line, 3 malformed data file\n"
                "environment: EDGETWIN_DATA overrides the catalog directory (default: "

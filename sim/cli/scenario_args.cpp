@@ -4,8 +4,9 @@
 
 namespace edgetwin::app {
 
-std::optional<sim::ScenarioSpec> load_scenario_or_report(const std::string& file, const std::vector<std::string>& sets,
-                                                         long long seed, const traces::Catalog& catalog) {
+std::optional<sim::ScenarioSpec> load_scenario_or_report(const std::string& file,
+                                                         const std::vector<std::string>& sets, long long seed,
+                                                         const traces::Catalog& catalog) {
   std::vector<sim::Override> overrides;
   for (const auto& s : sets) overrides.push_back(sim::parse_override(s));
   if (seed >= 0) overrides.push_back({"/seed", std::to_string(seed)});

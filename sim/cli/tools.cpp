@@ -1,12 +1,11 @@
 #include "tools.hpp"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 
 #include "cli.hpp"
+#include <unistd.h>
 
 namespace edgetwin::app {
 

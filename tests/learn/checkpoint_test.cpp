@@ -1,15 +1,16 @@
 // Checkpoints: round trip, bit-exact resume, and rejection of broken or mismatching checkpoints.
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/error.hpp"
 #include "edgetwin/learn/sac.hpp"
 #include "edgetwin/learn/supervised.hpp"
+
 #include "learn_test_envs.hpp"
 
 namespace edgetwin::learn {
@@ -23,7 +24,8 @@ class Checkpoint : public ::testing::Test {
   void SetUp() override {
     use_single_torch_thread();
     dir_ = fs::temp_directory_path() /
-           ("edgetwin_learn_ckpt_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("edgetwin_learn_ckpt_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -193,7 +195,8 @@ TEST_F(Checkpoint, SupervisedRoundTrip) {
   EXPECT_TRUE(bitwise_equal(a.parameters_flat(), b.parameters_flat()));
   // A supervised checkpoint is not a DQN one.
   DqnLearner dqn(dqn_config());
-  EXPECT_NE(error_of([&] { dqn.load(dir()); }).find("/kind: found \"supervised\", expected \"dqn\""), std::string::npos);
+  EXPECT_NE(error_of([&] { dqn.load(dir()); }).find("/kind: found \"supervised\", expected \"dqn\""),
+            std::string::npos);
 }
 
 TEST_F(Checkpoint, CorruptedTensorFileIsRejectedByName) {
@@ -208,7 +211,8 @@ TEST_F(Checkpoint, CorruptedTensorFileIsRejectedByName) {
   DqnLearner b(dqn_config(2));
   const auto before = b.parameters_flat();
   const auto message = error_of([&] { b.load(dir()); });
-  EXPECT_NE(message.find(file.string() + ": corrupted: content hash (FNV-1a 64) found "), std::string::npos) << message;
+  EXPECT_NE(message.find(file.string() + ": corrupted: content hash (FNV-1a 64) found "), std::string::npos)
+      << message;
   // A failed load leaves the learner as it was.
   EXPECT_TRUE(bitwise_equal(before, b.parameters_flat()));
 }
@@ -221,8 +225,8 @@ TEST_F(Checkpoint, TruncatedAndMissingFilesAreRejectedByName) {
   fs::resize_file(target, size - 100);
   DqnLearner b(dqn_config());
   auto message = error_of([&] { b.load(dir()); });
-  EXPECT_NE(message.find(target.string() + ": truncated: found " + std::to_string(size - 100) + " bytes, expected " +
-                         std::to_string(size)),
+  EXPECT_NE(message.find(target.string() + ": truncated: found " + std::to_string(size - 100) +
+                         " bytes, expected " + std::to_string(size)),
             std::string::npos)
       << message;
 
@@ -240,7 +244,8 @@ TEST_F(Checkpoint, WrongKindIsRejected) {
   dqn.save(dir());
   SacLearner sac(sac_config());
   const auto message = error_of([&] { sac.load(dir()); });
-  EXPECT_EQ(message, (fs::path(dir()) / "manifest.json").string() + ": /kind: found \"dqn\", expected \"sac\"");
+  EXPECT_EQ(message,
+            (fs::path(dir()) / "manifest.json").string() + ": /kind: found \"dqn\", expected \"sac\"");
 }
 
 TEST_F(Checkpoint, WrongDimsAndNetworkAreRejectedWithFoundAndExpected) {
@@ -275,8 +280,9 @@ TEST_F(Checkpoint, WrongDimsAndNetworkAreRejectedWithFoundAndExpected) {
   auto raw = dqn_config();
   raw.normalize_states = false;
   DqnLearner r(raw);
-  EXPECT_NE(error_of([&] { r.load(dir()); }).find("/hyper_parameters/normalize_states: found true, expected false"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { r.load(dir()); }).find("/hyper_parameters/normalize_states: found true, expected false"),
+      std::string::npos);
 }
 
 TEST_F(Checkpoint, TensorShapeIsCheckedEvenWhenTheManifestAgrees) {
@@ -292,7 +298,8 @@ TEST_F(Checkpoint, TensorShapeIsCheckedEvenWhenTheManifestAgrees) {
   narrow.hidden = {8, 8};
   DqnLearner n(narrow);
   EXPECT_EQ(error_of([&] { n.load(dir()); }),
-            (fs::path(dir()) / "online.pt").string() + ": layer0_weight: found shape [6, 16] Float, expected [6, 8] Float");
+            (fs::path(dir()) / "online.pt").string() +
+                ": layer0_weight: found shape [6, 16] Float, expected [6, 8] Float");
 }
 
 TEST_F(Checkpoint, NewerFormatIsRejected) {

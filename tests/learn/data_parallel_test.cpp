@@ -7,8 +7,6 @@
 // Adam sees the same gradient sequence, and target networks follow the same parameters, so the
 // trajectories agree up to floating-point summation order (checked to 1e-5 after 5 steps).
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -16,9 +14,12 @@
 #include <random>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/sac.hpp"
 #include "edgetwin/learn/supervised.hpp"
+
 #include "learn_test_envs.hpp"
 
 namespace edgetwin::learn {
@@ -139,7 +140,7 @@ TEST(DataParallel, DqnRanksStayIdenticalAndMatchTheUnionBatch) {
   c.double_dqn = true;
   c.target_update_every = 2;  // a hard copy inside the 5 steps
   c.learning_rate = 1e-2;
-  c.max_grad_norm = 0.5;      // active: clipping acts on the averaged gradient
+  c.max_grad_norm = 0.5;  // active: clipping acts on the averaged gradient
   c.seed = 3;
   check_two_ranks_equal_union<DqnLearner>(c, 5, 4);
 }
@@ -222,7 +223,8 @@ TEST(DataParallel, AReducerThatDeclinesSkipsTheStep) {
   sc.action_count = 4;
   sc.hidden = {8};
   SacLearner sac(sc);
-  for (DiscreteLearner* learner : {static_cast<DiscreteLearner*>(&dqn), static_cast<DiscreteLearner*>(&sac)}) {
+  for (DiscreteLearner* learner :
+       {static_cast<DiscreteLearner*>(&dqn), static_cast<DiscreteLearner*>(&sac)}) {
     const auto before = learner->parameters_flat();
     bool answer = false;
     learner->set_gradient_reducer([&](std::vector<float>&) { return answer; });

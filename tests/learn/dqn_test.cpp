@@ -1,8 +1,9 @@
 // DQN on tiny problems with hand-known optima.
 
+#include "edgetwin/learn/dqn.hpp"
+
 #include <gtest/gtest.h>
 
-#include "edgetwin/learn/dqn.hpp"
 #include "learn_test_envs.hpp"
 
 namespace edgetwin::learn {
@@ -98,7 +99,8 @@ TEST_F(Dqn, ContextualBanditLearnsTheRewardTable) {
   for (int s = 0; s < Bandit::kContexts; ++s) {
     EXPECT_EQ(dqn.act(Bandit::encode(s), false), env.best(s)) << "context " << s;
     const auto q = dqn.q_values(Bandit::encode(s));
-    for (int a = 0; a < 9; ++a) EXPECT_NEAR(q[static_cast<std::size_t>(a)], env.reward(s, a), 0.1) << s << "," << a;
+    for (int a = 0; a < 9; ++a)
+      EXPECT_NEAR(q[static_cast<std::size_t>(a)], env.reward(s, a), 0.1) << s << "," << a;
   }
 }
 

@@ -2,10 +2,9 @@
 // activation, single networks and the two-member ensemble (SAC's twin critics). White-box: uses
 // the library's internal header.
 
-#include <gtest/gtest.h>
-
 #include <random>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "torch_mlp.hpp"
@@ -44,7 +43,8 @@ void check(Activation act, int members) {
   std::size_t offset = 0;
   for (std::size_t i = 0; i < leaves.size(); ++i) {
     const auto n = static_cast<std::size_t>(leaves[i].numel());
-    const auto mine = torch::from_blob(const_cast<float*>(net.gradient() + offset), leaves[i].sizes()).clone();
+    const auto mine =
+        torch::from_blob(const_cast<float*>(net.gradient() + offset), leaves[i].sizes()).clone();
     EXPECT_TRUE(torch::allclose(mine, leaves[i].grad(), 1e-5, 1e-6))
         << "parameter " << i << " activation " << to_string(act) << " members " << members;
     offset += n;

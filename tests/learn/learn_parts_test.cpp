@@ -1,9 +1,9 @@
 // Reusable parts: MLP spec, replay buffer, normaliser, semi-MDP discount, epsilon schedule.
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <map>
+
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/learn/dqn.hpp"
@@ -110,7 +110,7 @@ TEST(RunningNormalizer, MatchesHandComputedMeanAndVariance) {
   const auto z = n.normalize({4.0F, 10.0F});
   EXPECT_NEAR(z[0], 1.5 / std::sqrt(1.25), 1e-6);
   EXPECT_FLOAT_EQ(z[1], 0.0F);
-  EXPECT_FLOAT_EQ(n.normalize({100.0F, 10.0F})[0], 5.0F);   // clipped
+  EXPECT_FLOAT_EQ(n.normalize({100.0F, 10.0F})[0], 5.0F);  // clipped
   EXPECT_FLOAT_EQ(n.normalize({-100.0F, 10.0F})[0], -5.0F);
 }
 
@@ -134,7 +134,7 @@ TEST(EpsilonSchedule, LinearAndExponentialShapes) {
   EXPECT_DOUBLE_EQ(lin.at(1000), 0.1);
   EpsilonSchedule exp{1.0, 0.1, 100, EpsilonSchedule::Shape::kExponential};
   EXPECT_DOUBLE_EQ(exp.at(0), 1.0);
-  EXPECT_NEAR(exp.at(50), 0.1 + 0.9 * 0.1, 1e-12);   // 0.01^(1/2) = 0.1
+  EXPECT_NEAR(exp.at(50), 0.1 + 0.9 * 0.1, 1e-12);  // 0.01^(1/2) = 0.1
   EXPECT_DOUBLE_EQ(exp.at(100), 0.1);
 }
 

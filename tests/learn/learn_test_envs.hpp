@@ -54,7 +54,8 @@ struct Corridor {
 
 /// Q* of the corridor by value iteration (discount per transition gamma^dt when per_second,
 /// else gamma), q[cell][action] for cells 0..4.
-inline std::vector<std::vector<double>> corridor_optimal_q(const Corridor& env, double gamma, bool per_second) {
+inline std::vector<std::vector<double>> corridor_optimal_q(const Corridor& env, double gamma,
+                                                           bool per_second) {
   std::vector<double> v(Corridor::kCells, 0.0);
   std::vector<std::vector<double>> q(Corridor::kGoal, std::vector<double>(2, 0.0));
   for (int iter = 0; iter < 500; ++iter) {
@@ -104,7 +105,8 @@ struct Bandit {
 /// Mean reward of the greedy policy over the bandit's contexts (1 = optimal in every context).
 inline double bandit_greedy_reward(DiscreteLearner& learner, const Bandit& env) {
   double sum = 0;
-  for (int s = 0; s < Bandit::kContexts; ++s) sum += env.reward(s, learner.act(Bandit::encode(s), /*explore=*/false));
+  for (int s = 0; s < Bandit::kContexts; ++s)
+    sum += env.reward(s, learner.act(Bandit::encode(s), /*explore=*/false));
   return sum / Bandit::kContexts;
 }
 

@@ -31,8 +31,6 @@
 //   about lr, so a relative error e of the step is an absolute error e lr of the parameter).
 // Set EDGETWIN_REFERENCE_VERBOSE=1 to print the worst error/allowance ratio of every comparison.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -46,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "edgetwin/learn/dqn.hpp"
@@ -72,7 +71,9 @@ bool verbose() {
 torch::Tensor tensor_of(const float* data, std::int64_t n) {
   return torch::from_blob(const_cast<float*>(data), {n}, torch::kFloat32).clone();
 }
-torch::Tensor tensor_of(const std::vector<float>& v) { return tensor_of(v.data(), static_cast<std::int64_t>(v.size())); }
+torch::Tensor tensor_of(const std::vector<float>& v) {
+  return tensor_of(v.data(), static_cast<std::int64_t>(v.size()));
+}
 
 /// |actual - expected| <= atol + rtol |expected| element by element (compared in double), with the
 /// worst element in the message. NaN anywhere fails.
@@ -94,14 +95,15 @@ torch::Tensor tensor_of(const std::vector<float>& v) { return tensor_of(v.data()
   const double worst_ratio = ratio[worst].item<double>();
   if (verbose()) {
     std::cerr << "  [reference] " << what << ": worst error/allowance " << worst_ratio << " (|diff| "
-              << err[worst].item<double>() << " at " << worst << ", rtol " << rtol << ", atol " << atol << ")\n";
+              << err[worst].item<double>() << " at " << worst << ", rtol " << rtol << ", atol " << atol
+              << ")\n";
   }
   if (worst_ratio <= 1.0) return ::testing::AssertionSuccess();
   const auto failing = (err > allowed).sum().item<std::int64_t>();
   return ::testing::AssertionFailure()
-         << what << ": " << failing << " of " << a.numel() << " values differ by more than " << atol << " + " << rtol
-         << " |expected|; worst [" << worst << "]: " << a[worst].item<double>() << " vs " << e[worst].item<double>()
-         << " (|diff| " << err[worst].item<double>() << ")";
+         << what << ": " << failing << " of " << a.numel() << " values differ by more than " << atol << " + "
+         << rtol << " |expected|; worst [" << worst << "]: " << a[worst].item<double>() << " vs "
+         << e[worst].item<double>() << " (|diff| " << err[worst].item<double>() << ")";
 }
 
 /// all_close with the chain tolerance: kChainRtol per element and an absolute floor of
@@ -112,9 +114,10 @@ torch::Tensor tensor_of(const std::vector<float>& v) { return tensor_of(v.data()
   return all_close(actual, expected, kChainRtol, floor * std::max(scale, 1e-30), what);
 }
 
-::testing::AssertionResult scalar_close(double actual, double expected, double rtol, const std::string& what) {
-  return all_close(torch::tensor({actual}, torch::kFloat64), torch::tensor({expected}, torch::kFloat64), rtol, 1e-12,
-                   what);
+::testing::AssertionResult scalar_close(double actual, double expected, double rtol,
+                                        const std::string& what) {
+  return all_close(torch::tensor({actual}, torch::kFloat64), torch::tensor({expected}, torch::kFloat64), rtol,
+                   1e-12, what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,9 +159,15 @@ struct RefNet {
       h = torch::matmul(h, params[2 * l]) + params[2 * l + 1];
       if (l + 1 == layers) break;
       switch (spec.activation) {
-        case Activation::kRelu: h = torch::relu(h); break;
-        case Activation::kTanh: h = torch::tanh(h); break;
-        case Activation::kElu: h = torch::elu(h); break;
+        case Activation::kRelu:
+          h = torch::relu(h);
+          break;
+        case Activation::kTanh:
+          h = torch::tanh(h);
+          break;
+        case Activation::kElu:
+          h = torch::elu(h);
+          break;
       }
     }
     return h;
@@ -171,7 +180,8 @@ struct RefNet {
   }
   torch::Tensor flat_grad() const {
     std::vector<torch::Tensor> parts;
-    for (const auto& p : params) parts.push_back(p.grad().defined() ? p.grad().flatten() : torch::zeros({p.numel()}));
+    for (const auto& p : params)
+      parts.push_back(p.grad().defined() ? p.grad().flatten() : torch::zeros({p.numel()}));
     return torch::cat(parts);
   }
   void zero_grad() {
@@ -256,7 +266,8 @@ class Reference : public ::testing::Test {
 // the defaults.
 
 torch::optim::AdamParamState& adam_state(torch::optim::Adam& opt, const torch::Tensor& p) {
-  return static_cast<torch::optim::AdamParamState&>(*opt.state().at(c10::guts::to_string(p.unsafeGetTensorImpl())));
+  return static_cast<torch::optim::AdamParamState&>(
+      *opt.state().at(c10::guts::to_string(p.unsafeGetTensorImpl())));
 }
 
 struct AdamCase {
@@ -269,8 +280,8 @@ struct AdamCase {
 /// kOpRtol of its largest element. Parameter tolerance: kOpRtol of the accumulated movement (at
 /// most about lr per step) plus 1e-6 relative for the rounding of the parameter itself over the
 /// steps. The second moment has its own test, AdamSecondMomentMatchesTorchOptimAdam.
-void compare_adam(const AdamCase& c, std::size_t n, int steps, const std::function<std::vector<float>(int)>& gradient,
-                  const std::vector<int>& check_at) {
+void compare_adam(const AdamCase& c, std::size_t n, int steps,
+                  const std::function<std::vector<float>(int)>& gradient, const std::vector<int>& check_at) {
   auto params = randn(n, 11);
   const auto start = tensor_of(params);
   detail::FlatAdam flat(n, c.lr, c.beta1, c.beta2, c.eps);
@@ -290,7 +301,8 @@ void compare_adam(const AdamCase& c, std::size_t n, int steps, const std::functi
     // cancellation keeps the absolute rounding of the larger terms, hence a floor of kOpRtol of the
     // largest element (torch's add kernel may also fuse the multiply-add that ours does not).
     const double moment_floor = kOpRtol * st.exp_avg().abs().max().item<double>();
-    EXPECT_TRUE(all_close(tensor_of(flat.first_moment()), st.exp_avg(), kOpRtol, moment_floor, "first moment"));
+    EXPECT_TRUE(
+        all_close(tensor_of(flat.first_moment()), st.exp_avg(), kOpRtol, moment_floor, "first moment"));
     EXPECT_TRUE(all_close(tensor_of(params), p.detach(), 1e-6, kOpRtol * c.lr * k, "parameters"));
   }
 }
@@ -314,9 +326,9 @@ TEST_F(Reference, AdamManyStepsMatchTorchOptimAdamWithOtherHyperParameters) {
   const auto gradient = [n](int k) {
     auto g = randn(n, 100 + static_cast<std::uint64_t>(k), 0.5F);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i % 5 == 0 && k > 10) g[i] = 0.0F;           // gradient stops: momentum only
-      if (i % 5 == 1) g[i] += 0.3F;                     // a steady component
-      if (i % 5 == 2) g[i] *= 1e-3F;                    // small, comparable to nothing else
+      if (i % 5 == 0 && k > 10) g[i] = 0.0F;  // gradient stops: momentum only
+      if (i % 5 == 1) g[i] += 0.3F;           // a steady component
+      if (i % 5 == 2) g[i] *= 1e-3F;          // small, comparable to nothing else
     }
     return g;
   };
@@ -428,12 +440,13 @@ TEST_F(Reference, FastExpMatchesTorchExpWithinItsDocumentedBound) {
   const auto exact = torch::exp(xs.to(torch::kFloat64));
   // Measured: at most 1.7 u (relative 1.0e-7: the rounding of the reduction r = x - n ln2 and of
   // the polynomial's eight steps; the truncation is below 1e-8). Bound: 4 u = 2.4e-7 relative,
-  // "about float rounding" as documented. The smallest results (x near -87, e^x ~ 1.6e-38) are float normals, so relative
-  // error is meaningful there too.
+  // "about float rounding" as documented. The smallest results (x near -87, e^x ~ 1.6e-38) are float normals,
+  // so relative error is meaningful there too.
   const double bound = 4.0 * std::ldexp(1.0, -24);
   EXPECT_TRUE(all_close(tensor_of(mine), exact, bound, 0.0, "exp_nonpositive vs exact e^x"));
   // Against libtorch's own float exp: both within a few u of the exact value.
-  EXPECT_TRUE(all_close(tensor_of(mine), torch::exp(xs), 2 * bound, 0.0, "exp_nonpositive vs torch::exp (float)"));
+  EXPECT_TRUE(
+      all_close(tensor_of(mine), torch::exp(xs), 2 * bound, 0.0, "exp_nonpositive vs torch::exp (float)"));
   // Below -87: exactly 0 (e^x < 1.7e-38 there; torch gives denormals or 0).
   for (float v : {-87.001F, -88.0F, -100.0F, -1e4F, -std::numeric_limits<float>::infinity()}) {
     EXPECT_EQ(detail::exp_nonpositive(v), 0.0F) << v;
@@ -453,11 +466,12 @@ void compare_log_softmax(const torch::Tensor& logits, const std::string& what) {
   const auto rows = z.size(0);
   const auto n = z.size(1);
   std::vector<float> lp(static_cast<std::size_t>(rows * n)), p(lp.size());
-  detail::log_softmax_rows(z.data_ptr<float>(), static_cast<std::size_t>(rows), static_cast<std::size_t>(n), lp.data(),
-                           p.data());
+  detail::log_softmax_rows(z.data_ptr<float>(), static_cast<std::size_t>(rows), static_cast<std::size_t>(n),
+                           lp.data(), p.data());
   const auto zd = z.to(torch::kFloat64);
   // log p: the log-sum carries exp_nonpositive's few u; z - max is exact or one rounding.
-  EXPECT_TRUE(all_close(tensor_of(lp).view({rows, n}), torch::log_softmax(zd, 1), kOpRtol, 1e-6, what + " log p"));
+  EXPECT_TRUE(
+      all_close(tensor_of(lp).view({rows, n}), torch::log_softmax(zd, 1), kOpRtol, 1e-6, what + " log p"));
   // p: relative kOpRtol; the absolute floor 1e-30 covers terms with z - max < -87, which the
   // library sets to 0 (true value below 1.7e-38) and whose float results near -87 are denormal.
   EXPECT_TRUE(all_close(tensor_of(p).view({rows, n}), torch::softmax(zd, 1), kOpRtol, 1e-30, what + " p"));
@@ -477,14 +491,14 @@ TEST_F(Reference, LogSoftmaxMatchesTorchForLargeMagnitudeLogits) {
   torch::manual_seed(32);
   const std::int64_t n = 13;
   std::vector<torch::Tensor> rows{
-      torch::randn({n}) * 1e4,                          // most terms underflow to 0
-      torch::randn({n}) * 50 + 1e4,                     // large offset, moderate spread
+      torch::randn({n}) * 1e4,       // most terms underflow to 0
+      torch::randn({n}) * 50 + 1e4,  // large offset, moderate spread
       torch::randn({n}) * 50 - 1e4,
-      torch::full({n}, 3e4F),                           // all equal: uniform
-      torch::randn({n}) * 1e30,                         // extreme magnitudes
+      torch::full({n}, 3e4F),                                        // all equal: uniform
+      torch::randn({n}) * 1e30,                                      // extreme magnitudes
       torch::cat({torch::full({1}, 1e30F), torch::zeros({n - 1})}),  // one dominates completely
       torch::cat({torch::full({1}, -1e30F), torch::zeros({n - 1})}),
-      torch::randn({n}) * 1e-6,                         // nearly uniform
+      torch::randn({n}) * 1e-6,  // nearly uniform
   };
   compare_log_softmax(torch::stack(rows), "large logits");
 }
@@ -502,16 +516,18 @@ TEST_F(Reference, LogSoftmaxMatchesTorchForLargeMagnitudeLogits) {
 // respect to the hidden layers' inputs (dh = dz W^T) are checked through the weight gradients of
 // the layers below them.
 
-void compare_mlp(const MlpSpec& spec, int members, std::int64_t rows, std::int64_t loss_rows, std::uint64_t seed) {
-  SCOPED_TRACE(spec.to_json().dump() + " members " + std::to_string(members) + " rows " + std::to_string(rows) +
-               "/" + std::to_string(loss_rows));
+void compare_mlp(const MlpSpec& spec, int members, std::int64_t rows, std::int64_t loss_rows,
+                 std::uint64_t seed) {
+  SCOPED_TRACE(spec.to_json().dump() + " members " + std::to_string(members) + " rows " +
+               std::to_string(rows) + "/" + std::to_string(loss_rows));
   std::mt19937_64 rng(seed);
   detail::TorchMlp net(spec, rng, members);
   torch::manual_seed(static_cast<std::uint64_t>(seed));
   const auto x = torch::randn({rows, spec.inputs}) * 1.5;
   detail::TorchMlp::Trace trace;
   const auto out = net.forward_train(x, trace);
-  const auto d_out = members == 1 ? torch::randn({loss_rows, spec.outputs}) : torch::randn({members, loss_rows, spec.outputs});
+  const auto d_out = members == 1 ? torch::randn({loss_rows, spec.outputs})
+                                  : torch::randn({members, loss_rows, spec.outputs});
   net.backward(trace, d_out, loss_rows);
 
   RefNet ref(spec, net.data(), members);
@@ -536,7 +552,8 @@ void compare_mlp(const MlpSpec& spec, int members, std::int64_t rows, std::int64
       const auto xr = x[r].contiguous();
       net.forward_fast(xr.data_ptr<float>(), row_out.data(), m);
       const auto expected = members == 1 ? ref_out[r] : ref_out[m][r];
-      EXPECT_TRUE(chain_close(tensor_of(row_out), expected.detach(), "forward_fast row " + std::to_string(r)));
+      EXPECT_TRUE(
+          chain_close(tensor_of(row_out), expected.detach(), "forward_fast row " + std::to_string(r)));
     }
   }
 }
@@ -544,12 +561,12 @@ void compare_mlp(const MlpSpec& spec, int members, std::int64_t rows, std::int64
 TEST_F(Reference, MlpForwardAndBackwardMatchAutogradAtTheLearnersSizes) {
   std::uint64_t seed = 40;
   for (auto act : {Activation::kRelu, Activation::kTanh, Activation::kElu}) {
-    compare_mlp(MlpSpec{7, {64, 64}, 9, act}, 1, 64, 64, ++seed);     // zTT
-    compare_mlp(MlpSpec{12, {64, 64}, 100, act}, 1, 128, 64, ++seed); // DVFO, double-DQN-style rows
-    compare_mlp(MlpSpec{12, {64, 64}, 100, act}, 2, 64, 64, ++seed);  // DVFO twin critics
-    compare_mlp(MlpSpec{5, {13, 11}, 3, act}, 2, 38, 19, ++seed);     // odd sizes everywhere
-    compare_mlp(MlpSpec{3, {}, 4, act}, 1, 9, 9, ++seed);             // no hidden layer
-    compare_mlp(MlpSpec{6, {6, 6, 6}, 6, act}, 1, 1, 1, ++seed);      // batch of one, three layers
+    compare_mlp(MlpSpec{7, {64, 64}, 9, act}, 1, 64, 64, ++seed);      // zTT
+    compare_mlp(MlpSpec{12, {64, 64}, 100, act}, 1, 128, 64, ++seed);  // DVFO, double-DQN-style rows
+    compare_mlp(MlpSpec{12, {64, 64}, 100, act}, 2, 64, 64, ++seed);   // DVFO twin critics
+    compare_mlp(MlpSpec{5, {13, 11}, 3, act}, 2, 38, 19, ++seed);      // odd sizes everywhere
+    compare_mlp(MlpSpec{3, {}, 4, act}, 1, 9, 9, ++seed);              // no hidden layer
+    compare_mlp(MlpSpec{6, {6, 6, 6}, 6, act}, 1, 1, 1, ++seed);       // batch of one, three layers
   }
 }
 
@@ -563,7 +580,8 @@ struct DqnReference {
   torch::Tensor loss, q_sa, y, disagree;
 };
 
-DqnReference dqn_reference(const RefNet& online, const RefNet& target, const BatchTensors& t, const DqnConfig& c) {
+DqnReference dqn_reference(const RefNet& online, const RefNet& target, const BatchTensors& t,
+                           const DqnConfig& c) {
   DqnReference out;
   const auto q = online.forward(t.s);
   out.q_sa = q.gather(1, t.a.unsqueeze(1)).squeeze(1);
@@ -594,7 +612,8 @@ DqnConfig small_dqn_config(bool double_dqn, bool per_second) {
 }
 
 void check_dqn_loss(bool double_dqn, bool per_second) {
-  SCOPED_TRACE(std::string(double_dqn ? "double DQN" : "max target") + (per_second ? ", per second" : ", per decision"));
+  SCOPED_TRACE(std::string(double_dqn ? "double DQN" : "max target") +
+               (per_second ? ", per second" : ", per decision"));
   auto c = small_dqn_config(double_dqn, per_second);
   c.learning_rate = 0.5;  // the first step moves every parameter by ~0.5: online and target differ
   c.target_update_every = 1000;
@@ -626,10 +645,11 @@ void check_dqn_loss(bool double_dqn, bool per_second) {
   ASSERT_GT((abs_td < c.huber_delta).sum().item<int>(), 0);
   ASSERT_GT(ref.disagree.item<int>(), 0);
   // smooth_l1_loss with beta = delta is the Huber loss divided by delta: the two references agree.
-  EXPECT_TRUE(scalar_close(ref.loss.item<double>(),
-                           c.huber_delta * torch::smooth_l1_loss(ref.q_sa, ref.y, at::Reduction::Mean, c.huber_delta)
-                                               .item<double>(),
-                           kOpRtol, "huber_loss vs delta * smooth_l1_loss"));
+  EXPECT_TRUE(scalar_close(
+      ref.loss.item<double>(),
+      c.huber_delta *
+          torch::smooth_l1_loss(ref.q_sa, ref.y, at::Reduction::Mean, c.huber_delta).item<double>(),
+      kOpRtol, "huber_loss vs delta * smooth_l1_loss"));
   ref.loss.backward();
   EXPECT_TRUE(scalar_close(stats.loss, ref.loss.item<double>(), kChainRtol, "Huber TD loss"));
   EXPECT_TRUE(scalar_close(stats.mean_q, ref.q_sa.mean().item<double>(), kChainRtol, "mean Q(s, a)"));
@@ -670,8 +690,8 @@ TEST_F(Reference, DqnClippedAdamStepsWithHardTargetCopiesMatchTorchOptimAdam) {
     opt.step();
     if (k % c.target_update_every == 0) target.copy_from(online);
     EXPECT_TRUE(scalar_close(stats.loss, ref.loss.item<double>(), kChainRtol, "loss"));
-    EXPECT_TRUE(chain_close(tensor_of(dqn.parameters_flat()) - tensor_of(theta0), online.flat() - tensor_of(theta0),
-                            "parameter change since the start", 1e-4));
+    EXPECT_TRUE(chain_close(tensor_of(dqn.parameters_flat()) - tensor_of(theta0),
+                            online.flat() - tensor_of(theta0), "parameter change since the start", 1e-4));
   }
 }
 
@@ -753,7 +773,8 @@ SacParts split_sac(const std::vector<float>& flat, const SacConfig& c) {
 }
 
 void check_sac_losses(bool auto_alpha, bool per_second) {
-  SCOPED_TRACE(std::string(auto_alpha ? "auto alpha" : "fixed alpha") + (per_second ? ", per second" : ", per decision"));
+  SCOPED_TRACE(std::string(auto_alpha ? "auto alpha" : "fixed alpha") +
+               (per_second ? ", per second" : ", per decision"));
   auto c = small_sac_config(auto_alpha, per_second);
   // A first, applied step with large learning rates moves every parameter by ~0.3, and Polyak
   // 0.5 leaves the target critics halfway: critics, targets and alpha all differ from the start.
@@ -788,7 +809,8 @@ void check_sac_losses(bool auto_alpha, bool per_second) {
   const auto ref = sac_reference(actor, critics, targets, log_alpha, t, c);
   (ref.critic_loss + ref.actor_loss + (auto_alpha ? ref.alpha_loss : ref.alpha_loss * 0)).backward();
 
-  EXPECT_TRUE(scalar_close(stats.loss, 0.5 * ref.critic_loss.item<double>(), kChainRtol, "critic loss (mean of two)"));
+  EXPECT_TRUE(scalar_close(stats.loss, 0.5 * ref.critic_loss.item<double>(), kChainRtol,
+                           "critic loss (mean of two)"));
   EXPECT_TRUE(scalar_close(stats.actor_loss, ref.actor_loss.item<double>(), kChainRtol, "actor loss"));
   EXPECT_TRUE(scalar_close(stats.entropy, ref.entropy.item<double>(), kChainRtol, "entropy"));
   EXPECT_TRUE(scalar_close(stats.mean_q, ref.mean_q.item<double>(), kChainRtol, "mean min Q(s, a)"));
@@ -849,9 +871,10 @@ TEST_F(Reference, SacClippedAdamStepsWithPolyakTargetsMatchTorchOptimAdam) {
     EXPECT_TRUE(scalar_close(stats.loss, 0.5 * ref.critic_loss.item<double>(), kChainRtol, "critic loss"));
     EXPECT_TRUE(scalar_close(stats.actor_loss, ref.actor_loss.item<double>(), kChainRtol, "actor loss"));
     const auto mine = split_sac(sac.parameters_flat(), c);
-    EXPECT_TRUE(chain_close(mine.actor - p0.actor, actor.flat() - p0.actor, "actor change since the start", 1e-4));
     EXPECT_TRUE(
-        chain_close(mine.critics - p0.critics, critics.flat() - p0.critics, "critic change since the start", 1e-4));
+        chain_close(mine.actor - p0.actor, actor.flat() - p0.actor, "actor change since the start", 1e-4));
+    EXPECT_TRUE(chain_close(mine.critics - p0.critics, critics.flat() - p0.critics,
+                            "critic change since the start", 1e-4));
     EXPECT_TRUE(chain_close(mine.log_alpha, log_alpha.detach(), "log alpha"));
     EXPECT_TRUE(scalar_close(stats.alpha, std::exp(log_alpha.item<double>()), kChainRtol, "alpha"));
   }
@@ -911,7 +934,8 @@ TEST_F(Reference, RunningNormalizerWelfordStatisticsMatchTorchMeanAndVariance) {
   const int rows = 1000;
   auto values = randn(static_cast<std::size_t>(rows * dim), 60);
   for (int i = 0; i < rows; ++i) {
-    values[static_cast<std::size_t>(i * dim + 1)] = values[static_cast<std::size_t>(i * dim + 1)] * 0.01F + 1e4F;
+    values[static_cast<std::size_t>(i * dim + 1)] =
+        values[static_cast<std::size_t>(i * dim + 1)] * 0.01F + 1e4F;
     values[static_cast<std::size_t>(i * dim + 2)] *= 100.0F;
     values[static_cast<std::size_t>(i * dim + 3)] = 2.5F;  // constant
   }
@@ -924,7 +948,8 @@ TEST_F(Reference, RunningNormalizerWelfordStatisticsMatchTorchMeanAndVariance) {
   // Welford in double vs two passes in double: agreement to ~1e-12 relative.
   EXPECT_TRUE(all_close(torch::tensor(norm.variance(), torch::kFloat64), var, 1e-9, 1e-12, "variance"));
   const std::vector<float> probe{0.3F, 1e4F + 0.005F, -90.0F, 2.5F};  // none clipped
-  const auto expected = ((tensor_of(probe).to(torch::kFloat64) - mean) / torch::sqrt(var + 1e-8)).clamp(-3.0, 3.0);
+  const auto expected =
+      ((tensor_of(probe).to(torch::kFloat64) - mean) / torch::sqrt(var + 1e-8)).clamp(-3.0, 3.0);
   EXPECT_TRUE(all_close(tensor_of(norm.normalize(probe)), expected, kOpRtol, 1e-6, "normalised probe"));
 }
 

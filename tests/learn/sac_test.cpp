@@ -1,10 +1,11 @@
 // Discrete SAC on the same tiny problems: greedy policy optimal, temperature tuned both ways.
 
-#include <gtest/gtest.h>
+#include "edgetwin/learn/sac.hpp"
 
 #include <cmath>
 
-#include "edgetwin/learn/sac.hpp"
+#include <gtest/gtest.h>
+
 #include "learn_test_envs.hpp"
 
 namespace edgetwin::learn {
@@ -90,8 +91,8 @@ TEST_F(Sac, BanditGreedyPolicyIsOptimalWithLowTargetEntropy) {
 
 TEST_F(Sac, TemperatureRisesWhenThePolicyIsTooDeterministic) {
   auto c = bandit_config();
-  c.initial_alpha = 0.001;        // almost no entropy bonus: the policy sharpens quickly
-  c.target_entropy_ratio = 0.9;   // 1.98 nats wanted
+  c.initial_alpha = 0.001;       // almost no entropy bonus: the policy sharpens quickly
+  c.target_entropy_ratio = 0.9;  // 1.98 nats wanted
   SacLearner sac(c);
   Bandit env;
   env.actions = 9;

@@ -1,11 +1,11 @@
 // Supervised trainer on synthetic problems whose best achievable error is known (zero).
 
-#include <gtest/gtest.h>
+#include "edgetwin/learn/supervised.hpp"
 
 #include <cmath>
 #include <random>
 
-#include "edgetwin/learn/supervised.hpp"
+#include <gtest/gtest.h>
 
 namespace edgetwin::learn {
 namespace {

@@ -1,10 +1,11 @@
 // EnergyMeter and result helpers: engine-free.
 
+#include "edgetwin/sim/energy_meter.hpp"
+
 #include <cmath>
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
 
 namespace edgetwin::sim {
@@ -13,10 +14,10 @@ namespace {
 TEST(EnergyMeter, IntegratesPowerPerStateAndLumps) {
   EnergyMeter m;
   m.reset(0, PowerState::idle, 2.0);
-  m.set(1.0, PowerState::busy, 10.0);   // 1 s idle at 2 W
-  m.set(1.5, PowerState::idle, 2.0);    // 0.5 s busy at 10 W
+  m.set(1.0, PowerState::busy, 10.0);  // 1 s idle at 2 W
+  m.set(1.5, PowerState::idle, 2.0);   // 0.5 s busy at 10 W
   m.add_j(PowerState::transition, 0.25);
-  m.advance(3.0);                       // 1.5 s idle
+  m.advance(3.0);  // 1.5 s idle
   EXPECT_DOUBLE_EQ(m.idle_j(), 2.0 + 3.0);
   EXPECT_DOUBLE_EQ(m.busy_j(), 5.0);
   EXPECT_DOUBLE_EQ(m.busy_s(), 0.5);

@@ -472,7 +472,7 @@ TEST(FastPath, DevicesWhosePolicySharesStateStayOnThePerActivityPath) {
   spec.videos.push_back(video("a", "shared", 30, 0, 5));
   spec.videos.push_back(video("b", "plain", 30, 0, 5));
   const auto fast = run_in_child(f, spec, true, scratch("shared_fast"));
-  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 1);   // only the "plain" device
+  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 1);  // only the "plain" device
   EXPECT_EQ(fast.meta.at("requests").get<long>(), 3 * 150);
   fs::remove_all(scratch(""));
 }
@@ -494,7 +494,7 @@ TEST(FastPath, ACaptureBufferDropsTheFramesThatFindItFullOnBothPaths) {
   const auto& of = sf.at("overall");
   const auto completed = of.at("requests_completed").get<long>();
   const auto dropped = of.at("requests_dropped").get<long>();
-  EXPECT_EQ(completed + dropped, 4000);   // every arrival is either processed or dropped
+  EXPECT_EQ(completed + dropped, 4000);  // every arrival is either processed or dropped
   EXPECT_GT(dropped, 3000);
   // The device never idles while frames arrive, so it completes one frame per service time L.
   // Each completed frame but the first arrived within 1 ms of its predecessor's start and waited

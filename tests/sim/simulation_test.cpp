@@ -1,13 +1,14 @@
 // Simulation tests: each runs one SimGrid engine, so ctest runs each test in its own process
 // (gtest_discover_tests). Expectations are computed by hand from the trace store.
 
+#include "edgetwin/sim/simulation.hpp"
+
 #include <cmath>
 #include <optional>
 
 #include <gtest/gtest.h>
 
 #include "edgetwin/policies/policy.hpp"
-#include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/synth.hpp"
 
 namespace edgetwin::sim {
@@ -17,7 +18,8 @@ using traces::ClockSetting;
 
 struct Fixture {
   traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
-  traces::Synthesizer synth{catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
+  traces::Synthesizer synth{
+      catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
   traces::TraceStore store{catalog};
   policies::PolicyRegistry registry;
   Fixture() {
@@ -29,7 +31,8 @@ struct Fixture {
   const traces::Board& nx() const { return catalog.board("xavier_nx"); }
   const traces::Model& model() const { return catalog.model("mobilenet_v2"); }
   // Sum over units [first, last] of latency (and energy) at `clocks`, straight from the store.
-  std::pair<double, double> units(const std::string& board, int first, int last, const ClockSetting& clocks) const {
+  std::pair<double, double> units(const std::string& board, int first, int last,
+                                  const ClockSetting& clocks) const {
     double s = 0, j = 0;
     for (int i = first; i <= last; ++i) {
       const auto e = store.estimate(board, "mobilenet_v2", i, 1, 1, clocks);
@@ -52,7 +55,7 @@ ScenarioSpec one_device(int devices, double fps, double duration_s, std::map<std
   g.count = devices;
   g.models = {"mobilenet_v2"};
   g.policies = std::move(pols);
-  g.access.bandwidth_bps = 8e6;   // 1 MB/s
+  g.access.bandwidth_bps = 8e6;  // 1 MB/s
   g.access.latency_s = 0.01;
   spec.groups.push_back(g);
   if (with_cloud) {
@@ -79,7 +82,8 @@ TEST(Simulation, OneFrameAtFixedClocksIsTheSumOfUnitsAndEnergyIsPowerTimesTimePl
   ASSERT_EQ(result.requests.size(), 2u);
   const auto& mode = f.nx().power_mode(f.nx().default_power_mode);
   const ClockSetting clocks{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
-  const auto [latency_s, energy_j] = f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, clocks);
+  const auto [latency_s, energy_j] =
+      f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, clocks);
   for (const auto& r : result.requests) {
     EXPECT_NEAR(r.latency_s(), latency_s, 1e-9);
     EXPECT_NEAR(r.energy_j, energy_j, 1e-9);
@@ -102,7 +106,8 @@ TEST(Simulation, OneFrameAtFixedClocksIsTheSumOfUnitsAndEnergyIsPowerTimesTimePl
 // EMC clocks from there on: one clock change in the middle of each frame.
 class TwoSegments : public policies::Policy {
  public:
-  TwoSegments(policies::Clocks high, policies::Clocks low, int switch_at) : high_(high), low_(low), at_(switch_at) {}
+  TwoSegments(policies::Clocks high, policies::Clocks low, int switch_at)
+      : high_(high), low_(low), at_(switch_at) {}
   policies::FrameAction on_frame(const policies::FrameObservation&) override {
     policies::FrameAction a;
     a.clocks = {{0, high_}, {at_, low_}};
@@ -143,7 +148,8 @@ TEST(Simulation, AClockChangeBetweenUnitsCostsExactlyTheTransitionLatency) {
   // and the two domains' transition energy.
   const double idle_w = f.synth.idle_power_w(b, high);
   EXPECT_NEAR(r.energy_j,
-              head_j + tail_j + idle_w * transition_s + b.gpu_transition.energy_j + b.emc_transition.energy_j, 1e-9);
+              head_j + tail_j + idle_w * transition_s + b.gpu_transition.energy_j + b.emc_transition.energy_j,
+              1e-9);
   EXPECT_EQ(r.cpu_khz, high.cpu_khz);
   EXPECT_EQ(result.summary["overall"]["clock_changes"].get<long>(), 1);
 }
@@ -202,12 +208,14 @@ TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
   const auto& b = f.nx();
   const auto& mode = b.power_mode(b.default_power_mode);
   const ClockSetting low{mode.cpu_max_khz, b.gpu_freqs_hz[3], b.emc_freqs_hz[2]};
-  const auto spec = one_device(1, 1.0, 1.0,
-                               {{"clocks", {"fixed_clocks", {{"cpu_khz", low.cpu_khz}, {"gpu_hz", low.gpu_hz},
-                                                              {"emc_hz", low.emc_hz}}}}});
+  const auto spec = one_device(
+      1, 1.0, 1.0,
+      {{"clocks",
+        {"fixed_clocks", {{"cpu_khz", low.cpu_khz}, {"gpu_hz", low.gpu_hz}, {"emc_hz", low.emc_hz}}}}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
-  const auto [latency_s, energy_j] = f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, low);
+  const auto [latency_s, energy_j] =
+      f.units("xavier_nx", 0, static_cast<int>(f.model().units.size()) - 1, low);
   EXPECT_NEAR(result.requests[0].latency_s(), latency_s, 1e-9);
   EXPECT_NEAR(result.requests[0].energy_j, energy_j, 1e-9);
   EXPECT_EQ(result.requests[0].gpu_hz, low.gpu_hz);
@@ -257,8 +265,9 @@ TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
 // A serving device (batching policy) with two one-frame video streams: stream "v" at t = 0 and
 // stream "w" at `second_start_s`; whole-model latency/energy at (batch, concurrency) by hand.
 ScenarioSpec serving_device(double second_start_s, nlohmann::json batching_params) {
-  auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"max_clocks", nlohmann::json::object()}},
-                                       {"batching", {"fixed_batching", std::move(batching_params)}}});
+  auto spec = one_device(1, 1.0, 1.0,
+                         {{"clocks", {"max_clocks", nlohmann::json::object()}},
+                          {"batching", {"fixed_batching", std::move(batching_params)}}});
   auto w = spec.videos.front();
   w.name = "w";
   w.start_s = second_start_s;
@@ -271,7 +280,8 @@ std::pair<double, double> whole_model(const Fixture& f, int batch, int concurren
   const ClockSetting clocks{mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   double s = 0, j = 0;
   for (std::size_t i = 0; i < f.model().units.size(); ++i) {
-    const auto e = f.store.estimate("xavier_nx", "mobilenet_v2", static_cast<int>(i), batch, concurrency, clocks);
+    const auto e =
+        f.store.estimate("xavier_nx", "mobilenet_v2", static_cast<int>(i), batch, concurrency, clocks);
     s += e.latency_s;
     j += e.latency_s * e.power_total_w;
   }
@@ -285,8 +295,8 @@ TEST(Serving, TwoInstancesStartedTogetherEachTakeTheTracedLatencyAtConcurrencyTw
   ASSERT_EQ(result.requests.size(), 2u);
   const auto [l2, e2] = whole_model(f, 1, 2);
   const auto [l1, e1] = whole_model(f, 1, 1);
-  ASSERT_GT(l2, l1);           // each of two side-by-side instances is slower ...
-  ASSERT_LT(l2, 2 * l1);       // ... but two together beat two in a row (the GPU was under-used)
+  ASSERT_GT(l2, l1);      // each of two side-by-side instances is slower ...
+  ASSERT_LT(l2, 2 * l1);  // ... but two together beat two in a row (the GPU was under-used)
   for (const auto& r : result.requests) {
     EXPECT_NEAR(r.end_s, l2, 1e-9);
     EXPECT_EQ(r.concurrency, 2);
@@ -328,8 +338,8 @@ TEST(Serving, AnOverlappingSecondBatchSlowsTheFirstAsTheTraceSays) {
   EXPECT_NEAR(first.energy_j, 0.4 * e1 + 0.6 * e2 / 2, 1e-9);
   EXPECT_NEAR(second.energy_j, 0.6 * e2 / 2 + 0.4 * e1, 1e-9);
   // The meter's busy energy is what the requests were attributed (nothing lost or doubled).
-  EXPECT_NEAR(result.summary["overall"]["device_busy_energy_j"].get<double>(), first.energy_j + second.energy_j,
-              1e-9);
+  EXPECT_NEAR(result.summary["overall"]["device_busy_energy_j"].get<double>(),
+              first.energy_j + second.energy_j, 1e-9);
 }
 
 }  // namespace

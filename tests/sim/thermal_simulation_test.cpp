@@ -17,7 +17,8 @@ namespace {
 
 struct Fixture {
   traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
-  traces::Synthesizer synth{catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
+  traces::Synthesizer synth{
+      catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
   traces::TraceStore store{catalog};
   policies::PolicyRegistry registry;
   std::vector<policies::TickObservation> ticks;
@@ -54,14 +55,16 @@ struct Fixture {
     const auto& mode = b.power_mode(b.default_power_mode);
     double s = 0;
     for (int i = 0; i < static_cast<int>(catalog.model("mobilenet_v2").units.size()); ++i) {
-      s += store.estimate(board, "mobilenet_v2", i, 1, 1, {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz})
-               .latency_s;
+      s +=
+          store.estimate(board, "mobilenet_v2", i, 1, 1, {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz})
+              .latency_s;
     }
     return s;
   }
 };
 
-ScenarioSpec one_device(const std::string& board, double fps, double start_s, double video_s, double duration_s) {
+ScenarioSpec one_device(const std::string& board, double fps, double start_s, double video_s,
+                        double duration_s) {
   ScenarioSpec spec;
   spec.name = "thermal";
   spec.duration_s = duration_s;
@@ -87,7 +90,8 @@ ScenarioSpec one_device(const std::string& board, double fps, double start_s, do
 TEST(ThermalSimulation, AnIdleTx2SeesItsIdleRailsAndTheExactClosedForm) {
   Fixture f;
   // One frame at 6 s: ticks 1..6 s see an idle board at its boot (maximum) clocks.
-  const auto result = run_simulation(one_device("tx2", 1, 6, 1, 7), f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  const auto result =
+      run_simulation(one_device("tx2", 1, 6, 1, 7), f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_GE(f.ticks.size(), 5u);
   const auto& b = f.catalog.board("tx2");
   const auto& mode = b.power_mode(b.default_power_mode);
@@ -111,8 +115,8 @@ TEST(ThermalSimulation, ABusyTx2HeatsTowardsTheSteadyStateOfItsMeanRailPowers) {
   Fixture f;
   // Frames arrive 2 % faster than the board runs them: busy without a gap from 0 s to the end.
   const double frame_s = f.frame_s("tx2");
-  const auto result =
-      run_simulation(one_device("tx2", 1.02 / frame_s, 0, 300, 300), f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  const auto result = run_simulation(one_device("tx2", 1.02 / frame_s, 0, 300, 300), f.catalog, f.store,
+                                     f.synth, f.registry, RunOptions{});
   const double end_s = result.simulated_end_s;
   ASSERT_GT(end_s, 300.0);
   const auto& rails = result.summary["groups"]["g"]["rail_energy_j"];
@@ -148,8 +152,8 @@ TEST(ThermalSimulation, ABusyTx2HeatsTowardsTheSteadyStateOfItsMeanRailPowers) {
 
 TEST(ThermalSimulation, ACombinedCpuGpuRailGivesNoDomainPowerButTemperatures) {
   Fixture f;
-  const auto result =
-      run_simulation(one_device("xavier_nx", 1, 3, 1, 4), f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  const auto result = run_simulation(one_device("xavier_nx", 1, 3, 1, 4), f.catalog, f.store, f.synth,
+                                     f.registry, RunOptions{});
   ASSERT_GE(f.ticks.size(), 2u);
   // Xavier NX: VDD_IN, VDD_CPU_GPU_CV, VDD_SOC; no rail feeds exactly "cpu" or "gpu".
   EXPECT_TRUE(std::isnan(f.ticks[0].cpu_power_w));

@@ -1,13 +1,14 @@
 // ThermalModel (lumped RC zones) and its driving by EnergyMeter: engine-free. Expectations are
 // the closed-form exponentials evaluated by hand (numbers from /usr/bin/python3 math.exp).
 
+#include "edgetwin/sim/thermal.hpp"
+
 #include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "edgetwin/sim/energy_meter.hpp"
-#include "edgetwin/sim/thermal.hpp"
 
 namespace edgetwin::sim {
 namespace {
@@ -91,7 +92,7 @@ TEST(Thermal, AnUnknownRailFallsBackToAShareOfTheTotal) {
   // 37 - 12 exp(-1)
   EXPECT_NEAR(t.temp_c(0), 32.585446705942694, 1e-12);
   EXPECT_DOUBLE_EQ(t.input_w(1), 2.0);  // the gpu zone's rails are known
-  t.set_power(4.0, {});                  // no rails at all
+  t.set_power(4.0, {});                 // no rails at all
   EXPECT_DOUBLE_EQ(t.input_w(1), 4.0);  // fallback weight 1 (default)
 }
 
@@ -111,9 +112,9 @@ TEST(Thermal, TheEnergyMeterDrivesTheModelAtEveryLevelChange) {
   EnergyMeter m;
   m.attach_thermal(ThermalModel(two_zones(), 25, 25));
   m.reset(0, PowerState::idle, 1.0);
-  m.set_rails({0.5, 0.5, 0.0});               // idle: cpu zone 0.5 W -> 26 °C
+  m.set_rails({0.5, 0.5, 0.0});  // idle: cpu zone 0.5 W -> 26 °C
   m.set(5.0, PowerState::busy, 5.0);
-  m.set_rails({1.0, 3.0, 2.0});               // busy: cpu zone 3 W -> 31 °C
+  m.set_rails({1.0, 3.0, 2.0});  // busy: cpu zone 3 W -> 31 °C
   m.set(10.0, PowerState::idle, 1.0);
   m.set_rails({0.5, 0.5, 0.0});
   m.advance(10.0);

@@ -4,16 +4,17 @@
 
 #include "edgetwin/sweep/runner.hpp"
 
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "edgetwin/sweep/progress.hpp"
 #include "edgetwin/sweep/run_id.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace {
 
@@ -40,7 +41,8 @@ struct Fixture {
   edgetwin::sweep::RunCommand command;
 
   explicit Fixture(const std::string& name)
-      : dir(fs::temp_directory_path() / ("edgetwin_sweep_runner_" + name + "_" + std::to_string(::getpid()))) {
+      : dir(fs::temp_directory_path() /
+            ("edgetwin_sweep_runner_" + name + "_" + std::to_string(::getpid()))) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     db_path = (dir / "results.sqlite").string();
@@ -94,7 +96,8 @@ TEST(LocalRunner, RecordsEveryRunAndAFailureDoesNotStopTheOthers) {
     EXPECT_EQ(fs::exists(f.runs_dir() / r.id / "summary.json"), ok) << r.id;
   }
   EXPECT_FALSE(fs::exists(f.runs_dir() / ".staging" / runs[1].id));
-  edgetwin::sweep::Statement energy(db.database(), "SELECT energy_j, out_dir, attempts FROM runs WHERE run_index = 2");
+  edgetwin::sweep::Statement energy(db.database(),
+                                    "SELECT energy_j, out_dir, attempts FROM runs WHERE run_index = 2");
   ASSERT_TRUE(energy.step());
   EXPECT_DOUBLE_EQ(energy.real(0), 3.5);
   EXPECT_EQ(energy.text(1), "results.runs/" + runs[2].id);
@@ -162,15 +165,19 @@ TEST(LocalRunner, RefusesASecondRunnerOnTheSameDatabase) {
   fs::create_directories(f.runs_dir());
   const int fd = ::open((f.runs_dir() / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
   ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
-  EXPECT_THROW(edgetwin::sweep::run_local(runs, db, f.db_path, f.command, quiet_options(1)), std::runtime_error);
+  EXPECT_THROW(edgetwin::sweep::run_local(runs, db, f.db_path, f.command, quiet_options(1)),
+               std::runtime_error);
   ::close(fd);
   EXPECT_EQ(f.launches, 0);
 }
 
 TEST(Progress, LineAndDurations) {
-  EXPECT_EQ(edgetwin::sweep::progress_line({200, 57, 2, 2}, 72), "[##........] 57/200 done, 2 failed, 2 running, ETA 1m12s");
-  EXPECT_EQ(edgetwin::sweep::progress_line({4, 4, 0, 0}, 0), "[##########] 4/4 done, 0 failed, 0 running, ETA 0s");
-  EXPECT_EQ(edgetwin::sweep::progress_line({10, 3, 2, 1}, -1), "[#####.....] 3/10 done, 2 failed, 1 running, ETA ?");
+  EXPECT_EQ(edgetwin::sweep::progress_line({200, 57, 2, 2}, 72),
+            "[##........] 57/200 done, 2 failed, 2 running, ETA 1m12s");
+  EXPECT_EQ(edgetwin::sweep::progress_line({4, 4, 0, 0}, 0),
+            "[##########] 4/4 done, 0 failed, 0 running, ETA 0s");
+  EXPECT_EQ(edgetwin::sweep::progress_line({10, 3, 2, 1}, -1),
+            "[#####.....] 3/10 done, 2 failed, 1 running, ETA ?");
   EXPECT_EQ(edgetwin::sweep::format_duration(45.4), "45s");
   EXPECT_EQ(edgetwin::sweep::format_duration(7380), "2h03m");
 }

@@ -12,9 +12,9 @@
 
 namespace {
 
+using edgetwin::common::DataError;
 using edgetwin::sweep::SweepError;
 using edgetwin::sweep::SweepRun;
-using edgetwin::common::DataError;
 using nlohmann::json;
 
 json base() {
@@ -73,7 +73,8 @@ TEST(RunId, CanonicalJsonSortsKeysAndIgnoresFormatting) {
   const json b = json::parse("{\n  \"a\": [2000000.0, \"x\"],\n  \"b\": 1\n}");
   EXPECT_EQ(edgetwin::sweep::canonical_json(a), R"({"a":[2000000.0,"x"],"b":1})");
   EXPECT_EQ(edgetwin::sweep::run_id_of(a), edgetwin::sweep::run_id_of(b));
-  EXPECT_EQ(edgetwin::sweep::run_id_of(a), edgetwin::common::hex16(edgetwin::common::fnv1a64(R"({"a":[2000000.0,"x"],"b":1})")));
+  EXPECT_EQ(edgetwin::sweep::run_id_of(a),
+            edgetwin::common::hex16(edgetwin::common::fnv1a64(R"({"a":[2000000.0,"x"],"b":1})")));
 }
 
 TEST(JsonPointer, SetsLikeDashDashSet) {
@@ -122,7 +123,9 @@ TEST(SweepExpand, GridIsCartesianFirstAxisSlowestThenZipThenSeeds) {
   EXPECT_EQ(r.axes[4].value, "heavy");
   EXPECT_EQ(r.axes[1].where, "/sweep/grid/1/values/2");
   EXPECT_EQ(r.id, edgetwin::sweep::run_id_of(r.document));
-  EXPECT_EQ(r.label(), "group all, policy=\"ondemand\", bandwidth_bps=100000000.0, model=\"resnet50\", slo=0.2, label=\"heavy\", seed 1");
+  EXPECT_EQ(r.label(),
+            "group all, policy=\"ondemand\", bandwidth_bps=100000000.0, model=\"resnet50\", slo=0.2, "
+            "label=\"heavy\", seed 1");
   // Seeds innermost, and every run distinct.
   EXPECT_EQ(runs[0].seed, 1u);
   EXPECT_EQ(runs[1].seed, 2u);
@@ -181,7 +184,9 @@ TEST(SweepErrors, StructureErrorsAllAtOnce) {
   })");
   const auto errors = errors_of(doc);
   ASSERT_NE(find(errors, "/sweep/colour"), nullptr);
-  EXPECT_NE(std::string(find(errors, "/sweep/colour")->what()).find("allowed fields here: name, seeds, grid, zip, groups"), std::string::npos);
+  EXPECT_NE(std::string(find(errors, "/sweep/colour")->what())
+                .find("allowed fields here: name, seeds, grid, zip, groups"),
+            std::string::npos);
   EXPECT_NE(find(errors, "/sweep/seeds/1"), nullptr);  // repeated
   EXPECT_NE(find(errors, "/sweep/seeds/2"), nullptr);  // negative
   EXPECT_NE(find(errors, "/sweep/grid/0/pointer"), nullptr);
@@ -190,7 +195,10 @@ TEST(SweepErrors, StructureErrorsAllAtOnce) {
   EXPECT_NE(find(errors, "/sweep/grid/2/values"), nullptr);
   EXPECT_NE(find(errors, "/sweep/grid/3/axis"), nullptr);  // axis name again
   ASSERT_NE(find(errors, "/sweep/zip/1/values"), nullptr);
-  EXPECT_NE(find(errors, "/sweep/zip/1/values")->reason().find("found 3 values, allowed: as many as /sweep/zip/0/values (2)"), std::string::npos);
+  EXPECT_NE(find(errors, "/sweep/zip/1/values")
+                ->reason()
+                .find("found 3 values, allowed: as many as /sweep/zip/0/values (2)"),
+            std::string::npos);
   EXPECT_NE(find(errors, "/sweep/groups/1/name"), nullptr);
   EXPECT_NE(find(errors, "/sweep/groups/2/set/~1sweep~1name"), nullptr);
   for (const auto& e : errors) EXPECT_EQ(e.file(), "s.json");
@@ -210,9 +218,10 @@ TEST(SweepErrors, ScenarioErrorsNameTheSweepValue) {
   ASSERT_EQ(errors.size(), 2u) << errors[0].what();
   const DataError* bandwidth = find(errors, "/sweep/grid/1/values/1");
   ASSERT_NE(bandwidth, nullptr);
-  EXPECT_EQ(std::string(bandwidth->what()),
-            "s.json: /sweep/grid/1/values/1: in run 2 (group ok, policy=\"max_clocks\", bandwidth_bps=-5, seed 1): "
-            "/platform/groups/0/access/bandwidth_bps: found a negative number");
+  EXPECT_EQ(
+      std::string(bandwidth->what()),
+      "s.json: /sweep/grid/1/values/1: in run 2 (group ok, policy=\"max_clocks\", bandwidth_bps=-5, seed 1): "
+      "/platform/groups/0/access/bandwidth_bps: found a negative number");
   const DataError* board = find(errors, "/sweep/groups/1/set/~1platform~1groups~10~1board");
   ASSERT_NE(board, nullptr);
   EXPECT_NE(board->reason().find("/platform/groups/0/board: found \"bad\""), std::string::npos);
@@ -220,19 +229,24 @@ TEST(SweepErrors, ScenarioErrorsNameTheSweepValue) {
 
 TEST(SweepErrors, PointerThatDoesNotFitTheScenario) {
   json doc = base();
-  doc["sweep"] = json::parse(R"({"grid": [{"axis": "n", "pointer": "/platform/groups/4/count", "values": [1, 2]}]})");
+  doc["sweep"] =
+      json::parse(R"({"grid": [{"axis": "n", "pointer": "/platform/groups/4/count", "values": [1, 2]}]})");
   const auto errors = errors_of(doc);
   ASSERT_NE(find(errors, "/sweep/grid/0/values/0"), nullptr);
-  EXPECT_NE(find(errors, "/sweep/grid/0/values/0")->reason().find("/platform/groups is an array of 1 elements"), std::string::npos);
+  EXPECT_NE(
+      find(errors, "/sweep/grid/0/values/0")->reason().find("/platform/groups is an array of 1 elements"),
+      std::string::npos);
 }
 
 TEST(SweepErrors, DuplicateRuns) {
   json doc = base();
-  doc["sweep"] = json::parse(R"({"grid": [{"axis": "bw", "pointer": "/platform/groups/0/access/bandwidth_bps", "values": [2e7, 20000000.0]}]})");
+  doc["sweep"] = json::parse(
+      R"({"grid": [{"axis": "bw", "pointer": "/platform/groups/0/access/bandwidth_bps", "values": [2e7, 20000000.0]}]})");
   const auto errors = errors_of(doc);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].where(), "/sweep");
-  EXPECT_NE(errors[0].reason().find("duplicate run: run 1 (group all, bw=20000000.0, seed 9) and run 0"), std::string::npos);
+  EXPECT_NE(errors[0].reason().find("duplicate run: run 1 (group all, bw=20000000.0, seed 9) and run 0"),
+            std::string::npos);
 }
 
 TEST(SweepErrors, NoSweepBlock) {
@@ -243,7 +257,8 @@ TEST(SweepErrors, NoSweepBlock) {
 
 TEST(MpiPlan, RoundTripsWhatTheWorkersNeed) {
   json doc = base();
-  doc["sweep"] = json::parse(R"({"seeds": [4, 5], "grid": [{"axis": "policy", "pointer": "/platform/groups/0/policies/clocks/name", "values": ["max_clocks", "ondemand"]}]})");
+  doc["sweep"] = json::parse(
+      R"({"seeds": [4, 5], "grid": [{"axis": "policy", "pointer": "/platform/groups/0/policies/clocks/name", "values": ["max_clocks", "ondemand"]}]})");
   edgetwin::sweep::MpiPlan plan;
   plan.sweep_id = "00000000000000ff";
   plan.name = "t";
@@ -267,8 +282,9 @@ TEST(MpiPlan, RoundTripsWhatTheWorkersNeed) {
     EXPECT_EQ(back.runs[i].resolved, plan.runs[i].resolved);
     EXPECT_EQ(back.runs[i].label(), plan.runs[i].label());
   }
-  EXPECT_EQ(edgetwin::sweep::run_argv(back, "/s/scenario.json", "/s/out"),
-            (std::vector<std::string>{"/bin/edgetwin", "run", "/s/scenario.json", "--out", "/s/out", "--quiet"}));
+  EXPECT_EQ(
+      edgetwin::sweep::run_argv(back, "/s/scenario.json", "/s/out"),
+      (std::vector<std::string>{"/bin/edgetwin", "run", "/s/scenario.json", "--out", "/s/out", "--quiet"}));
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 // Board identification against fake device trees.
 
+#include "edgetwin/hw/board_id.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "edgetwin/hw/board_id.hpp"
 
 namespace fs = std::filesystem;
 
@@ -15,8 +15,9 @@ namespace {
 class FakeRoot : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("edgetwin_board_id_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    root_ =
+        fs::temp_directory_path() /
+        ("edgetwin_board_id_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "proc/device-tree");
     fs::create_directories(root_ / "etc");

@@ -1,7 +1,7 @@
 // Catalog loading and validation: the shipped catalogs load; each kind of defect is rejected with
 // the file, the JSON pointer and the reason.
 
-#include <unistd.h>
+#include "edgetwin/traces/catalog.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -12,12 +12,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/common/error.hpp"
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
-using edgetwin::traces::Catalog;
 using edgetwin::common::DataError;
+using edgetwin::traces::Catalog;
 using nlohmann::json;
 
 namespace {
@@ -53,7 +54,8 @@ DataError board_error(const json& doc, const std::string& stem = "tiny") {
 
 TEST(ShippedCatalog, AllBoardsAndModelsLoadAndValidate) {
   const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
-  for (const char* id : {"nano", "tx2", "xavier_nx", "agx_xavier", "orin_nano", "orin_nx", "agx_orin", "rtx3080", "a100"}) {
+  for (const char* id :
+       {"nano", "tx2", "xavier_nx", "agx_xavier", "orin_nano", "orin_nx", "agx_orin", "rtx3080", "a100"}) {
     ASSERT_TRUE(catalog.has_board(id)) << id;
     const auto& b = catalog.board(id);
     EXPECT_FALSE(b.cpu_freqs_khz.empty());
@@ -88,7 +90,8 @@ TEST(BoardFile, UnknownKeyIsNamedWithAllowedKeys) {
   doc["gpu"]["clock_hz"] = 1;
   const auto e = board_error(doc);
   EXPECT_EQ(e.where(), "/gpu/clock_hz");
-  EXPECT_NE(e.reason().find("allowed fields here: arch, cuda_cores, freqs_hz"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("allowed fields here: arch, cuda_cores, freqs_hz"), std::string::npos)
+      << e.what();
 }
 
 TEST(BoardFile, MissingField) {
@@ -208,7 +211,8 @@ TEST(BoardThermal, UnknownKeyIsNamedWithAllowedKeys) {
   doc["thermal"]["zones"][1]["capacitance"] = 3;
   const auto e = board_error(doc);
   EXPECT_EQ(e.where(), "/thermal/zones/1/capacitance");
-  EXPECT_NE(e.reason().find("allowed fields here: name, sysfs_types, r_k_per_w, tau_s"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("allowed fields here: name, sysfs_types, r_k_per_w, tau_s"), std::string::npos)
+      << e.what();
 }
 
 TEST(BoardThermal, NegativeResistanceAndTimeConstantAreRejected) {
@@ -304,7 +308,8 @@ TEST(AccuracyTables, AnExitThatIsNotAnExitPointIsRejected) {
     FAIL() << "expected a DataError";
   } catch (const DataError& e) {
     EXPECT_EQ(e.where(), "/exits/0/after_unit");
-    EXPECT_NE(std::string(e.what()).find("allowed: an exit point of model yolov8n"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("allowed: an exit point of model yolov8n"), std::string::npos)
+        << e.what();
   }
   fs::remove(file);
 }

@@ -1,10 +1,11 @@
 // JsonReader: typed access with pointer-precise errors.
 
+#include "edgetwin/common/json_reader.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/common/error.hpp"
-#include "edgetwin/common/json_reader.hpp"
 
 using edgetwin::common::DataError;
 using edgetwin::common::JsonReader;
@@ -23,7 +24,8 @@ std::string error_where(F&& f) {
 }
 
 TEST(JsonReader, ReadsTypedValues) {
-  const json doc = json::parse(R"({"a": 1.5, "n": 3, "hz": 1e9, "s": "x", "list": [1, 2], "o": {"k": true}})");
+  const json doc =
+      json::parse(R"({"a": 1.5, "n": 3, "hz": 1e9, "s": "x", "list": [1, 2], "o": {"k": true}})");
   const JsonReader r(doc, "f.json");
   EXPECT_DOUBLE_EQ(r.number("a"), 1.5);
   EXPECT_EQ(r.integer("n"), 3);
@@ -41,10 +43,13 @@ TEST(JsonReader, ErrorsNamePointerFoundAndAllowed) {
   EXPECT_EQ(error_where([&] { r.integer("n"); }), "/base/n | expected an integer, found the number 2.5");
   EXPECT_EQ(error_where([&] { r.object("o").integers("list"); }),
             "/base/o/list/1 | expected an integer, found the string \"two\"");
-  EXPECT_EQ(error_where([&] { r.object("o").integer_in("k", 0, 3); }), "/base/o/k | found 5, allowed range [0, 3]");
+  EXPECT_EQ(error_where([&] { r.object("o").integer_in("k", 0, 3); }),
+            "/base/o/k | found 5, allowed range [0, 3]");
   EXPECT_EQ(error_where([&] { r.one_of("e", {"a", "b"}); }), "/base/e | found \"x/y\", allowed: a, b");
   EXPECT_EQ(error_where([&] { r.string("zz"); }), "/base/zz | required field is missing");
-  EXPECT_EQ(error_where([&] { r.require_only({"a", "n", "o"}); }),
+  EXPECT_EQ(error_where([&] {
+              r.require_only({"a", "n", "o"});
+            }),
             "/base/e | unknown field; allowed fields here: a, n, o");
 }
 

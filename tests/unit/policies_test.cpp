@@ -38,7 +38,8 @@ pol::PolicyContext context(const std::string& board, int power_mode = -1) {
   return ctx;
 }
 
-std::unique_ptr<pol::Policy> make(const std::string& name, const json& params, const pol::PolicyContext& ctx) {
+std::unique_ptr<pol::Policy> make(const std::string& name, const json& params,
+                                  const pol::PolicyContext& ctx) {
   return registry().get(name).make(params, ctx);
 }
 
@@ -80,7 +81,8 @@ TEST(Decision, RoleNamesRoundTrip) {
 }
 
 TEST(ClockTables, CutAtPowerModeCapsAndRound) {
-  const auto t = pol::ClockTables::for_mode(catalog().board("nano"), 1);  // 5W: cpu <= 921600, gpu <= 614.4 MHz
+  const auto t =
+      pol::ClockTables::for_mode(catalog().board("nano"), 1);  // 5W: cpu <= 921600, gpu <= 614.4 MHz
   EXPECT_EQ(t.max(), (pol::Clocks{921600, 614400000, 1600000000}));
   EXPECT_EQ(t.min(), (pol::Clocks{102000, 76800000, 204000000}));
   EXPECT_EQ(pol::table_ceil(t.cpu_khz, 460800), 518400);
@@ -104,15 +106,18 @@ TEST(MaxClocks, TableMaximaInTheDefaultMode) {
 
 TEST(MaxClocks, RespectsThePowerModeCaps) {
   auto p = make("max_clocks", nullptr, context("nano", 1));
-  EXPECT_EQ(p->on_frame(pol::FrameObservation{}).clocks.at(0).clocks, (pol::Clocks{921600, 614400000, 1600000000}));
+  EXPECT_EQ(p->on_frame(pol::FrameObservation{}).clocks.at(0).clocks,
+            (pol::Clocks{921600, 614400000, 1600000000}));
   // Xavier NX default mode 2 (15W_6CORE): cpu <= 1420800, gpu <= 1109250000, emc <= 1600000000.
   auto nx = make("max_clocks", nullptr, context("xavier_nx"));
   EXPECT_EQ(nx->initial_clocks(), (pol::Clocks{1420800, 1109250000, 1600000000}));
 }
 
 TEST(FixedClocks, TableValuesAndMinMax) {
-  auto p = make("fixed_clocks", json{{"cpu_khz", 921600}, {"gpu_hz", "min"}, {"emc_hz", 800000000}}, context("nano"));
-  EXPECT_EQ(p->on_frame(pol::FrameObservation{}).clocks.at(0).clocks, (pol::Clocks{921600, 76800000, 800000000}));
+  auto p = make("fixed_clocks", json{{"cpu_khz", 921600}, {"gpu_hz", "min"}, {"emc_hz", 800000000}},
+                context("nano"));
+  EXPECT_EQ(p->on_frame(pol::FrameObservation{}).clocks.at(0).clocks,
+            (pol::Clocks{921600, 76800000, 800000000}));
   auto d = make("fixed_clocks", json::object(), context("nano"));
   EXPECT_EQ(d->initial_clocks(), kNanoMax);
 }
@@ -134,14 +139,18 @@ TEST(Params, UnknownKeyNamesPolicyKeyAndAllowedKeys) {
   EXPECT_NE(msg.find("policy 'ondemand'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("'up_treshold'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("allowed: sampling_period_s, up_threshold, gpu_hz, emc_hz"), std::string::npos) << msg;
-  EXPECT_NE(make_error("edge_only", json{{"x", 1}}, context("nano")).find("takes no parameters"), std::string::npos);
+  EXPECT_NE(make_error("edge_only", json{{"x", 1}}, context("nano")).find("takes no parameters"),
+            std::string::npos);
 }
 
 TEST(Params, WrongTypeAndRangeAreErrors) {
-  EXPECT_NE(make_error("ondemand", json{{"up_threshold", "high"}}, context("nano")).find("up_threshold"), std::string::npos);
-  EXPECT_NE(make_error("ondemand", json{{"up_threshold", 1.5}}, context("nano")).find("[0.01, 1]"), std::string::npos);
-  EXPECT_NE(make_error("podgov", json{{"lower_watermark", 0.95}}, context("nano")).find("below upper_watermark"),
+  EXPECT_NE(make_error("ondemand", json{{"up_threshold", "high"}}, context("nano")).find("up_threshold"),
             std::string::npos);
+  EXPECT_NE(make_error("ondemand", json{{"up_threshold", 1.5}}, context("nano")).find("[0.01, 1]"),
+            std::string::npos);
+  EXPECT_NE(
+      make_error("podgov", json{{"lower_watermark", 0.95}}, context("nano")).find("below upper_watermark"),
+      std::string::npos);
   EXPECT_NE(make_error("fixed_split", json{{"offload_share", 0}}, context("nano")), "");
   EXPECT_NE(make_error("schedutil", json::array(), context("nano")).find("JSON object"), std::string::npos);
 }
@@ -263,16 +272,20 @@ TEST(Governors, CombinesPerDomainGovernorsAtTheirOwnPeriods) {
 }
 
 TEST(Governors, ParamsPerDomainAndErrors) {
-  auto p = make("governors",
-                json{{"cpu", "ondemand"}, {"cpu_params", {{"up_threshold", 0.95}}}, {"gpu", 614400000}, {"emc", "min"}},
-                context("nano"));
+  auto p = make(
+      "governors",
+      json{{"cpu", "ondemand"}, {"cpu_params", {{"up_threshold", 0.95}}}, {"gpu", 614400000}, {"emc", "min"}},
+      context("nano"));
   const auto a = p->on_tick(tick(kNanoMax, 0.01, 0.9));  // 0.9 < 0.95: proportional -> 1331100 -> 1428000
   EXPECT_EQ(a.clocks, (pol::Clocks{1428000, 614400000, 204000000}));
-  EXPECT_NE(make_error("governors", json{{"cpu", "interactive"}}, context("nano")).find("ondemand, schedutil, podgov"),
+  EXPECT_NE(make_error("governors", json{{"cpu", "interactive"}}, context("nano"))
+                .find("ondemand, schedutil, podgov"),
             std::string::npos);
-  EXPECT_NE(make_error("governors", json{{"gpu_params", {{"up_threshold", 0.9}}}}, context("nano")).find("param 'gpu_params/up_threshold'"),
+  EXPECT_NE(make_error("governors", json{{"gpu_params", {{"up_threshold", 0.9}}}}, context("nano"))
+                .find("param 'gpu_params/up_threshold'"),
             std::string::npos);
-  EXPECT_NE(make_error("governors", json{{"emc_params", {{"x", 1}}}}, context("nano")).find("pinned"), std::string::npos);
+  EXPECT_NE(make_error("governors", json{{"emc_params", {{"x", 1}}}}, context("nano")).find("pinned"),
+            std::string::npos);
 }
 
 // --- placement ---
@@ -286,7 +299,8 @@ TEST(Placement, EdgeOnlyAndCloudOnly) {
 }
 
 TEST(Placement, FixedSplitByNameAndByIndex) {
-  const auto& resnet = catalog().model("resnet50");  // units: 0 stem, 1-3 layer1.*, 4 layer2.0, 5 layer2.1, ...
+  const auto& resnet =
+      catalog().model("resnet50");  // units: 0 stem, 1-3 layer1.*, 4 layer2.0, 5 layer2.1, ...
   pol::FrameObservation obs;
   obs.model = &resnet;
   auto ctx = context("nano");
@@ -298,9 +312,11 @@ TEST(Placement, FixedSplitByNameAndByIndex) {
   const int last = static_cast<int>(resnet.units.size()) - 1;
   EXPECT_EQ(make("fixed_split", json{{"split_after", last}}, ctx)->on_frame(obs).edge_units, pol::kAllUnits);
   // Checked against the deployed models at construction.
-  EXPECT_NE(make_error("fixed_split", json{{"split_after", "layer9.9"}}, ctx).find("found \"layer9.9\", but model"),
+  EXPECT_NE(
+      make_error("fixed_split", json{{"split_after", "layer9.9"}}, ctx).find("found \"layer9.9\", but model"),
+      std::string::npos);
+  EXPECT_NE(make_error("fixed_split", json{{"split_after", last + 1}}, ctx).find("allowed for model"),
             std::string::npos);
-  EXPECT_NE(make_error("fixed_split", json{{"split_after", last + 1}}, ctx).find("allowed for model"), std::string::npos);
   EXPECT_NE(make_error("fixed_split", json{{"split_after", -1}}, ctx), "");
 }
 
@@ -374,12 +390,14 @@ TEST(Registry, EveryBuiltinBuildsWithDefaultsOnEveryBoard) {
       };
       const auto tables = pol::ClockTables::for_mode(board, mode.id);
       auto in_tables = [&](const pol::Clocks& c) {
-        return pol::table_index(tables.cpu_khz, c.cpu_khz) >= 0 && pol::table_index(tables.gpu_hz, c.gpu_hz) >= 0 &&
+        return pol::table_index(tables.cpu_khz, c.cpu_khz) >= 0 &&
+               pol::table_index(tables.gpu_hz, c.gpu_hz) >= 0 &&
                pol::table_index(tables.emc_hz, c.emc_hz) >= 0;
       };
       for (const auto& info : registry().all()) {
         std::unique_ptr<pol::Policy> p;
-        ASSERT_NO_THROW(p = info.make(json::object(), ctx)) << info.name << " on " << id << " mode " << mode.id;
+        ASSERT_NO_THROW(p = info.make(json::object(), ctx))
+            << info.name << " on " << id << " mode " << mode.id;
         if (auto c = p->initial_clocks()) {
           EXPECT_TRUE(in_tables(*c)) << info.name << " on " << id;
         }

@@ -14,10 +14,10 @@
 #include "edgetwin/traces/catalog.hpp"
 
 namespace fs = std::filesystem;
+using edgetwin::common::DataError;
 using edgetwin::sim::Override;
 using edgetwin::sim::ScenarioError;
 using edgetwin::sim::ScenarioSpec;
-using edgetwin::common::DataError;
 using nlohmann::json;
 
 namespace {
@@ -549,8 +549,8 @@ json everything() {
 
 TEST(ScenarioErrors, BatchingDoesNotCombineWithPerFrameExitOrPlacement) {
   json doc = minimal();
-  doc["platform"]["groups"][0]["policies"] = json::parse(
-      R"({"batching": {"name": "fixed_batching"}, "placement": {"name": "edge_only"}})");
+  doc["platform"]["groups"][0]["policies"] =
+      json::parse(R"({"batching": {"name": "fixed_batching"}, "placement": {"name": "edge_only"}})");
   const auto errors = errors_of(doc);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].where(), "/platform/groups/0/policies/placement");

@@ -1,15 +1,16 @@
 // The calibrated synthetic trace generator: calibration figures within tolerance, physical
 // trends (monotone in each clock, which clock each kind of unit follows), power envelope,
 // determinism and provenance. Model: docs/synthetic_traces.md.
+#include "edgetwin/traces/synth.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/common/error.hpp"
-#include "edgetwin/traces/synth.hpp"
+#include "edgetwin/traces/catalog.hpp"
 
 namespace edgetwin::traces {
 namespace {
@@ -53,9 +54,9 @@ Unit unit(int index, const char* name, std::int64_t macs, std::int64_t params, s
   return u;
 }
 
-constexpr int kConv = 0;       // VGG conv3x3 256->256 at 56x56: compute-bound
-constexpr int kStream = 1;     // elementwise-like, big tensors, almost no MACs: memory-bound
-constexpr int kOverhead = 2;   // many tiny ops: framework (CPU) bound
+constexpr int kConv = 0;      // VGG conv3x3 256->256 at 56x56: compute-bound
+constexpr int kStream = 1;    // elementwise-like, big tensors, almost no MACs: memory-bound
+constexpr int kOverhead = 2;  // many tiny ops: framework (CPU) bound
 
 Model toy_model() {
   Model m;
@@ -235,8 +236,7 @@ TEST(SynthGenerate, GridSpansEachTableIncludingItsEnds) {
 
 struct Shipped {
   Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
-  SynthCalibration calibration =
-      load_synth_calibration(default_calibration_path(EDGETWIN_CATALOG_DIR));
+  SynthCalibration calibration = load_synth_calibration(default_calibration_path(EDGETWIN_CATALOG_DIR));
 };
 
 TEST(SynthCalibrationFile, RejectsUnknownKeysAndTensorRtAbsolutes) {
@@ -262,11 +262,10 @@ TEST(SynthCalibration, EveryFigureWithinItsTolerance) {
   for (const FigureCheck& c : s.check_figures()) {
     const CalibrationFigure& f = *c.figure;
     std::printf("[synth] %-44s %-14s figure %-10.5g generated %-10.5g (%+.1f %%, %s %.0f %%) %s\n",
-                f.id.c_str(), f.quantity.c_str(), f.value, c.generated,
-                100 * (c.generated / f.value - 1), f.check.c_str(), 100 * f.tolerance_rel,
-                c.ok ? "ok" : "FAIL");
-    EXPECT_TRUE(c.ok) << f.id << ": generated " << c.generated << " vs " << f.value << " ("
-                      << f.check << ", tolerance " << f.tolerance_rel << ")";
+                f.id.c_str(), f.quantity.c_str(), f.value, c.generated, 100 * (c.generated / f.value - 1),
+                f.check.c_str(), 100 * f.tolerance_rel, c.ok ? "ok" : "FAIL");
+    EXPECT_TRUE(c.ok) << f.id << ": generated " << c.generated << " vs " << f.value << " (" << f.check
+                      << ", tolerance " << f.tolerance_rel << ")";
   }
 }
 
@@ -295,7 +294,8 @@ TEST(SynthCalibration, EveryBoardAndModelIsMonotoneAndWithinEnvelope) {
                                   ClockSetting{c.cpu_khz, c.gpu_hz, board.emc_freqs_hz.back()}}) {
             const auto q = s.predict_unit(board, model, u, 4, 2, up, "fp32");
             ASSERT_LE(q.latency_s, p.latency_s * (1 + 1e-12)) << board_id << " " << model_id << " " << u;
-            ASSERT_GE(q.power_total_w, p.power_total_w * (1 - 1e-12)) << board_id << " " << model_id << " " << u;
+            ASSERT_GE(q.power_total_w, p.power_total_w * (1 - 1e-12))
+                << board_id << " " << model_id << " " << u;
           }
         }
       }

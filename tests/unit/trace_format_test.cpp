@@ -1,6 +1,8 @@
 // Trace file format: the good fixture reads as written by hand, every kind of defect is rejected
 // with the file, the line and the column, and write -> read round-trips exactly.
 
+#include "edgetwin/traces/trace_format.hpp"
+
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -9,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "edgetwin/common/error.hpp"
-#include "edgetwin/traces/trace_format.hpp"
+
 #include "trace_test_support.hpp"
 
 namespace edgetwin::traces {
@@ -76,16 +78,22 @@ INSTANTIATE_TEST_SUITE_P(
         Defect{"bad_version.csv", "line 1", "unsupported trace format version '2'"},
         Defect{"bad_provenance_json.csv", "line 2, provenance", "invalid JSON"},
         Defect{"missing_calibration.csv", "line 2, provenance field calibration", "non-empty array"},
-        Defect{"unknown_board.csv", "line 2, provenance field board", "unknown board 'jetson_banana'; known boards: test_board"},
-        Defect{"unknown_model.csv", "line 2, provenance field model", "unknown model 'resnet1000'; known models: tiny_net"},
-        Defect{"unit_out_of_range.csv", "line 5, column unit", "3 is out of range; model 'tiny_net' has units 0..2"},
-        Defect{"unit_name_mismatch.csv", "line 5, column unit_name", "'block2' does not match unit 1 of model 'tiny_net', which is 'block1'"},
-        Defect{"freq_not_in_table.csv", "line 6, column gpu_hz", "1100000000 Hz is not in the test_board table; allowed: 114750000, 306000000"},
+        Defect{"unknown_board.csv", "line 2, provenance field board",
+               "unknown board 'jetson_banana'; known boards: test_board"},
+        Defect{"unknown_model.csv", "line 2, provenance field model",
+               "unknown model 'resnet1000'; known models: tiny_net"},
+        Defect{"unit_out_of_range.csv", "line 5, column unit",
+               "3 is out of range; model 'tiny_net' has units 0..2"},
+        Defect{"unit_name_mismatch.csv", "line 5, column unit_name",
+               "'block2' does not match unit 1 of model 'tiny_net', which is 'block1'"},
+        Defect{"freq_not_in_table.csv", "line 6, column gpu_hz",
+               "1100000000 Hz is not in the test_board table; allowed: 114750000, 306000000"},
         Defect{"zero_latency.csv", "line 5, column latency_mean_s", "0 is out of range; allowed: > 0"},
         Defect{"unparsable_number.csv", "line 5, column latency_mean_s", "'1.2x' is not a finite number"},
         Defect{"wrong_column_count.csv", "line 5", "found 13 fields, the header has 14"},
         Defect{"duplicate_key.csv", "line 7, column unit", "first on line 5"},
-        Defect{"unknown_rail.csv", "line 3, column power_VDD_GPU_w", "board 'test_board' has no rail 'VDD_GPU'; its rails: VDD_IN, VDD_CPU_GPU_CV, VDD_SOC"},
+        Defect{"unknown_rail.csv", "line 3, column power_VDD_GPU_w",
+               "board 'test_board' has no rail 'VDD_GPU'; its rails: VDD_IN, VDD_CPU_GPU_CV, VDD_SOC"},
         Defect{"missing_column.csv", "line 3, column latency_std_s", "required column missing"},
         Defect{"rail_above_total.csv", "line 5, column power_VDD_CPU_GPU_CV_w", "exceeds power_total_w"}),
     [](const ::testing::TestParamInfo<Defect>& defect) {
@@ -95,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Defects easier to state inline than as fixture files.
 std::string header_lines(const std::string& provenance_json) {
-  return "# edgetwin-trace 1\n# provenance: " + provenance_json + "\n"
+  return "# edgetwin-trace 1\n# provenance: " + provenance_json +
+         "\n"
          "unit,unit_name,batch,concurrency,cpu_khz,gpu_hz,emc_hz,latency_mean_s,latency_std_s,repeats,"
          "power_total_w,power_VDD_IN_w\n";
 }
@@ -121,15 +130,24 @@ TEST(TraceFormat, RejectsInlineDefects) {
   } cases[] = {
       {"", "line 1", "empty file"},
       {header_lines(kSynthetic), "line 3", "no samples"},
-      {header_lines(R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5"})") + ok_row,
+      {header_lines(
+           R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5"})") +
+           ok_row,
        "line 2, provenance field date", "missing (required)"},
-      {header_lines(R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5","date":"May 2024"})") + ok_row,
+      {header_lines(
+           R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5","date":"May 2024"})") +
+           ok_row,
        "line 2, provenance field date", "ISO date"},
-      {header_lines(R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"s","date":"2024-05-01","generator":"g"})") + ok_row,
+      {header_lines(
+           R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"s","date":"2024-05-01","generator":"g"})") +
+           ok_row,
        "line 2, provenance field generator", "unknown for a 'measured' trace"},
-      {header_lines(R"({"kind":"synthetic-calibrated","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp64","generator":"g 1","calibration":["x"]})") + ok_row,
+      {header_lines(
+           R"({"kind":"synthetic-calibrated","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp64","generator":"g 1","calibration":["x"]})") +
+           ok_row,
        "line 2, provenance field precision", "allowed: fp32, fp16, int8"},
-      {header_lines(R"({"kind":"guessed","board":"test_board"})") + ok_row, "line 2, provenance field kind", "'guessed' is not allowed"},
+      {header_lines(R"({"kind":"guessed","board":"test_board"})") + ok_row, "line 2, provenance field kind",
+       "'guessed' is not allowed"},
       {header_lines(kSynthetic) + "0,stem,1,1,1907200,1109250000,1866000000,0.001,-0.1,1,7.5,7.5\n",
        "line 4, column latency_std_s", "allowed: >= 0"},
       {header_lines(kSynthetic) + "0,stem,1,1,1907200,1109250000,1866000000,0.001,0,0,7.5,7.5\n",

@@ -2,6 +2,8 @@
 // bounded error on held-out clocks for a function outside it, batch/concurrency interpolation,
 // error messages, and the per-call cost of estimate().
 
+#include "edgetwin/traces/trace_store.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,8 +14,8 @@
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/traces/trace_store.hpp"
 #include "edgetwin/traces/unit_fit.hpp"
+
 #include "trace_test_support.hpp"
 
 namespace edgetwin::traces {
@@ -25,12 +27,20 @@ using ClockFunction = std::function<double(const ClockSetting&)>;
 constexpr double kCpuMax = 1907200;
 constexpr double kGpuMax = 1109250000;
 constexpr double kEmcMax = 1866000000;
-double xc(const ClockSetting& c) { return static_cast<double>(c.cpu_khz) / kCpuMax; }
-double xg(const ClockSetting& c) { return static_cast<double>(c.gpu_hz) / kGpuMax; }
-double xm(const ClockSetting& c) { return static_cast<double>(c.emc_hz) / kEmcMax; }
+double xc(const ClockSetting& c) {
+  return static_cast<double>(c.cpu_khz) / kCpuMax;
+}
+double xg(const ClockSetting& c) {
+  return static_cast<double>(c.gpu_hz) / kGpuMax;
+}
+double xm(const ClockSetting& c) {
+  return static_cast<double>(c.emc_hz) / kEmcMax;
+}
 
 // Exactly inside the bases.
-double basis_latency_s(const ClockSetting& c) { return 1e-4 + 2e-4 / xc(c) + 5e-3 / xg(c) + 1e-3 / xm(c); }
+double basis_latency_s(const ClockSetting& c) {
+  return 1e-4 + 2e-4 / xc(c) + 5e-3 / xg(c) + 1e-3 / xm(c);
+}
 double basis_power_w(const ClockSetting& c) {
   return 2 + 0.5 * xc(c) + 1.0 * std::pow(xc(c), 3) + 1.5 * xg(c) + 3 * std::pow(xg(c), 3) + 0.4 * xm(c) +
          0.8 * std::pow(xm(c), 3);
@@ -40,7 +50,9 @@ double basis_cpu_gpu_rail_w(const ClockSetting& c) {
 }
 
 // Outside them: within one kernel, compute and memory time overlap (a smoothed max, not a sum).
-double smooth_max(double a, double b) { return std::pow(std::pow(a, 4) + std::pow(b, 4), 0.25); }
+double smooth_max(double a, double b) {
+  return std::pow(std::pow(a, 4) + std::pow(b, 4), 0.25);
+}
 // A unit of several kernels (a compute-bound conv, a memory-bound norm/activation, a balanced
 // one): a sum of smoothed maxima, mildly outside the additive basis.
 double kernels_latency_s(const ClockSetting& c) {
@@ -60,8 +72,8 @@ double overlap_latency_s(const ClockSetting& c) {
 // Power from the energy model: static power over the latency plus clock-dependent dynamic energy.
 double energy_model_power_w(const ClockSetting& c) {
   const double latency = overlap_latency_s(c);
-  const double energy = latency * (3.0 + 1.0 * xc(c) + 4.0 * xg(c) + 0.5 * xm(c)) + 2e-4 +
-                        1e-3 * xc(c) + 6e-3 * xg(c) * xg(c) + 1e-3 * xm(c) + 2e-3 * xm(c) * xm(c);
+  const double energy = latency * (3.0 + 1.0 * xc(c) + 4.0 * xg(c) + 0.5 * xm(c)) + 2e-4 + 1e-3 * xc(c) +
+                        6e-3 * xg(c) * xg(c) + 1e-3 * xm(c) + 2e-3 * xm(c) * xm(c);
   return energy / latency;
 }
 // Dynamic power f V^2 with V linear in f has an f^2 term the power basis lacks.
@@ -108,8 +120,9 @@ std::vector<ClockSetting> held_out() {
 
 // A trace of unit 0 sampling `latency`/`power` on the grid, at every (batch, concurrency) given;
 // latency is scaled by (1 + 0.5 (batch - 1)) (1 + 0.25 (concurrency - 1)).
-TraceFile make_trace(const ClockFunction& latency, const ClockFunction& power, const std::vector<int>& batches = {1},
-                     const std::vector<int>& concurrencies = {1}, const std::string& runtime = "pytorch") {
+TraceFile make_trace(const ClockFunction& latency, const ClockFunction& power,
+                     const std::vector<int>& batches = {1}, const std::vector<int>& concurrencies = {1},
+                     const std::string& runtime = "pytorch") {
   TraceFile trace;
   trace.provenance = testing::synthetic_provenance(runtime);
   trace.rails = {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"};
@@ -134,7 +147,9 @@ TraceFile make_trace(const ClockFunction& latency, const ClockFunction& power, c
   return trace;
 }
 
-double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
+double rel(double a, double b) {
+  return std::abs(a - b) / std::abs(b);
+}
 
 TEST(TraceStore, RecoversAFunctionInsideTheBasisAtUnsampledClocks) {
   const Catalog catalog = testing::test_catalog();
@@ -198,10 +213,11 @@ HeldOut held_out_error(const ClockFunction& latency, const ClockFunction& power)
     h.power_max_rel = std::max(h.power_max_rel, rel(e.power_total_w, power(c)));
   }
   h.quality = store.fit_quality("test_board", "tiny_net").at(0);
-  std::printf("[ held-out %zu points ] latency max rel err %.4f (in-sample rms %.4f, LOO max %.4f); "
-              "power max rel err %.4f (rms %.4f, LOO max %.4f)\n",
-              held_out().size(), h.latency_max_rel, h.quality.latency_rms_rel, h.quality.latency_loo_max_rel,
-              h.power_max_rel, h.quality.power_rms_rel, h.quality.power_loo_max_rel);
+  std::printf(
+      "[ held-out %zu points ] latency max rel err %.4f (in-sample rms %.4f, LOO max %.4f); "
+      "power max rel err %.4f (rms %.4f, LOO max %.4f)\n",
+      held_out().size(), h.latency_max_rel, h.quality.latency_rms_rel, h.quality.latency_loo_max_rel,
+      h.power_max_rel, h.quality.power_rms_rel, h.quality.power_loo_max_rel);
   return h;
 }
 
@@ -252,9 +268,11 @@ TEST(TraceStore, InterpolatesBatchAndConcurrencyBilinearly) {
   store.add(make_trace(basis_latency_s, basis_power_w, {1, 4}, {1, 3}));
   const ClockSetting c{729600, 306000000, 665600000};  // unsampled clocks: fits at every corner
   // Latency scales as (1 + 0.5 (b - 1)) (1 + 0.25 (k - 1)), which bilinear interpolation reproduces.
-  EXPECT_LT(rel(store.estimate("test_board", "tiny_net", 0, 2, 1, c).latency_s, 1.5 * basis_latency_s(c)), 1e-9);
-  EXPECT_LT(rel(store.estimate("test_board", "tiny_net", 0, 3, 2, c).latency_s, 2.0 * 1.25 * basis_latency_s(c)),
+  EXPECT_LT(rel(store.estimate("test_board", "tiny_net", 0, 2, 1, c).latency_s, 1.5 * basis_latency_s(c)),
             1e-9);
+  EXPECT_LT(
+      rel(store.estimate("test_board", "tiny_net", 0, 3, 2, c).latency_s, 2.0 * 1.25 * basis_latency_s(c)),
+      1e-9);
   EXPECT_LT(rel(store.estimate("test_board", "tiny_net", 0, 1, 2, c).power_total_w, basis_power_w(c)), 1e-9);
   // On a sampled clock setting, interpolated batches blend the two samples.
   const ClockSetting s = grid()[5];
@@ -266,10 +284,12 @@ TEST(TraceStore, InterpolatesBatchAndConcurrencyBilinearly) {
     store.estimate("test_board", "tiny_net", 0, 8, 1, c);
     FAIL() << "batch 8 accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("batch 8 is outside the sampled range 1..4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("batch 8 is outside the sampled range 1..4"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(store.estimate("test_board", "tiny_net", 0, 1, 4, c), std::invalid_argument);
-  EXPECT_THROW(store.estimate("test_board", "tiny_net", 1, 1, 1, c), std::invalid_argument);  // unit not traced
+  EXPECT_THROW(store.estimate("test_board", "tiny_net", 1, 1, 1, c),
+               std::invalid_argument);  // unit not traced
 }
 
 TEST(TraceStore, RejectsClocksOutsideTheBoardTables) {
@@ -280,8 +300,9 @@ TEST(TraceStore, RejectsClocksOutsideTheBoardTables) {
     store.estimate("test_board", "tiny_net", 0, 1, 1, {1907200, 1100000000, 1866000000});
     FAIL() << "unlisted GPU clock accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("gpu_hz 1100000000 is not in the test_board table; allowed: 114750000"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("gpu_hz 1100000000 is not in the test_board table; allowed: 114750000"),
+        std::string::npos)
         << e.what();
   }
   EXPECT_THROW(store.estimate("test_board", "tiny_net", 0, 1, 1, {1907201, 1109250000, 1866000000}),
@@ -293,8 +314,8 @@ TEST(TraceStore, KeepsRuntimesAndPrecisionsApart) {
   const Catalog catalog = testing::test_catalog();
   TraceStore store(catalog);
   store.add(make_trace(basis_latency_s, basis_power_w));
-  store.add(make_trace([](const ClockSetting& c) { return 0.5 * basis_latency_s(c); }, basis_power_w, {1}, {1},
-                       "tensorrt"));
+  store.add(make_trace([](const ClockSetting& c) { return 0.5 * basis_latency_s(c); }, basis_power_w, {1},
+                       {1}, "tensorrt"));
   EXPECT_THROW(store.add(make_trace(basis_latency_s, basis_power_w)), std::invalid_argument);
   EXPECT_TRUE(store.has("test_board", "tiny_net"));
   EXPECT_TRUE(store.has("test_board", "tiny_net", "fp32", "tensorrt"));
@@ -372,7 +393,8 @@ TEST(TraceStore, LoadsADirectoryOfTraces) {
   EXPECT_TRUE(e.exact);
   EXPECT_EQ(e.latency_s, 0.0079);
   // Batch 2 was only sampled at one clock setting: elsewhere that group is a constant.
-  EXPECT_DOUBLE_EQ(store.estimate("test_board", "tiny_net", 1, 2, 1, {345600, 114750000, 204000000}).latency_s, 0.0069);
+  EXPECT_DOUBLE_EQ(
+      store.estimate("test_board", "tiny_net", 1, 2, 1, {345600, 114750000, 204000000}).latency_s, 0.0069);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Model zoo: each libtorch architecture against its published parameter count and MACs, the
 // structural invariants of the extracted units, and the shipped catalog files (no drift).
 
+#include "edgetwin/zoo/zoo.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -16,7 +18,6 @@
 #include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/zoo/layers.hpp"
 #include "edgetwin/zoo/mac_counter.hpp"
-#include "edgetwin/zoo/zoo.hpp"
 
 namespace edgetwin::zoo {
 namespace {
@@ -57,7 +58,9 @@ double comparable_params(const traces::Model& m) {
 
 /// Parameter tolerance: 0.5 %, except where the published figure is itself rounded coarsely
 /// (Ultralytics gives 3.2 M to one decimal: 2 %).
-double param_tolerance(const std::string& id) { return id == "yolov8n" ? 0.02 : 0.005; }
+double param_tolerance(const std::string& id) {
+  return id == "yolov8n" ? 0.02 : 0.005;
+}
 
 void check_published_figures(const traces::Model& m) {
   EXPECT_FALSE(m.published.source.empty());
@@ -132,7 +135,6 @@ void check_shipped_file(const traces::Model& m) {
                               << "\nrun: edgetwin models build";
 }
 
-
 // Hand-computed expectations for single units of some models.
 void check_hand_computed(const traces::Model& m) {
   if (m.id == "resnet50") {
@@ -147,21 +149,19 @@ void check_hand_computed(const traces::Model& m) {
     // qkv + QK^T + AV (12 heads x 64) + out proj + MLP (768 -> 3072 -> 768).
     const std::int64_t block = t * d * 3 * d + 2 * t * t * d + t * d * d + 2 * t * d * 3072;
     EXPECT_EQ(m.units[1].macs, block);
-    EXPECT_EQ(m.units[1].param_count,
-              4 * d + 3 * d * d + 3 * d + d * d + d + 2 * d * 3072 + 3072 + d);
+    EXPECT_EQ(m.units[1].param_count, 4 * d + 3 * d * d + 3 * d + d * d + d + 2 * d * 3072 + 3072 + d);
   } else if (m.id == "yolov8n") {
     ASSERT_EQ(m.units.size(), 23u);
     EXPECT_EQ(m.units.back().output_shape, (std::vector<std::int64_t>{1, 84, 8400}));
     // The Ultralytics model summary: 3,157,200 parameters (DFL's fixed 16 weights included).
     EXPECT_EQ(sum_params(m), 3157200);
     // Per-layer parameters of the backbone as printed by Ultralytics' model summary.
-    const std::int64_t backbone[9] = {464,    4672,   7360,   18560, 49664,
-                                      73984,  197632, 295424, 460288};
+    const std::int64_t backbone[9] = {464, 4672, 7360, 18560, 49664, 73984, 197632, 295424, 460288};
     for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(m.units[i].param_count, backbone[i]) << i;
     // After layer 9 (SPPF) the layer-4 and layer-6 maps are still needed by the neck.
     const auto& sppf = m.units[9];
-    EXPECT_EQ(sppf.boundary_elements, sppf.output_elements + m.units[4].output_elements +
-                                          m.units[6].output_elements);
+    EXPECT_EQ(sppf.boundary_elements,
+              sppf.output_elements + m.units[4].output_elements + m.units[6].output_elements);
     EXPECT_TRUE(m.exits.empty());
   }
 }
@@ -196,9 +196,7 @@ TEST_P(ZooModelTest, CatalogEntry) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, ZooModelTest, ::testing::ValuesIn(model_ids()),
-                         [](const ::testing::TestParamInfo<std::string>& model) {
-                           return model.param;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& model) { return model.param; });
 
 TEST(ZooRegistry, UnknownModelListsKnownIds) {
   try {

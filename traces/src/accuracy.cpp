@@ -12,15 +12,18 @@ double LossCurve::factor(double d) const {
   return 1.0 - max_relative_loss * std::pow(1.0 - std::clamp(d, 0.0, 1.0), exponent);
 }
 
-double AccuracyTable::accuracy(const Model& m, int exit_after_unit, bool offloaded, double offload_share) const {
+double AccuracyTable::accuracy(const Model& m, int exit_after_unit, bool offloaded,
+                               double offload_share) const {
   double a = final_accuracy;
   if (exit_after_unit >= 0 && exit_after_unit + 1 < static_cast<int>(m.units.size())) {
     if (const auto it = exits.find(exit_after_unit); it != exits.end()) {
       a = it->second;
     } else {
       double before = 0;
-      for (int i = 0; i <= exit_after_unit; ++i) before += static_cast<double>(m.units[static_cast<std::size_t>(i)].macs);
-      a = final_accuracy * exit_curve.factor(before / static_cast<double>(std::max<std::int64_t>(1, m.total_macs())));
+      for (int i = 0; i <= exit_after_unit; ++i)
+        before += static_cast<double>(m.units[static_cast<std::size_t>(i)].macs);
+      a = final_accuracy *
+          exit_curve.factor(before / static_cast<double>(std::max<std::int64_t>(1, m.total_macs())));
     }
   }
   if (offloaded) a *= offload.factor(offload_share);
@@ -44,12 +47,13 @@ LossCurve read_curve(const common::JsonReader& r) {
 AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   const nlohmann::json doc = common::read_json_file(path);
   const common::JsonReader root(doc, path);
-  root.require_only({"$comment", "model", "dataset", "metric", "final_accuracy", "final_source", "exit_curve", "exits",
-                     "offload"});
+  root.require_only({"$comment", "model", "dataset", "metric", "final_accuracy", "final_source", "exit_curve",
+                     "exits", "offload"});
   AccuracyTable t;
   t.file = path;
   t.model = root.string("model");
-  if (t.model != model.id) root.fail("model", "found \"" + t.model + "\", allowed: \"" + model.id + "\" (the file's name)");
+  if (t.model != model.id)
+    root.fail("model", "found \"" + t.model + "\", allowed: \"" + model.id + "\" (the file's name)");
   t.dataset = root.string("dataset");
   t.metric = root.one_of("metric", {"top1", "map50_95"});
   t.final_accuracy = root.number_in("final_accuracy", 0.0, 1.0);
@@ -59,10 +63,13 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   {
     for (const common::JsonReader& e : root.objects_or_empty("exits")) {
       e.require_only({"after_unit", "accuracy"});
-      const int after = static_cast<int>(e.integer_in("after_unit", 0, static_cast<long long>(model.units.size()) - 1));
+      const int after =
+          static_cast<int>(e.integer_in("after_unit", 0, static_cast<long long>(model.units.size()) - 1));
       const bool known = std::any_of(model.exits.begin(), model.exits.end(),
                                      [after](const ExitPoint& x) { return x.after_unit == after; });
-      if (!known) e.fail("after_unit", "found " + std::to_string(after) + ", allowed: an exit point of model " + model.id);
+      if (!known)
+        e.fail("after_unit",
+               "found " + std::to_string(after) + ", allowed: an exit point of model " + model.id);
       t.exits[after] = e.number_in("accuracy", 0.0, 1.0);
     }
   }

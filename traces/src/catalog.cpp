@@ -18,7 +18,8 @@ std::vector<std::string> json_files_in(const fs::path& dir) {
   std::vector<std::string> files;
   if (!fs::is_directory(dir)) return files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());  // deterministic order, deterministic first error
   return files;
@@ -36,8 +37,9 @@ Board load_board_file(const std::string& path) {
   const auto doc = common::read_json_file(path);
   Board board = board_from_json(common::JsonReader(doc, path));
   if (board.id != fs::path(path).stem().string()) {
-    throw common::DataError(path, "/id", "id \"" + board.id + "\" must equal the file name stem \"" +
-                                     fs::path(path).stem().string() + "\"");
+    throw common::DataError(
+        path, "/id",
+        "id \"" + board.id + "\" must equal the file name stem \"" + fs::path(path).stem().string() + "\"");
   }
   validate_board(board, path);
   return board;
@@ -47,8 +49,9 @@ Model load_model_file(const std::string& path) {
   const auto doc = common::read_json_file(path);
   Model model = model_from_json(common::JsonReader(doc, path));
   if (model.id != fs::path(path).stem().string()) {
-    throw common::DataError(path, "/id", "id \"" + model.id + "\" must equal the file name stem \"" +
-                                     fs::path(path).stem().string() + "\"");
+    throw common::DataError(
+        path, "/id",
+        "id \"" + model.id + "\" must equal the file name stem \"" + fs::path(path).stem().string() + "\"");
   }
   validate_model(model, path);
   return model;
@@ -64,13 +67,16 @@ Catalog Catalog::load(const std::string& data_dir) {
   catalog.data_dir_ = data_dir;
   for (const auto& file : json_files_in(root / "boards")) catalog.add_board(load_board_file(file));
   for (const auto& file : json_files_in(root / "models")) catalog.add_model(load_model_file(file));
-  if (catalog.boards_.empty()) throw common::DataError((root / "boards").string(), "", "no board files (*.json)");
+  if (catalog.boards_.empty())
+    throw common::DataError((root / "boards").string(), "", "no board files (*.json)");
   if (fs::is_directory(root / "accuracy")) {
     for (const auto& file : json_files_in(root / "accuracy")) {
       const std::string id = fs::path(file).stem().string();
       if (!catalog.has_model(id)) {
-        throw common::DataError(file, "", "no model \"" + id + "\" in the catalog; allowed file names: <model id>.json, models: " +
-                                      join_keys(catalog.model_ids()));
+        throw common::DataError(file, "",
+                                "no model \"" + id +
+                                    "\" in the catalog; allowed file names: <model id>.json, models: " +
+                                    join_keys(catalog.model_ids()));
       }
       catalog.add_accuracy(load_accuracy_file(file, catalog.model(id)));
     }

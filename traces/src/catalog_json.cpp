@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/traces/catalog.hpp"
 
 namespace edgetwin::traces {
 
@@ -16,7 +16,7 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string>& rail_feeds() {
-  static const std::vector<std::string> feeds = {"total", "cpu",     "gpu",    "soc", "ddr", "cpu_gpu_cv",
+  static const std::vector<std::string> feeds = {"total",   "cpu",    "gpu", "soc", "ddr",  "cpu_gpu_cv",
                                                  "gpu_soc", "cpu_cv", "sys", "cv",  "other"};
   return feeds;
 }
@@ -32,8 +32,7 @@ DvfsTransition transition_from_json(const common::JsonReader& j) {
 SyntheticModel synthetic_from_json(const common::JsonReader& j) {
   j.require_only({"gpu_fp32_flops_per_cycle", "gpu_fp16_ratio", "dram_bytes_per_cycle",
                   "kernel_launch_cycles", "cpu_dynamic_w_at_max", "gpu_dynamic_w_at_max",
-                  "emc_dynamic_w_at_max", "voltage_min_v", "voltage_max_v", "source", "estimated",
-                  "notes"});
+                  "emc_dynamic_w_at_max", "voltage_min_v", "voltage_max_v", "source", "estimated", "notes"});
   SyntheticModel s;
   s.gpu_fp32_flops_per_cycle = j.number_in("gpu_fp32_flops_per_cycle", 1.0, 1e6);
   s.gpu_fp16_ratio = j.number_in("gpu_fp16_ratio", 0.25, 64.0);
@@ -51,7 +50,8 @@ SyntheticModel synthetic_from_json(const common::JsonReader& j) {
 // The board's lumped thermal model (docs/thermal.md); rails must already be read.
 ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
   j.require_only({"zones", "source", "estimated", "notes"});
-  if (b.kind != "edge") j.fail("", "found a thermal model on a " + b.kind + " board; allowed on edge boards only");
+  if (b.kind != "edge")
+    j.fail("", "found a thermal model on a " + b.kind + " board; allowed on edge boards only");
   std::vector<std::string> rail_names;
   for (const auto& r : b.rails) rail_names.push_back(r.name);
   ThermalSpec spec;
@@ -63,10 +63,12 @@ ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
     ThermalZone zone;
     zone.name = z.one_of("name", {"cpu", "gpu", "soc", "cv", "board"});
     for (const auto& other : spec.zones) {
-      if (other.name == zone.name) z.fail("name", "found \"" + zone.name + "\" twice; allowed: each zone once");
+      if (other.name == zone.name)
+        z.fail("name", "found \"" + zone.name + "\" twice; allowed: each zone once");
     }
     zone.sysfs_types = z.strings("sysfs_types");
-    if (zone.sysfs_types.empty()) z.fail("sysfs_types", "found an empty array, allowed: at least one zone type");
+    if (zone.sysfs_types.empty())
+      z.fail("sysfs_types", "found an empty array, allowed: at least one zone type");
     zone.r_k_per_w = z.number_in("r_k_per_w", 0.001, 100.0);
     zone.tau_s = z.number_in("tau_s", 0.001, 1e5);
     for (const auto& in : z.objects("inputs")) {
@@ -76,7 +78,8 @@ ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
       zone.inputs.push_back(ThermalInput{static_cast<int>(index), in.number_in("weight", 0.0, 10.0)});
     }
     if (zone.inputs.empty()) z.fail("inputs", "found an empty array, allowed: at least one rail");
-    zone.fallback_total_weight = z.has("fallback_total_weight") ? z.number_in("fallback_total_weight", 0.0, 10.0) : 1.0;
+    zone.fallback_total_weight =
+        z.has("fallback_total_weight") ? z.number_in("fallback_total_weight", 0.0, 10.0) : 1.0;
     if (z.has("limit_c")) zone.limit_c = z.number_in("limit_c", 0.0, 200.0);
     spec.zones.push_back(std::move(zone));
   }
@@ -84,7 +87,9 @@ ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
   for (const char* needed : {"cpu", "gpu"}) {
     const bool found = std::any_of(spec.zones.begin(), spec.zones.end(),
                                    [&](const ThermalZone& zone) { return zone.name == needed; });
-    if (!found) j.fail("zones", std::string("no zone named \"") + needed + "\"; required: a \"cpu\" and a \"gpu\" zone");
+    if (!found)
+      j.fail("zones",
+             std::string("no zone named \"") + needed + "\"; required: a \"cpu\" and a \"gpu\" zone");
   }
   return spec;
 }
@@ -111,7 +116,8 @@ Board board_from_json(const common::JsonReader& j) {
     b.cpu_clusters.push_back(std::move(cluster));
   }
   if (b.cpu_clusters.empty()) cpu.fail("clusters", "at least one CPU cluster is required");
-  const auto decision = cpu.integer_in("decision_cluster", 0, static_cast<std::int64_t>(b.cpu_clusters.size()) - 1);
+  const auto decision =
+      cpu.integer_in("decision_cluster", 0, static_cast<std::int64_t>(b.cpu_clusters.size()) - 1);
   b.cpu_freqs_khz = b.cpu_clusters[static_cast<std::size_t>(decision)].freqs_khz;
 
   const common::JsonReader gpu = j.object("gpu");
@@ -173,12 +179,13 @@ void check_table(const std::vector<std::int64_t>& table, const std::string& file
   if (table.empty()) throw common::DataError(file, where, "frequency table is empty");
   for (std::size_t i = 0; i < table.size(); ++i) {
     if (table[i] <= 0) {
-      throw common::DataError(file, where + "/" + std::to_string(i), "frequency must be positive, found " + std::to_string(table[i]));
+      throw common::DataError(file, where + "/" + std::to_string(i),
+                              "frequency must be positive, found " + std::to_string(table[i]));
     }
     if (i > 0 && table[i] <= table[i - 1]) {
       throw common::DataError(file, where + "/" + std::to_string(i),
-                      "frequency table must be strictly ascending: " + std::to_string(table[i]) +
-                          " follows " + std::to_string(table[i - 1]));
+                              "frequency table must be strictly ascending: " + std::to_string(table[i]) +
+                                  " follows " + std::to_string(table[i - 1]));
     }
   }
 }
@@ -186,8 +193,9 @@ void check_table(const std::vector<std::int64_t>& table, const std::string& file
 void check_in_table(std::int64_t value, const std::vector<std::int64_t>& table, const std::string& file,
                     const std::string& where, const char* table_name) {
   if (std::find(table.begin(), table.end(), value) == table.end()) {
-    throw common::DataError(file, where, std::to_string(value) + " is not a value of " + table_name + " (" +
-                                     std::to_string(table.front()) + " .. " + std::to_string(table.back()) + ")");
+    throw common::DataError(file, where,
+                            std::to_string(value) + " is not a value of " + table_name + " (" +
+                                std::to_string(table.front()) + " .. " + std::to_string(table.back()) + ")");
   }
 }
 
@@ -199,28 +207,34 @@ void validate_board(const Board& b, const std::string& file) {
   }
   check_table(b.gpu_freqs_hz, file, "/gpu/freqs_hz");
   check_table(b.emc_freqs_hz, file, "/memory/emc_freqs_hz");
-  if (b.power_modes.empty()) throw common::DataError(file, "/power_modes/modes", "at least one power mode is required");
+  if (b.power_modes.empty())
+    throw common::DataError(file, "/power_modes/modes", "at least one power mode is required");
   std::set<int> ids;
   for (std::size_t i = 0; i < b.power_modes.size(); ++i) {
     const auto& m = b.power_modes[i];
     const std::string at = "/power_modes/modes/" + std::to_string(i);
-    if (!ids.insert(m.id).second) throw common::DataError(file, at + "/id", "duplicate power mode id " + std::to_string(m.id));
-    check_in_table(m.cpu_max_khz, b.cpu_freqs_khz, file, at + "/cpu_max_khz", "the decision cluster's freqs_khz");
+    if (!ids.insert(m.id).second)
+      throw common::DataError(file, at + "/id", "duplicate power mode id " + std::to_string(m.id));
+    check_in_table(m.cpu_max_khz, b.cpu_freqs_khz, file, at + "/cpu_max_khz",
+                   "the decision cluster's freqs_khz");
     check_in_table(m.gpu_max_hz, b.gpu_freqs_hz, file, at + "/gpu_max_hz", "gpu/freqs_hz");
     check_in_table(m.emc_max_hz, b.emc_freqs_hz, file, at + "/emc_max_hz", "memory/emc_freqs_hz");
     if (m.online_cores > b.total_core_count()) {
-      throw common::DataError(file, at + "/online_cores", "found " + std::to_string(m.online_cores) + ", the board has " +
-                                                      std::to_string(b.total_core_count()) + " cores");
+      throw common::DataError(file, at + "/online_cores",
+                              "found " + std::to_string(m.online_cores) + ", the board has " +
+                                  std::to_string(b.total_core_count()) + " cores");
     }
   }
   if (ids.count(b.default_power_mode) == 0) {
-    throw common::DataError(file, "/power_modes/default", "no power mode with id " + std::to_string(b.default_power_mode));
+    throw common::DataError(file, "/power_modes/default",
+                            "no power mode with id " + std::to_string(b.default_power_mode));
   }
   if (b.rails.empty()) throw common::DataError(file, "/rails/list", "at least one rail is required");
   std::set<std::string> rail_names;
   for (std::size_t i = 0; i < b.rails.size(); ++i) {
     if (!rail_names.insert(b.rails[i].name).second) {
-      throw common::DataError(file, "/rails/list/" + std::to_string(i) + "/name", "duplicate rail " + b.rails[i].name);
+      throw common::DataError(file, "/rails/list/" + std::to_string(i) + "/name",
+                              "duplicate rail " + b.rails[i].name);
     }
   }
   if (!b.total_rail.empty() && rail_names.count(b.total_rail) == 0) {
@@ -238,9 +252,11 @@ void validate_model(const Model& m, const std::string& file) {
     const auto& u = m.units[i];
     const std::string at = "/units/" + std::to_string(i);
     if (u.index != static_cast<int>(i)) {
-      throw common::DataError(file, at + "/index", "found " + std::to_string(u.index) + ", expected " + std::to_string(i));
+      throw common::DataError(file, at + "/index",
+                              "found " + std::to_string(u.index) + ", expected " + std::to_string(i));
     }
-    if (!names.insert(u.name).second) throw common::DataError(file, at + "/name", "duplicate unit name " + u.name);
+    if (!names.insert(u.name).second)
+      throw common::DataError(file, at + "/name", "duplicate unit name " + u.name);
     if (u.macs < 0 || u.param_count < 0 || u.kernel_count < 0) {
       throw common::DataError(file, at, "macs, param_count and kernel_count must be non-negative");
     }
@@ -251,8 +267,9 @@ void validate_model(const Model& m, const std::string& file) {
   for (std::size_t i = 0; i < m.exits.size(); ++i) {
     const auto& e = m.exits[i];
     if (e.after_unit < 0 || e.after_unit >= static_cast<int>(m.units.size())) {
-      throw common::DataError(file, "/exits/" + std::to_string(i) + "/after_unit",
-                      "found " + std::to_string(e.after_unit) + ", allowed 0.." + std::to_string(m.units.size() - 1));
+      throw common::DataError(
+          file, "/exits/" + std::to_string(i) + "/after_unit",
+          "found " + std::to_string(e.after_unit) + ", allowed 0.." + std::to_string(m.units.size() - 1));
     }
   }
 }
@@ -273,8 +290,8 @@ Model model_from_json(const common::JsonReader& j) {
   m.published.macs = pub.number_in("macs", 0.0, 1e16);
   m.published.source = pub.string("source");
   for (const auto& u : j.objects("units")) {
-    u.require_only({"index", "name", "kind", "macs", "param_count", "kernel_count", "input_shape", "output_shape",
-                    "input_elements", "output_elements", "boundary_elements"});
+    u.require_only({"index", "name", "kind", "macs", "param_count", "kernel_count", "input_shape",
+                    "output_shape", "input_elements", "output_elements", "boundary_elements"});
     Unit unit;
     unit.index = static_cast<int>(u.integer("index"));
     unit.name = u.string("name");
@@ -291,14 +308,15 @@ Model model_from_json(const common::JsonReader& j) {
   }
   for (const auto& e : j.objects_or_empty("exits")) {
     e.require_only({"after_unit", "head", "head_macs", "head_param_count"});
-    m.exits.push_back(ExitPoint{static_cast<int>(e.integer("after_unit")), e.string("head"), e.integer("head_macs"),
-                                e.integer("head_param_count")});
+    m.exits.push_back(ExitPoint{static_cast<int>(e.integer("after_unit")), e.string("head"),
+                                e.integer("head_macs"), e.integer("head_param_count")});
   }
   if (j.has("totals")) {
     const common::JsonReader totals = j.object("totals");
     totals.require_only({"macs", "params"});
     if (totals.integer("macs") != m.total_macs()) totals.fail("macs", "does not equal the sum over /units");
-    if (totals.integer("params") != m.total_params()) totals.fail("params", "does not equal the sum over /units");
+    if (totals.integer("params") != m.total_params())
+      totals.fail("params", "does not equal the sum over /units");
   }
   return m;
 }
@@ -330,7 +348,8 @@ json model_to_json(const Model& m) {
               {"task", m.task},
               {"input_shape", m.input_shape},
               {"num_classes", m.num_classes},
-              {"published", {{"params", m.published.params}, {"macs", m.published.macs}, {"source", m.published.source}}},
+              {"published",
+               {{"params", m.published.params}, {"macs", m.published.macs}, {"source", m.published.source}}},
               {"provenance", m.provenance},
               {"totals", {{"macs", m.total_macs()}, {"params", m.total_params()}}},
               {"units", units},

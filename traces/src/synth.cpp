@@ -42,9 +42,13 @@ double table_min_scale(const SyntheticModel& s, const std::vector<std::int64_t>&
 }
 
 // A portable, seedable hash of the trace point (std::hash is implementation-defined).
-std::uint64_t fnv1a(const std::string& text) { return common::fnv1a64(text, common::kTruncatedFnvBasis); }
+std::uint64_t fnv1a(const std::string& text) {
+  return common::fnv1a64(text, common::kTruncatedFnvBasis);
+}
 using common::uniform01;
-std::uint64_t mix(std::uint64_t h, std::uint64_t value) { return common::hash_combine(h, value); }
+std::uint64_t mix(std::uint64_t h, std::uint64_t value) {
+  return common::hash_combine(h, value);
+}
 
 std::vector<std::int64_t> pick_levels(const std::vector<std::int64_t>& table, int levels) {
   const int n = static_cast<int>(table.size());
@@ -87,8 +91,8 @@ std::vector<ClockSetting> Synthesizer::clock_grid(const Board& board, const Synt
   return grid;
 }
 
-UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model, int unit,
-                                         int batch, int concurrency, const ClockSetting& clocks,
+UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model, int unit, int batch,
+                                         int concurrency, const ClockSetting& clocks,
                                          const std::string& precision) const {
   if (unit < 0 || unit >= static_cast<int>(model.units.size())) {
     throw std::invalid_argument("synth: model " + model.id + " has no unit " + std::to_string(unit));
@@ -123,8 +127,7 @@ UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model,
     p.compute_s = flops / (flops_per_cycle * f_gpu * eff);
   }
   // Memory: weights once per instance, activations once per kernel (eager: no fusion).
-  const double act_elements = b * kernels *
-      static_cast<double>(u.input_elements + u.output_elements);
+  const double act_elements = b * kernels * static_cast<double>(u.input_elements + u.output_elements);
   const double bytes = k * elem_bytes * (static_cast<double>(u.param_count) + act_elements);
   // Interference of concurrent instances (cache and DRAM contention) stretches both the GPU
   // busy time and the DRAM traffic by the same factor.
@@ -146,12 +149,12 @@ UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model,
     return it == g.idle_split.end() ? 0.0 : it->second * board.idle_power_w;
   };
   const double kappa = g.idle_clock_fraction;
-  const double idle_cpu = split("cpu") + kappa * s.cpu_dynamic_w_at_max *
-                                             (cpu_scale - table_min_scale(s, board.cpu_freqs_khz));
-  const double idle_gpu = split("gpu") + kappa * s.gpu_dynamic_w_at_max *
-                                             (gpu_scale - table_min_scale(s, board.gpu_freqs_hz));
-  const double idle_ddr = split("ddr") + kappa * s.emc_dynamic_w_at_max *
-                                             (emc_scale - table_min_scale(s, board.emc_freqs_hz));
+  const double idle_cpu =
+      split("cpu") + kappa * s.cpu_dynamic_w_at_max * (cpu_scale - table_min_scale(s, board.cpu_freqs_khz));
+  const double idle_gpu =
+      split("gpu") + kappa * s.gpu_dynamic_w_at_max * (gpu_scale - table_min_scale(s, board.gpu_freqs_hz));
+  const double idle_ddr =
+      split("ddr") + kappa * s.emc_dynamic_w_at_max * (emc_scale - table_min_scale(s, board.emc_freqs_hz));
   const double busy_cores = std::min(cores, k * p.cpu_s / p.latency_s);
   // The GPU draws its dynamic power while computing (stretched by interference stalls); time
   // it waits on DRAM is charged to the DDR side. This keeps power monotone in every clock.
@@ -211,9 +214,8 @@ double Synthesizer::idle_power_w(const Board& board, const ClockSetting& clocks)
   return idle_components(board, clocks).total_w();
 }
 
-ModelPrediction Synthesizer::predict_model(const Board& board, const Model& model, int batch,
-                                           int concurrency, const ClockSetting& clocks,
-                                           const std::string& precision) const {
+ModelPrediction Synthesizer::predict_model(const Board& board, const Model& model, int batch, int concurrency,
+                                           const ClockSetting& clocks, const std::string& precision) const {
   ModelPrediction m;
   double energy = 0;
   for (int i = 0; i < static_cast<int>(model.units.size()); ++i) {
@@ -227,11 +229,9 @@ ModelPrediction Synthesizer::predict_model(const Board& board, const Model& mode
   return m;
 }
 
-TraceFile Synthesizer::generate(const Board& board, const Model& model,
-                                const SynthOptions& options) const {
+TraceFile Synthesizer::generate(const Board& board, const Model& model, const SynthOptions& options) const {
   if (options.runtime != "pytorch") {
-    throw std::invalid_argument("synth: only runtime 'pytorch' is modelled, not '" +
-                                options.runtime + "'");
+    throw std::invalid_argument("synth: only runtime 'pytorch' is modelled, not '" + options.runtime + "'");
   }
   TraceFile trace;
   Provenance& prov = trace.provenance;
@@ -243,17 +243,18 @@ TraceFile Synthesizer::generate(const Board& board, const Model& model,
   prov.generator = kSynthGeneratorVersion;
   for (const auto& f : calibration_.figures) prov.calibration.push_back(join_calibration(f));
   const BoardSynthParams& bp = board_params(board.id);
-  prov.notes = "SYNTHETIC data (not measured): roofline + DVFS power model of "
-               "docs/synthetic_traces.md, calibrated to the public figures listed; board "
-               "parameters: " + bp.derivation + "; seed " + std::to_string(options.seed);
+  prov.notes =
+      "SYNTHETIC data (not measured): roofline + DVFS power model of "
+      "docs/synthetic_traces.md, calibrated to the public figures listed; board "
+      "parameters: " +
+      bp.derivation + "; seed " + std::to_string(options.seed);
   for (const auto& rail : board.rails) trace.rails.push_back(rail.name);
 
   const std::vector<ClockSetting> grid = clock_grid(board, options);
   const SynthGlobals& g = calibration_.globals;
-  const std::uint64_t base = mix(fnv1a(board.id + "/" + model.id + "/" + options.precision),
-                                 options.seed);
-  trace.samples.reserve(model.units.size() * options.batches.size() *
-                        options.concurrency.size() * grid.size());
+  const std::uint64_t base = mix(fnv1a(board.id + "/" + model.id + "/" + options.precision), options.seed);
+  trace.samples.reserve(model.units.size() * options.batches.size() * options.concurrency.size() *
+                        grid.size());
   for (int unit = 0; unit < static_cast<int>(model.units.size()); ++unit) {
     for (const int batch : options.batches) {
       for (const int k : options.concurrency) {
@@ -272,16 +273,18 @@ TraceFile Synthesizer::generate(const Board& board, const Model& model,
           h = mix(h, static_cast<std::uint64_t>(c.gpu_hz));
           h = mix(h, static_cast<std::uint64_t>(c.emc_hz));
           const double cpu_share = std::min(1.0, p.cpu_s / p.latency_s);
-          sample.latency_std_s = p.latency_s * (g.jitter_base + g.jitter_cpu * cpu_share +
-                                                g.jitter_random * uniform01(h));
+          sample.latency_std_s =
+              p.latency_s * (g.jitter_base + g.jitter_cpu * cpu_share + g.jitter_random * uniform01(h));
           sample.repeats = 1;
           sample.power_total_w = p.power_total_w;
           for (const auto& rail : board.rails) {
             // The whole-module rail carries the total whatever else it is said to feed.
             // The whole-module rail is the total exactly (not the components re-added).
-            sample.rail_power_w.push_back(rail.name == board.total_rail
-                                              ? p.power_total_w
-                                              : rail_power_w(board, rail, {p.power_cpu_w, p.power_gpu_w, p.power_soc_w, p.power_ddr_w}));
+            sample.rail_power_w.push_back(
+                rail.name == board.total_rail
+                    ? p.power_total_w
+                    : rail_power_w(board, rail,
+                                   {p.power_cpu_w, p.power_gpu_w, p.power_soc_w, p.power_ddr_w}));
           }
           trace.samples.push_back(std::move(sample));
         }
@@ -309,15 +312,13 @@ std::vector<std::string> Synthesizer::generate_all(const SynthOptions& options,
 
 TraceFile generate_synthetic(const Catalog& catalog, const Board& board, const Model& model,
                              const SynthOptions& options) {
-  const Synthesizer synth(catalog,
-                          load_synth_calibration(default_calibration_path(catalog.data_dir())));
+  const Synthesizer synth(catalog, load_synth_calibration(default_calibration_path(catalog.data_dir())));
   return synth.generate(board, model, options);
 }
 
 std::vector<std::string> generate_all(const Catalog& catalog, const SynthOptions& options,
                                       const std::string& out_dir) {
-  const Synthesizer synth(catalog,
-                          load_synth_calibration(default_calibration_path(catalog.data_dir())));
+  const Synthesizer synth(catalog, load_synth_calibration(default_calibration_path(catalog.data_dir())));
   return synth.generate_all(options, out_dir);
 }
 

@@ -48,8 +48,8 @@ FigureConfig read_config(const common::JsonReader& j) {
 
 CalibrationFigure read_figure(const common::JsonReader& j) {
   j.require_only({"id", "board", "model", "clocks", "runtime", "precision", "batch", "concurrency",
-                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use",
-                  "source", "notes"});
+                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use", "source",
+                  "notes"});
   CalibrationFigure f;
   f.id = j.string("id");
   f.config = read_config(j);
@@ -75,11 +75,13 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
   f.source = j.string("source");
   f.notes = j.string_or("notes", "");
   if (f.runtime != "pytorch" && (f.quantity == "latency_s" || f.quantity == "throughput_fps")) {
-    j.fail("runtime", "absolute latency/throughput figures must be PyTorch measurements; use "
-                      "other runtimes only through a latency_ratio (trend) figure");
+    j.fail("runtime",
+           "absolute latency/throughput figures must be PyTorch measurements; use "
+           "other runtimes only through a latency_ratio (trend) figure");
   }
   if (f.runtime != "pytorch" && f.component == "total" && f.quantity == "latency_ratio") {
-    j.fail("component", "a trend from another runtime compares GPU or compute time only (\"gpu\", \"compute\")");
+    j.fail("component",
+           "a trend from another runtime compares GPU or compute time only (\"gpu\", \"compute\")");
   }
   return f;
 }
@@ -125,7 +127,9 @@ BoardRule read_rule(const common::JsonReader& j) {
   return r;
 }
 
-double log_ratio(double a, double b) { return std::log(a / b); }
+double log_ratio(double a, double b) {
+  return std::log(a / b);
+}
 
 std::string fmt(double v) {
   std::ostringstream out;
@@ -203,14 +207,14 @@ void Synthesizer::resolve_board(const std::string& board_id, std::map<std::strin
   }
   state[board_id] = 1;
   const Board& board = catalog_->board(board_id);
-  const double own_cycles = board.synthetic.kernel_launch_cycles > 0
-                                ? board.synthetic.kernel_launch_cycles
-                                : kDefaultCyclesPerKernel;
+  const double own_cycles = board.synthetic.kernel_launch_cycles > 0 ? board.synthetic.kernel_launch_cycles
+                                                                     : kDefaultCyclesPerKernel;
   const BoardRule* rule = rule_for(board_id);
   BoardSynthParams params;
   params.cpu_cycles_per_kernel = own_cycles;
-  params.derivation = "no calibration rule: estimated defaults (efficiency 0.5, CPU cycles from "
-                      "the board file), uncalibrated";
+  params.derivation =
+      "no calibration rule: estimated defaults (efficiency 0.5, CPU cycles from "
+      "the board file), uncalibrated";
   params_[board_id] = params;
   if (rule != nullptr && rule->method == "fit") {
     fit_board(board, *rule);
@@ -241,8 +245,8 @@ void Synthesizer::resolve_board(const std::string& board_id, std::map<std::strin
       }
       params_[board_id].gpu_efficiency_max = std::exp(0.5 * (lo + hi));
       params_[board_id].derivation += "; GPU efficiency rescaled to " +
-                                      fmt(params_[board_id].gpu_efficiency_max) +
-                                      " so that figure " + fig->id + " is met";
+                                      fmt(params_[board_id].gpu_efficiency_max) + " so that figure " +
+                                      fig->id + " is met";
     }
   }
   state[board_id] = 2;
@@ -259,8 +263,9 @@ void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
   BoardSynthParams& params = params_[board.id];
   const double prior = params.cpu_cycles_per_kernel;
   if (anchors.empty()) {
-    params.derivation = "rule 'fit' but none of its figures' models is in the catalog: "
-                        "uncalibrated defaults";
+    params.derivation =
+        "rule 'fit' but none of its figures' models is in the catalog: "
+        "uncalibrated defaults";
     return;
   }
   auto objective = [&](double eff, double cycles) {
@@ -328,9 +333,8 @@ double Synthesizer::figure_value(const CalibrationFigure& figure) const {
   }
   if (figure.quantity == "power_w") {
     const Board& board = catalog_->board(figure.config.board);
-    return predict_model(board, catalog_->model(figure.config.model), figure.batch,
-                         figure.concurrency, resolve_clocks(board, figure.config.clocks),
-                         figure.precision)
+    return predict_model(board, catalog_->model(figure.config.model), figure.batch, figure.concurrency,
+                         resolve_clocks(board, figure.config.clocks), figure.precision)
         .mean_power_w;
   }
   if (!present(figure.reference)) return nan;

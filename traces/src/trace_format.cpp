@@ -28,12 +28,22 @@ const std::vector<std::string>& precisions() {
 
 // Required columns, in the order the writer emits them; rail columns follow.
 enum Column {
-  kUnit, kUnitName, kBatch, kConcurrency, kCpuKhz, kGpuHz, kEmcHz, kLatencyMean, kLatencyStd,
-  kRepeats, kPowerTotal, kRequiredColumns
+  kUnit,
+  kUnitName,
+  kBatch,
+  kConcurrency,
+  kCpuKhz,
+  kGpuHz,
+  kEmcHz,
+  kLatencyMean,
+  kLatencyStd,
+  kRepeats,
+  kPowerTotal,
+  kRequiredColumns
 };
 const char* const kColumnNames[kRequiredColumns] = {
-    "unit", "unit_name", "batch", "concurrency", "cpu_khz", "gpu_hz", "emc_hz",
-    "latency_mean_s", "latency_std_s", "repeats", "power_total_w"};
+    "unit",   "unit_name",      "batch",         "concurrency", "cpu_khz",      "gpu_hz",
+    "emc_hz", "latency_mean_s", "latency_std_s", "repeats",     "power_total_w"};
 
 // A relative tolerance for consistency checks between power columns (they are written with full
 // precision, so this only absorbs rounding of the producer's own arithmetic).
@@ -103,9 +113,7 @@ class TraceReader {
     throw common::DataError(path_, where, reason);
   }
   std::string at_line() const { return "line " + std::to_string(line_no_); }
-  std::string at_column(const std::string& column) const {
-    return at_line() + ", column " + column;
-  }
+  std::string at_column(const std::string& column) const { return at_line() + ", column " + column; }
   bool next_line(std::string& line);
 
   void read_magic();
@@ -115,8 +123,8 @@ class TraceReader {
 
   std::int64_t parse_integer(const std::string& cell, const std::string& column) const;
   double parse_number(const std::string& cell, const std::string& column) const;
-  void check_in_table(std::int64_t value, const std::vector<std::int64_t>& table,
-                      const std::string& column, const char* unit) const;
+  void check_in_table(std::int64_t value, const std::vector<std::int64_t>& table, const std::string& column,
+                      const char* unit) const;
 
   std::istream& in_;
   std::string path_;
@@ -125,10 +133,10 @@ class TraceReader {
   TraceFile trace_;
   const Board* board_ = nullptr;
   const Model* model_ = nullptr;
-  std::vector<std::string> header_;        // column names in file order
+  std::vector<std::string> header_;       // column names in file order
   int column_of_[kRequiredColumns] = {};  // file position of each required column
-  std::vector<int> rail_columns_;          // file position of each rail in trace_.rails
-  int total_rail_ = -1;                    // index in trace_.rails of the board's total rail
+  std::vector<int> rail_columns_;         // file position of each rail in trace_.rails
+  int total_rail_ = -1;                   // index in trace_.rails of the board's total rail
   std::unordered_map<std::string, int> first_line_of_key_;
 };
 
@@ -149,7 +157,8 @@ TraceFile TraceReader::read() {
     if (line.empty()) continue;
     read_row(line);
   }
-  if (trace_.samples.empty()) fail(at_line(), "the file has no samples (no data line after the column header)");
+  if (trace_.samples.empty())
+    fail(at_line(), "the file has no samples (no data line after the column header)");
   return std::move(trace_);
 }
 
@@ -199,9 +208,8 @@ void TraceReader::read_provenance() {
   }
   const bool measured = p.kind == kMeasured;
   std::vector<std::string> allowed = {"kind", "board", "model", "runtime", "precision", "notes"};
-  const std::vector<std::string> kind_keys =
-      measured ? std::vector<std::string>{"software_stack", "date"}
-               : std::vector<std::string>{"generator", "calibration"};
+  const std::vector<std::string> kind_keys = measured ? std::vector<std::string>{"software_stack", "date"}
+                                                      : std::vector<std::string>{"generator", "calibration"};
   allowed.insert(allowed.end(), kind_keys.begin(), kind_keys.end());
   for (const auto& item : json.items()) {
     if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
@@ -217,22 +225,26 @@ void TraceReader::read_provenance() {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
   });
   if (!runtime_ok) {
-    fail(where + "runtime", "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
+    fail(where + "runtime",
+         "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
   }
   if (std::find(precisions().begin(), precisions().end(), p.precision) == precisions().end()) {
-    fail(where + "precision", "'" + p.precision + "' is not allowed; allowed: " + join_abbreviated(precisions()));
+    fail(where + "precision",
+         "'" + p.precision + "' is not allowed; allowed: " + join_abbreviated(precisions()));
   }
   if (measured) {
     p.software_stack = text("software_stack", true);
     p.date = text("date", true);
     const std::string& d = p.date;
-    const bool iso = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-                     std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
+    const bool iso =
+        d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+        std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
     if (!iso) fail(where + "date", "'" + d + "' is not an ISO date (YYYY-MM-DD)");
   } else {
     p.generator = text("generator", true);
     const auto it = json.find("calibration");
-    if (it == json.end()) fail(where + "calibration", "missing (required): the public figures the generator was calibrated to");
+    if (it == json.end())
+      fail(where + "calibration", "missing (required): the public figures the generator was calibrated to");
     if (!it->is_array() || it->empty()) {
       fail(where + "calibration", "expected a non-empty array of strings, found " + abbreviate(it->dump()));
     }
@@ -244,10 +256,12 @@ void TraceReader::read_provenance() {
     }
   }
   if (!catalog_.has_board(p.board)) {
-    fail(where + "board", "unknown board '" + p.board + "'; known boards: " + join_abbreviated(catalog_.board_ids()));
+    fail(where + "board",
+         "unknown board '" + p.board + "'; known boards: " + join_abbreviated(catalog_.board_ids()));
   }
   if (!catalog_.has_model(p.model)) {
-    fail(where + "model", "unknown model '" + p.model + "'; known models: " + join_abbreviated(catalog_.model_ids()));
+    fail(where + "model",
+         "unknown model '" + p.model + "'; known models: " + join_abbreviated(catalog_.model_ids()));
   }
   board_ = &catalog_.board(p.board);
   model_ = &catalog_.model(p.model);
@@ -264,24 +278,27 @@ void TraceReader::read_columns() {
   for (std::size_t i = 0; i < header_.size(); ++i) {
     const std::string& name = header_[i];
     for (std::size_t j = 0; j < i; ++j) {
-      if (header_[j] == name) fail(at_column(name), "duplicate column (also column " + std::to_string(j + 1) + ")");
+      if (header_[j] == name)
+        fail(at_column(name), "duplicate column (also column " + std::to_string(j + 1) + ")");
     }
     const auto* known = std::find(std::begin(kColumnNames), std::end(kColumnNames), name);
     if (known != std::end(kColumnNames)) {
       column_of_[known - std::begin(kColumnNames)] = static_cast<int>(i);
       continue;
     }
-    const bool rail_like = name.size() > 8 && name.rfind("power_", 0) == 0 &&
-                           name.compare(name.size() - 2, 2, "_w") == 0;
+    const bool rail_like =
+        name.size() > 8 && name.rfind("power_", 0) == 0 && name.compare(name.size() - 2, 2, "_w") == 0;
     if (!rail_like) {
-      fail(at_column(name), "unknown column; allowed: " + join_abbreviated(std::vector<std::string>(
-                                std::begin(kColumnNames), std::end(kColumnNames))) +
-                                " and power_<RAIL>_w for the board's rails");
+      fail(at_column(name),
+           "unknown column; allowed: " +
+               join_abbreviated(std::vector<std::string>(std::begin(kColumnNames), std::end(kColumnNames))) +
+               " and power_<RAIL>_w for the board's rails");
     }
     const std::string rail = name.substr(6, name.size() - 8);
     if (std::find(board_rails.begin(), board_rails.end(), rail) == board_rails.end()) {
-      fail(at_column(name), "board '" + board_->id + "' has no rail '" + rail + "'; its rails: " +
-                                (board_rails.empty() ? std::string("(none)") : join_abbreviated(board_rails)));
+      fail(at_column(name),
+           "board '" + board_->id + "' has no rail '" + rail + "'; its rails: " +
+               (board_rails.empty() ? std::string("(none)") : join_abbreviated(board_rails)));
     }
     if (rail == board_->total_rail) total_rail_ = static_cast<int>(trace_.rails.size());
     trace_.rails.push_back(rail);
@@ -330,7 +347,8 @@ void TraceReader::read_row(const std::string& line) {
   auto integer_at_least = [&](Column c, std::int64_t min) {
     const std::int64_t v = parse_integer(cell(c), kColumnNames[c]);
     if (v < min || v > std::numeric_limits<int>::max()) {
-      fail(at_column(kColumnNames[c]), std::to_string(v) + " is out of range; allowed: >= " + std::to_string(min));
+      fail(at_column(kColumnNames[c]),
+           std::to_string(v) + " is out of range; allowed: >= " + std::to_string(min));
     }
     return static_cast<int>(v);
   };
@@ -345,8 +363,8 @@ void TraceReader::read_row(const std::string& line) {
   TraceSample s;
   s.unit = integer_at_least(kUnit, 0);
   if (s.unit >= static_cast<int>(model_->units.size())) {
-    fail(at_column("unit"), std::to_string(s.unit) + " is out of range; model '" + model_->id + "' has units 0.." +
-                                std::to_string(model_->units.size() - 1));
+    fail(at_column("unit"), std::to_string(s.unit) + " is out of range; model '" + model_->id +
+                                "' has units 0.." + std::to_string(model_->units.size() - 1));
   }
   const std::string& expected_name = model_->units[static_cast<std::size_t>(s.unit)].name;
   if (cell(kUnitName) != expected_name) {
@@ -397,7 +415,8 @@ void TraceReader::read_row(const std::string& line) {
   const auto [it, inserted] = first_line_of_key_.emplace(key, line_no_);
   if (!inserted) {
     fail(at_column("unit"), "duplicate sample key (unit, batch, concurrency, cpu_khz, gpu_hz, emc_hz) = (" +
-                                key.substr(0, key.size() - 1) + "), first on line " + std::to_string(it->second));
+                                key.substr(0, key.size() - 1) + "), first on line " +
+                                std::to_string(it->second));
   }
   trace_.samples.push_back(std::move(s));
 }
@@ -449,7 +468,8 @@ void write_trace(const TraceFile& trace, std::ostream& out, const Catalog& catal
   text << '\n';
   for (const TraceSample& s : trace.samples) {
     if (s.unit < 0 || s.unit >= static_cast<int>(model.units.size())) {
-      throw std::invalid_argument("write_trace: unit " + std::to_string(s.unit) + " is not a unit of " + model.id);
+      throw std::invalid_argument("write_trace: unit " + std::to_string(s.unit) + " is not a unit of " +
+                                  model.id);
     }
     if (s.rail_power_w.size() != trace.rails.size()) {
       throw std::invalid_argument("write_trace: a sample has " + std::to_string(s.rail_power_w.size()) +
@@ -457,7 +477,8 @@ void write_trace(const TraceFile& trace, std::ostream& out, const Catalog& catal
     }
     const std::string& name = model.units[static_cast<std::size_t>(s.unit)].name;
     if (name.find_first_of(",\"\n\r") != std::string::npos) {
-      throw std::invalid_argument("write_trace: unit name '" + name + "' holds a character the CSV format cannot carry");
+      throw std::invalid_argument("write_trace: unit name '" + name +
+                                  "' holds a character the CSV format cannot carry");
     }
     text << s.unit << ',' << name << ',' << s.batch << ',' << s.concurrency << ',' << s.clocks.cpu_khz << ','
          << s.clocks.gpu_hz << ',' << s.clocks.emc_hz << ',' << format_double(s.latency_mean_s) << ','

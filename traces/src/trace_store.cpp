@@ -28,8 +28,8 @@ struct SampleKey {
 struct SampleKeyHash {
   std::size_t operator()(const SampleKey& k) const {
     std::size_t h = std::hash<std::int64_t>()(k.clocks.cpu_khz);
-    for (const std::int64_t v : {k.clocks.gpu_hz, k.clocks.emc_hz, std::int64_t{k.unit}, std::int64_t{k.batch},
-                                 std::int64_t{k.concurrency}}) {
+    for (const std::int64_t v : {k.clocks.gpu_hz, k.clocks.emc_hz, std::int64_t{k.unit},
+                                 std::int64_t{k.batch}, std::int64_t{k.concurrency}}) {
       h ^= std::hash<std::int64_t>()(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     }
     return h;
@@ -44,9 +44,9 @@ struct Group {
   std::vector<std::size_t> samples;  // indices into TraceFile::samples
   UnitFit latency;
   UnitFit power;
-  std::vector<UnitFit> rails;        // per TraceFile::rails; points == 0 when never known
-  double std_over_mean = 0;          // mean latency_std_s / latency_mean_s of the samples
-  bool fitted = false;               // fits are computed on first use (loading stays cheap)
+  std::vector<UnitFit> rails;  // per TraceFile::rails; points == 0 when never known
+  double std_over_mean = 0;    // mean latency_std_s / latency_mean_s of the samples
+  bool fitted = false;         // fits are computed on first use (loading stays cheap)
 };
 
 // Which (batch, concurrency) groups one unit has, as a dense grid for bracketing.
@@ -74,8 +74,8 @@ std::string join_values(const std::vector<T>& values, std::size_t max_items = 16
 void check_clock(std::int64_t value, const std::vector<std::int64_t>& table, const Board& board,
                  const char* column) {
   if (!std::binary_search(table.begin(), table.end(), value)) {
-    throw std::invalid_argument(std::string(column) + " " + std::to_string(value) + " is not in the " + board.id +
-                                " table; allowed: " + join_values(table));
+    throw std::invalid_argument(std::string(column) + " " + std::to_string(value) + " is not in the " +
+                                board.id + " table; allowed: " + join_values(table));
   }
 }
 
@@ -90,9 +90,10 @@ struct Bracket {
 template <typename Context>
 Bracket bracket(int x, const std::vector<int>& sampled, const char* what, const Context& context) {
   if (sampled.empty() || x < sampled.front() || x > sampled.back()) {
-    throw std::invalid_argument(std::string(what) + " " + std::to_string(x) + " is outside the sampled range " +
-                                std::to_string(sampled.front()) + ".." + std::to_string(sampled.back()) + " of " +
-                                context() + " (sampled: " + join_values(sampled) + ")");
+    throw std::invalid_argument(std::string(what) + " " + std::to_string(x) +
+                                " is outside the sampled range " + std::to_string(sampled.front()) + ".." +
+                                std::to_string(sampled.back()) + " of " + context() +
+                                " (sampled: " + join_values(sampled) + ")");
   }
   const auto it = std::lower_bound(sampled.begin(), sampled.end(), x);
   Bracket b;
@@ -157,7 +158,8 @@ void TraceStore::Entry::fit(Group& g) const {
     }
     UnitFit unknown;
     unknown.kind = FitKind::power;
-    g.rails.push_back(known.empty() ? unknown : fit_power(scale, known_clocks, known_latency, g.latency, known));
+    g.rails.push_back(known.empty() ? unknown
+                                    : fit_power(scale, known_clocks, known_latency, g.latency, known));
   }
   g.fitted = true;
 }
@@ -186,9 +188,11 @@ void TraceStore::Entry::build() {
   for (auto& [key, members] : by_group) {
     const auto [unit, batch, concurrency] = key;
     UnitGroups& u = units[static_cast<std::size_t>(unit)];
-    const auto b = static_cast<std::size_t>(std::lower_bound(u.batches.begin(), u.batches.end(), batch) - u.batches.begin());
+    const auto b = static_cast<std::size_t>(std::lower_bound(u.batches.begin(), u.batches.end(), batch) -
+                                            u.batches.begin());
     const auto c = static_cast<std::size_t>(
-        std::lower_bound(u.concurrencies.begin(), u.concurrencies.end(), concurrency) - u.concurrencies.begin());
+        std::lower_bound(u.concurrencies.begin(), u.concurrencies.end(), concurrency) -
+        u.concurrencies.begin());
     u.group[b * u.concurrencies.size() + c] = static_cast<int>(groups.size());
     Group g;
     g.unit = unit;
@@ -208,10 +212,10 @@ void TraceStore::add(TraceFile trace) {
   const Provenance& p = trace.provenance;
   TraceKey key{p.board, p.model, p.runtime, p.precision};
   if (entries_.count(key) != 0) {
-    throw std::invalid_argument("a trace for board " + p.board + ", model " + p.model + ", runtime " + p.runtime +
-                                ", precision " + p.precision + " is already loaded (" +
-                                entries_.find(key)->second->trace.path + "); " +
-                                (trace.path.empty() ? std::string("a second one") : trace.path) + " would replace it");
+    throw std::invalid_argument(
+        "a trace for board " + p.board + ", model " + p.model + ", runtime " + p.runtime + ", precision " +
+        p.precision + " is already loaded (" + entries_.find(key)->second->trace.path + "); " +
+        (trace.path.empty() ? std::string("a second one") : trace.path) + " would replace it");
   }
   if (trace.path.empty()) {
     // Built in memory (e.g. by the generator): validate exactly as a file would be.
@@ -250,10 +254,12 @@ const TraceStore::Entry& TraceStore::entry(const std::string& board, const std::
   if (it == entries_.end()) {
     std::string known;
     for (const auto& [key, e] : entries_) {
-      known += (known.empty() ? "" : ", ") + key.board + "/" + key.model + "/" + key.runtime + "/" + key.precision;
+      known +=
+          (known.empty() ? "" : ", ") + key.board + "/" + key.model + "/" + key.runtime + "/" + key.precision;
     }
-    throw std::invalid_argument("no trace for " + board + "/" + model + "/" + runtime + "/" + precision +
-                                " (board/model/runtime/precision); loaded: " + (known.empty() ? "none" : known));
+    throw std::invalid_argument(
+        "no trace for " + board + "/" + model + "/" + runtime + "/" + precision +
+        " (board/model/runtime/precision); loaded: " + (known.empty() ? "none" : known));
   }
   return *it->second;
 }
@@ -263,10 +269,12 @@ bool TraceStore::has(const std::string& board, const std::string& model, const s
   return entries_.find(KeyRef(board, model, runtime, precision)) != entries_.end();
 }
 
-std::pair<int, int> TraceStore::max_batch_concurrency(const std::string& board, const std::string& model, int unit,
-                                                      const std::string& precision, const std::string& runtime) const {
+std::pair<int, int> TraceStore::max_batch_concurrency(const std::string& board, const std::string& model,
+                                                      int unit, const std::string& precision,
+                                                      const std::string& runtime) const {
   const Entry& e = entry(board, model, precision, runtime);
-  if (unit < 0 || static_cast<std::size_t>(unit) >= e.units.size() || e.units[static_cast<std::size_t>(unit)].batches.empty()) {
+  if (unit < 0 || static_cast<std::size_t>(unit) >= e.units.size() ||
+      e.units[static_cast<std::size_t>(unit)].batches.empty()) {
     throw std::invalid_argument("no samples for " + e.context(unit));
   }
   const UnitGroups& u = e.units[static_cast<std::size_t>(unit)];
@@ -286,13 +294,13 @@ UnitEstimate TraceStore::estimate(const std::string& board, const std::string& m
   return out;
 }
 
-void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, const std::string& model, int unit,
-                               int batch, int concurrency, const ClockSetting& clocks,
+void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, const std::string& model,
+                               int unit, int batch, int concurrency, const ClockSetting& clocks,
                                const std::string& precision, const std::string& runtime) const {
   const Entry& e = entry(board, model, precision, runtime);
   if (unit < 0 || unit >= static_cast<int>(e.units.size())) {
-    throw std::invalid_argument("unit " + std::to_string(unit) + " is out of range; model " + model + " has units 0.." +
-                                std::to_string(e.units.size() - 1));
+    throw std::invalid_argument("unit " + std::to_string(unit) + " is out of range; model " + model +
+                                " has units 0.." + std::to_string(e.units.size() - 1));
   }
   check_clock(clocks.cpu_khz, e.board->cpu_freqs_khz, *e.board, "cpu_khz");
   check_clock(clocks.gpu_hz, e.board->gpu_freqs_hz, *e.board, "gpu_hz");
@@ -362,14 +370,16 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
       out.power_total_w += weight * power(g.power);
       for (std::size_t r = 0; r < rail_count; ++r) {
         const UnitFit& fit = g.rails[r];
-        out.rail_power_w[r] += fit.points == 0 ? std::numeric_limits<double>::quiet_NaN() : weight * power(fit);
+        out.rail_power_w[r] +=
+            fit.points == 0 ? std::numeric_limits<double>::quiet_NaN() : weight * power(fit);
       }
     }
   }
 }
 
 std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const std::string& model,
-                                                const std::string& precision, const std::string& runtime) const {
+                                                const std::string& precision,
+                                                const std::string& runtime) const {
   const Entry& e = entry(board, model, precision, runtime);
   std::vector<FitQuality> out;
   for (std::size_t index = 0; index < e.groups.size(); ++index) {

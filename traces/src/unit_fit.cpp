@@ -16,18 +16,24 @@ const char* const kDomainColumn[kDomains] = {"cpu_khz", "gpu_hz", "emc_hz"};
 // three (L x, x, x^2).
 int terms_per_domain(FitKind kind) {
   switch (kind) {
-    case FitKind::latency: return 1;
-    case FitKind::power: return 2;
-    default: return 3;
+    case FitKind::latency:
+      return 1;
+    case FitKind::power:
+      return 2;
+    default:
+      return 3;
   }
 }
 
 // Index of the t-th term (0-based) of domain d in the basis row.
 int term_index(FitKind kind, int domain, int t) {
   switch (kind) {
-    case FitKind::latency: return 1 + domain;
-    case FitKind::power: return 1 + 2 * domain + t;
-    default: return t == 0 ? 1 + domain : 4 + 2 * domain + t;
+    case FitKind::latency:
+      return 1 + domain;
+    case FitKind::power:
+      return 1 + 2 * domain + t;
+    default:
+      return t == 0 ? 1 + domain : 4 + 2 * domain + t;
   }
 }
 
@@ -46,9 +52,12 @@ std::vector<int> base_columns(FitKind kind) {
 
 std::int64_t domain_value(const ClockSetting& clocks, int domain) {
   switch (domain) {
-    case 0: return clocks.cpu_khz;
-    case 1: return clocks.gpu_hz;
-    default: return clocks.emc_hz;
+    case 0:
+      return clocks.cpu_khz;
+    case 1:
+      return clocks.gpu_hz;
+    default:
+      return clocks.emc_hz;
   }
 }
 
@@ -97,29 +106,43 @@ ClockScale ClockScale::of(const Board& board) {
 
 int term_count(FitKind kind) {
   switch (kind) {
-    case FitKind::latency: return 4;
-    case FitKind::power: return 7;
-    default: return 11;
+    case FitKind::latency:
+      return 4;
+    case FitKind::power:
+      return 7;
+    default:
+      return 11;
   }
 }
 
 const char* term_name(FitKind kind, int term) {
   static const char* const latency[] = {"1", "fcpu_max/fcpu", "fgpu_max/fgpu", "femc_max/femc"};
   static const char* const power[] = {"1",
-                                      "fcpu/fcpu_max", "(fcpu/fcpu_max)^3",
-                                      "fgpu/fgpu_max", "(fgpu/fgpu_max)^3",
-                                      "femc/femc_max", "(femc/femc_max)^3"};
+                                      "fcpu/fcpu_max",
+                                      "(fcpu/fcpu_max)^3",
+                                      "fgpu/fgpu_max",
+                                      "(fgpu/fgpu_max)^3",
+                                      "femc/femc_max",
+                                      "(femc/femc_max)^3"};
   static const char* const energy[] = {"L",
-                                       "L*fcpu/fcpu_max", "L*fgpu/fgpu_max", "L*femc/femc_max",
+                                       "L*fcpu/fcpu_max",
+                                       "L*fgpu/fgpu_max",
+                                       "L*femc/femc_max",
                                        "1",
-                                       "fcpu/fcpu_max", "(fcpu/fcpu_max)^2",
-                                       "fgpu/fgpu_max", "(fgpu/fgpu_max)^2",
-                                       "femc/femc_max", "(femc/femc_max)^2"};
+                                       "fcpu/fcpu_max",
+                                       "(fcpu/fcpu_max)^2",
+                                       "fgpu/fgpu_max",
+                                       "(fgpu/fgpu_max)^2",
+                                       "femc/femc_max",
+                                       "(femc/femc_max)^2"};
   if (term < 0 || term >= term_count(kind)) return "?";
   switch (kind) {
-    case FitKind::latency: return latency[term];
-    case FitKind::power: return power[term];
-    default: return energy[term];
+    case FitKind::latency:
+      return latency[term];
+    case FitKind::power:
+      return power[term];
+    default:
+      return energy[term];
   }
 }
 
@@ -152,18 +175,26 @@ double ipow(double x, int n) {
 
 double iroot(double x, int n) {
   switch (n) {
-    case 1: return x;
-    case 2: return std::sqrt(x);
-    case 3: return std::cbrt(x);
-    case 4: return std::sqrt(std::sqrt(x));
-    case 8: return std::sqrt(std::sqrt(std::sqrt(x)));
-    default: return std::pow(x, 1.0 / n);
+    case 1:
+      return x;
+    case 2:
+      return std::sqrt(x);
+    case 3:
+      return std::cbrt(x);
+    case 4:
+      return std::sqrt(std::sqrt(x));
+    case 8:
+      return std::sqrt(std::sqrt(std::sqrt(x)));
+    default:
+      return std::pow(x, 1.0 / n);
   }
 }
 
 // ||(a, b)||_p for a, b >= 0. Unit latencies (1e-7 .. 10 s) raised to the 8th power stay far from
 // the limits of a double, so no rescaling is needed.
-double pnorm2(double a, double b, int p) { return iroot(ipow(a, p) + ipow(b, p), p); }
+double pnorm2(double a, double b, int p) {
+  return iroot(ipow(a, p) + ipow(b, p), p);
+}
 
 // The overlap form and its gradient in (a0, a_cpu, a_gpu, a_emc).
 struct OverlapValue {
@@ -202,7 +233,8 @@ double overlap_cost(const std::vector<FitRow>& rows, const std::vector<double>& 
 // >= 0 by projection. Starts from, and updates, `coef`; returns the RMS relative error. Four
 // parameters at most: the normal equations are accumulated directly, without allocation.
 double fit_overlap(const std::vector<FitRow>& rows, const std::vector<double>& y,
-                   const std::array<bool, kMaxFitTerms>& used, int p, int q, FitRow& coef, int max_iterations) {
+                   const std::array<bool, kMaxFitTerms>& used, int p, int q, FitRow& coef,
+                   int max_iterations) {
   const double n = std::max<double>(1, static_cast<double>(rows.size()));
   double cost = overlap_cost(rows, y, coef, p, q);
   Eigen::Vector4d free_mask;
@@ -256,8 +288,8 @@ constexpr int kScanIterations = 12;
 // The NNLS latency solution as a start for the overlap form: every used term at least a small
 // share of the data (a zero term could never leave zero where its gradient vanishes), then the
 // whole vector rescaled by the closed-form best factor (the form is homogeneous of degree 1).
-FitRow overlap_start(const UnitFit& linear, const std::vector<FitRow>& rows, const std::vector<double>& y, int p,
-                     int q) {
+FitRow overlap_start(const UnitFit& linear, const std::vector<FitRow>& rows, const std::vector<double>& y,
+                     int p, int q) {
   FitRow coef = linear.coef;
   double y_mean = 0;
   for (double v : y) y_mean += v / static_cast<double>(y.size());
@@ -386,7 +418,8 @@ UnitFit fit_design(FitKind kind, const Eigen::MatrixXd& basis, const std::vector
       for (int t = 0; t < terms[d]; ++t) columns.push_back(term_index(kind, d, t));
     }
     Eigen::MatrixXd a(n, static_cast<Eigen::Index>(columns.size()));
-    for (std::size_t c = 0; c < columns.size(); ++c) a.col(static_cast<Eigen::Index>(c)) = rows.col(columns[c]);
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      a.col(static_cast<Eigen::Index>(c)) = rows.col(columns[c]);
     int victim = -1;
     for (int d : {0, 2, 1}) {
       if (terms[d] > 0 && (victim < 0 || distinct[d] < distinct[victim])) victim = d;
@@ -460,7 +493,8 @@ std::vector<T> without(const std::vector<T>& values, std::size_t skip) {
 UnitFit fit_unit(FitKind kind, const ClockScale& scale, const std::vector<ClockSetting>& clocks,
                  const std::vector<double>& values) {
   check_sizes(clocks, values.size(), "fit_unit");
-  if (kind == FitKind::energy) throw std::invalid_argument("fit_unit: the energy model needs latencies (fit_power)");
+  if (kind == FitKind::energy)
+    throw std::invalid_argument("fit_unit: the energy model needs latencies (fit_power)");
   const auto n = static_cast<Eigen::Index>(clocks.size());
   Eigen::MatrixXd basis(n, term_count(kind));
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -530,7 +564,8 @@ UnitFit fit_power(const ClockScale& scale, const std::vector<ClockSetting>& cloc
   double sum_sq = 0;
   for (std::size_t i = 0; i < clocks.size(); ++i) {
     const double latency = latency_fit.evaluate(basis_row(FitKind::latency, scale, clocks[i]));
-    const double r = (predict_power(energy, scale, clocks[i], latency) - power_w[i]) / std::max(power_w[i], floor);
+    const double r =
+        (predict_power(energy, scale, clocks[i], latency) - power_w[i]) / std::max(power_w[i], floor);
     sum_sq += r * r;
   }
   energy.rms_rel = std::sqrt(sum_sq / static_cast<double>(clocks.size()));
@@ -544,8 +579,7 @@ std::string model_name(const UnitFit& fit) {
   return "overlap p=" + std::to_string(fit.p) + " q=" + std::to_string(fit.q);
 }
 
-double leave_one_out_max_rel(FitKind kind, const ClockScale& scale,
-                             const std::vector<ClockSetting>& clocks,
+double leave_one_out_max_rel(FitKind kind, const ClockScale& scale, const std::vector<ClockSetting>& clocks,
                              const std::vector<double>& values) {
   if (clocks.size() < 2 || clocks.size() != values.size()) return std::numeric_limits<double>::quiet_NaN();
   std::vector<double> predicted(values.size(), std::numeric_limits<double>::quiet_NaN());
@@ -565,7 +599,8 @@ std::vector<double> leave_one_out_latency(const UnitFit& fit, const ClockScale& 
   const std::vector<FitRow> rows = latency_rows(scale, clocks);
   for (std::size_t i = 0; i < clocks.size(); ++i) {
     if (fit.form == LatencyForm::linear) {
-      predicted[i] = fit_unit(FitKind::latency, scale, without(clocks, i), without(latency_s, i)).evaluate(rows[i]);
+      predicted[i] =
+          fit_unit(FitKind::latency, scale, without(clocks, i), without(latency_s, i)).evaluate(rows[i]);
       continue;
     }
     // p, q and the used terms stay; a short LM run from the full fit (it moves little).
@@ -581,7 +616,8 @@ std::vector<double> leave_one_out_power(const UnitFit& fit, const ClockScale& sc
                                         const std::vector<double>& latency_s,
                                         const std::vector<double>& latency_loo_s,
                                         const std::vector<double>& power_w) {
-  if (clocks.size() < 2 || clocks.size() != power_w.size() || latency_loo_s.size() != clocks.size()) return {};
+  if (clocks.size() < 2 || clocks.size() != power_w.size() || latency_loo_s.size() != clocks.size())
+    return {};
   std::vector<double> predicted(clocks.size(), std::numeric_limits<double>::quiet_NaN());
   for (std::size_t i = 0; i < clocks.size(); ++i) {
     if (!(power_w[i] > 0)) continue;

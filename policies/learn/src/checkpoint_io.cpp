@@ -11,10 +11,9 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "edgetwin/common/hash.hpp"
 #include "edgetwin/learn/error.hpp"
 #include "edgetwin/learn/learner.hpp"
-
-#include "edgetwin/common/hash.hpp"
 
 namespace edgetwin::learn::detail {
 
@@ -44,7 +43,9 @@ std::string shape_text(const torch::Tensor& t) {
 
 }  // namespace
 
-std::string join_path(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
+std::string join_path(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
 
 void make_checkpoint_dir(const std::string& dir) {
   std::error_code ec;
@@ -72,7 +73,8 @@ void write_tensors(const std::string& dir, const std::string& name, const NamedT
   record_file(dir, name, manifest);
 }
 
-const nlohmann::json& field(const std::string& dir, const nlohmann::json& manifest, const std::string& pointer) {
+const nlohmann::json& field(const std::string& dir, const nlohmann::json& manifest,
+                            const std::string& pointer) {
   const nlohmann::json::json_pointer ptr(pointer);
   if (!manifest.contains(ptr)) {
     throw CheckpointError(join_path(dir, "manifest.json"), pointer, "missing field");
@@ -89,15 +91,17 @@ void verify_file(const std::string& dir, const std::string& name, const nlohmann
   const std::string bytes = read_bytes(path);
   const auto expected_bytes = record.at("bytes").get<std::uint64_t>();
   if (bytes.size() != expected_bytes) {
-    throw CheckpointError(path, "", std::string(bytes.size() < expected_bytes ? "truncated" : "wrong size") +
-                                        ": found " + std::to_string(bytes.size()) + " bytes, expected " +
-                                        std::to_string(expected_bytes) + " (manifest.json /files/" + name + ")");
+    throw CheckpointError(path, "",
+                          std::string(bytes.size() < expected_bytes ? "truncated" : "wrong size") +
+                              ": found " + std::to_string(bytes.size()) + " bytes, expected " +
+                              std::to_string(expected_bytes) + " (manifest.json /files/" + name + ")");
   }
   const std::string hash = fnv1a64(bytes);
   const auto expected_hash = record.at("fnv1a64").get<std::string>();
   if (hash != expected_hash) {
-    throw CheckpointError(path, "", "corrupted: content hash (FNV-1a 64) found " + hash + ", expected " +
-                                        expected_hash + " (manifest.json /files/" + name + ")");
+    throw CheckpointError(path, "",
+                          "corrupted: content hash (FNV-1a 64) found " + hash + ", expected " +
+                              expected_hash + " (manifest.json /files/" + name + ")");
   }
 }
 
@@ -127,7 +131,8 @@ std::vector<torch::Tensor> read_tensors_any_shape(const std::string& dir, const 
     try {
       found = archive.try_read(key, t, /*is_buffer=*/true);
     } catch (const c10::Error& e) {
-      throw CheckpointError(join_path(dir, name), key, std::string("unreadable tensor: ") + e.what_without_backtrace());
+      throw CheckpointError(join_path(dir, name), key,
+                            std::string("unreadable tensor: ") + e.what_without_backtrace());
     }
     if (!found) throw CheckpointError(join_path(dir, name), key, "missing tensor");
     out.push_back(t);
@@ -141,16 +146,17 @@ std::vector<torch::Tensor> read_tensors(const std::string& dir, const std::strin
   auto out = read_tensors_any_shape(dir, name, manifest, names);
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (out[i].sizes() != like[i].sizes() || out[i].scalar_type() != like[i].scalar_type()) {
-      throw CheckpointError(join_path(dir, name), names[i],
-                            "found shape " + shape_text(out[i]) + " " + std::string(c10::toString(out[i].scalar_type())) +
-                                ", expected " + shape_text(like[i]) + " " +
-                                std::string(c10::toString(like[i].scalar_type())));
+      throw CheckpointError(
+          join_path(dir, name), names[i],
+          "found shape " + shape_text(out[i]) + " " + std::string(c10::toString(out[i].scalar_type())) +
+              ", expected " + shape_text(like[i]) + " " + std::string(c10::toString(like[i].scalar_type())));
     }
   }
   return out;
 }
 
-nlohmann::json manifest_header(const std::string& kind, int state_dim, int action_count, const nlohmann::json& user) {
+nlohmann::json manifest_header(const std::string& kind, int state_dim, int action_count,
+                               const nlohmann::json& user) {
   nlohmann::json m;
   m["format"] = kFormatName;
   m["format_version"] = kLearnerFormatVersion;
@@ -175,12 +181,14 @@ nlohmann::json read_and_check_manifest(const std::string& dir, const std::string
   nlohmann::json m = read_manifest(dir);
   const std::string path = join_path(dir, "manifest.json");
   if (field(dir, m, "/format") != kFormatName) {
-    throw CheckpointError(path, "/format", "found " + m["format"].dump() + ", expected \"" + kFormatName + "\"");
+    throw CheckpointError(path, "/format",
+                          "found " + m["format"].dump() + ", expected \"" + kFormatName + "\"");
   }
   const auto& version = field(dir, m, "/format_version");
   if (!version.is_number_integer() || version.get<int>() > kLearnerFormatVersion || version.get<int>() < 1) {
-    throw CheckpointError(path, "/format_version",
-                          "found " + version.dump() + ", this build reads 1 to " + std::to_string(kLearnerFormatVersion));
+    throw CheckpointError(
+        path, "/format_version",
+        "found " + version.dump() + ", this build reads 1 to " + std::to_string(kLearnerFormatVersion));
   }
   if (field(dir, m, "/kind") != kind) {
     throw CheckpointError(path, "/kind", "found " + m["kind"].dump() + ", expected \"" + kind + "\"");

@@ -42,7 +42,8 @@ std::vector<torch::Tensor> read_tensors_any_shape(const std::string& dir, const 
                                                   const std::vector<std::string>& names);
 
 /// The manifest skeleton: format, version, kind, dims, torch version, user object.
-nlohmann::json manifest_header(const std::string& kind, int state_dim, int action_count, const nlohmann::json& user);
+nlohmann::json manifest_header(const std::string& kind, int state_dim, int action_count,
+                               const nlohmann::json& user);
 /// Writes dir/manifest.json (last, so a checkpoint without manifest is visibly incomplete).
 void write_manifest(const std::string& dir, const nlohmann::json& manifest);
 /// Reads dir/manifest.json and checks format, version, kind, state_dim and action_count.
@@ -53,7 +54,8 @@ nlohmann::json read_and_check_manifest(const std::string& dir, const std::string
 void check_network(const std::string& dir, const nlohmann::json& manifest, const std::string& pointer,
                    const MlpSpec& expected);
 /// manifest[pointer], or CheckpointError naming the missing field.
-const nlohmann::json& field(const std::string& dir, const nlohmann::json& manifest, const std::string& pointer);
+const nlohmann::json& field(const std::string& dir, const nlohmann::json& manifest,
+                            const std::string& pointer);
 
 std::vector<float> to_floats(const torch::Tensor& t);
 std::vector<double> to_doubles(const torch::Tensor& t);

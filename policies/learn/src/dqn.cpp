@@ -9,10 +9,11 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
-#include "checkpoint_io.hpp"
 #include "edgetwin/learn/error.hpp"
-#include "learner_core.hpp"
+
+#include "checkpoint_io.hpp"
 #include "flat_adam.hpp"
+#include "learner_core.hpp"
 #include "torch_mlp.hpp"
 
 namespace edgetwin::learn {
@@ -28,7 +29,9 @@ void require(bool ok, const std::string& field, const std::string& found, const 
 
 }  // namespace
 
-MlpSpec DqnConfig::network() const { return MlpSpec{state_dim, hidden, action_count, activation}; }
+MlpSpec DqnConfig::network() const {
+  return MlpSpec{state_dim, hidden, action_count, activation};
+}
 
 void DqnConfig::validate() const {
   network().validate("dqn config: network");
@@ -38,8 +41,8 @@ void DqnConfig::validate() const {
   require(replay_capacity >= 1, "replay_capacity", std::to_string(replay_capacity), ">= 1");
   require(update_every >= 1, "update_every", std::to_string(update_every), ">= 1");
   require(polyak_tau >= 0 && polyak_tau <= 1, "polyak_tau", std::to_string(polyak_tau), "[0, 1]");
-  require(polyak_tau > 0 || target_update_every >= 1, "target_update_every", std::to_string(target_update_every),
-          ">= 1 when polyak_tau is 0");
+  require(polyak_tau > 0 || target_update_every >= 1, "target_update_every",
+          std::to_string(target_update_every), ">= 1 when polyak_tau is 0");
   require(huber_delta > 0, "huber_delta", std::to_string(huber_delta), "> 0");
   require(epsilon.start >= 0 && epsilon.start <= 1, "epsilon.start", std::to_string(epsilon.start), "[0, 1]");
   require(epsilon.end >= 0 && epsilon.end <= 1, "epsilon.end", std::to_string(epsilon.end), "[0, 1]");
@@ -76,9 +79,13 @@ struct DqnLearner::Impl {
   }
 
   explicit Impl(const DqnConfig& c)
-      : config(c), rng(weight_rng(c)), online(c.network(), rng), target(c.network(), rng),
+      : config(c),
+        rng(weight_rng(c)),
+        online(c.network(), rng),
+        target(c.network(), rng),
         core(detail::core_settings_of(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
-        adam(online.size(), c.learning_rate), grad(online.size()) {
+        adam(online.size(), c.learning_rate),
+        grad(online.size()) {
     target.copy_from(online);
     q_scratch.resize(static_cast<std::size_t>(c.action_count));
   }
@@ -100,12 +107,24 @@ struct DqnLearner::Impl {
 DqnLearner::DqnLearner(const DqnConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 DqnLearner::~DqnLearner() = default;
 
-int DqnLearner::state_dim() const { return impl_->config.state_dim; }
-int DqnLearner::action_count() const { return impl_->config.action_count; }
-LearnerCounters DqnLearner::counters() const { return impl_->core.counters; }
-double DqnLearner::epsilon() const { return impl_->config.epsilon.at(impl_->core.counters.decisions); }
-const DqnConfig& DqnLearner::config() const { return impl_->config; }
-const ReplayBuffer& DqnLearner::replay() const { return impl_->core.replay(); }
+int DqnLearner::state_dim() const {
+  return impl_->config.state_dim;
+}
+int DqnLearner::action_count() const {
+  return impl_->config.action_count;
+}
+LearnerCounters DqnLearner::counters() const {
+  return impl_->core.counters;
+}
+double DqnLearner::epsilon() const {
+  return impl_->config.epsilon.at(impl_->core.counters.decisions);
+}
+const DqnConfig& DqnLearner::config() const {
+  return impl_->config;
+}
+const ReplayBuffer& DqnLearner::replay() const {
+  return impl_->core.replay();
+}
 
 std::vector<float> DqnLearner::action_values(const std::vector<float>& state) {
   impl_->core.check_state(state, "dqn q_values");
@@ -128,7 +147,9 @@ int DqnLearner::act(const std::vector<float>& state, bool explore) {
   return detail::argmax(m.q_scratch.data(), m.config.action_count);
 }
 
-void DqnLearner::observe(const Transition& t) { impl_->core.observe(t); }
+void DqnLearner::observe(const Transition& t) {
+  impl_->core.observe(t);
+}
 
 std::optional<UpdateStats> DqnLearner::maybe_update() {
   const TransitionBatch* batch = impl_->core.due_batch();
@@ -176,7 +197,8 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
     stats.applied = false;
     return stats;
   }
-  if (m.config.max_grad_norm > 0) detail::clip_grad_norm(m.grad.data(), m.grad.size(), m.config.max_grad_norm);
+  if (m.config.max_grad_norm > 0)
+    detail::clip_grad_norm(m.grad.data(), m.grad.size(), m.config.max_grad_norm);
   m.adam.step(m.online.data(), m.grad.data());
   auto& counters = m.core.counters;
   ++counters.updates;
@@ -196,14 +218,16 @@ std::vector<float> DqnLearner::parameters_flat() const {
 void DqnLearner::set_parameters_flat(const std::vector<float>& flat) {
   const auto expected = impl_->online.size();
   if (flat.size() != expected) {
-    throw std::invalid_argument("dqn set_parameters_flat: found " + std::to_string(flat.size()) + " values, expected " +
-                                std::to_string(expected));
+    throw std::invalid_argument("dqn set_parameters_flat: found " + std::to_string(flat.size()) +
+                                " values, expected " + std::to_string(expected));
   }
   std::copy(flat.begin(), flat.end(), impl_->online.data());
   impl_->target.copy_from(impl_->online);
 }
 
-void DqnLearner::set_gradient_reducer(GradientReducer reducer) { impl_->core.set_reducer(std::move(reducer)); }
+void DqnLearner::set_gradient_reducer(GradientReducer reducer) {
+  impl_->core.set_reducer(std::move(reducer));
+}
 
 void DqnLearner::save(const std::string& dir, const nlohmann::json& user) const {
   const auto& m = *impl_;
@@ -229,8 +253,10 @@ nlohmann::json DqnLearner::load(const std::string& dir) {
   auto manifest = detail::read_and_check_manifest(dir, kind(), m.config.state_dim, m.config.action_count);
   detail::check_network(dir, manifest, "/network", m.config.network());
   // Read and check everything before changing anything: a failed load leaves the learner intact.
-  const auto online = detail::read_tensors(dir, "online.pt", manifest, m.online.parameter_names(), m.online.parameters());
-  const auto target = detail::read_tensors(dir, "target.pt", manifest, m.target.parameter_names(), m.target.parameters());
+  const auto online =
+      detail::read_tensors(dir, "online.pt", manifest, m.online.parameter_names(), m.online.parameters());
+  const auto target =
+      detail::read_tensors(dir, "target.pt", manifest, m.target.parameter_names(), m.target.parameters());
   auto adam = detail::read_adam(dir, "optimizer.pt", manifest, m.adam);
   auto snapshot = m.core.read_checkpoint_parts(dir, manifest);
   {

@@ -12,7 +12,8 @@ namespace edgetwin::learn::detail {
 
 class FlatAdam {
  public:
-  FlatAdam(std::size_t size, double learning_rate, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
+  FlatAdam(std::size_t size, double learning_rate, double beta1 = 0.9, double beta2 = 0.999,
+           double eps = 1e-8);
 
   /// params -= lr * m_hat / (sqrt(v_hat) + eps), with the moments updated from `grad`.
   void step(float* params, const float* grad);

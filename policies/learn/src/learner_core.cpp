@@ -9,8 +9,9 @@
 
 #include <torch/torch.h>
 
-#include "checkpoint_io.hpp"
 #include "edgetwin/learn/error.hpp"
+
+#include "checkpoint_io.hpp"
 #include "torch_mlp.hpp"
 
 namespace edgetwin::learn::detail {
@@ -36,7 +37,8 @@ int argmax(const float* values, int n) {
 }
 
 LearnerCore::LearnerCore(const CoreSettings& settings, std::uint64_t explore_seed, std::uint64_t replay_seed)
-    : settings_(settings), replay_(settings.replay_capacity, settings.state_dim, replay_seed),
+    : settings_(settings),
+      replay_(settings.replay_capacity, settings.state_dim, replay_seed),
       explore_rng_(explore_seed) {
   if (settings.normalize_states) normalizer_.emplace(settings.state_dim, settings.normalizer_clip);
   batch_scratch_.state_dim = settings.state_dim;
@@ -121,13 +123,14 @@ bool LearnerCore::reduce(std::vector<float>& gradient) {
   const std::size_t size = gradient.size();
   const bool apply = reducer_(gradient);
   if (gradient.size() != size) {
-    throw std::logic_error("gradient reducer: returned " + std::to_string(gradient.size()) + " values, expected " +
-                           std::to_string(size));
+    throw std::logic_error("gradient reducer: returned " + std::to_string(gradient.size()) +
+                           " values, expected " + std::to_string(size));
   }
   return apply;
 }
 
-void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam, nlohmann::json& manifest) {
+void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam,
+                nlohmann::json& manifest) {
   write_tensors(dir, name,
                 {{"m", from_floats(adam.first_moment())},
                  {"v", from_floats(adam.second_moment())},
@@ -144,8 +147,9 @@ AdamSnapshot read_adam(const std::string& dir, const std::string& name, const nl
   const auto steps = to_int64s(t[2]);
   if (snap.m.size() != like.size() || snap.v.size() != like.size() || steps.size() != 1) {
     throw CheckpointError(join_path(dir, name), "m",
-                          "found " + std::to_string(snap.m.size()) + " first and " + std::to_string(snap.v.size()) +
-                              " second moments, expected " + std::to_string(like.size()));
+                          "found " + std::to_string(snap.m.size()) + " first and " +
+                              std::to_string(snap.v.size()) + " second moments, expected " +
+                              std::to_string(like.size()));
   }
   snap.steps = steps[0];
   return snap;
@@ -160,9 +164,12 @@ std::string rng_text(const std::mt19937_64& rng) {
 }  // namespace
 
 void LearnerCore::write_checkpoint_parts(const std::string& dir, nlohmann::json& manifest) const {
-  manifest["counters"] = {{"decisions", counters.decisions}, {"updates", counters.updates}, {"pending", pending_}};
+  manifest["counters"] = {
+      {"decisions", counters.decisions}, {"updates", counters.updates}, {"pending", pending_}};
   manifest["rng"] = {{"explore", rng_text(explore_rng_)}, {"replay", replay_.rng_state()}};
-  manifest["replay"] = {{"size", replay_.size()}, {"capacity", replay_.capacity()}, {"head", replay_.head()},
+  manifest["replay"] = {{"size", replay_.size()},
+                        {"capacity", replay_.capacity()},
+                        {"head", replay_.head()},
                         {"pushed", replay_.pushed()}};
   const auto rows = static_cast<std::int64_t>(replay_.size());
   const std::int64_t dim = settings_.state_dim;
@@ -183,7 +190,8 @@ void LearnerCore::write_checkpoint_parts(const std::string& dir, nlohmann::json&
   }
 }
 
-CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir, const nlohmann::json& manifest) const {
+CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir,
+                                                const nlohmann::json& manifest) const {
   const std::string path = join_path(dir, "manifest.json");
   CoreSnapshot snap;
   snap.counters.decisions = field(dir, manifest, "/counters/decisions").get<std::uint64_t>();
@@ -194,8 +202,8 @@ CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir, const nl
   const auto capacity = field(dir, manifest, "/replay/capacity").get<std::size_t>();
   if (capacity != replay_.capacity()) {
     throw CheckpointError(path, "/replay/capacity",
-                          "found " + std::to_string(capacity) + ", expected " + std::to_string(replay_.capacity()) +
-                              " (the learner's replay_capacity)");
+                          "found " + std::to_string(capacity) + ", expected " +
+                              std::to_string(replay_.capacity()) + " (the learner's replay_capacity)");
   }
   const bool has_normalizer = manifest.contains("files") && manifest["files"].contains("normalizer.pt");
   if (has_normalizer != normalizer_.has_value()) {
@@ -206,8 +214,8 @@ CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir, const nl
   }
   snap.head = field(dir, manifest, "/replay/head").get<std::size_t>();
   snap.pushed = field(dir, manifest, "/replay/pushed").get<std::uint64_t>();
-  const auto replay = read_tensors_any_shape(dir, "replay.pt", manifest,
-                                             {"states", "next_states", "actions", "rewards", "dones", "dt_s"});
+  const auto replay = read_tensors_any_shape(
+      dir, "replay.pt", manifest, {"states", "next_states", "actions", "rewards", "dones", "dt_s"});
   snap.states = to_floats(replay[0]);
   snap.next_states = to_floats(replay[1]);
   snap.actions = to_int64s(replay[2]);
@@ -216,14 +224,15 @@ CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir, const nl
   snap.dt_s = to_floats(replay[5]);
   const auto rows = snap.actions.size();
   const auto dim = static_cast<std::size_t>(settings_.state_dim);
-  if (snap.states.size() != rows * dim || snap.next_states.size() != rows * dim || snap.rewards.size() != rows ||
-      snap.dones.size() != rows || snap.dt_s.size() != rows || rows > capacity ||
-      rows != field(dir, manifest, "/replay/size").get<std::size_t>() || (rows > 0 && snap.head >= capacity) ||
-      (rows < capacity && snap.head != rows % capacity)) {
+  if (snap.states.size() != rows * dim || snap.next_states.size() != rows * dim ||
+      snap.rewards.size() != rows || snap.dones.size() != rows || snap.dt_s.size() != rows ||
+      rows > capacity || rows != field(dir, manifest, "/replay/size").get<std::size_t>() ||
+      (rows > 0 && snap.head >= capacity) || (rows < capacity && snap.head != rows % capacity)) {
     throw CheckpointError(join_path(dir, "replay.pt"), "states",
-                          "found " + std::to_string(snap.states.size()) + " state values for " + std::to_string(rows) +
-                              " rows (head " + std::to_string(snap.head) + "), expected rows x state_dim " +
-                              std::to_string(dim) + ", rows = /replay/size and a head inside the ring");
+                          "found " + std::to_string(snap.states.size()) + " state values for " +
+                              std::to_string(rows) + " rows (head " + std::to_string(snap.head) +
+                              "), expected rows x state_dim " + std::to_string(dim) +
+                              ", rows = /replay/size and a head inside the ring");
   }
   if (normalizer_) {
     const auto norm = read_tensors_any_shape(dir, "normalizer.pt", manifest, {"count", "mean", "m2"});
@@ -231,8 +240,9 @@ CoreSnapshot LearnerCore::read_checkpoint_parts(const std::string& dir, const nl
     snap.norm_mean = to_doubles(norm[1]);
     snap.norm_m2 = to_doubles(norm[2]);
     if (snap.norm_mean.size() != dim || snap.norm_m2.size() != dim) {
-      throw CheckpointError(join_path(dir, "normalizer.pt"), "mean",
-                            "found " + std::to_string(snap.norm_mean.size()) + " values, expected " + std::to_string(dim));
+      throw CheckpointError(
+          join_path(dir, "normalizer.pt"), "mean",
+          "found " + std::to_string(snap.norm_mean.size()) + " values, expected " + std::to_string(dim));
     }
   }
   return snap;
@@ -243,8 +253,9 @@ void LearnerCore::commit(CoreSnapshot snap) {
   pending_ = snap.pending;
   std::istringstream(snap.explore_rng) >> explore_rng_;
   replay_.set_rng_state(snap.replay_rng);
-  replay_.restore(std::move(snap.states), std::move(snap.next_states), std::move(snap.actions), std::move(snap.rewards),
-                  std::move(snap.dones), std::move(snap.dt_s), snap.head, snap.pushed);
+  replay_.restore(std::move(snap.states), std::move(snap.next_states), std::move(snap.actions),
+                  std::move(snap.rewards), std::move(snap.dones), std::move(snap.dt_s), snap.head,
+                  snap.pushed);
   if (normalizer_) normalizer_->restore(snap.norm_count, std::move(snap.norm_mean), std::move(snap.norm_m2));
 }
 

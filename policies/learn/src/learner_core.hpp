@@ -120,7 +120,8 @@ class LearnerCore {
 };
 
 /// Adam state in its own tensor file (m, v, steps), recorded in the manifest like the others.
-void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam, nlohmann::json& manifest);
+void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam,
+                nlohmann::json& manifest);
 struct AdamSnapshot {
   std::vector<float> m, v;
   std::int64_t steps = 0;

@@ -10,9 +10,12 @@ namespace edgetwin::learn {
 
 std::string to_string(Activation activation) {
   switch (activation) {
-    case Activation::kRelu: return "relu";
-    case Activation::kTanh: return "tanh";
-    case Activation::kElu: return "elu";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kElu:
+      return "elu";
   }
   return "relu";
 }
@@ -46,7 +49,8 @@ long long MlpSpec::parameter_count() const {
 }
 
 nlohmann::json MlpSpec::to_json() const {
-  return {{"inputs", inputs}, {"hidden", hidden}, {"outputs", outputs}, {"activation", to_string(activation)}};
+  return {
+      {"inputs", inputs}, {"hidden", hidden}, {"outputs", outputs}, {"activation", to_string(activation)}};
 }
 
 MlpSpec MlpSpec::from_json(const nlohmann::json& j) {

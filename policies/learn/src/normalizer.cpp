@@ -11,10 +11,15 @@
 namespace edgetwin::learn {
 
 RunningNormalizer::RunningNormalizer(int dim, double clip, double epsilon)
-    : dim_(dim), clip_(clip), epsilon_(epsilon), mean_(static_cast<std::size_t>(std::max(dim, 0)), 0.0),
+    : dim_(dim),
+      clip_(clip),
+      epsilon_(epsilon),
+      mean_(static_cast<std::size_t>(std::max(dim, 0)), 0.0),
       m2_(static_cast<std::size_t>(std::max(dim, 0)), 0.0) {
-  if (dim < 1) throw std::invalid_argument("normalizer: dim: found " + std::to_string(dim) + ", allowed >= 1");
-  if (!(clip > 0)) throw std::invalid_argument("normalizer: clip: found " + std::to_string(clip) + ", allowed > 0");
+  if (dim < 1)
+    throw std::invalid_argument("normalizer: dim: found " + std::to_string(dim) + ", allowed >= 1");
+  if (!(clip > 0))
+    throw std::invalid_argument("normalizer: clip: found " + std::to_string(clip) + ", allowed > 0");
 }
 
 void RunningNormalizer::update(const std::vector<float>& x) {
@@ -66,13 +71,15 @@ std::vector<float> RunningNormalizer::normalize(const std::vector<float>& x) con
 }
 
 nlohmann::json RunningNormalizer::to_json() const {
-  return {{"dim", dim_}, {"clip", clip_}, {"epsilon", epsilon_}, {"count", count_}, {"mean", mean_}, {"m2", m2_}};
+  return {{"dim", dim_},     {"clip", clip_}, {"epsilon", epsilon_},
+          {"count", count_}, {"mean", mean_}, {"m2", m2_}};
 }
 
 void RunningNormalizer::load_json(const nlohmann::json& j) {
   const int dim = j.at("dim").get<int>();
   if (dim != dim_) {
-    throw std::invalid_argument("normalizer: /dim: found " + std::to_string(dim) + ", expected " + std::to_string(dim_));
+    throw std::invalid_argument("normalizer: /dim: found " + std::to_string(dim) + ", expected " +
+                                std::to_string(dim_));
   }
   clip_ = j.at("clip").get<double>();
   epsilon_ = j.at("epsilon").get<double>();

@@ -63,7 +63,8 @@ ReplayBuffer::ReplayBuffer(std::size_t capacity, int state_dim, std::uint64_t se
     : capacity_(capacity), state_dim_(state_dim), rng_(seed) {
   if (capacity == 0) throw std::invalid_argument("replay buffer: capacity: found 0, allowed >= 1");
   if (state_dim < 1) {
-    throw std::invalid_argument("replay buffer: state_dim: found " + std::to_string(state_dim) + ", allowed >= 1");
+    throw std::invalid_argument("replay buffer: state_dim: found " + std::to_string(state_dim) +
+                                ", allowed >= 1");
   }
 }
 
@@ -74,7 +75,8 @@ void ReplayBuffer::push(const Transition& t) {
                                 " values and next_state " + std::to_string(t.next_state.size()) +
                                 ", expected state_dim " + std::to_string(dim));
   }
-  if (!(t.dt_s >= 0)) throw std::invalid_argument("replay buffer: dt_s: found " + std::to_string(t.dt_s) + ", allowed >= 0");
+  if (!(t.dt_s >= 0))
+    throw std::invalid_argument("replay buffer: dt_s: found " + std::to_string(t.dt_s) + ", allowed >= 0");
   if (size_ < capacity_) {
     // Still filling: rows are appended, so storage order is age order until the first wrap.
     states_.insert(states_.end(), t.state.begin(), t.state.end());
@@ -86,7 +88,8 @@ void ReplayBuffer::push(const Transition& t) {
     ++size_;
   } else {
     std::copy(t.state.begin(), t.state.end(), states_.begin() + static_cast<std::ptrdiff_t>(head_ * dim));
-    std::copy(t.next_state.begin(), t.next_state.end(), next_states_.begin() + static_cast<std::ptrdiff_t>(head_ * dim));
+    std::copy(t.next_state.begin(), t.next_state.end(),
+              next_states_.begin() + static_cast<std::ptrdiff_t>(head_ * dim));
     actions_[head_] = t.action;
     rewards_[head_] = static_cast<float>(t.reward);
     dones_[head_] = t.done ? 1.0F : 0.0F;
@@ -129,7 +132,8 @@ std::size_t ReplayBuffer::index_of_oldest(std::size_t i) const {
 
 Transition ReplayBuffer::at(std::size_t i) const {
   if (i >= size_) {
-    throw std::out_of_range("replay buffer: index " + std::to_string(i) + " >= size " + std::to_string(size_));
+    throw std::out_of_range("replay buffer: index " + std::to_string(i) + " >= size " +
+                            std::to_string(size_));
   }
   const auto row = index_of_oldest(i);
   const auto dim = static_cast<std::size_t>(state_dim_);
@@ -169,16 +173,17 @@ void ReplayBuffer::set_rng_state(const std::string& text) {
 }
 
 void ReplayBuffer::restore(std::vector<float> states, std::vector<float> next_states,
-                           std::vector<std::int64_t> actions, std::vector<float> rewards, std::vector<float> dones,
-                           std::vector<float> dt_s, std::size_t head, std::uint64_t pushed) {
+                           std::vector<std::int64_t> actions, std::vector<float> rewards,
+                           std::vector<float> dones, std::vector<float> dt_s, std::size_t head,
+                           std::uint64_t pushed) {
   const std::size_t rows = actions.size();
   const auto dim = static_cast<std::size_t>(state_dim_);
   if (rows > capacity_ || states.size() != rows * dim || next_states.size() != rows * dim ||
-      rewards.size() != rows || dones.size() != rows || dt_s.size() != rows || (rows > 0 && head >= capacity_) ||
-      (rows < capacity_ && head != rows % capacity_)) {
-    throw std::invalid_argument("replay buffer: inconsistent stored rows (" + std::to_string(rows) + " actions, " +
-                                std::to_string(states.size()) + " state values, head " + std::to_string(head) +
-                                ", capacity " + std::to_string(capacity_) + ")");
+      rewards.size() != rows || dones.size() != rows || dt_s.size() != rows ||
+      (rows > 0 && head >= capacity_) || (rows < capacity_ && head != rows % capacity_)) {
+    throw std::invalid_argument("replay buffer: inconsistent stored rows (" + std::to_string(rows) +
+                                " actions, " + std::to_string(states.size()) + " state values, head " +
+                                std::to_string(head) + ", capacity " + std::to_string(capacity_) + ")");
   }
   states_ = std::move(states);
   next_states_ = std::move(next_states);

@@ -24,7 +24,6 @@ void require(bool ok, const std::string& field, const std::string& found, const 
   if (!ok) throw ConfigError("sac config: " + field + ": found " + found + ", allowed " + allowed);
 }
 
-
 detail::NamedTensors named(const detail::TorchMlp& net) {
   detail::NamedTensors out;
   const auto names = net.parameter_names();
@@ -36,14 +35,21 @@ void softmax(const float* logits, int n, std::vector<double>& p) {
   p.resize(static_cast<std::size_t>(n));
   const float top = *std::max_element(logits, logits + n);
   double sum = 0;
-  for (int i = 0; i < n; ++i) sum += (p[static_cast<std::size_t>(i)] = std::exp(static_cast<double>(logits[i] - top)));
+  for (int i = 0; i < n; ++i)
+    sum += (p[static_cast<std::size_t>(i)] = std::exp(static_cast<double>(logits[i] - top)));
   for (auto& v : p) v /= sum;
 }
 }  // namespace
 
-MlpSpec SacConfig::actor_network() const { return MlpSpec{state_dim, hidden, action_count, activation}; }
-MlpSpec SacConfig::critic_network() const { return MlpSpec{state_dim, hidden, action_count, activation}; }
-double SacConfig::target_entropy() const { return target_entropy_ratio * std::log(static_cast<double>(action_count)); }
+MlpSpec SacConfig::actor_network() const {
+  return MlpSpec{state_dim, hidden, action_count, activation};
+}
+MlpSpec SacConfig::critic_network() const {
+  return MlpSpec{state_dim, hidden, action_count, activation};
+}
+double SacConfig::target_entropy() const {
+  return target_entropy_ratio * std::log(static_cast<double>(action_count));
+}
 
 void SacConfig::validate() const {
   actor_network().validate("sac config: network");
@@ -89,12 +95,16 @@ struct SacLearner::Impl {
   }
 
   explicit Impl(const SacConfig& c)
-      : config(c), rng(weight_rng(c)), actor(c.actor_network(), rng),
-        critics(c.critic_network(), rng, 2), targets(c.critic_network(), rng, 2),
+      : config(c),
+        rng(weight_rng(c)),
+        actor(c.actor_network(), rng),
+        critics(c.critic_network(), rng, 2),
+        targets(c.critic_network(), rng, 2),
         log_alpha(static_cast<float>(std::log(c.initial_alpha))),
         core(detail::core_settings_of(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
         actor_adam(actor.size(), c.actor_learning_rate),
-        critic_adam(critics.size(), c.critic_learning_rate), alpha_adam(1, c.alpha_learning_rate),
+        critic_adam(critics.size(), c.critic_learning_rate),
+        alpha_adam(1, c.alpha_learning_rate),
         grad(actor.size() + critics.size() + 1) {
     targets.copy_from(critics);
     logits_scratch.resize(static_cast<std::size_t>(c.action_count));
@@ -109,7 +119,7 @@ struct SacLearner::Impl {
   detail::TorchMlp actor;
   detail::TorchMlp critics;  // the twin critics as a 2-member ensemble
   detail::TorchMlp targets;  // their Polyak-averaged copies
-  float log_alpha;  // the temperature is learned in log space
+  float log_alpha;           // the temperature is learned in log space
   detail::LearnerCore core;
   detail::FlatAdam actor_adam, critic_adam, alpha_adam;
   std::vector<float> grad;  // parameters_flat order: actor, critics, log_alpha
@@ -128,12 +138,24 @@ struct SacLearner::Impl {
 SacLearner::SacLearner(const SacConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 SacLearner::~SacLearner() = default;
 
-int SacLearner::state_dim() const { return impl_->config.state_dim; }
-int SacLearner::action_count() const { return impl_->config.action_count; }
-LearnerCounters SacLearner::counters() const { return impl_->core.counters; }
-double SacLearner::alpha() const { return impl_->alpha(); }
-const SacConfig& SacLearner::config() const { return impl_->config; }
-const ReplayBuffer& SacLearner::replay() const { return impl_->core.replay(); }
+int SacLearner::state_dim() const {
+  return impl_->config.state_dim;
+}
+int SacLearner::action_count() const {
+  return impl_->config.action_count;
+}
+LearnerCounters SacLearner::counters() const {
+  return impl_->core.counters;
+}
+double SacLearner::alpha() const {
+  return impl_->alpha();
+}
+const SacConfig& SacLearner::config() const {
+  return impl_->config;
+}
+const ReplayBuffer& SacLearner::replay() const {
+  return impl_->core.replay();
+}
 
 std::vector<float> SacLearner::action_values(const std::vector<float>& state) {
   impl_->core.check_state(state, "sac logits");
@@ -176,7 +198,9 @@ int SacLearner::act(const std::vector<float>& state, bool explore) {
   return m.config.action_count - 1;  // rounding left u a hair above 0
 }
 
-void SacLearner::observe(const Transition& t) { impl_->core.observe(t); }
+void SacLearner::observe(const Transition& t) {
+  impl_->core.observe(t);
+}
 
 std::optional<UpdateStats> SacLearner::maybe_update() {
   const TransitionBatch* batch = impl_->core.due_batch();
@@ -288,7 +312,8 @@ std::vector<float> SacLearner::parameters_flat() const {
   const auto& m = *impl_;
   std::vector<float> flat;
   flat.reserve(m.grad.size());
-  for (const auto* net : {&m.actor, &m.critics}) flat.insert(flat.end(), net->data(), net->data() + net->size());
+  for (const auto* net : {&m.actor, &m.critics})
+    flat.insert(flat.end(), net->data(), net->data() + net->size());
   flat.push_back(m.log_alpha);
   return flat;
 }
@@ -296,8 +321,8 @@ std::vector<float> SacLearner::parameters_flat() const {
 void SacLearner::set_parameters_flat(const std::vector<float>& flat) {
   auto& m = *impl_;
   if (flat.size() != m.grad.size()) {
-    throw std::invalid_argument("sac set_parameters_flat: found " + std::to_string(flat.size()) + " values, expected " +
-                                std::to_string(m.grad.size()));
+    throw std::invalid_argument("sac set_parameters_flat: found " + std::to_string(flat.size()) +
+                                " values, expected " + std::to_string(m.grad.size()));
   }
   auto it = flat.begin();
   for (auto* net : {&m.actor, &m.critics}) {
@@ -308,18 +333,22 @@ void SacLearner::set_parameters_flat(const std::vector<float>& flat) {
   m.targets.copy_from(m.critics);
 }
 
-void SacLearner::set_gradient_reducer(GradientReducer reducer) { impl_->core.set_reducer(std::move(reducer)); }
+void SacLearner::set_gradient_reducer(GradientReducer reducer) {
+  impl_->core.set_reducer(std::move(reducer));
+}
 
 void SacLearner::save(const std::string& dir, const nlohmann::json& user) const {
   const auto& m = *impl_;
   detail::make_checkpoint_dir(dir);
   auto manifest = detail::manifest_header(kind(), m.config.state_dim, m.config.action_count, user);
-  manifest["network"] = {{"actor", m.config.actor_network().to_json()}, {"critic", m.config.critic_network().to_json()}};
+  manifest["network"] = {{"actor", m.config.actor_network().to_json()},
+                         {"critic", m.config.critic_network().to_json()}};
   manifest["hyper_parameters"] = m.config.hyper_parameters();
   detail::write_tensors(dir, "actor.pt", named(m.actor), manifest);
   detail::write_tensors(dir, "critics.pt", named(m.critics), manifest);
   detail::write_tensors(dir, "targets.pt", named(m.targets), manifest);
-  detail::write_tensors(dir, "alpha.pt", {{"log_alpha", torch::full({1}, m.log_alpha, torch::kFloat32)}}, manifest);
+  detail::write_tensors(dir, "alpha.pt", {{"log_alpha", torch::full({1}, m.log_alpha, torch::kFloat32)}},
+                        manifest);
   detail::write_adam(dir, "actor_optimizer.pt", m.actor_adam, manifest);
   detail::write_adam(dir, "critic_optimizer.pt", m.critic_adam, manifest);
   detail::write_adam(dir, "alpha_optimizer.pt", m.alpha_adam, manifest);
@@ -337,9 +366,11 @@ nlohmann::json SacLearner::load(const std::string& dir) {
   const char* files[] = {"actor.pt", "critics.pt", "targets.pt"};
   std::vector<std::vector<torch::Tensor>> loaded;
   for (std::size_t i = 0; i < 3; ++i) {
-    loaded.push_back(detail::read_tensors(dir, files[i], manifest, nets[i]->parameter_names(), nets[i]->parameters()));
+    loaded.push_back(
+        detail::read_tensors(dir, files[i], manifest, nets[i]->parameter_names(), nets[i]->parameters()));
   }
-  const auto alpha = detail::read_tensors(dir, "alpha.pt", manifest, {"log_alpha"}, {torch::zeros({1}, torch::kFloat32)});
+  const auto alpha =
+      detail::read_tensors(dir, "alpha.pt", manifest, {"log_alpha"}, {torch::zeros({1}, torch::kFloat32)});
   auto actor_adam = detail::read_adam(dir, "actor_optimizer.pt", manifest, m.actor_adam);
   auto critic_adam = detail::read_adam(dir, "critic_optimizer.pt", manifest, m.critic_adam);
   auto alpha_adam = detail::read_adam(dir, "alpha_optimizer.pt", manifest, m.alpha_adam);

@@ -13,10 +13,11 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
-#include "checkpoint_io.hpp"
 #include "edgetwin/learn/error.hpp"
-#include "learner_core.hpp"
+
+#include "checkpoint_io.hpp"
 #include "flat_adam.hpp"
+#include "learner_core.hpp"
 #include "torch_mlp.hpp"
 
 namespace edgetwin::learn {
@@ -47,9 +48,12 @@ void SupervisedConfig::validate() const {
 }
 
 nlohmann::json SupervisedConfig::hyper_parameters() const {
-  return {{"task", to_string(task)},         {"learning_rate", learning_rate},
-          {"batch_size", batch_size},        {"epochs", epochs},
-          {"validation_fraction", validation_fraction}, {"max_grad_norm", max_grad_norm},
+  return {{"task", to_string(task)},
+          {"learning_rate", learning_rate},
+          {"batch_size", batch_size},
+          {"epochs", epochs},
+          {"validation_fraction", validation_fraction},
+          {"max_grad_norm", max_grad_norm},
           {"seed", seed}};
 }
 
@@ -60,8 +64,12 @@ struct SupervisedTrainer::Impl {
   }
 
   explicit Impl(const SupervisedConfig& c)
-      : config(c), rng(weight_rng(c)), net(c.network, rng), shuffle_rng(detail::derive_seeds(c.seed)[1]),
-        adam(net.size(), c.learning_rate), grad(net.size()),
+      : config(c),
+        rng(weight_rng(c)),
+        net(c.network, rng),
+        shuffle_rng(detail::derive_seeds(c.seed)[1]),
+        adam(net.size(), c.learning_rate),
+        grad(net.size()),
         split_seed(detail::derive_seeds(c.seed)[2]) {}
 
   bool classification() const { return config.task == SupervisedTask::kClassification; }
@@ -70,7 +78,8 @@ struct SupervisedTrainer::Impl {
     const int in = config.network.inputs;
     if (d.input_dim != in || d.inputs.size() % static_cast<std::size_t>(in) != 0) {
       throw std::invalid_argument("supervised data: input_dim " + std::to_string(d.input_dim) + " with " +
-                                  std::to_string(d.inputs.size()) + " values, expected rows of " + std::to_string(in));
+                                  std::to_string(d.inputs.size()) + " values, expected rows of " +
+                                  std::to_string(in));
     }
     const auto rows = d.size();
     if (classification()) {
@@ -86,12 +95,14 @@ struct SupervisedTrainer::Impl {
       }
     } else if (d.targets.size() != rows * static_cast<std::size_t>(config.network.outputs)) {
       throw std::invalid_argument("supervised data: " + std::to_string(d.targets.size()) + " targets for " +
-                                  std::to_string(rows) + " rows of " + std::to_string(config.network.outputs) + " outputs");
+                                  std::to_string(rows) + " rows of " +
+                                  std::to_string(config.network.outputs) + " outputs");
     }
   }
 
   // Rows `idx` of `d` as tensors.
-  std::pair<torch::Tensor, torch::Tensor> rows(const Dataset& d, const std::size_t* idx, std::size_t n) const {
+  std::pair<torch::Tensor, torch::Tensor> rows(const Dataset& d, const std::size_t* idx,
+                                               std::size_t n) const {
     const auto in = static_cast<std::size_t>(config.network.inputs);
     const auto out = static_cast<std::size_t>(config.network.outputs);
     auto x = torch::empty({static_cast<std::int64_t>(n), static_cast<std::int64_t>(in)}, torch::kFloat32);
@@ -168,7 +179,8 @@ struct SupervisedTrainer::Impl {
   int epochs_done = 0;
 };
 
-SupervisedTrainer::SupervisedTrainer(const SupervisedConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+SupervisedTrainer::SupervisedTrainer(const SupervisedConfig& config)
+    : impl_(std::make_unique<Impl>(config)) {}
 SupervisedTrainer::~SupervisedTrainer() = default;
 
 std::vector<EpochStats> SupervisedTrainer::fit(const Dataset& data) {
@@ -180,10 +192,13 @@ std::vector<EpochStats> SupervisedTrainer::fit(const Dataset& data) {
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 split_rng(m.split_seed);
   std::shuffle(order.begin(), order.end(), split_rng);
-  const auto validation_rows = static_cast<std::size_t>(std::floor(m.config.validation_fraction * static_cast<double>(n)));
+  const auto validation_rows =
+      static_cast<std::size_t>(std::floor(m.config.validation_fraction * static_cast<double>(n)));
   std::vector<std::size_t> train(order.begin(), order.end() - static_cast<std::ptrdiff_t>(validation_rows));
-  const std::vector<std::size_t> validation(order.end() - static_cast<std::ptrdiff_t>(validation_rows), order.end());
-  if (train.empty()) throw std::invalid_argument("supervised data: no training rows left after the validation split");
+  const std::vector<std::size_t> validation(order.end() - static_cast<std::ptrdiff_t>(validation_rows),
+                                            order.end());
+  if (train.empty())
+    throw std::invalid_argument("supervised data: no training rows left after the validation split");
 
   std::vector<EpochStats> history;
   for (int e = 0; e < m.config.epochs; ++e) {
@@ -218,8 +233,8 @@ double SupervisedTrainer::train_step(const Dataset& batch) {
 std::vector<float> SupervisedTrainer::predict(const std::vector<float>& input) {
   auto& m = *impl_;
   if (input.size() != static_cast<std::size_t>(m.config.network.inputs)) {
-    throw std::invalid_argument("supervised predict: found " + std::to_string(input.size()) + " values, expected " +
-                                std::to_string(m.config.network.inputs));
+    throw std::invalid_argument("supervised predict: found " + std::to_string(input.size()) +
+                                " values, expected " + std::to_string(m.config.network.inputs));
   }
   std::vector<float> out(static_cast<std::size_t>(m.config.network.outputs));
   m.net.forward_fast(input.data(), out.data());
@@ -257,15 +272,24 @@ void SupervisedTrainer::set_parameters_flat(const std::vector<float>& flat) {
   std::copy(flat.begin(), flat.end(), impl_->net.data());
 }
 
-void SupervisedTrainer::set_gradient_reducer(GradientReducer reducer) { impl_->reducer = std::move(reducer); }
-std::uint64_t SupervisedTrainer::updates() const { return impl_->updates; }
-int SupervisedTrainer::epochs_done() const { return impl_->epochs_done; }
-const SupervisedConfig& SupervisedTrainer::config() const { return impl_->config; }
+void SupervisedTrainer::set_gradient_reducer(GradientReducer reducer) {
+  impl_->reducer = std::move(reducer);
+}
+std::uint64_t SupervisedTrainer::updates() const {
+  return impl_->updates;
+}
+int SupervisedTrainer::epochs_done() const {
+  return impl_->epochs_done;
+}
+const SupervisedConfig& SupervisedTrainer::config() const {
+  return impl_->config;
+}
 
 void SupervisedTrainer::save(const std::string& dir, const nlohmann::json& user) const {
   const auto& m = *impl_;
   detail::make_checkpoint_dir(dir);
-  auto manifest = detail::manifest_header("supervised", m.config.network.inputs, m.config.network.outputs, user);
+  auto manifest =
+      detail::manifest_header("supervised", m.config.network.inputs, m.config.network.outputs, user);
   manifest["network"] = m.config.network.to_json();
   manifest["hyper_parameters"] = m.config.hyper_parameters();
   manifest["counters"] = {{"updates", m.updates}, {"epochs", m.epochs_done}};
@@ -282,14 +306,16 @@ void SupervisedTrainer::save(const std::string& dir, const nlohmann::json& user)
 
 nlohmann::json SupervisedTrainer::load(const std::string& dir) {
   auto& m = *impl_;
-  auto manifest = detail::read_and_check_manifest(dir, "supervised", m.config.network.inputs, m.config.network.outputs);
+  auto manifest =
+      detail::read_and_check_manifest(dir, "supervised", m.config.network.inputs, m.config.network.outputs);
   detail::check_network(dir, manifest, "/network", m.config.network);
   const auto task = detail::field(dir, manifest, "/hyper_parameters/task");
   if (task != to_string(m.config.task)) {
     throw CheckpointError(detail::join_path(dir, "manifest.json"), "/hyper_parameters/task",
                           "found " + task.dump() + ", expected \"" + to_string(m.config.task) + "\"");
   }
-  const auto params = detail::read_tensors(dir, "network.pt", manifest, m.net.parameter_names(), m.net.parameters());
+  const auto params =
+      detail::read_tensors(dir, "network.pt", manifest, m.net.parameter_names(), m.net.parameters());
   auto adam = detail::read_adam(dir, "optimizer.pt", manifest, m.adam);
   const auto updates = detail::field(dir, manifest, "/counters/updates").get<std::uint64_t>();
   const auto epochs = detail::field(dir, manifest, "/counters/epochs").get<int>();

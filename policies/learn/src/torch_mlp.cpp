@@ -185,7 +185,7 @@ void TorchMlp::forward_fast(const float* x, float* out, int member) const {
   for (std::size_t l = 0; l < layers; ++l) {
     const auto in_dim = static_cast<std::size_t>(sizes_[l]);
     const auto out_dim = static_cast<std::size_t>(sizes_[l + 1]);
-    const float* w = p + m * in_dim * out_dim;       // [in, out]
+    const float* w = p + m * in_dim * out_dim;  // [in, out]
     const float* b = p + k * in_dim * out_dim + m * out_dim;
     p += k * (in_dim * out_dim + out_dim);
     const bool last = l + 1 == layers;

@@ -12,10 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli.hpp"
-#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/zoo/zoo.hpp"
+
+#include "cli.hpp"
 
 namespace edgetwin::app {
 namespace {
@@ -31,11 +32,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void print_summary(const traces::Model& m, double elapsed_s) {
   const double params = static_cast<double>(m.total_params());
   const double macs = static_cast<double>(m.total_macs());
-  std::cout << std::left << std::setw(16) << m.id << std::right << std::fixed
-            << std::setprecision(3) << std::setw(4) << m.units.size() << " units  params "
-            << std::setw(8) << params / 1e6 << " M (published " << m.published.params / 1e6
-            << ")  MACs " << std::setw(7) << macs / 1e9 << " G (published "
-            << m.published.macs / 1e9 << ")  " << std::setprecision(1) << elapsed_s << " s\n";
+  std::cout << std::left << std::setw(16) << m.id << std::right << std::fixed << std::setprecision(3)
+            << std::setw(4) << m.units.size() << " units  params " << std::setw(8) << params / 1e6
+            << " M (published " << m.published.params / 1e6 << ")  MACs " << std::setw(7) << macs / 1e9
+            << " G (published " << m.published.macs / 1e9 << ")  " << std::setprecision(1) << elapsed_s
+            << " s\n";
 }
 
 /// Up to `limit` differences between the shipped file and a fresh rebuild, as JSON pointers.
@@ -91,8 +92,7 @@ int run_check(const std::vector<std::string>& ids, const std::string& models_dir
     const auto path = (std::filesystem::path(models_dir) / (id + ".json")).string();
     const auto rebuilt = traces::model_to_json(zoo::extract(id));
     if (!std::filesystem::exists(path)) {
-      std::cerr << "MISMATCH " << id << ": " << path
-                << " does not exist (run: edgetwin models build)\n";
+      std::cerr << "MISMATCH " << id << ": " << path << " does not exist (run: edgetwin models build)\n";
       ++mismatches;
       continue;
     }
@@ -104,8 +104,7 @@ int run_check(const std::vector<std::string>& ids, const std::string& models_dir
       ++mismatches;
       continue;
     }
-    std::cout << "ok " << id << " (" << std::fixed << std::setprecision(1) << seconds_since(start)
-              << " s)\n";
+    std::cout << "ok " << id << " (" << std::fixed << std::setprecision(1) << seconds_since(start) << " s)\n";
   }
   if (mismatches != 0) {
     std::cerr << mismatches << " of " << ids.size() << " model file(s) differ\n";

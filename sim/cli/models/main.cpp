@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "cli.hpp"
 #include "edgetwin/common/error.hpp"
+
+#include "cli.hpp"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);

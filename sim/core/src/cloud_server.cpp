@@ -43,8 +43,8 @@ void CloudServer::run() {
     ++world_.activities;
     job->energy_j = run_j;
     busy_ = false;
-    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request.id, job->first_unit, job->last_unit,
-              run_s);
+    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request.id, job->first_unit,
+              job->last_unit, run_s);
     job->done->release();
   }
 }

@@ -7,6 +7,7 @@
 
 #include "edgetwin/traces/board.hpp"
 #include "edgetwin/traces/trace_store.hpp"
+
 #include "request.hpp"
 
 namespace edgetwin::sim::detail {
@@ -23,7 +24,7 @@ class CloudServer {
     Request request;
     int first_unit = 0;
     int last_unit = 0;
-    double energy_j = 0;          ///< filled by the server
+    double energy_j = 0;  ///< filled by the server
     sg4::SemaphorePtr done;
   };
   void submit(Job* job);

@@ -12,8 +12,8 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_device, edgetwin, "EdgeTwin edge device
 
 namespace edgetwin::sim::detail {
 
-Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
-               int power_mode)
+Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink,
+               const traces::Board& board, int power_mode)
     : world_(world),
       index_(index),
       group_(group),
@@ -65,7 +65,8 @@ const std::vector<int>& Device::rail_map(const traces::Model& model) {
   auto it = rail_maps_.find(&model);
   if (it != rail_maps_.end()) return it->second;
   // Trace rail r -> board rail index (traces name a subset of the board's rails).
-  const auto& names = world_.store.trace(board_.id, model.id, world_.spec.precision, world_.spec.runtime).rails;
+  const auto& names =
+      world_.store.trace(board_.id, model.id, world_.spec.precision, world_.spec.runtime).rails;
   std::vector<int> map;
   for (const auto& name : names) {
     int index = -1;
@@ -95,7 +96,7 @@ void Device::enqueue(Request request) {
     return;
   }
   if (request.queue_limit > 0 && static_cast<int>(queue_.size()) >= request.queue_limit) {
-    ++dropped_;   // a live camera overwrites the frame nobody has taken yet
+    ++dropped_;  // a live camera overwrites the frame nobody has taken yet
     return;
   }
   queue_.push_back(std::move(request));
@@ -162,7 +163,8 @@ void Device::process(const Request& request) {
   const auto action = decide(request);
   const int n = static_cast<int>(model.units.size());
   const int last = action.exit_after_unit >= 0 ? std::min(action.exit_after_unit, n - 1) : n - 1;
-  const int edge_units = action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
+  const int edge_units =
+      action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
 
   RequestRecord record;
   record.id = request.id;
@@ -190,8 +192,9 @@ void Device::process(const Request& request) {
         // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
         const auto est = world_.store.estimate(board_.id, model.id, last, 1, 1, to_setting(clocks_),
                                                world_.spec.precision, world_.spec.runtime);
-        const double share = static_cast<double>(it->head_macs) /
-                             static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
+        const double share =
+            static_cast<double>(it->head_macs) /
+            static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
         const double head_s = est.latency_s * share;
         meter_.set(now(), PowerState::busy, est.power_total_w);
         std::vector<double> rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
@@ -208,16 +211,18 @@ void Device::process(const Request& request) {
   }
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
-  record.accuracy = accuracy_.get(world_.catalog, model, record.exit_after_unit, edge_units < last + 1, share);
+  record.accuracy =
+      accuracy_.get(world_.catalog, model, record.exit_after_unit, edge_units < last + 1, share);
   if (edge_units == last + 1) {
     record.end_s = now();
     world_.complete(record);
     return;
   }
   // Offload the rest: the split feature map (or the input) goes up, the cloud runs the rest.
-  const double elements = edge_units == 0
-                              ? static_cast<double>(model.units.front().input_elements)
-                              : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
+  const double elements =
+      edge_units == 0
+          ? static_cast<double>(model.units.front().input_elements)
+          : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
   record.offload_share = share;
   record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
   // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
@@ -253,8 +258,15 @@ void Device::sample_timeline(double time_s, double interval_s) {
   meter_.advance(time_s);
   const double e = meter_.total_j();
   if (world_.timeline_csv.is_open()) {
-    TimelineRecord t{time_s, index_, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz,
-                     (e - timeline_last_j_) / interval_s, e, queue_length(), uplink_bps_};
+    TimelineRecord t{time_s,
+                     index_,
+                     clocks_.cpu_khz,
+                     clocks_.gpu_hz,
+                     clocks_.emc_hz,
+                     (e - timeline_last_j_) / interval_s,
+                     e,
+                     queue_length(),
+                     uplink_bps_};
     t.cpu_temp_c = meter_.thermal().temp_c(cpu_zone_);
     t.gpu_temp_c = meter_.thermal().temp_c(gpu_zone_);
     write_timeline(world_.timeline_csv, t);
@@ -366,9 +378,10 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
 void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record) {
   // Domains are written one after the other (sysfs), so their transition latencies add up.
   double latency_s = 0, energy_j = 0;
-  const std::pair<bool, traces::ClockDomain> changes[] = {{target.cpu_khz != clocks_.cpu_khz, traces::ClockDomain::cpu},
-                                                          {target.gpu_hz != clocks_.gpu_hz, traces::ClockDomain::gpu},
-                                                          {target.emc_hz != clocks_.emc_hz, traces::ClockDomain::emc}};
+  const std::pair<bool, traces::ClockDomain> changes[] = {
+      {target.cpu_khz != clocks_.cpu_khz, traces::ClockDomain::cpu},
+      {target.gpu_hz != clocks_.gpu_hz, traces::ClockDomain::gpu},
+      {target.emc_hz != clocks_.emc_hz, traces::ClockDomain::emc}};
   for (const auto& [changed, domain] : changes) {
     if (!changed) continue;
     latency_s += board_.transition(domain).latency_s;
@@ -396,7 +409,7 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
   ++world_.activities;
   const double radio_j = world_.spec.groups[static_cast<std::size_t>(group_)].access.radio_tx_power_w *
-                        (sg4::Engine::get_clock() - t0);
+                         (sg4::Engine::get_clock() - t0);
   meter_.add_j(PowerState::radio, radio_j);
   --uploads_in_flight_;
   record.energy_j += radio_j;
@@ -410,7 +423,8 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   record.cloud_energy_j = job.energy_j;
   // The result (class scores / detections of the last unit) comes back down.
   const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
-  sg4::Comm::sendto(cloud->host(), host_, static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
+  sg4::Comm::sendto(cloud->host(), host_,
+                    static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
   ++world_.activities;
   record.end_s = sg4::Engine::get_clock();
   world_.complete(record);

@@ -11,13 +11,14 @@
 
 #include <simgrid/s4u.hpp>
 
-#include "accuracy_memo.hpp"
-#include "arrival_stream.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
 #include "edgetwin/traces/board.hpp"
 #include "edgetwin/traces/trace_store.hpp"
+
+#include "accuracy_memo.hpp"
+#include "arrival_stream.hpp"
 #include "fast_path_clock.hpp"
 #include "idle_power_cache.hpp"
 #include "request.hpp"
@@ -38,8 +39,8 @@ class Device {
   void enqueue(Request request);
   void source_started() { ++active_sources_; }
   void source_finished();
-  void run_controller();   ///< actor body
-  void run_governor();     ///< actor body (daemon), only when the clocks policy ticks
+  void run_controller();  ///< actor body
+  void run_governor();    ///< actor body (daemon), only when the clocks policy ticks
   /// A serving device (its group names a batching policy) has no controller: per-model queues
   /// and instance actors that run batches concurrently on the GPU (serving.cpp).
   bool serving() const { return policy_[static_cast<int>(policies::Role::batching)] != nullptr; }
@@ -60,7 +61,9 @@ class Device {
   /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
   /// per-activity path; on the fast path only once its controller has finished, for samples it
   /// has not written itself.
-  bool timeline_actor_samples(long k) const { return !fast_.enabled || (fast_.done && k >= fast_.next_sample); }
+  bool timeline_actor_samples(long k) const {
+    return !fast_.enabled || (fast_.done && k >= fast_.next_sample);
+  }
   /// Writes one timeline row (if timeline.csv is open) with the energy integrated up to
   /// `time_s`, the mean power since the previous row and the current clocks and queue.
   void sample_timeline(double time_s, double interval_s);
@@ -85,7 +88,7 @@ class Device {
  private:
   ServedModel* served(const traces::Model* model);
   void batching_decision(ServedModel& served, double slot_s, double slot_energy_j);
-  void run_batching_slots();          ///< actor body (daemon) when the policy has slots
+  void run_batching_slots();               ///< actor body (daemon) when the policy has slots
   void run_instance(ServedModel& served);  ///< actor body: one model instance
   void run_batch(ServedModel& served, std::vector<Request>& batch);
   /// Advances every running batch to now at the rates set last (progress and energy).
@@ -120,7 +123,7 @@ class Device {
   double idle_power_w() const { return idle_power_.total_w(clocks_); }
   /// Per board rail, at the current clocks.
   const std::vector<double>& idle_rails_w() const { return idle_power_.rails_w(clocks_); }
-  void go_idle();                              ///< meter to idle power (total and rails) now
+  void go_idle();  ///< meter to idle power (total and rails) now
   const std::vector<int>& rail_map(const traces::Model& model);
 
   World& world_;
@@ -130,29 +133,29 @@ class Device {
   sg4::Link* uplink_;
   const traces::Board& board_;
   policies::Clocks clocks_;
-  std::unique_ptr<policies::Policy> policy_[4];   ///< indexed by policies::Role
+  std::unique_ptr<policies::Policy> policy_[4];  ///< indexed by policies::Role
   std::deque<Request> queue_;
   int active_sources_ = 0;
   sg4::MutexPtr mutex_;
   sg4::ConditionVariablePtr cv_;
   EnergyMeter meter_;
-  int cpu_zone_ = -1;                 ///< the meter's thermal zones "cpu" and "gpu" (-1: none)
+  int cpu_zone_ = -1;  ///< the meter's thermal zones "cpu" and "gpu" (-1: none)
   int gpu_zone_ = -1;
   long clock_changes_ = 0;
-  long dropped_ = 0;                  ///< frames dropped at arrival (queue_limit)
+  long dropped_ = 0;  ///< frames dropped at arrival (queue_limit)
   double uplink_bps_ = 0;
-  bool has_pending_ = false;          ///< clocks decided by a tick, applied at the next boundary
+  bool has_pending_ = false;  ///< clocks decided by a tick, applied at the next boundary
   policies::Clocks pending_;
   long completed_ = 0;
   std::map<const traces::Model*, std::vector<int>> rail_maps_;
-  ServingState serving_;                   ///< serving devices: model queues, batches on the GPU
-  mutable IdlePowerCache idle_power_;      ///< idle power and rails at the current clocks
-  RunSumCache run_sums_;                   ///< run_sums' answers
-  std::vector<double> mean_rails_w_;       ///< scratch: mean rail power of a run
-  AccuracyMemo accuracy_;                  ///< a request's accuracy, the last answer kept
-  double timeline_last_j_ = 0;             ///< energy at the previous timeline row
-  int uploads_in_flight_ = 0;              ///< offload actors whose radio energy is not counted yet
-  FastPathClock fast_;                     ///< the local-time fast path (device_fast_path.cpp)
+  ServingState serving_;               ///< serving devices: model queues, batches on the GPU
+  mutable IdlePowerCache idle_power_;  ///< idle power and rails at the current clocks
+  RunSumCache run_sums_;               ///< run_sums' answers
+  std::vector<double> mean_rails_w_;   ///< scratch: mean rail power of a run
+  AccuracyMemo accuracy_;              ///< a request's accuracy, the last answer kept
+  double timeline_last_j_ = 0;         ///< energy at the previous timeline row
+  int uploads_in_flight_ = 0;          ///< offload actors whose radio energy is not counted yet
+  FastPathClock fast_;                 ///< the local-time fast path (device_fast_path.cpp)
 };
 
 }  // namespace edgetwin::sim::detail

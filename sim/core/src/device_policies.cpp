@@ -20,8 +20,9 @@ class NullAgent final : public policies::Agent {
 };
 
 /// The policy of `role_name` for `device` of `group`; errors as DataError at its pointer.
-std::unique_ptr<policies::Policy> make_policy(const ScenarioSpec& spec, std::size_t group, const std::string& role_name,
-                                              int device, const traces::Catalog& catalog,
+std::unique_ptr<policies::Policy> make_policy(const ScenarioSpec& spec, std::size_t group,
+                                              const std::string& role_name, int device,
+                                              const traces::Catalog& catalog,
                                               const policies::PolicyRegistry& registry,
                                               const policies::AgentProvider& agents) {
   const auto& g = spec.groups.at(group);

@@ -8,10 +8,14 @@ namespace edgetwin::sim {
 
 double& EnergyMeter::bucket(PowerState state) {
   switch (state) {
-    case PowerState::busy: return busy_j_;
-    case PowerState::transition: return transition_j_;
-    case PowerState::radio: return radio_j_;
-    case PowerState::idle: break;
+    case PowerState::busy:
+      return busy_j_;
+    case PowerState::transition:
+      return transition_j_;
+    case PowerState::radio:
+      return radio_j_;
+    case PowerState::idle:
+      break;
   }
   return idle_j_;
 }
@@ -59,6 +63,8 @@ void EnergyMeter::set(double now_s, PowerState state, double power_w) {
   if (thermal_.enabled() && rail_w_.empty()) thermal_.set_power(power_w_, rail_w_);
 }
 
-void EnergyMeter::add_j(PowerState state, double energy_j) { bucket(state) += energy_j; }
+void EnergyMeter::add_j(PowerState state, double energy_j) {
+  bucket(state) += energy_j;
+}
 
 }  // namespace edgetwin::sim

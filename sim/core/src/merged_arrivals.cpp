@@ -11,7 +11,8 @@ void MergedArrivals::add(std::unique_ptr<ArrivalStream> stream) {
 int MergedArrivals::earliest() const {
   int best = -1;
   for (std::size_t s = 0; s < heads_.size(); ++s) {
-    if (has_head_[s] && (best < 0 || heads_[s].arrival_s < heads_[static_cast<std::size_t>(best)].arrival_s)) {
+    if (has_head_[s] &&
+        (best < 0 || heads_[s].arrival_s < heads_[static_cast<std::size_t>(best)].arrival_s)) {
       best = static_cast<int>(s);
     }
   }

@@ -27,12 +27,12 @@ void write_requests_header(std::ostream& out) {
 }
 
 void write_request(std::ostream& out, const RequestRecord& r) {
-  out << r.id << ',' << r.device << ',' << r.group << ',' << r.stream << ',' << r.model << ',' << num(r.arrival_s)
-      << ',' << num(r.start_s) << ',' << num(r.end_s) << ',' << num(r.latency_s()) << ',' << num(r.energy_j) << ','
-      << num(r.cloud_energy_j) << ',' << r.exit_after_unit << ',' << r.edge_units << ',' << r.units << ','
-      << num(r.offload_share) << ',' << num(r.offload_bytes) << ',' << r.cpu_khz << ',' << r.gpu_hz << ','
-      << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << ',' << r.batch << ','
-      << r.concurrency << ',' << num(r.accuracy) << '\n';
+  out << r.id << ',' << r.device << ',' << r.group << ',' << r.stream << ',' << r.model << ','
+      << num(r.arrival_s) << ',' << num(r.start_s) << ',' << num(r.end_s) << ',' << num(r.latency_s()) << ','
+      << num(r.energy_j) << ',' << num(r.cloud_energy_j) << ',' << r.exit_after_unit << ',' << r.edge_units
+      << ',' << r.units << ',' << num(r.offload_share) << ',' << num(r.offload_bytes) << ',' << r.cpu_khz
+      << ',' << r.gpu_hz << ',' << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << ','
+      << r.batch << ',' << r.concurrency << ',' << num(r.accuracy) << '\n';
 }
 
 void write_timeline_header(std::ostream& out) {
@@ -42,8 +42,8 @@ void write_timeline_header(std::ostream& out) {
 
 void write_timeline(std::ostream& out, const TimelineRecord& t) {
   out << num(t.time_s) << ',' << t.device << ',' << t.cpu_khz << ',' << t.gpu_hz << ',' << t.emc_hz << ','
-      << num(t.power_w) << ',' << num(t.energy_j) << ',' << t.queue_length << ',' << num(t.uplink_bandwidth_bps)
-      << ',' << num(t.cpu_temp_c) << ',' << num(t.gpu_temp_c) << '\n';
+      << num(t.power_w) << ',' << num(t.energy_j) << ',' << t.queue_length << ','
+      << num(t.uplink_bandwidth_bps) << ',' << num(t.cpu_temp_c) << ',' << num(t.gpu_temp_c) << '\n';
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -111,7 +111,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"latency_p95_s", or_null(percentile(latencies, 95))},
       {"latency_p99_s", or_null(percentile(latencies, 99))},
       {"slo_requests", slo_total},
-      {"slo_violation_rate", or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
+      {"slo_violation_rate",
+       or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
       {"energy_per_request_j", or_null(n > 0 ? attributed_j / n : nan)},
       {"device_energy_per_request_j", or_null(n > 0 ? device_j / n : nan)},
       {"cloud_energy_per_request_j", or_null(n > 0 ? cloud_j / n : nan)},

@@ -15,9 +15,8 @@ struct Request {
   double arrival_s = 0;
   double slo_s = 0;
   double complexity = 0.5;
-  int queue_limit = 0;     ///< drop this request at arrival if this many wait (0 = never)
+  int queue_limit = 0;  ///< drop this request at arrival if this many wait (0 = never)
 };
-
 
 /// Request ids are deterministic per device: (device x kMaxStreams + stream) x kMaxSequence +
 /// sequence, where `stream` is the scenario's stream index (videos first, then request streams)

@@ -61,10 +61,14 @@ void read_outputs(const common::JsonReader& r, detail::ReadContext& ctx, Scenari
 void read_training(const common::JsonReader& r, detail::ReadContext& ctx, ScenarioSpec& spec) {
   detail::check_keys(r, {"episodes", "eval_every", "checkpoint_every", "eval_seed"}, ctx.errors);
   auto& t = spec.training;
-  ctx.errors.check([&] { t.episodes = static_cast<int>(r.has("episodes") ? r.integer_in("episodes", 1, 1000000) : 20); });
-  ctx.errors.check([&] { t.eval_every = static_cast<int>(r.has("eval_every") ? r.integer_in("eval_every", 0, 1000000) : 5); });
+  ctx.errors.check(
+      [&] { t.episodes = static_cast<int>(r.has("episodes") ? r.integer_in("episodes", 1, 1000000) : 20); });
   ctx.errors.check([&] {
-    t.checkpoint_every = static_cast<int>(r.has("checkpoint_every") ? r.integer_in("checkpoint_every", 0, 1000000) : 10);
+    t.eval_every = static_cast<int>(r.has("eval_every") ? r.integer_in("eval_every", 0, 1000000) : 5);
+  });
+  ctx.errors.check([&] {
+    t.checkpoint_every =
+        static_cast<int>(r.has("checkpoint_every") ? r.integer_in("checkpoint_every", 0, 1000000) : 10);
   });
   ctx.errors.check([&] {
     t.eval_seed = static_cast<std::uint64_t>(
@@ -73,12 +77,11 @@ void read_training(const common::JsonReader& r, detail::ReadContext& ctx, Scenar
 }
 
 void read_document(const common::JsonReader& root, detail::ReadContext& ctx, ScenarioSpec& spec) {
-  detail::check_keys(
-      root,
-      // "sweep" is read by `edgetwin sweep` (edgetwin/sweep/sweep_spec.hpp), not here.
-      {"$schema", "name", "description", "duration_s", "seed", "platform", "workloads", "outputs", "runtime",
-       "sweep", "training"},
-      ctx.errors);
+  detail::check_keys(root,
+                     // "sweep" is read by `edgetwin sweep` (edgetwin/sweep/sweep_spec.hpp), not here.
+                     {"$schema", "name", "description", "duration_s", "seed", "platform", "workloads",
+                      "outputs", "runtime", "sweep", "training"},
+                     ctx.errors);
   ctx.errors.check([&] {
     spec.name = root.has("name") ? detail::read_name(root) : std::filesystem::path(ctx.file).stem().string();
   });

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/sim/scenario.hpp"
 #include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/common/strings.hpp"
+#include "edgetwin/sim/scenario.hpp"
 
 namespace edgetwin::sim::detail {
 
@@ -83,7 +83,8 @@ void apply_overrides(nlohmann::json& doc, const std::vector<Override>& overrides
                      ErrorCollector& errors);
 
 /// `access`: a device's access link, which may also give the radio's radio_tx_power_w.
-LinkSpec read_link(const common::JsonReader& r, const LinkSpec& defaults, ReadContext& ctx, bool access = false);
+LinkSpec read_link(const common::JsonReader& r, const LinkSpec& defaults, ReadContext& ctx,
+                   bool access = false);
 void read_platform(const common::JsonReader& platform, ReadContext& ctx, ScenarioSpec& spec);
 void read_workloads(const common::JsonReader& workloads, ReadContext& ctx, ScenarioSpec& spec);
 

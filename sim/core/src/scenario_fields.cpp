@@ -9,7 +9,8 @@ namespace edgetwin::sim::detail {
 
 using common::JsonReader;
 
-void check_keys(const common::JsonReader& r, const std::vector<std::string>& allowed, ErrorCollector& errors) {
+void check_keys(const common::JsonReader& r, const std::vector<std::string>& allowed,
+                ErrorCollector& errors) {
   for (auto it = r.node().begin(); it != r.node().end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) != allowed.end()) continue;
     errors.add(
@@ -54,13 +55,15 @@ std::string read_name(const common::JsonReader& r, const char* key) {
   return name;
 }
 
-std::optional<common::JsonReader> optional_object(const common::JsonReader& r, const char* key, ErrorCollector& errors) {
+std::optional<common::JsonReader> optional_object(const common::JsonReader& r, const char* key,
+                                                  ErrorCollector& errors) {
   std::optional<common::JsonReader> out;
   if (r.has(key)) errors.check([&] { out = r.object(key); });
   return out;
 }
 
-std::vector<common::JsonReader> object_list(const common::JsonReader& r, const char* key, ErrorCollector& errors) {
+std::vector<common::JsonReader> object_list(const common::JsonReader& r, const char* key,
+                                            ErrorCollector& errors) {
   std::vector<common::JsonReader> out;
   if (!r.has(key)) return out;
   const nlohmann::json& list = r.node().at(key);

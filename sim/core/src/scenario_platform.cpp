@@ -158,7 +158,8 @@ const traces::Board* read_board(const common::JsonReader& r, const std::string& 
   return board;
 }
 
-void read_power_mode(const common::JsonReader& g, const traces::Board* board, DeviceGroupSpec& s, ReadContext& ctx) {
+void read_power_mode(const common::JsonReader& g, const traces::Board* board, DeviceGroupSpec& s,
+                     ReadContext& ctx) {
   ctx.errors.check([&] {
     if (!g.has("power_mode")) {
       if (board != nullptr) s.power_mode = board->default_power_mode;
@@ -253,7 +254,8 @@ void read_backend(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& 
 constexpr double kMinTempC = -50, kMaxAmbientC = 100, kMaxInitialTempC = 150;
 
 void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
-  ctx.errors.check([&] { s.ambient_c = g.has("ambient_c") ? g.number_in("ambient_c", kMinTempC, kMaxAmbientC) : 25.0; });
+  ctx.errors.check(
+      [&] { s.ambient_c = g.has("ambient_c") ? g.number_in("ambient_c", kMinTempC, kMaxAmbientC) : 25.0; });
   ctx.errors.check([&] {
     s.initial_temp_c =
         g.has("initial_temp_c") ? g.number_in("initial_temp_c", kMinTempC, kMaxInitialTempC) : s.ambient_c;
@@ -262,8 +264,8 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
-             {"name", "board", "count", "power_mode", "models", "policies", "backend", "hil_endpoint", "access",
-              "ambient_c", "initial_temp_c"},
+             {"name", "board", "count", "power_mode", "models", "policies", "backend", "hil_endpoint",
+              "access", "ambient_c", "initial_temp_c"},
              ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });

@@ -28,10 +28,11 @@ json group_json(const DeviceGroupSpec& g) {
   access["radio_tx_power_w"] = g.access.radio_tx_power_w;
   json policies = json::object();
   for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
-  json out = {
-      {"name", g.name},     {"board", g.board},     {"count", g.count},     {"power_mode", g.power_mode},
-      {"models", g.models}, {"policies", policies}, {"backend", g.backend}, {"access", access},
-      {"ambient_c", g.ambient_c}, {"initial_temp_c", g.initial_temp_c}};
+  json out = {{"name", g.name},           {"board", g.board},
+              {"count", g.count},         {"power_mode", g.power_mode},
+              {"models", g.models},       {"policies", policies},
+              {"backend", g.backend},     {"access", access},
+              {"ambient_c", g.ambient_c}, {"initial_temp_c", g.initial_temp_c}};
   if (g.backend == "hil") out["hil_endpoint"] = g.hil_endpoint;
   return out;
 }

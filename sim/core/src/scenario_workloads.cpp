@@ -80,7 +80,8 @@ ComplexitySpec read_complexity(const common::JsonReader& c, ReadContext& ctx) {
 }
 
 VideoStreamSpec read_video(const common::JsonReader& v, const ScenarioSpec& spec, ReadContext& ctx) {
-  check_keys(v, {"name", "group", "model", "fps", "start_s", "duration_s", "slo_s", "complexity", "queue_limit"},
+  check_keys(v,
+             {"name", "group", "model", "fps", "start_s", "duration_s", "slo_s", "complexity", "queue_limit"},
              ctx.errors);
   VideoStreamSpec s;
   ctx.errors.check([&] { s.name = read_name(v); });
@@ -90,7 +91,9 @@ VideoStreamSpec read_video(const common::JsonReader& v, const ScenarioSpec& spec
   read_window(v, spec.duration_s, s.start_s, s.duration_s, ctx);
   ctx.errors.check([&] { s.slo_s = non_negative_or(v, "slo_s", 0, kMaxSloS); });
   if (const auto c = optional_object(v, "complexity", ctx.errors)) s.complexity = read_complexity(*c, ctx);
-  ctx.errors.check([&] { s.queue_limit = static_cast<int>(v.has("queue_limit") ? v.integer_in("queue_limit", 0, 1000000) : 0); });
+  ctx.errors.check([&] {
+    s.queue_limit = static_cast<int>(v.has("queue_limit") ? v.integer_in("queue_limit", 0, 1000000) : 0);
+  });
   return s;
 }
 
@@ -113,7 +116,8 @@ ArrivalSpec read_arrival(const common::JsonReader& a, ReadContext& ctx) {
   return s;
 }
 
-void read_mix(const common::JsonReader& r, const DeviceGroupSpec* group, RequestStreamSpec& s, ReadContext& ctx) {
+void read_mix(const common::JsonReader& r, const DeviceGroupSpec* group, RequestStreamSpec& s,
+              ReadContext& ctx) {
   if (!r.has("mix")) {
     ctx.errors.add(
         common::DataError(ctx.file, r.pointer_to("mix"),

@@ -46,7 +46,9 @@ void Device::start_serving() {
   serving_.gpu_cv = sg4::ConditionVariable::create();
   auto& policy = *policy_[static_cast<int>(policies::Role::batching)];
   if (policy.batch_slot_s() > 0) {
-    sg4::Actor::create("batching-" + std::to_string(index_), host_, [this] { run_batching_slots(); })->daemonize();
+    sg4::Actor::create("batching-" + std::to_string(index_), host_, [this] {
+      run_batching_slots();
+    })->daemonize();
   }
 }
 
@@ -80,7 +82,8 @@ void Device::batching_decision(ServedModel& m, double slot_s, double slot_energy
   obs.executing = static_cast<int>(serving_.running.size());
   obs.completed = m.completed;
   obs.mean_latency_s = m.completed > 0 ? m.latency_sum_s / static_cast<double>(m.completed) : 0;
-  obs.slo_violation_rate = m.slo_total > 0 ? static_cast<double>(m.slo_missed) / static_cast<double>(m.slo_total) : 0;
+  obs.slo_violation_rate =
+      m.slo_total > 0 ? static_cast<double>(m.slo_missed) / static_cast<double>(m.slo_total) : 0;
   obs.power_w = slot_s > 0 ? slot_energy_j / slot_s : 0;
   m.completed = m.slo_total = m.slo_missed = 0;
   m.latency_sum_s = 0;
@@ -93,8 +96,9 @@ void Device::batching_decision(ServedModel& m, double slot_s, double slot_energy
   // More instances: load them now. Fewer: the surplus retire when they next look for work.
   for (; m.instances < action.instances; ++m.instances) {
     ServedModel* raw = &m;
-    sg4::Actor::create("instance-" + std::to_string(index_) + "-" + m.model->id + "-" + std::to_string(m.instances),
-                       host_, [this, raw] { run_instance(*raw); });
+    sg4::Actor::create(
+        "instance-" + std::to_string(index_) + "-" + m.model->id + "-" + std::to_string(m.instances), host_,
+        [this, raw] { run_instance(*raw); });
   }
   m.cv->notify_all();
 }
@@ -117,7 +121,8 @@ void Device::run_instance(ServedModel& m) {
         m.cv->wait(lock);
         continue;
       }
-      if (static_cast<int>(m.queue.size()) >= m.action.batch_size || sources_done || m.action.max_wait_s <= 0) {
+      if (static_cast<int>(m.queue.size()) >= m.action.batch_size || sources_done ||
+          m.action.max_wait_s <= 0) {
         take = true;
         continue;
       }
@@ -129,7 +134,8 @@ void Device::run_instance(ServedModel& m) {
       m.cv->wait_until(lock, deadline);
     }
     const auto n = std::min(m.queue.size(), static_cast<std::size_t>(m.action.batch_size));
-    batch.assign(std::make_move_iterator(m.queue.begin()), std::make_move_iterator(m.queue.begin() + static_cast<long>(n)));
+    batch.assign(std::make_move_iterator(m.queue.begin()),
+                 std::make_move_iterator(m.queue.begin() + static_cast<long>(n)));
     m.queue.erase(m.queue.begin(), m.queue.begin() + static_cast<long>(n));
     lock.unlock();
     run_batch(m, batch);
@@ -207,7 +213,8 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   rate_gpu();
   {
     std::unique_lock<sg4::Mutex> lock(*mutex_);
-    while (sg4::Engine::get_clock() < serving_.running.at(id).deadline_s) serving_.gpu_cv->wait_until(lock, serving_.running.at(id).deadline_s);
+    while (sg4::Engine::get_clock() < serving_.running.at(id).deadline_s)
+      serving_.gpu_cv->wait_until(lock, serving_.running.at(id).deadline_s);
   }
   ++world_.activities;
   advance_gpu();
@@ -219,7 +226,8 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   const double per_request_j = (done.energy_j + shared.energy_j) / b;
   const int k = done.max_concurrency;
   const auto* table = world_.catalog.accuracy(model.id);
-  const double accuracy = table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
+  const double accuracy =
+      table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
   for (const auto& request : batch) {
     RequestRecord record;
     record.id = request.id;

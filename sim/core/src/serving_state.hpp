@@ -11,6 +11,7 @@
 
 #include "edgetwin/policies/decision.hpp"
 #include "edgetwin/traces/model.hpp"
+
 #include "request.hpp"
 
 namespace edgetwin::sim::detail {
@@ -20,7 +21,7 @@ struct ServedModel {
   const traces::Model* model = nullptr;
   std::deque<Request> queue;
   policies::BatchAction action;
-  int instances = 0;                 ///< live instance actors
+  int instances = 0;  ///< live instance actors
   simgrid::s4u::MutexPtr mutex;
   simgrid::s4u::ConditionVariablePtr cv;
   // Since the last batching slot:
@@ -33,20 +34,20 @@ struct ServedModel {
 struct RunningBatch {
   const traces::Model* model = nullptr;
   int batch = 1;
-  double progress = 0;     ///< share of the batch done, [0, 1]
-  double latency_s = 0;    ///< at the current concurrency
-  double power_w = 0;      ///< board power at the current concurrency
+  double progress = 0;   ///< share of the batch done, [0, 1]
+  double latency_s = 0;  ///< at the current concurrency
+  double power_w = 0;    ///< board power at the current concurrency
   std::vector<double> rails_w;
-  double deadline_s = 0;   ///< finishing time if the concurrency stays as it is
-  double energy_j = 0;     ///< attributed so far: power / concurrency over time
-  int concurrency = 1;     ///< running batches when the rates were last set
+  double deadline_s = 0;  ///< finishing time if the concurrency stays as it is
+  double energy_j = 0;    ///< attributed so far: power / concurrency over time
+  int concurrency = 1;    ///< running batches when the rates were last set
   int max_concurrency = 1;
 };
 
 /// A serving device's state: its models' queues and the batches running on its GPU.
 struct ServingState {
   std::vector<std::unique_ptr<ServedModel>> models;
-  std::map<long, RunningBatch> running;   ///< batches on the GPU now, by batch number
+  std::map<long, RunningBatch> running;  ///< batches on the GPU now, by batch number
   long next_batch = 0;
   double last_reshare_s = 0;
   simgrid::s4u::ConditionVariablePtr gpu_cv;  ///< batch actors wait on it for their deadline

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "edgetwin/sim/device_policies.hpp"
+
 #include "world.hpp"
 
 XBT_LOG_NEW_CATEGORY(edgetwin, "EdgeTwin simulator");
@@ -34,7 +35,8 @@ traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catal
   }
   traces::TraceStore store(catalog);
   for (const auto& [board, model] : needed) {
-    const fs::path file = fs::path(traces_dir) / board / (model + "." + spec.runtime + "." + spec.precision + ".csv");
+    const fs::path file =
+        fs::path(traces_dir) / board / (model + "." + spec.runtime + "." + spec.precision + ".csv");
     if (!fs::exists(file)) {
       throw std::invalid_argument("no trace for board " + board + ", model " + model + ": " + file.string() +
                                   " does not exist (run `edgetwin traces generate` or scripts/setup)");
@@ -46,7 +48,8 @@ traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catal
 
 namespace detail {
 
-const std::vector<traces::UnitEstimate>& World::unit_estimates(const traces::Board& board, const traces::Model& model,
+const std::vector<traces::UnitEstimate>& World::unit_estimates(const traces::Board& board,
+                                                               const traces::Model& model,
                                                                const traces::ClockSetting& clocks, int batch,
                                                                int concurrency) {
   const EstimateKey key{&board, &model, clocks.cpu_khz, clocks.gpu_hz, clocks.emc_hz, batch, concurrency};
@@ -93,7 +96,9 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
   auto* zone = sg4::create_star_zone("edgetwin");
   sg4::Link* wan = nullptr;
   if (!world.spec.clouds.empty()) {
-    wan = zone->create_link("wan", world.spec.wan.bandwidth_bps / 8)->set_latency(world.spec.wan.latency_s)->seal();
+    wan = zone->create_link("wan", world.spec.wan.bandwidth_bps / 8)
+              ->set_latency(world.spec.wan.latency_s)
+              ->seal();
   }
   int device = 0;
   for (const auto& g : world.spec.groups) {
@@ -150,7 +155,8 @@ double expected_requests(const ScenarioSpec& spec) {
   for (const auto& g : spec.groups) {
     for (const auto& v : spec.videos) {
       if (v.group == g.name) {
-        expected += g.count * std::ceil(std::max(0.0, std::min(v.duration_s, spec.duration_s - v.start_s)) * v.fps);
+        expected +=
+            g.count * std::ceil(std::max(0.0, std::min(v.duration_s, spec.duration_s - v.start_s)) * v.fps);
       }
     }
     for (const auto& r : spec.requests) {
@@ -188,7 +194,8 @@ void Device::run_governor() {
   }
   std::vector<double> last_rail_j = meter_.rail_j();
   auto domain_power_w = [&](const std::vector<std::size_t>& rails) {
-    if (rails.empty() || last_rail_j.size() != meter_.rail_j().size()) return std::numeric_limits<double>::quiet_NaN();
+    if (rails.empty() || last_rail_j.size() != meter_.rail_j().size())
+      return std::numeric_limits<double>::quiet_NaN();
     double j = 0;
     for (const auto r : rails) j += meter_.rail_j()[r] - last_rail_j[r];  // NaN stays NaN: unknown
     return j / period;
@@ -291,7 +298,8 @@ void create_devices_and_clouds(World& world, const Platform& platform, const Run
       const auto d = static_cast<std::size_t>(device);
       auto dev = std::make_unique<Device>(world, device, static_cast<int>(g), platform.device_hosts[d],
                                           platform.uplinks[d], board, group.power_mode);
-      for (auto& [role, policy] : make_device_policies(spec, g, device, world.catalog, world.registry, options.agents)) {
+      for (auto& [role, policy] :
+           make_device_policies(spec, g, device, world.catalog, world.registry, options.agents)) {
         dev->set_policy(role, std::move(policy));
       }
       world.devices.push_back(std::move(dev));
@@ -312,8 +320,8 @@ void check_request_id_range(const World& world) {
   const auto& spec = world.spec;
   const std::size_t streams = spec.videos.size() + spec.requests.size();
   if (streams > static_cast<std::size_t>(detail::kMaxStreams) ||
-      world.devices.size() >
-          static_cast<std::size_t>(std::numeric_limits<long>::max() / detail::kMaxSequence / detail::kMaxStreams)) {
+      world.devices.size() > static_cast<std::size_t>(std::numeric_limits<long>::max() /
+                                                      detail::kMaxSequence / detail::kMaxStreams)) {
     throw std::invalid_argument("scenario '" + spec.name + "': " + std::to_string(world.devices.size()) +
                                 " devices and " + std::to_string(streams) +
                                 " workload streams do not fit request ids (at most " +
@@ -338,8 +346,9 @@ std::vector<std::unique_ptr<detail::ArrivalStream>> arrival_streams(const World&
   }
   for (const auto& r : spec.requests) {
     if (r.group == group.name) {
-      streams.push_back(detail::make_request_arrivals(world, dev.index(), static_cast<int>(stream), r,
-                                                      derive_seed(spec.seed, SeedStream::requests, d, stream)));
+      streams.push_back(
+          detail::make_request_arrivals(world, dev.index(), static_cast<int>(stream), r,
+                                        derive_seed(spec.seed, SeedStream::requests, d, stream)));
     }
     ++stream;
   }
@@ -357,8 +366,10 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
     const bool local = options.fast_path && dev->local_time_eligible();
     for (auto& s : arrival_streams(world, *dev)) {
-      if (local) dev->add_local_arrivals(std::move(s));
-      else detail::start_source(*dev, std::move(s));
+      if (local)
+        dev->add_local_arrivals(std::move(s));
+      else
+        detail::start_source(*dev, std::move(s));
     }
     Device* raw = dev.get();
     detail::start_bandwidth_process(
@@ -372,7 +383,8 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
                          [raw] { raw->run_local_controller(); });
     } else {
-      sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(), [raw] { raw->run_controller(); });
+      sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
+                         [raw] { raw->run_controller(); });
     }
     if (dev->ticks()) detail::start_governor(*dev);
   }
@@ -382,7 +394,8 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   }
   if (sg4::Link* wan = sg4::Link::by_name_or_null("wan"); wan != nullptr && !platform.cloud_hosts.empty()) {
     detail::start_bandwidth_process(
-        "bandwidth-wan", platform.cloud_hosts.front(), spec.wan, [wan](double bps) { wan->set_bandwidth(bps / 8); },
+        "bandwidth-wan", platform.cloud_hosts.front(), spec.wan,
+        [wan](double bps) { wan->set_bandwidth(bps / 8); },
         derive_seed(spec.seed, SeedStream::wan_bandwidth, 0));
   }
   return local_devices;
@@ -397,15 +410,17 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
   for (auto& dev : world.devices) {
     dev->meter().advance(result.simulated_end_s);
     const auto& m = dev->meter();
-    totals.push_back({dev->index(), dev->group(), m.total_j(), m.idle_j(), m.busy_j(), m.transition_j(), m.radio_j(),
-                      dev->clock_changes(), m.rail_j(), dev->max_cpu_temp_c(), dev->max_gpu_temp_c()});
+    totals.push_back({dev->index(), dev->group(), m.total_j(), m.idle_j(), m.busy_j(), m.transition_j(),
+                      m.radio_j(), dev->clock_changes(), m.rail_j(), dev->max_cpu_temp_c(),
+                      dev->max_gpu_temp_c()});
     totals.back().dropped = dev->dropped();
   }
   nlohmann::json groups = nlohmann::json::object();
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
     std::vector<std::string> rails;
     for (const auto& rail : world.catalog.board(spec.groups[g].board).rails) rails.push_back(rail.name);
-    groups[spec.groups[g].name] = summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
+    groups[spec.groups[g].name] =
+        summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
   }
   result.summary = {{"scenario", spec.name},
                     {"seed", spec.seed},
@@ -431,9 +446,9 @@ void write_text_file(const fs::path& path, const std::string& text) {
 
 }  // namespace
 
-RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalog, const traces::TraceStore& store,
-                         const traces::Synthesizer& power_model, const policies::PolicyRegistry& registry,
-                         const RunOptions& options) {
+RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalog,
+                         const traces::TraceStore& store, const traces::Synthesizer& power_model,
+                         const policies::PolicyRegistry& registry, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   // Set-up: the engine, the platform, the devices with their policies, the actors.
   std::vector<std::string> args = engine_arguments(options);

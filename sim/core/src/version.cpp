@@ -1,7 +1,7 @@
 #include "edgetwin/sim/version.hpp"
 
-#include <xbt/base.h>  // version.h uses its SG_BEGIN_DECL without including it
 #include <simgrid/version.h>
+#include <xbt/base.h>  // version.h uses its SG_BEGIN_DECL without including it
 
 namespace edgetwin::sim {
 

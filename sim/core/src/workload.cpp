@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "edgetwin/common/hash.hpp"
+
 #include "world.hpp"
 
 namespace edgetwin::sim::detail {
@@ -30,7 +31,8 @@ double end_of(double start_s, double duration_s, double scenario_s) {
 long request_id(int device, int stream, long sequence) {
   if (sequence >= kMaxSequence) {
     throw std::length_error("device " + std::to_string(device) + ", stream " + std::to_string(stream) +
-                            ": more than " + std::to_string(kMaxSequence) + " arrivals (request ids would collide)");
+                            ": more than " + std::to_string(kMaxSequence) +
+                            " arrivals (request ids would collide)");
   }
   return (static_cast<long>(device) * kMaxStreams + stream) * kMaxSequence + sequence;
 }
@@ -94,7 +96,8 @@ class VideoArrivals : public ArrivalStream {
 // request's model drawn from the stream's mix.
 class RequestArrivals : public ArrivalStream {
  public:
-  RequestArrivals(const World& world, int device, int stream, const RequestStreamSpec& spec, std::uint64_t seed)
+  RequestArrivals(const World& world, int device, int stream, const RequestStreamSpec& spec,
+                  std::uint64_t seed)
       : ArrivalStream("requests-" + spec.name + "-" + std::to_string(device)),
         spec_(spec),
         device_(device),
@@ -110,8 +113,9 @@ class RequestArrivals : public ArrivalStream {
       slos_.push_back(share.slo_s);
     }
     pick_ = std::discrete_distribution<int>(weights.begin(), weights.end());
-    state_end_s_ = mmpp_ ? std::exponential_distribution<double>(1.0 / std::max(1e-12, spec.arrival.mean_calm_s))(rng_)
-                         : 1e300;
+    state_end_s_ =
+        mmpp_ ? std::exponential_distribution<double>(1.0 / std::max(1e-12, spec.arrival.mean_calm_s))(rng_)
+              : 1e300;
     state_end_s_ += spec.start_s;
   }
 
@@ -176,14 +180,15 @@ std::unique_ptr<ArrivalStream> make_request_arrivals(const World& world, int dev
 void start_source(Device& device, std::unique_ptr<ArrivalStream> arrivals) {
   device.source_started();
   const std::string name = arrivals->name();
-  sg4::Actor::create(name, device.host(), [&device, source = std::shared_ptr<ArrivalStream>(std::move(arrivals))] {
-    Request r;
-    while (source->next(r)) {
-      sg4::this_actor::sleep_until(r.arrival_s);
-      device.enqueue(std::move(r));
-    }
-    device.source_finished();
-  });
+  sg4::Actor::create(name, device.host(),
+                     [&device, source = std::shared_ptr<ArrivalStream>(std::move(arrivals))] {
+                       Request r;
+                       while (source->next(r)) {
+                         sg4::this_actor::sleep_until(r.arrival_s);
+                         device.enqueue(std::move(r));
+                       }
+                       device.source_finished();
+                     });
 }
 
 void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,

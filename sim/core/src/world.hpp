@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -22,6 +22,7 @@
 #include "edgetwin/sim/scenario.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
+
 #include "arrival_stream.hpp"
 #include "cloud_server.hpp"
 #include "device.hpp"
@@ -45,15 +46,15 @@ struct World {
   std::vector<std::unique_ptr<Device>> devices;
   std::vector<std::unique_ptr<CloudServer>> clouds;
   std::vector<RequestRecord> records;
-  std::ofstream requests_csv;      ///< open when written
+  std::ofstream requests_csv;  ///< open when written
   std::ofstream timeline_csv;
   long activities = 0;
-  long local_activities = 0;       ///< unit runs, heads and transitions replayed in local time
+  long local_activities = 0;  ///< unit runs, heads and transitions replayed in local time
   bool progress = false;
-  double element_bytes = 4;        ///< activation bytes per element at the scenario's precision
+  double element_bytes = 4;  ///< activation bytes per element at the scenario's precision
 
-  using EstimateKey =
-      std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t, std::int64_t, int, int>;
+  using EstimateKey = std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t,
+                                 std::int64_t, int, int>;
   std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
 
   World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
@@ -62,7 +63,8 @@ struct World {
   /// Every unit's estimate of `model` on `board` at `clocks`, batch size and concurrent
   /// instances, computed once per distinct key and kept: the store's fit path costs ~2k
   /// instructions per call and a run revisits the same few settings (docs/performance.md).
-  const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board, const traces::Model& model,
+  const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board,
+                                                          const traces::Model& model,
                                                           const traces::ClockSetting& clocks, int batch = 1,
                                                           int concurrency = 1);
   /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
@@ -80,7 +82,8 @@ void start_source(Device& device, std::unique_ptr<ArrivalStream> arrivals);
 /// Drives a link's bandwidth process (trace replay or Markov) through `set_bandwidth_bps`.
 void start_bandwidth_process(const std::string& name, sg4::Host* host, const LinkSpec& link,
                              std::function<void(double)> set_bandwidth_bps, std::uint64_t seed);
-inline traces::ClockSetting to_setting(const policies::Clocks& c) { return {c.cpu_khz, c.gpu_hz, c.emc_hz}; }
-
+inline traces::ClockSetting to_setting(const policies::Clocks& c) {
+  return {c.cpu_khz, c.gpu_hz, c.emc_hz};
+}
 
 }  // namespace edgetwin::sim::detail

@@ -9,9 +9,10 @@
 #include <iostream>
 #include <string>
 
-#include "edgetwin/sweep/mpi_plan.hpp"
-#include "mpi_runner.hpp"
 #include "edgetwin/common/json_reader.hpp"
+#include "edgetwin/sweep/mpi_plan.hpp"
+
+#include "mpi_runner.hpp"
 
 using edgetwin::sweep::MpiPlan;
 using edgetwin::sweep::MpiSession;
@@ -55,13 +56,15 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";  // the workers wait for orders: end the whole job
     mpi.abort(1);
   }
-  std::cout << "sweep " << plan.name << ": " << outcome.done << "/" << outcome.total << " done, " << outcome.failed
-            << " failed";
+  std::cout << "sweep " << plan.name << ": " << outcome.done << "/" << outcome.total << " done, "
+            << outcome.failed << " failed";
   if (outcome.skipped > 0) std::cout << " (" << outcome.skipped << " finished earlier, skipped)";
-  std::cout << "\nresults: " << plan.db_path << " (runs table), " << edgetwin::sweep::runs_dir_for(plan.db_path) << "/<run_id>/\n";
+  std::cout << "\nresults: " << plan.db_path << " (runs table), "
+            << edgetwin::sweep::runs_dir_for(plan.db_path) << "/<run_id>/\n";
   if (outcome.failed > 0) {
-    std::cerr << outcome.failed << (outcome.failed == 1 ? " run" : " runs") << " failed; their errors: sqlite3 "
-              << plan.db_path << " \"SELECT run_index, run_id, error FROM runs WHERE status = 'failed'\"; "
+    std::cerr << outcome.failed << (outcome.failed == 1 ? " run" : " runs")
+              << " failed; their errors: sqlite3 " << plan.db_path
+              << " \"SELECT run_index, run_id, error FROM runs WHERE status = 'failed'\"; "
               << "re-run them with --retry-failed\n";
     return 1;
   }

@@ -13,10 +13,10 @@
 #include <map>
 #include <thread>
 
-#include <mpi.h>
-
 #include "edgetwin/common/child_process.hpp"
 #include "edgetwin/sweep/run_book.hpp"
+
+#include <mpi.h>
 
 namespace edgetwin::sweep {
 
@@ -37,7 +37,8 @@ json receive(const MPI_Status& status) {
   int length = 0;
   MPI_Get_count(&status, MPI_CHAR, &length);
   std::string text(static_cast<std::size_t>(length), '\0');
-  MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
   return json::parse(text);
 }
 
@@ -55,7 +56,9 @@ MpiSession::MpiSession() {
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
 
-MpiSession::~MpiSession() { MPI_Finalize(); }
+MpiSession::~MpiSession() {
+  MPI_Finalize();
+}
 
 void MpiSession::abort(int exit_code) const {
   MPI_Abort(MPI_COMM_WORLD, exit_code);
@@ -68,13 +71,14 @@ RunnerOutcome run_mpi_coordinator(const MpiSession& mpi, const std::vector<Sweep
   RunBook book(db, db_path, runs, options.retry_failed);
   Progress progress(std::cerr, options.tty, options.quiet, options.progress_interval_s);
   const StopSignals signals;
-  std::map<int, Assigned> active;       // rank -> its run
-  std::map<int, std::string> hosts;     // rank -> host name
+  std::map<int, Assigned> active;    // rank -> its run
+  std::map<int, std::string> hosts;  // rank -> host name
   int stopped = 0;
   while (stopped < mpi.size() - 1) {
     if (stop_requested()) {
       for (const auto& [rank, a] : active) book.put_back(*a.run);
-      std::cerr << "\ninterrupted: " << active.size() << " running runs put back to pending; aborting the MPI job; "
+      std::cerr << "\ninterrupted: " << active.size()
+                << " running runs put back to pending; aborting the MPI job; "
                    "resume with the same command\n";
       mpi.abort(1);
     }
@@ -107,7 +111,10 @@ RunnerOutcome run_mpi_coordinator(const MpiSession& mpi, const std::vector<Sweep
     if (const SweepRun* run = book.next()) {
       const RunPaths p = book.begin(*run, hosts[rank] + " rank " + std::to_string(rank));
       active[rank] = {run, Clock::now(), utc_now()};
-      send({{"index", run->index}, {"id", run->id}, {"scenario", p.scenario.string()}, {"out", p.out.string()},
+      send({{"index", run->index},
+            {"id", run->id},
+            {"scenario", p.scenario.string()},
+            {"out", p.out.string()},
             {"log", p.log.string()}},
            rank, kTagRun);
     } else {
@@ -142,8 +149,9 @@ void run_mpi_worker(const MpiSession& mpi, const std::vector<SweepRun>& runs, co
                         order.at("id").get<std::string>() + "); start every rank from the same files";
     } else {
       try {
-        common::ChildProcess child(command(order.at("scenario").get<std::string>(), order.at("out").get<std::string>()),
-                           order.at("log").get<std::string>());
+        common::ChildProcess child(
+            command(order.at("scenario").get<std::string>(), order.at("out").get<std::string>()),
+            order.at("log").get<std::string>());
         std::optional<common::ExitStatus> exit;
         while (!(exit = child.poll())) {
           const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
@@ -169,4 +177,3 @@ void run_mpi_worker(const MpiSession& mpi, const std::vector<SweepRun>& runs, co
 }
 
 }  // namespace edgetwin::sweep
-

@@ -8,8 +8,13 @@ json plan_to_json(const MpiPlan& plan) {
   json runs = json::array();
   for (const auto& r : plan.runs) {
     json axes = json::array();
-    for (const auto& a : r.axes) axes.push_back({{"axis", a.axis}, {"pointer", a.pointer}, {"value", a.value}});
-    runs.push_back({{"index", r.index}, {"id", r.id}, {"group", r.group}, {"seed", r.seed}, {"axes", axes},
+    for (const auto& a : r.axes)
+      axes.push_back({{"axis", a.axis}, {"pointer", a.pointer}, {"value", a.value}});
+    runs.push_back({{"index", r.index},
+                    {"id", r.id},
+                    {"group", r.group},
+                    {"seed", r.seed},
+                    {"axes", axes},
                     {"resolved", r.resolved}});
   }
   return {{"sweep_id", plan.sweep_id},
@@ -48,14 +53,16 @@ MpiPlan plan_from_json(const json& j) {
     run.group = r.at("group").get<std::string>();
     run.seed = r.at("seed").get<std::uint64_t>();
     for (const auto& a : r.at("axes"))
-      run.axes.push_back({a.at("axis").get<std::string>(), a.at("pointer").get<std::string>(), a.at("value"), ""});
+      run.axes.push_back(
+          {a.at("axis").get<std::string>(), a.at("pointer").get<std::string>(), a.at("value"), ""});
     run.resolved = r.at("resolved");
     plan.runs.push_back(std::move(run));
   }
   return plan;
 }
 
-std::vector<std::string> run_argv(const MpiPlan& plan, const std::string& scenario, const std::string& out_dir) {
+std::vector<std::string> run_argv(const MpiPlan& plan, const std::string& scenario,
+                                  const std::string& out_dir) {
   std::vector<std::string> argv = plan.run_command;
   argv.emplace_back(scenario);
   argv.emplace_back("--out");

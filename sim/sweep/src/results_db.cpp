@@ -15,8 +15,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<const char*, 15> kFixedRunColumns = {
-    "run_id", "sweep_id", "run_index", "sweep_group", "seed", "status", "error", "exit_code",
-    "attempts", "scenario_json", "out_dir", "started_at", "finished_at", "wall_s", "worker"};
+    "run_id",   "sweep_id",      "run_index", "sweep_group", "seed",        "status", "error", "exit_code",
+    "attempts", "scenario_json", "out_dir",   "started_at",  "finished_at", "wall_s", "worker"};
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,12 +41,15 @@ std::vector<std::pair<std::string, double>> numbers_of(const json& object) {
   std::vector<std::pair<std::string, double>> out;
   if (!object.is_object()) return out;
   for (auto it = object.begin(); it != object.end(); ++it) {
-    if (it.value().is_number() && is_metric_name(it.key())) out.emplace_back(it.key(), it.value().get<double>());
+    if (it.value().is_number() && is_metric_name(it.key()))
+      out.emplace_back(it.key(), it.value().get<double>());
   }
   return out;
 }
 
-std::string quoted(const std::string& name) { return "\"" + name + "\""; }
+std::string quoted(const std::string& name) {
+  return "\"" + name + "\"";
+}
 
 }  // namespace
 
@@ -62,7 +65,8 @@ std::string utc_now() {
 bool is_metric_name(const std::string& name) {
   if (name.empty() || name[0] < 'a' || name[0] > 'z') return false;
   if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) return false;
-  return std::none_of(kFixedRunColumns.begin(), kFixedRunColumns.end(), [&](const char* c) { return name == c; }) &&
+  return std::none_of(kFixedRunColumns.begin(), kFixedRunColumns.end(),
+                      [&](const char* c) { return name == c; }) &&
          name != "device_group";
 }
 
@@ -100,7 +104,8 @@ std::set<std::string>& ResultsDb::known_columns(const std::string& table) {
   return names;
 }
 
-void ResultsDb::ensure_columns(const std::string& table, const std::vector<std::pair<std::string, const char*>>& columns) {
+void ResultsDb::ensure_columns(const std::string& table,
+                               const std::vector<std::pair<std::string, const char*>>& columns) {
   auto& known = known_columns(table);
   for (const auto& [name, type] : columns) {
     if (known.count(name) != 0) continue;
@@ -114,7 +119,9 @@ std::vector<std::string> ResultsDb::metric_columns() {
   Statement info(db_, "PRAGMA table_info(runs)");
   while (info.step()) {
     const std::string name = info.text(1);
-    if (std::none_of(kFixedRunColumns.begin(), kFixedRunColumns.end(), [&](const char* c) { return name == c; })) out.push_back(name);
+    if (std::none_of(kFixedRunColumns.begin(), kFixedRunColumns.end(),
+                     [&](const char* c) { return name == c; }))
+      out.push_back(name);
   }
   return out;
 }
@@ -122,28 +129,40 @@ std::vector<std::string> ResultsDb::metric_columns() {
 void ResultsDb::add_sweep(const std::string& sweep_id, const std::string& name, const std::string& file,
                           const std::string& spec_json) {
   Transaction t(db_);
-  Statement insert(db_, "INSERT OR IGNORE INTO sweeps(sweep_id, name, file, spec_json, created_at) VALUES (?, ?, ?, ?, ?)");
+  Statement insert(
+      db_,
+      "INSERT OR IGNORE INTO sweeps(sweep_id, name, file, spec_json, created_at) VALUES (?, ?, ?, ?, ?)");
   insert.bind(1, sweep_id).bind(2, name).bind(3, file).bind(4, spec_json).bind(5, utc_now()).run();
   t.commit();
 }
 
 void ResultsDb::add_runs(const std::string& sweep_id, const std::vector<SweepRun>& runs) {
   Transaction t(db_);
-  Statement insert(db_,
-                   "INSERT OR IGNORE INTO runs(run_id, sweep_id, run_index, sweep_group, seed, status, scenario_json) "
-                   "VALUES (?, ?, ?, ?, ?, 'pending', ?)");
+  Statement insert(
+      db_,
+      "INSERT OR IGNORE INTO runs(run_id, sweep_id, run_index, sweep_group, seed, status, scenario_json) "
+      "VALUES (?, ?, ?, ?, ?, 'pending', ?)");
   Statement axis(db_,
                  "INSERT OR IGNORE INTO run_axes(run_id, axis, pointer, value_json, value_num, value_text) "
                  "VALUES (?, ?, ?, ?, ?, ?)");
   for (const auto& run : runs) {
-    insert.bind(1, run.id).bind(2, sweep_id).bind(3, static_cast<std::int64_t>(run.index)).bind(4, run.group)
-        .bind(5, static_cast<std::int64_t>(run.seed)).bind(6, canonical_json(run.resolved)).run();
+    insert.bind(1, run.id)
+        .bind(2, sweep_id)
+        .bind(3, static_cast<std::int64_t>(run.index))
+        .bind(4, run.group)
+        .bind(5, static_cast<std::int64_t>(run.seed))
+        .bind(6, canonical_json(run.resolved))
+        .run();
     for (const auto& a : run.axes) {
       axis.bind(1, run.id).bind(2, a.axis).bind(3, a.pointer).bind(4, canonical_json(a.value));
-      if (a.value.is_number()) axis.bind(5, a.value.get<double>());
-      else axis.bind_null(5);
-      if (a.value.is_string()) axis.bind(6, a.value.get<std::string>());
-      else axis.bind_null(6);
+      if (a.value.is_number())
+        axis.bind(5, a.value.get<double>());
+      else
+        axis.bind_null(5);
+      if (a.value.is_string())
+        axis.bind(6, a.value.get<std::string>());
+      else
+        axis.bind_null(6);
       axis.run();
     }
   }
@@ -159,34 +178,40 @@ std::map<std::string, std::string> ResultsDb::statuses() {
 
 void ResultsDb::mark_running(const std::string& run_id, const std::string& worker) {
   Transaction t(db_);
-  Statement update(db_,
-                   "UPDATE runs SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL, "
-                   "wall_s = NULL, error = NULL, exit_code = NULL, worker = ? WHERE run_id = ?");
+  Statement update(
+      db_,
+      "UPDATE runs SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL, "
+      "wall_s = NULL, error = NULL, exit_code = NULL, worker = ? WHERE run_id = ?");
   update.bind(1, utc_now()).bind(2, worker).bind(3, run_id).run();
   t.commit();
 }
 
-void ResultsDb::mark_done(const std::string& run_id, const json& summary, const std::string& out_dir, double wall_s,
-                          const std::string& started_at) {
+void ResultsDb::mark_done(const std::string& run_id, const json& summary, const std::string& out_dir,
+                          double wall_s, const std::string& started_at) {
   const auto overall = numbers_of(summary.value("overall", json::object()));
   std::vector<std::pair<std::string, const char*>> columns;
   columns.reserve(overall.size());
   for (const auto& m : overall) columns.emplace_back(m.first, "REAL");
   Transaction t(db_);
   ensure_columns("runs", columns);
-  std::string sql = "UPDATE runs SET status = 'done', error = NULL, exit_code = 0, out_dir = ?, started_at = ?, "
-                    "finished_at = ?, wall_s = ?, simulated_end_s = ?, synthetic_traces = ?";
+  std::string sql =
+      "UPDATE runs SET status = 'done', error = NULL, exit_code = 0, out_dir = ?, started_at = ?, "
+      "finished_at = ?, wall_s = ?, simulated_end_s = ?, synthetic_traces = ?";
   for (const auto& m : overall) sql += ", " + quoted(m.first) + " = ?";
   sql += " WHERE run_id = ?";
   Statement update(db_, sql);
   update.bind(1, out_dir).bind(2, started_at).bind(3, utc_now()).bind(4, wall_s);
   int i = 5;
   const auto end = summary.find("simulated_end_s");
-  if (end != summary.end() && end->is_number()) update.bind(i++, end->get<double>());
-  else update.bind_null(i++);
+  if (end != summary.end() && end->is_number())
+    update.bind(i++, end->get<double>());
+  else
+    update.bind_null(i++);
   const auto synthetic = summary.find("synthetic_traces");
-  if (synthetic != summary.end() && synthetic->is_boolean()) update.bind(i++, static_cast<std::int64_t>(synthetic->get<bool>() ? 1 : 0));
-  else update.bind_null(i++);
+  if (synthetic != summary.end() && synthetic->is_boolean())
+    update.bind(i++, static_cast<std::int64_t>(synthetic->get<bool>() ? 1 : 0));
+  else
+    update.bind_null(i++);
   for (const auto& m : overall) update.bind(i++, m.second);
   update.bind(i, run_id).run();
 
@@ -217,21 +242,25 @@ void ResultsDb::mark_done(const std::string& run_id, const json& summary, const 
 void ResultsDb::mark_failed(const std::string& run_id, const std::string& error, std::optional<int> exit_code,
                             double wall_s, const std::string& started_at) {
   Transaction t(db_);
-  Statement update(db_,
-                   "UPDATE runs SET status = 'failed', error = ?, exit_code = ?, out_dir = NULL, started_at = ?, "
-                   "finished_at = ?, wall_s = ? WHERE run_id = ?");
+  Statement update(
+      db_,
+      "UPDATE runs SET status = 'failed', error = ?, exit_code = ?, out_dir = NULL, started_at = ?, "
+      "finished_at = ?, wall_s = ? WHERE run_id = ?");
   update.bind(1, error);
-  if (exit_code) update.bind(2, static_cast<std::int64_t>(*exit_code));
-  else update.bind_null(2);
+  if (exit_code)
+    update.bind(2, static_cast<std::int64_t>(*exit_code));
+  else
+    update.bind_null(2);
   update.bind(3, started_at).bind(4, utc_now()).bind(5, wall_s).bind(6, run_id).run();
   t.commit();
 }
 
 void ResultsDb::mark_pending(const std::string& run_id) {
   Transaction t(db_);
-  Statement update(db_,
-                   "UPDATE runs SET status = 'pending', started_at = NULL, finished_at = NULL, wall_s = NULL, "
-                   "worker = NULL, out_dir = NULL WHERE run_id = ?");
+  Statement update(
+      db_,
+      "UPDATE runs SET status = 'pending', started_at = NULL, finished_at = NULL, wall_s = NULL, "
+      "worker = NULL, out_dir = NULL WHERE run_id = ?");
   update.bind(1, run_id).run();
   t.commit();
 }

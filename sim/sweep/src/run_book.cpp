@@ -1,12 +1,13 @@
 #include "edgetwin/sweep/run_book.hpp"
 
-#include <fcntl.h>
 #include <fstream>
 #include <stdexcept>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "edgetwin/common/json_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace edgetwin::sweep {
 
@@ -23,7 +24,9 @@ SweepLock::SweepLock(const std::string& db_path) {
   }
 }
 
-SweepLock::~SweepLock() { ::close(fd_); }
+SweepLock::~SweepLock() {
+  ::close(fd_);
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -31,7 +34,8 @@ std::string host_name() {
   return name;
 }
 
-RunBook::RunBook(ResultsDb& db, const std::string& db_path, const std::vector<SweepRun>& runs, bool retry_failed)
+RunBook::RunBook(ResultsDb& db, const std::string& db_path, const std::vector<SweepRun>& runs,
+                 bool retry_failed)
     : db_(db),
       runs_dir_(fs::absolute(runs_dir_for(db_path))),
       runs_dir_name_(fs::path(runs_dir_for(db_path)).filename().string()) {
@@ -79,7 +83,8 @@ bool RunBook::succeed(const SweepRun& run, double wall_s, const std::string& sta
   try {
     summary = common::read_json_file((p.out / "summary.json").string());
   } catch (const std::exception& e) {
-    fail(run, std::string("the run exited 0 but its summary is unreadable: ") + e.what(), 0, wall_s, started_at);
+    fail(run, std::string("the run exited 0 but its summary is unreadable: ") + e.what(), 0, wall_s,
+         started_at);
     return false;
   }
   // The folder is in place before the row says done: a crash in between re-runs the run.

@@ -10,6 +10,8 @@ std::string canonical_json(const nlohmann::json& document) {
   return document.dump();
 }
 
-std::string run_id_of(const nlohmann::json& document) { return common::hex16(common::fnv1a64(canonical_json(document))); }
+std::string run_id_of(const nlohmann::json& document) {
+  return common::hex16(common::fnv1a64(canonical_json(document)));
+}
 
 }  // namespace edgetwin::sweep

@@ -21,7 +21,9 @@ using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 struct Active {
   const SweepRun* run;
@@ -33,9 +35,12 @@ struct Active {
 
 class LocalRunner {
  public:
-  LocalRunner(ResultsDb& db, const std::string& db_path, const std::vector<SweepRun>& runs, const RunCommand& command,
-              const RunnerOptions& options)
-      : lock_(db_path), book_(db, db_path, runs, options.retry_failed), command_(command), options_(options),
+  LocalRunner(ResultsDb& db, const std::string& db_path, const std::vector<SweepRun>& runs,
+              const RunCommand& command, const RunnerOptions& options)
+      : lock_(db_path),
+        book_(db, db_path, runs, options.retry_failed),
+        command_(command),
+        options_(options),
         progress_(std::cerr, options.tty, options.quiet, options.progress_interval_s) {}
 
   RunnerOutcome run() {
@@ -66,7 +71,8 @@ class LocalRunner {
     const SweepRun* run = book_.next();
     Active a{run, nullptr, Clock::now(), utc_now(), book_.begin(*run, host_name())};
     try {
-      a.child = std::make_unique<common::ChildProcess>(command_(a.paths.scenario.string(), a.paths.out.string()), a.paths.log.string());
+      a.child = std::make_unique<common::ChildProcess>(
+          command_(a.paths.scenario.string(), a.paths.out.string()), a.paths.log.string());
     } catch (const std::exception& e) {
       record_failure(a, e.what(), std::nullopt);
       return;
@@ -89,7 +95,8 @@ class LocalRunner {
         continue;
       }
       if (status->ok()) {
-        if (!book_.succeed(*it->run, wall_s, it->started_at)) report_failure(*it->run, "its summary is unreadable");
+        if (!book_.succeed(*it->run, wall_s, it->started_at))
+          report_failure(*it->run, "its summary is unreadable");
       } else {
         record_failure(*it, failure_message(*status, it->paths.log.string()), status->exit_code);
       }
@@ -98,14 +105,15 @@ class LocalRunner {
   }
 
   void record_failure(const Active& a, const std::string& error, std::optional<int> exit_code) {
-    book_.fail(*a.run, error, exit_code, std::chrono::duration<double>(Clock::now() - a.started).count(), a.started_at);
+    book_.fail(*a.run, error, exit_code, std::chrono::duration<double>(Clock::now() - a.started).count(),
+               a.started_at);
     report_failure(*a.run, error);
   }
 
   void report_failure(const SweepRun& run, const std::string& error) const {
     if (options_.quiet) return;
-    std::cerr << (options_.tty ? "\r\x1b[K" : "") << "run " << run.index << " (" << run.id << ", " << run.label()
-              << ") failed: " << error.substr(0, error.find('\n')) << "\n";
+    std::cerr << (options_.tty ? "\r\x1b[K" : "") << "run " << run.index << " (" << run.id << ", "
+              << run.label() << ") failed: " << error.substr(0, error.find('\n')) << "\n";
   }
 
   // SIGINT/SIGTERM: no new runs; running ones are terminated and put back to pending.
@@ -142,7 +150,9 @@ StopSignals::~StopSignals() {
   sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-bool stop_requested() { return g_stop_signal != 0; }
+bool stop_requested() {
+  return g_stop_signal != 0;
+}
 
 std::string timeout_message(double timeout_s) {
   std::ostringstream reason;

@@ -15,7 +15,9 @@ Database::Database(const std::string& path, int busy_timeout_ms) : path_(path) {
   sqlite3_busy_timeout(db_, busy_timeout_ms);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_close(db_);
+}
 
 void Database::exec(const std::string& sql) {
   char* message = nullptr;
@@ -30,15 +32,19 @@ Statement::Statement(Database& db, const std::string& sql) : db_(db), sql_(sql) 
   check(sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &stmt_, nullptr), "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 void Statement::check(int code, const char* what) const {
   if (code == SQLITE_OK) return;
-  throw SqliteError(db_.path() + ": " + what + " failed: " + sqlite3_errmsg(db_.handle()) + " (in: " + sql_ + ")");
+  throw SqliteError(db_.path() + ": " + what + " failed: " + sqlite3_errmsg(db_.handle()) + " (in: " + sql_ +
+                    ")");
 }
 
 Statement& Statement::bind(int index, const std::string& value) {
-  check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT), "bind");
+  check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT),
+        "bind");
   return *this;
 }
 
@@ -75,18 +81,28 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 std::string Statement::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
-  return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))) : std::string();
+  return p != nullptr ? std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+                      : std::string();
 }
 
-double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
+double Statement::real(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (done_) return;

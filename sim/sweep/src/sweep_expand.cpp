@@ -13,8 +13,8 @@ namespace edgetwin::sweep {
 
 namespace {
 
-using nlohmann::json;
 using common::DataError;
+using nlohmann::json;
 
 // The combinations of one group, in expansion order: grid axes (first slowest), then the zip
 // block as one more dimension; each entry holds a value index per dimension.
@@ -41,7 +41,8 @@ std::vector<AxisValue> axis_values(const SweepGroup& g, const std::vector<std::s
   std::vector<AxisValue> values;
   for (std::size_t d = 0; d < g.grid.size(); ++d) {
     const auto& a = g.grid[d];
-    values.push_back({a.axis, a.pointer, a.values[combo[d]], a.where + "/values/" + std::to_string(combo[d])});
+    values.push_back(
+        {a.axis, a.pointer, a.values[combo[d]], a.where + "/values/" + std::to_string(combo[d])});
   }
   for (const auto& a : g.zip) {
     const std::size_t k = combo.back();
@@ -55,10 +56,13 @@ std::vector<AxisValue> axis_values(const SweepGroup& g, const std::vector<std::s
 std::string culprit(const SweepRun& run, const SweepGroup& group, const std::string& pointer) {
   if (pointer == "/seed") return run.seed_where;
   for (auto it = run.axes.rbegin(); it != run.axes.rend(); ++it) {
-    if (!it->pointer.empty() && (common::pointer_within(pointer, it->pointer) || common::pointer_within(it->pointer, pointer))) return it->where;
+    if (!it->pointer.empty() &&
+        (common::pointer_within(pointer, it->pointer) || common::pointer_within(it->pointer, pointer)))
+      return it->where;
   }
   for (auto it = group.set.rbegin(); it != group.set.rend(); ++it) {
-    if (common::pointer_within(pointer, it->first) || common::pointer_within(it->first, pointer)) return group.where + "/set/" + common::escape_token(it->first);
+    if (common::pointer_within(pointer, it->first) || common::pointer_within(it->first, pointer))
+      return group.where + "/set/" + common::escape_token(it->first);
   }
   return "";
 }
@@ -89,7 +93,8 @@ struct Expander {
         ok = false;
       }
     };
-    for (const auto& [pointer, value] : g.set) apply(g.where + "/set/" + common::escape_token(pointer), pointer, value);
+    for (const auto& [pointer, value] : g.set)
+      apply(g.where + "/set/" + common::escape_token(pointer), pointer, value);
     for (const auto& a : run.axes) {
       if (!a.pointer.empty()) apply(a.where, a.pointer, a.value);
     }
@@ -108,7 +113,9 @@ struct Expander {
           add(error);  // the scenario's own error, the same in every run
         } else {
           // Reported once, with the first run it broke.
-          add(common::DataError(spec.file, where, "in run " + std::to_string(run.index) + " (" + run.label() + "): " + error.where() + ": " + error.reason()),
+          add(common::DataError(spec.file, where,
+                                "in run " + std::to_string(run.index) + " (" + run.label() +
+                                    "): " + error.where() + ": " + error.reason()),
               where + "\n" + error.where() + "\n" + error.reason());
         }
       }
@@ -124,7 +131,8 @@ std::string SweepRun::label() const {
   return text + ", seed " + std::to_string(seed);
 }
 
-std::vector<SweepRun> expand_sweep(const json& document, const SweepSpec& spec, const ScenarioValidator& validator) {
+std::vector<SweepRun> expand_sweep(const json& document, const SweepSpec& spec,
+                                   const ScenarioValidator& validator) {
   Expander expander{document, spec, {}, {}};
   std::vector<SweepRun> runs;
   std::map<std::string, std::size_t> by_id, by_resolved;
@@ -143,11 +151,17 @@ std::vector<SweepRun> expand_sweep(const json& document, const SweepSpec& spec, 
         // Two runs with one scenario would be one run: the spec repeats itself.
         const std::string resolved_id = run.resolved.is_null() ? "" : run_id_of(run.resolved);
         std::optional<std::size_t> first;
-        if (const auto it = by_id.find(run.id); it != by_id.end()) first = it->second;
-        else if (const auto r = by_resolved.find(resolved_id); !resolved_id.empty() && r != by_resolved.end()) first = r->second;
+        if (const auto it = by_id.find(run.id); it != by_id.end())
+          first = it->second;
+        else if (const auto r = by_resolved.find(resolved_id); !resolved_id.empty() && r != by_resolved.end())
+          first = r->second;
         if (first) {
           const auto& other = runs[*first];
-          expander.add(common::DataError(spec.file, g.where, "duplicate run: run " + std::to_string(run.index) + " (" + run.label() + ") and run " + std::to_string(other.index) + " (" + other.label() + ") expand to the same scenario (run id " + other.id + "); allowed: every run distinct"));
+          expander.add(common::DataError(spec.file, g.where,
+                                         "duplicate run: run " + std::to_string(run.index) + " (" +
+                                             run.label() + ") and run " + std::to_string(other.index) + " (" +
+                                             other.label() + ") expand to the same scenario (run id " +
+                                             other.id + "); allowed: every run distinct"));
         }
         by_id.emplace(run.id, run.index);
         if (!resolved_id.empty()) by_resolved.emplace(resolved_id, run.index);

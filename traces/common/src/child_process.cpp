@@ -4,12 +4,13 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
+
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace edgetwin::common {
@@ -43,7 +44,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ChildOpti
   pid_ = ::fork();
   if (pid_ < 0) {
     if (log >= 0) ::close(log);
-    throw std::runtime_error(std::string("cannot start a child process: fork failed: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("cannot start a child process: fork failed: ") +
+                             std::strerror(errno));
   }
   if (pid_ == 0) {
     ::setpgid(0, 0);

@@ -14,16 +14,20 @@ json::json_pointer parse_pointer(const std::string& text) {
   try {
     return json::json_pointer(text);
   } catch (const json::parse_error&) {
-    throw std::invalid_argument("found \"" + text + "\", allowed: a JSON pointer starting with '/' (RFC 6901)");
+    throw std::invalid_argument("found \"" + text +
+                                "\", allowed: a JSON pointer starting with '/' (RFC 6901)");
   }
 }
 
 std::string escape_token(const std::string& token) {
   std::string out;
   for (const char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -52,9 +56,10 @@ void set_at_pointer(json& doc, const std::string& pointer, const json& value) {
       const bool digits = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
       const std::size_t index = digits && token.size() < 10 ? std::stoul(token) : node->size();
       if (index >= node->size()) {
-        throw std::out_of_range(here + " is an array of " + std::to_string(node->size()) + " elements; found index \"" +
-                                token + "\", allowed: " +
-                                (node->empty() ? std::string("none") : "0 to " + std::to_string(node->size() - 1)));
+        throw std::out_of_range(
+            here + " is an array of " + std::to_string(node->size()) + " elements; found index \"" + token +
+            "\", allowed: " +
+            (node->empty() ? std::string("none") : "0 to " + std::to_string(node->size() - 1)));
       }
       if (last) {
         (*node)[index] = value;

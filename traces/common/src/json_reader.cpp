@@ -1,12 +1,12 @@
 #include "edgetwin/common/json_reader.hpp"
 
-#include "edgetwin/common/json_pointer.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 #include <utility>
+
+#include "edgetwin/common/json_pointer.hpp"
 
 namespace edgetwin::common {
 
@@ -27,15 +27,22 @@ nlohmann::json read_json_file(const std::string& path) {
 
 std::string describe_json(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return std::string("the boolean ") + (value.get<bool>() ? "true" : "false");
-    case json::value_t::string: return "the string \"" + value.get<std::string>() + "\"";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return std::string("the boolean ") + (value.get<bool>() ? "true" : "false");
+    case json::value_t::string:
+      return "the string \"" + value.get<std::string>() + "\"";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "the number " + value.dump();
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    default: return "an unsupported value";
+    case json::value_t::number_float:
+      return "the number " + value.dump();
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -56,7 +63,9 @@ void JsonReader::fail_item(const std::string& key, std::size_t index, const std:
   throw DataError(file_, pointer_to(key) + "/" + std::to_string(index), reason);
 }
 
-bool JsonReader::has(const char* key) const { return node_->contains(key); }
+bool JsonReader::has(const char* key) const {
+  return node_->contains(key);
+}
 
 const json& JsonReader::member(const char* key) const {
   auto it = node_->find(key);
@@ -112,7 +121,8 @@ std::int64_t JsonReader::integer(const char* key) const {
     // Accept integral floats written as 1e9 (common for Hz values).
     if (v.is_number_float()) {
       const double x = v.get<double>();
-      if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 9.0e18) return static_cast<std::int64_t>(x);
+      if (std::isfinite(x) && std::floor(x) == x && std::fabs(x) < 9.0e18)
+        return static_cast<std::int64_t>(x);
     }
     fail(key, "expected an integer, found " + describe_json(v));
   }
@@ -207,8 +217,8 @@ std::vector<JsonReader> JsonReader::objects_or_empty(const char* key) const {
 
 void JsonReader::require_only(std::initializer_list<const char*> allowed) const {
   for (auto it = node_->begin(); it != node_->end(); ++it) {
-    const bool known = std::any_of(allowed.begin(), allowed.end(),
-                                   [&](const char* a) { return it.key() == a; });
+    const bool known =
+        std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return it.key() == a; });
     if (!known) {
       std::string list;
       for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);

@@ -31,13 +31,11 @@ TORCH_MODULE(SqueezeExcitation);
 
 class MBConv : public SingleInputUnit {
  public:
-  MBConv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride,
-         std::int64_t expand)
+  MBConv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride, std::int64_t expand)
       : use_residual_(stride == 1 && in == out) {
     const std::int64_t hidden = in * expand;
     if (expand != 1) body_->push_back(ConvBnAct(conv_spec(in, hidden, 1), Act::kSiLU, 1e-3));
-    body_->push_back(
-        ConvBnAct(conv_spec(hidden, hidden, kernel, stride, hidden), Act::kSiLU, 1e-3));
+    body_->push_back(ConvBnAct(conv_spec(hidden, hidden, kernel, stride, hidden), Act::kSiLU, 1e-3));
     body_->push_back(SqueezeExcitation(hidden, std::max<std::int64_t>(1, in / 4)));
     body_->push_back(ConvBnAct(conv_spec(hidden, out, 1), Act::kNone, 1e-3));
     register_module("block", body_);
@@ -66,34 +64,32 @@ ZooNetwork build_efficientnet_b0() {
                    "https://pytorch.org/vision/stable/models.html"};
 
   net.add_unit("features.0", "stem",
-               std::make_shared<SequentialUnit>(torch::nn::Sequential(
-                   ConvBnAct(conv_spec(3, 32, 3, 2), Act::kSiLU, 1e-3))));
+               std::make_shared<SequentialUnit>(
+                   torch::nn::Sequential(ConvBnAct(conv_spec(3, 32, 3, 2), Act::kSiLU, 1e-3))));
   // (expand, kernel, first stride, output channels, repeats), Table 1 of the paper.
   struct Stage {
     std::int64_t expand, kernel, stride, out, repeats;
   };
-  const Stage stages[] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2},
-                          {6, 3, 2, 80, 3},  {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4},
-                          {6, 3, 1, 320, 1}};
+  const Stage stages[] = {{1, 3, 1, 16, 1},  {6, 3, 2, 24, 2},  {6, 5, 2, 40, 2}, {6, 3, 2, 80, 3},
+                          {6, 5, 1, 112, 3}, {6, 5, 2, 192, 4}, {6, 3, 1, 320, 1}};
   std::int64_t in = 32;
   int stage_index = 1;
   for (const auto& st : stages) {
     for (std::int64_t r = 0; r < st.repeats; ++r) {
       net.add_unit("features." + std::to_string(stage_index) + "." + std::to_string(r), "mbconv",
-                   std::make_shared<MBConv>(in, st.out, st.kernel, r == 0 ? st.stride : 1,
-                                            st.expand));
+                   std::make_shared<MBConv>(in, st.out, st.kernel, r == 0 ? st.stride : 1, st.expand));
       in = st.out;
     }
     ++stage_index;
   }
   net.add_unit("features.8", "conv",
-               std::make_shared<SequentialUnit>(torch::nn::Sequential(
-                   ConvBnAct(conv_spec(in, 1280, 1), Act::kSiLU, 1e-3))));
-  net.add_unit("head", "head",
-               std::make_shared<SequentialUnit>(torch::nn::Sequential(
-                   torch::nn::Functional(
-                       [](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 1); }),
-                   torch::nn::Flatten(), CountedLinear(1280, 1000))));
+               std::make_shared<SequentialUnit>(
+                   torch::nn::Sequential(ConvBnAct(conv_spec(in, 1280, 1), Act::kSiLU, 1e-3))));
+  net.add_unit(
+      "head", "head",
+      std::make_shared<SequentialUnit>(torch::nn::Sequential(
+          torch::nn::Functional([](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 1); }),
+          torch::nn::Flatten(), CountedLinear(1280, 1000))));
   return net;
 }
 

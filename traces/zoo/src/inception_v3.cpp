@@ -18,8 +18,8 @@ ConvBnAct basic(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t 
   return ConvBnAct(ConvSpec{in, out, k, k, stride, pad, pad, 1}, Act::kReLU, 1e-3);
 }
 /// Factorised kh x kw conv (1x7, 7x1, 1x3, 3x1), stride 1.
-ConvBnAct basic_rect(std::int64_t in, std::int64_t out, std::int64_t kh, std::int64_t kw,
-                     std::int64_t ph, std::int64_t pw) {
+ConvBnAct basic_rect(std::int64_t in, std::int64_t out, std::int64_t kh, std::int64_t kw, std::int64_t ph,
+                     std::int64_t pw) {
   return ConvBnAct(ConvSpec{in, out, kh, kw, 1, ph, pw, 1}, Act::kReLU, 1e-3);
 }
 
@@ -29,8 +29,7 @@ ConvBnAct basic_rect(std::int64_t in, std::int64_t out, std::int64_t kh, std::in
 class MultiBranch : public SingleInputUnit {
  public:
   struct Branch {
-    Branch(torch::nn::Sequential t, torch::nn::Sequential a = nullptr,
-           torch::nn::Sequential b = nullptr)
+    Branch(torch::nn::Sequential t, torch::nn::Sequential a = nullptr, torch::nn::Sequential b = nullptr)
         : trunk(std::move(t)), split_a(std::move(a)), split_b(std::move(b)) {}
     torch::nn::Sequential trunk;
     torch::nn::Sequential split_a{nullptr};  ///< optional parallel tails (InceptionE)
@@ -115,8 +114,7 @@ std::shared_ptr<UnitModule> inception_d(std::int64_t in) {
 std::shared_ptr<UnitModule> inception_e(std::int64_t in) {
   return std::make_shared<MultiBranch>(std::vector<Branch>{
       {Seq(basic(in, 320, 1))},
-      {Seq(basic(in, 384, 1)), Seq(basic_rect(384, 384, 1, 3, 0, 1)),
-       Seq(basic_rect(384, 384, 3, 1, 1, 0))},
+      {Seq(basic(in, 384, 1)), Seq(basic_rect(384, 384, 1, 3, 0, 1)), Seq(basic_rect(384, 384, 3, 1, 1, 0))},
       {Seq(basic(in, 448, 1), basic(448, 384, 3, 1, 1)), Seq(basic_rect(384, 384, 1, 3, 0, 1)),
        Seq(basic_rect(384, 384, 3, 1, 1, 0))},
       {Seq(avg_pool_3x3(), basic(in, 192, 1))},
@@ -146,11 +144,10 @@ ZooNetwork build_inception_v3() {
                    "https://pytorch.org/vision/stable/models.html"};
 
   net.add_unit("stem_a", "stem",
-               std::make_shared<SequentialUnit>(Seq(basic(3, 32, 3, 2), basic(32, 32, 3),
-                                                    basic(32, 64, 3, 1, 1), max_pool_3x3_s2())));
-  net.add_unit("stem_b", "stem",
                std::make_shared<SequentialUnit>(
-                   Seq(basic(64, 80, 1), basic(80, 192, 3), max_pool_3x3_s2())));
+                   Seq(basic(3, 32, 3, 2), basic(32, 32, 3), basic(32, 64, 3, 1, 1), max_pool_3x3_s2())));
+  net.add_unit("stem_b", "stem",
+               std::make_shared<SequentialUnit>(Seq(basic(64, 80, 1), basic(80, 192, 3), max_pool_3x3_s2())));
   net.add_unit("Mixed_5b", "inception_a", inception_a(192, 32));
   net.add_unit("Mixed_5c", "inception_a", inception_a(256, 64));
   net.add_unit("Mixed_5d", "inception_a", inception_a(288, 64));
@@ -163,10 +160,10 @@ ZooNetwork build_inception_v3() {
   net.add_unit("Mixed_7b", "inception_e", inception_e(1280));
   net.add_unit("Mixed_7c", "inception_e", inception_e(2048));
   net.add_unit("head", "head",
-               std::make_shared<SequentialUnit>(Seq(
-                   torch::nn::Functional(
-                       [](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 1); }),
-                   torch::nn::Flatten(), CountedLinear(2048, 1000))));
+               std::make_shared<SequentialUnit>(Seq(torch::nn::Functional([](const torch::Tensor& x) {
+                                                      return op::adaptive_avg_pool2d(x, 1);
+                                                    }),
+                                                    torch::nn::Flatten(), CountedLinear(2048, 1000))));
   net.extra_exits.push_back(ExtraExit{"Mixed_6e", "inception_aux", inception_aux(768, 1000)});
   return net;
 }

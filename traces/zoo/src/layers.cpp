@@ -14,12 +14,18 @@ torch::Tensor activate(const torch::Tensor& x, Act act) {
   if (act == Act::kNone) return x;
   count_kernels(1);
   switch (act) {
-    case Act::kReLU: return torch::relu(x);
-    case Act::kReLU6: return torch::hardtanh(x, 0.0, 6.0);
-    case Act::kSiLU: return torch::silu(x);
-    case Act::kGELU: return torch::gelu(x);
-    case Act::kSigmoid: return torch::sigmoid(x);
-    case Act::kNone: break;
+    case Act::kReLU:
+      return torch::relu(x);
+    case Act::kReLU6:
+      return torch::hardtanh(x, 0.0, 6.0);
+    case Act::kSiLU:
+      return torch::silu(x);
+    case Act::kGELU:
+      return torch::gelu(x);
+    case Act::kSigmoid:
+      return torch::sigmoid(x);
+    case Act::kNone:
+      break;
   }
   return x;
 }
@@ -49,8 +55,7 @@ torch::Tensor softmax(const torch::Tensor& x, std::int64_t dim) {
 torch::Tensor max_pool2d(const torch::Tensor& x, std::int64_t kernel, std::int64_t stride,
                          std::int64_t padding, bool ceil_mode) {
   count_kernels(1);
-  return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding}, {1, 1},
-                           ceil_mode);
+  return torch::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding}, {1, 1}, ceil_mode);
 }
 
 torch::Tensor avg_pool2d(const torch::Tensor& x, std::int64_t kernel, std::int64_t stride,
@@ -66,9 +71,8 @@ torch::Tensor adaptive_avg_pool2d(const torch::Tensor& x, std::int64_t size) {
 
 torch::Tensor upsample_nearest(const torch::Tensor& x, double factor) {
   count_kernels(1);
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .scale_factor(std::vector<double>{factor, factor})
-                               .mode(torch::kNearest));
+  return F::interpolate(
+      x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{factor, factor}).mode(torch::kNearest));
 }
 
 torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b) {
@@ -94,19 +98,16 @@ torch::Tensor CountedConv2dImpl::forward(const torch::Tensor& x) {
 }
 
 CountedBatchNorm2dImpl::CountedBatchNorm2dImpl(std::int64_t channels, double eps)
-    : bn_(register_module("bn", torch::nn::BatchNorm2d(
-                                    torch::nn::BatchNorm2dOptions(channels).eps(eps)))) {}
+    : bn_(register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(eps)))) {}
 
 torch::Tensor CountedBatchNorm2dImpl::forward(const torch::Tensor& x) {
   count_kernels(1);
   return bn_->forward(x);
 }
 
-CountedLinearImpl::CountedLinearImpl(std::int64_t in_features, std::int64_t out_features,
-                                     bool bias)
+CountedLinearImpl::CountedLinearImpl(std::int64_t in_features, std::int64_t out_features, bool bias)
     : linear_(register_module(
-          "linear",
-          torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias)))) {}
+          "linear", torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias)))) {}
 
 torch::Tensor CountedLinearImpl::forward(const torch::Tensor& x) {
   auto out = linear_->forward(x);
@@ -116,8 +117,7 @@ torch::Tensor CountedLinearImpl::forward(const torch::Tensor& x) {
 }
 
 CountedLayerNormImpl::CountedLayerNormImpl(std::int64_t features, double eps)
-    : ln_(register_module("ln", torch::nn::LayerNorm(
-                                    torch::nn::LayerNormOptions({features}).eps(eps)))) {}
+    : ln_(register_module("ln", torch::nn::LayerNorm(torch::nn::LayerNormOptions({features}).eps(eps)))) {}
 
 torch::Tensor CountedLayerNormImpl::forward(const torch::Tensor& x) {
   count_kernels(1);
@@ -130,12 +130,12 @@ ConvSpec conv_spec(std::int64_t in, std::int64_t out, std::int64_t k, std::int64
 }
 
 ConvBnActImpl::ConvBnActImpl(const ConvSpec& spec, Act act, double bn_eps)
-    : conv_(register_module(
-          "conv", CountedConv2d(torch::nn::Conv2dOptions(spec.in, spec.out, {spec.kh, spec.kw})
-                                    .stride(spec.stride)
-                                    .padding({spec.pad_h, spec.pad_w})
-                                    .groups(spec.groups)
-                                    .bias(false)))),
+    : conv_(register_module("conv",
+                            CountedConv2d(torch::nn::Conv2dOptions(spec.in, spec.out, {spec.kh, spec.kw})
+                                              .stride(spec.stride)
+                                              .padding({spec.pad_h, spec.pad_w})
+                                              .groups(spec.groups)
+                                              .bias(false)))),
       bn_(register_module("bn", CountedBatchNorm2d(spec.out, bn_eps))),
       act_(act) {}
 
@@ -143,10 +143,9 @@ torch::Tensor ConvBnActImpl::forward(const torch::Tensor& x) {
   return activate(bn_->forward(conv_->forward(x)), act_);
 }
 
-CountedConv2d conv_with_bias(std::int64_t in, std::int64_t out, std::int64_t k,
-                             std::int64_t stride, std::int64_t padding) {
-  return CountedConv2d(
-      torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(padding).bias(true));
+CountedConv2d conv_with_bias(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
+                             std::int64_t padding) {
+  return CountedConv2d(torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(padding).bias(true));
 }
 
 }  // namespace edgetwin::zoo

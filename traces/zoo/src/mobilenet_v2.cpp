@@ -50,8 +50,8 @@ ZooNetwork build_mobilenet_v2() {
   struct Stage {
     std::int64_t t, c, n, s;
   };
-  const Stage stages[] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
-                          {6, 96, 3, 1},  {6, 160, 3, 2}, {6, 320, 1, 1}};
+  const Stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+                          {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
   std::int64_t in = 32;
   int index = 1;
   for (const auto& st : stages) {
@@ -64,11 +64,11 @@ ZooNetwork build_mobilenet_v2() {
   net.add_unit("features.18", "conv",
                std::make_shared<SequentialUnit>(
                    torch::nn::Sequential(ConvBnAct(conv_spec(in, 1280, 1), Act::kReLU6))));
-  net.add_unit("head", "head",
-               std::make_shared<SequentialUnit>(torch::nn::Sequential(
-                   torch::nn::Functional(
-                       [](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 1); }),
-                   torch::nn::Flatten(), CountedLinear(1280, 1000))));
+  net.add_unit(
+      "head", "head",
+      std::make_shared<SequentialUnit>(torch::nn::Sequential(
+          torch::nn::Functional([](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 1); }),
+          torch::nn::Flatten(), CountedLinear(1280, 1000))));
   return net;
 }
 

@@ -45,7 +45,9 @@ class LnFcClsHead : public SingleInputUnit {
   CountedLinear fc_;
 };
 
-std::vector<std::int64_t> shape_of(const torch::Tensor& t) { return t.sizes().vec(); }
+std::vector<std::int64_t> shape_of(const torch::Tensor& t) {
+  return t.sizes().vec();
+}
 
 /// Measures `head` on `x` and returns the catalog exit.
 traces::ExitPoint measure_exit(int after_unit, const std::string& head_name, UnitModule& head,
@@ -87,17 +89,14 @@ std::vector<traces::ExitPoint> measure_exits(const ZooNetwork& net,
     auto it = std::find_if(net.units.begin(), net.units.end(),
                            [&](const ZooUnit& u) { return u.name == extra.after_unit; });
     if (it == net.units.end()) {
-      throw std::logic_error("zoo: " + net.id + ": extra exit after unknown unit " +
-                             extra.after_unit);
+      throw std::logic_error("zoo: " + net.id + ": extra exit after unknown unit " + extra.after_unit);
     }
     const auto i = static_cast<int>(it - net.units.begin());
-    exits.push_back(
-        measure_exit(i, extra.head, *extra.module, outputs[static_cast<std::size_t>(i)]));
+    exits.push_back(measure_exit(i, extra.head, *extra.module, outputs[static_cast<std::size_t>(i)]));
   }
-  std::stable_sort(exits.begin(), exits.end(),
-                   [](const traces::ExitPoint& a, const traces::ExitPoint& b) {
-                     return a.after_unit < b.after_unit;
-                   });
+  std::stable_sort(exits.begin(), exits.end(), [](const traces::ExitPoint& a, const traces::ExitPoint& b) {
+    return a.after_unit < b.after_unit;
+  });
   return exits;
 }
 

@@ -14,8 +14,7 @@ namespace {
 /// 1x1 projection shortcut, add, ReLU.
 class ResidualBlock : public SingleInputUnit {
  public:
-  ResidualBlock(std::int64_t in, std::int64_t width, std::int64_t out, std::int64_t stride,
-                bool bottleneck) {
+  ResidualBlock(std::int64_t in, std::int64_t width, std::int64_t out, std::int64_t stride, bool bottleneck) {
     if (bottleneck) {
       main_->push_back(ConvBnAct(conv_spec(in, width, 1), Act::kReLU));
       main_->push_back(ConvBnAct(conv_spec(width, width, 3, stride), Act::kReLU));
@@ -26,8 +25,8 @@ class ResidualBlock : public SingleInputUnit {
     }
     register_module("main", main_);
     if (stride != 1 || in != out) {
-      downsample_ = register_module("downsample",
-                                    ConvBnAct(ConvSpec{in, out, 1, 1, stride, 0, 0, 1}, Act::kNone));
+      downsample_ =
+          register_module("downsample", ConvBnAct(ConvSpec{in, out, 1, 1, stride, 0, 0, 1}, Act::kNone));
     }
   }
 

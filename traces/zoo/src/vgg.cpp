@@ -28,8 +28,8 @@ ZooNetwork build_vgg16() {
           conv_with_bias(in, widths[stage], 3, 1, 1),
           torch::nn::Functional([](const torch::Tensor& x) { return activate(x, Act::kReLU); }));
       if (c + 1 == convs_per_stage[stage]) {
-        body->push_back(torch::nn::Functional(
-            [](const torch::Tensor& x) { return op::max_pool2d(x, 2, 2, 0); }));
+        body->push_back(
+            torch::nn::Functional([](const torch::Tensor& x) { return op::max_pool2d(x, 2, 2, 0); }));
       }
       net.add_unit("conv" + std::to_string(stage + 1) + "_" + std::to_string(c + 1), "conv",
                    std::make_shared<SequentialUnit>(body));
@@ -40,14 +40,13 @@ ZooNetwork build_vgg16() {
     return torch::nn::Functional([](const torch::Tensor& x) { return activate(x, Act::kReLU); });
   };
   // Dropout is the identity in eval mode and launches nothing, so it is not modelled.
-  net.add_unit("fc6", "fc",
-               std::make_shared<SequentialUnit>(torch::nn::Sequential(
-                   torch::nn::Functional(
-                       [](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 7); }),
-                   torch::nn::Flatten(), CountedLinear(512 * 7 * 7, 4096), relu())));
+  net.add_unit(
+      "fc6", "fc",
+      std::make_shared<SequentialUnit>(torch::nn::Sequential(
+          torch::nn::Functional([](const torch::Tensor& x) { return op::adaptive_avg_pool2d(x, 7); }),
+          torch::nn::Flatten(), CountedLinear(512 * 7 * 7, 4096), relu())));
   net.add_unit("fc7", "fc",
-               std::make_shared<SequentialUnit>(
-                   torch::nn::Sequential(CountedLinear(4096, 4096), relu())));
+               std::make_shared<SequentialUnit>(torch::nn::Sequential(CountedLinear(4096, 4096), relu())));
   net.add_unit("fc8", "head",
                std::make_shared<SequentialUnit>(torch::nn::Sequential(CountedLinear(4096, 1000))));
   return net;

@@ -22,13 +22,10 @@ constexpr std::int64_t kTokens = (kImage / kPatch) * (kImage / kPatch) + 1;
 class PatchEmbedding : public SingleInputUnit {
  public:
   PatchEmbedding()
-      : proj_(register_module("conv_proj",
-                              CountedConv2d(torch::nn::Conv2dOptions(3, kDim, kPatch)
-                                                .stride(kPatch)
-                                                .bias(true)))),
+      : proj_(register_module(
+            "conv_proj", CountedConv2d(torch::nn::Conv2dOptions(3, kDim, kPatch).stride(kPatch).bias(true)))),
         class_token_(register_parameter("class_token", torch::zeros({1, 1, kDim}))),
-        pos_embedding_(
-            register_parameter("pos_embedding", torch::randn({1, kTokens, kDim}) * 0.02)) {}
+        pos_embedding_(register_parameter("pos_embedding", torch::randn({1, kTokens, kDim}) * 0.02)) {}
 
   torch::Tensor forward(const torch::Tensor& x) override {
     auto patches = proj_->forward(x).flatten(2).transpose(1, 2);  // (N, 196, D)
@@ -109,8 +106,7 @@ ZooNetwork build_vit_b_16() {
                    "https://pytorch.org/vision/stable/models.html"};
   net.add_unit("patch_embedding", "patch_embedding", std::make_shared<PatchEmbedding>());
   for (int b = 0; b < 12; ++b) {
-    net.add_unit("encoder.block" + std::to_string(b), "encoder_block",
-                 std::make_shared<EncoderBlock>());
+    net.add_unit("encoder.block" + std::to_string(b), "encoder_block", std::make_shared<EncoderBlock>());
   }
   net.add_unit("head", "head", std::make_shared<ClassTokenHead>());
   return net;

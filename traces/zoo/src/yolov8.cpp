@@ -102,21 +102,19 @@ class ConcatUnit : public UnitModule {
 /// 1x1 conv to nc); inference decodes boxes with DFL (softmax + fixed 1x1 conv) and dist2bbox.
 class Detect : public UnitModule {
  public:
-  Detect(const std::vector<std::int64_t>& channels, std::int64_t image_size)
-      : image_size_(image_size) {
+  Detect(const std::vector<std::int64_t>& channels, std::int64_t image_size) : image_size_(image_size) {
     const std::int64_t c2 = std::max<std::int64_t>({16, channels[0] / 4, kRegMax * 4});
     const std::int64_t c3 = std::max<std::int64_t>(channels[0], std::min<std::int64_t>(kClasses, 100));
     for (std::size_t i = 0; i < channels.size(); ++i) {
       const auto ch = channels[i];
-      box_->push_back(torch::nn::Sequential(conv(ch, c2, 3), conv(c2, c2, 3),
-                                            conv_with_bias(c2, 4 * kRegMax, 1)));
-      cls_->push_back(torch::nn::Sequential(conv(ch, c3, 3), conv(c3, c3, 3),
-                                            conv_with_bias(c3, kClasses, 1)));
+      box_->push_back(
+          torch::nn::Sequential(conv(ch, c2, 3), conv(c2, c2, 3), conv_with_bias(c2, 4 * kRegMax, 1)));
+      cls_->push_back(
+          torch::nn::Sequential(conv(ch, c3, 3), conv(c3, c3, 3), conv_with_bias(c3, kClasses, 1)));
     }
     register_module("cv2", box_);
     register_module("cv3", cls_);
-    dfl_ = register_module(
-        "dfl", CountedConv2d(torch::nn::Conv2dOptions(kRegMax, 1, 1).bias(false)));
+    dfl_ = register_module("dfl", CountedConv2d(torch::nn::Conv2dOptions(kRegMax, 1, 1).bias(false)));
     torch::NoGradGuard no_grad;
     for (auto& p : dfl_->parameters()) {
       p.copy_(torch::arange(kRegMax, torch::kFloat).view({1, kRegMax, 1, 1}));
@@ -183,41 +181,37 @@ ZooNetwork build_yolov8n() {
                    "YOLOv8n params 3.2 M, 8.7 GFLOPs at 640 (Ultralytics FLOPs = 2 x MACs, "
                    "so 4.35 GMACs); the model summary prints 3,157,200 parameters"};
 
-  auto unit = [&net](const std::string& kind, std::shared_ptr<UnitModule> m,
-                     std::vector<int> from) {
-    net.add_unit("model." + std::to_string(net.units.size()), kind, std::move(m),
-                 std::move(from));
+  auto unit = [&net](const std::string& kind, std::shared_ptr<UnitModule> m, std::vector<int> from) {
+    net.add_unit("model." + std::to_string(net.units.size()), kind, std::move(m), std::move(from));
   };
   auto upsample = [] {
-    return std::make_shared<LambdaUnit>(
-        [](const torch::Tensor& x) { return op::upsample_nearest(x, 2.0); });
+    return std::make_shared<LambdaUnit>([](const torch::Tensor& x) { return op::upsample_nearest(x, 2.0); });
   };
   // Backbone.
-  unit("conv", std::make_shared<ConvUnit>(3, 16, 3, 2), {kModelInput});   // 0  P1/2
-  unit("conv", std::make_shared<ConvUnit>(16, 32, 3, 2), {0});            // 1  P2/4
-  unit("c2f", std::make_shared<C2f>(32, 32, 1, true), {1});               // 2
-  unit("conv", std::make_shared<ConvUnit>(32, 64, 3, 2), {2});            // 3  P3/8
-  unit("c2f", std::make_shared<C2f>(64, 64, 2, true), {3});               // 4
-  unit("conv", std::make_shared<ConvUnit>(64, 128, 3, 2), {4});           // 5  P4/16
-  unit("c2f", std::make_shared<C2f>(128, 128, 2, true), {5});             // 6
-  unit("conv", std::make_shared<ConvUnit>(128, 256, 3, 2), {6});          // 7  P5/32
-  unit("c2f", std::make_shared<C2f>(256, 256, 1, true), {7});             // 8
-  unit("sppf", std::make_shared<Sppf>(256, 256), {8});                    // 9
+  unit("conv", std::make_shared<ConvUnit>(3, 16, 3, 2), {kModelInput});  // 0  P1/2
+  unit("conv", std::make_shared<ConvUnit>(16, 32, 3, 2), {0});           // 1  P2/4
+  unit("c2f", std::make_shared<C2f>(32, 32, 1, true), {1});              // 2
+  unit("conv", std::make_shared<ConvUnit>(32, 64, 3, 2), {2});           // 3  P3/8
+  unit("c2f", std::make_shared<C2f>(64, 64, 2, true), {3});              // 4
+  unit("conv", std::make_shared<ConvUnit>(64, 128, 3, 2), {4});          // 5  P4/16
+  unit("c2f", std::make_shared<C2f>(128, 128, 2, true), {5});            // 6
+  unit("conv", std::make_shared<ConvUnit>(128, 256, 3, 2), {6});         // 7  P5/32
+  unit("c2f", std::make_shared<C2f>(256, 256, 1, true), {7});            // 8
+  unit("sppf", std::make_shared<Sppf>(256, 256), {8});                   // 9
   // Neck (PAN).
-  unit("upsample", upsample(), {9});                                        // 10
-  unit("concat", std::make_shared<ConcatUnit>(), {10, 6});                // 11
-  unit("c2f", std::make_shared<C2f>(384, 128, 1, false), {11});           // 12
-  unit("upsample", upsample(), {12});                                       // 13
-  unit("concat", std::make_shared<ConcatUnit>(), {13, 4});                // 14
-  unit("c2f", std::make_shared<C2f>(192, 64, 1, false), {14});            // 15 P3 out
-  unit("conv", std::make_shared<ConvUnit>(64, 64, 3, 2), {15});           // 16
-  unit("concat", std::make_shared<ConcatUnit>(), {16, 12});               // 17
-  unit("c2f", std::make_shared<C2f>(192, 128, 1, false), {17});           // 18 P4 out
-  unit("conv", std::make_shared<ConvUnit>(128, 128, 3, 2), {18});         // 19
-  unit("concat", std::make_shared<ConcatUnit>(), {19, 9});                // 20
-  unit("c2f", std::make_shared<C2f>(384, 256, 1, false), {20});           // 21 P5 out
-  unit("detect", std::make_shared<Detect>(std::vector<std::int64_t>{64, 128, 256}, 640),
-       {15, 18, 21});                                                     // 22
+  unit("upsample", upsample(), {9});                               // 10
+  unit("concat", std::make_shared<ConcatUnit>(), {10, 6});         // 11
+  unit("c2f", std::make_shared<C2f>(384, 128, 1, false), {11});    // 12
+  unit("upsample", upsample(), {12});                              // 13
+  unit("concat", std::make_shared<ConcatUnit>(), {13, 4});         // 14
+  unit("c2f", std::make_shared<C2f>(192, 64, 1, false), {14});     // 15 P3 out
+  unit("conv", std::make_shared<ConvUnit>(64, 64, 3, 2), {15});    // 16
+  unit("concat", std::make_shared<ConcatUnit>(), {16, 12});        // 17
+  unit("c2f", std::make_shared<C2f>(192, 128, 1, false), {17});    // 18 P4 out
+  unit("conv", std::make_shared<ConvUnit>(128, 128, 3, 2), {18});  // 19
+  unit("concat", std::make_shared<ConcatUnit>(), {19, 9});         // 20
+  unit("c2f", std::make_shared<C2f>(384, 256, 1, false), {20});    // 21 P5 out
+  unit("detect", std::make_shared<Detect>(std::vector<std::int64_t>{64, 128, 256}, 640), {15, 18, 21});  // 22
   return net;
 }
 

@@ -12,29 +12,30 @@ torch::Tensor SingleInputUnit::run(const std::vector<torch::Tensor>& inputs) {
 SequentialUnit::SequentialUnit(torch::nn::Sequential body)
     : body_(register_module("body", std::move(body))) {}
 
-torch::Tensor SequentialUnit::forward(const torch::Tensor& x) { return body_->forward(x); }
+torch::Tensor SequentialUnit::forward(const torch::Tensor& x) {
+  return body_->forward(x);
+}
 
-LambdaUnit::LambdaUnit(std::function<torch::Tensor(const torch::Tensor&)> fn)
-    : fn_(std::move(fn)) {}
+LambdaUnit::LambdaUnit(std::function<torch::Tensor(const torch::Tensor&)> fn) : fn_(std::move(fn)) {}
 
-torch::Tensor LambdaUnit::forward(const torch::Tensor& x) { return fn_(x); }
+torch::Tensor LambdaUnit::forward(const torch::Tensor& x) {
+  return fn_(x);
+}
 
-void ZooNetwork::add_unit(std::string unit_name, std::string kind,
-                          std::shared_ptr<UnitModule> module) {
+void ZooNetwork::add_unit(std::string unit_name, std::string kind, std::shared_ptr<UnitModule> module) {
   const int previous = static_cast<int>(units.size()) - 1;  // kModelInput for the first unit
   add_unit(std::move(unit_name), std::move(kind), std::move(module), {previous});
 }
 
-void ZooNetwork::add_unit(std::string unit_name, std::string kind,
-                          std::shared_ptr<UnitModule> module, std::vector<int> inputs) {
+void ZooNetwork::add_unit(std::string unit_name, std::string kind, std::shared_ptr<UnitModule> module,
+                          std::vector<int> inputs) {
   for (int j : inputs) {
     if (j < kModelInput || j >= static_cast<int>(units.size())) {
       throw std::logic_error("zoo: unit " + unit_name + " consumes unit " + std::to_string(j) +
                              " which does not precede it");
     }
   }
-  units.push_back(ZooUnit{std::move(unit_name), std::move(kind), std::move(module),
-                          std::move(inputs)});
+  units.push_back(ZooUnit{std::move(unit_name), std::move(kind), std::move(module), std::move(inputs)});
 }
 
 void ZooNetwork::eval() {
@@ -46,8 +47,8 @@ torch::Tensor ZooNetwork::run_unit(std::size_t i, const std::vector<torch::Tenso
   return units.at(i).module->run(inputs);
 }
 
-std::vector<torch::Tensor> ZooNetwork::gather_inputs(
-    std::size_t i, const torch::Tensor& input, const std::vector<torch::Tensor>& outputs) const {
+std::vector<torch::Tensor> ZooNetwork::gather_inputs(std::size_t i, const torch::Tensor& input,
+                                                     const std::vector<torch::Tensor>& outputs) const {
   std::vector<torch::Tensor> ins;
   for (int j : units.at(i).inputs) {
     ins.push_back(j == kModelInput ? input : outputs.at(static_cast<std::size_t>(j)));

@@ -8,10 +8,10 @@ namespace edgetwin::hw {
 
 /// What the board says about itself.
 struct BoardIdentity {
-  std::string board_id;      ///< catalog id ("xavier_nx", ...), or "" when not a known Jetson
-  std::string module;        ///< module part number, e.g. "p3668-0001"
-  std::string dtsfilename;   ///< /proc/device-tree/nvidia,dtsfilename
-  std::string l4t_release;   ///< first line of /etc/nv_tegra_release, or ""
+  std::string board_id;     ///< catalog id ("xavier_nx", ...), or "" when not a known Jetson
+  std::string module;       ///< module part number, e.g. "p3668-0001"
+  std::string dtsfilename;  ///< /proc/device-tree/nvidia,dtsfilename
+  std::string l4t_release;  ///< first line of /etc/nv_tegra_release, or ""
 };
 
 /// Reads `<root>/proc/device-tree/{nvidia,dtsfilename,compatible}` and `<root>/etc/nv_tegra_release`.

@@ -68,7 +68,7 @@ struct ParamInfo {
 /// Everything the context of a device gives a policy at construction.
 struct PolicyContext {
   const traces::Board* board = nullptr;
-  int power_mode = -1;       ///< nvpmodel mode id of the device; -1 = the board's default mode
+  int power_mode = -1;  ///< nvpmodel mode id of the device; -1 = the board's default mode
   /// Models deployed on the device (may be empty); policies that name units check them here.
   std::vector<const traces::Model*> models;
   int device = 0;
@@ -78,8 +78,8 @@ struct PolicyContext {
 };
 
 struct PolicyInfo {
-  std::string name;                ///< e.g. "ondemand"
-  std::vector<Role> roles;         ///< roles it can play
+  std::string name;         ///< e.g. "ondemand"
+  std::vector<Role> roles;  ///< roles it can play
   std::string summary;
   std::vector<ParamInfo> params;
   /// Builds an instance; `params` (an object, or null for all defaults) is validated against
@@ -97,7 +97,7 @@ struct PolicyInfo {
 /// itself behind the reader's back.
 class PolicyRegistry {
  public:
-  void add(PolicyInfo info);  ///< throws std::invalid_argument on a duplicate name
+  void add(PolicyInfo info);                             ///< throws std::invalid_argument on a duplicate name
   const PolicyInfo& get(const std::string& name) const;  ///< throws, listing known names
   bool has(const std::string& name) const;
   const std::vector<PolicyInfo>& all() const { return infos_; }

@@ -14,16 +14,16 @@ namespace edgetwin::traces {
 struct LossCurve {
   double max_relative_loss = 0;
   double exponent = 1;
-  bool synthetic = true;       ///< a reconstruction, not fitted to a measured figure
+  bool synthetic = true;  ///< a reconstruction, not fitted to a measured figure
   std::string source;
   double factor(double d) const;  ///< 1 - max_relative_loss x (1 - clamp(d))^exponent
 };
 
 struct AccuracyTable {
   std::string model;
-  std::string dataset;          ///< e.g. "ImageNet-1k val"
-  std::string metric;           ///< "top1" or "map50_95"
-  double final_accuracy = 0;    ///< the model's own head, in [0, 1]
+  std::string dataset;        ///< e.g. "ImageNet-1k val"
+  std::string metric;         ///< "top1" or "map50_95"
+  double final_accuracy = 0;  ///< the model's own head, in [0, 1]
   std::string final_source;
   LossCurve exit_curve;         ///< exits without an explicit value: d = MACs share before the head
   std::map<int, double> exits;  ///< explicit accuracy per exit (after_unit), overriding the curve

@@ -15,7 +15,7 @@ const char* to_string(ClockDomain domain);
 
 /// One CPU cluster (cores sharing a clock). Frequencies in kHz as cpufreq reports them.
 struct CpuCluster {
-  std::string name;        ///< e.g. "A57", "Denver2", "Carmel0"
+  std::string name;  ///< e.g. "A57", "Denver2", "Carmel0"
   int core_count = 0;
   std::vector<std::int64_t> freqs_khz;  ///< ascending
 };
@@ -23,8 +23,8 @@ struct CpuCluster {
 /// One nvpmodel power mode: caps applied on top of the frequency tables.
 struct PowerMode {
   int id = 0;
-  std::string name;          ///< e.g. "MAXN", "15W_6CORE"
-  double budget_w = 0;       ///< nominal module power budget of the mode
+  std::string name;     ///< e.g. "MAXN", "15W_6CORE"
+  double budget_w = 0;  ///< nominal module power budget of the mode
   int online_cores = 0;
   std::int64_t cpu_max_khz = 0;
   std::int64_t gpu_max_hz = 0;
@@ -33,28 +33,28 @@ struct PowerMode {
 
 /// A power rail measured by the board's INA3221 (or the server's NVML), and what it feeds.
 struct Rail {
-  std::string name;     ///< as the driver labels it, e.g. "VDD_IN", "VDD_CPU_GPU_CV"
-  std::string feeds;    ///< one of: total, cpu, gpu, soc, ddr, cpu_gpu_cv, gpu_soc, cpu_cv, sys, cv, other
+  std::string name;   ///< as the driver labels it, e.g. "VDD_IN", "VDD_CPU_GPU_CV"
+  std::string feeds;  ///< one of: total, cpu, gpu, soc, ddr, cpu_gpu_cv, gpu_soc, cpu_cv, sys, cv, other
 };
 
 /// Cost of changing one clock domain's frequency.
 struct DvfsTransition {
-  double latency_s = 0;   ///< time during which the unit boundary is stalled
-  double energy_j = 0;    ///< extra energy of one change
+  double latency_s = 0;  ///< time during which the unit boundary is stalled
+  double energy_j = 0;   ///< extra energy of one change
 };
 
 /// Parameters of the synthetic roofline + DVFS power model for one board. They are estimates,
 /// documented in docs/boards.md and docs/traces.md; measured traces do not use them.
 struct SyntheticModel {
-  double gpu_fp32_flops_per_cycle = 0;   ///< peak FP32 FLOP per GPU clock cycle (2 x CUDA cores)
-  double gpu_fp16_ratio = 2;             ///< FP16 peak / FP32 peak
-  double dram_bytes_per_cycle = 0;       ///< peak DRAM bytes per EMC clock cycle
-  double kernel_launch_cycles = 0;       ///< CPU cycles of framework overhead per GPU kernel
-  double cpu_dynamic_w_at_max = 0;       ///< CPU rail dynamic power, one busy core at max clock
-  double gpu_dynamic_w_at_max = 0;       ///< GPU dynamic power at max clock and full load
-  double emc_dynamic_w_at_max = 0;       ///< DRAM/EMC dynamic power at max clock and full bandwidth
-  double voltage_min_v = 0.6;            ///< rail voltage at the lowest clock (all domains, estimate)
-  double voltage_max_v = 1.0;            ///< rail voltage at the highest clock (estimate)
+  double gpu_fp32_flops_per_cycle = 0;  ///< peak FP32 FLOP per GPU clock cycle (2 x CUDA cores)
+  double gpu_fp16_ratio = 2;            ///< FP16 peak / FP32 peak
+  double dram_bytes_per_cycle = 0;      ///< peak DRAM bytes per EMC clock cycle
+  double kernel_launch_cycles = 0;      ///< CPU cycles of framework overhead per GPU kernel
+  double cpu_dynamic_w_at_max = 0;      ///< CPU rail dynamic power, one busy core at max clock
+  double gpu_dynamic_w_at_max = 0;      ///< GPU dynamic power at max clock and full load
+  double emc_dynamic_w_at_max = 0;      ///< DRAM/EMC dynamic power at max clock and full bandwidth
+  double voltage_min_v = 0.6;           ///< rail voltage at the lowest clock (all domains, estimate)
+  double voltage_max_v = 1.0;           ///< rail voltage at the highest clock (estimate)
 };
 
 /// One heat input of a thermal zone: `weight` x the power of rail `rail` (index into Board::rails).
@@ -84,14 +84,14 @@ struct ThermalSpec {
 
 /// A board (edge module or cloud server GPU). All frequencies ascending.
 struct Board {
-  std::string id;             ///< catalog key, e.g. "xavier_nx"
-  std::string name;           ///< e.g. "NVIDIA Jetson Xavier NX (8 GB)"
-  std::string kind;           ///< "edge" or "cloud"
-  std::string soc;            ///< e.g. "T194", "GA102"
-  std::string gpu_arch;       ///< e.g. "Volta"
+  std::string id;        ///< catalog key, e.g. "xavier_nx"
+  std::string name;      ///< e.g. "NVIDIA Jetson Xavier NX (8 GB)"
+  std::string kind;      ///< "edge" or "cloud"
+  std::string soc;       ///< e.g. "T194", "GA102"
+  std::string gpu_arch;  ///< e.g. "Volta"
   int gpu_cuda_cores = 0;
   double memory_bytes = 0;
-  double dram_bandwidth_bytes_per_s = 0;   ///< peak at the highest EMC clock
+  double dram_bandwidth_bytes_per_s = 0;  ///< peak at the highest EMC clock
 
   std::vector<CpuCluster> cpu_clusters;
   std::vector<std::int64_t> cpu_freqs_khz;  ///< the table decisions use (the primary cluster's)
@@ -101,10 +101,10 @@ struct Board {
   std::vector<PowerMode> power_modes;
   int default_power_mode = 0;
   std::vector<Rail> rails;
-  std::string total_rail;     ///< rail holding whole-module power, or "" when rails must be summed
+  std::string total_rail;  ///< rail holding whole-module power, or "" when rails must be summed
 
-  double idle_power_w = 0;    ///< module power idle at the lowest clocks
-  double max_power_w = 0;     ///< the highest power the module is specified for
+  double idle_power_w = 0;  ///< module power idle at the lowest clocks
+  double max_power_w = 0;   ///< the highest power the module is specified for
   DvfsTransition cpu_transition;
   DvfsTransition gpu_transition;
   DvfsTransition emc_transition;

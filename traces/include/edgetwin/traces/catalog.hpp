@@ -7,9 +7,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/traces/accuracy.hpp"
 #include "edgetwin/traces/board.hpp"
-#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/traces/model.hpp"
 
 namespace edgetwin::traces {

@@ -21,8 +21,8 @@ inline constexpr const char* kSynthProvenanceKind = "synthetic-calibrated";
 
 /// What to generate: runtime, precision and the sparse grid.
 struct SynthOptions {
-  std::string runtime = "pytorch";   ///< only "pytorch" (eager PyTorch/libtorch on the GPU)
-  std::string precision = "fp32";    ///< "fp32" or "fp16"
+  std::string runtime = "pytorch";  ///< only "pytorch" (eager PyTorch/libtorch on the GPU)
+  std::string precision = "fp32";   ///< "fp32" or "fp16"
   std::vector<int> batches{1, 2, 4, 8, 16, 32};
   std::vector<int> concurrency{1, 2, 4};
   /// Levels per clock domain, spread evenly (by table index) over the board's table, always
@@ -30,36 +30,36 @@ struct SynthOptions {
   int cpu_levels = 3;
   int gpu_levels = 4;
   int emc_levels = 3;
-  std::uint64_t seed = 1;            ///< seeds the deterministic latency_std_s jitter only
+  std::uint64_t seed = 1;  ///< seeds the deterministic latency_std_s jitter only
 };
 
 /// Board-independent model constants (calibration.json "globals"; values and sources in
 /// docs/synthetic_traces.md).
 struct SynthGlobals {
-  double fill_cycles = 4000;            ///< GPU cycles of full-machine work per kernel for 50 % efficiency
-  double mem_efficiency = 0.7;          ///< achieved / peak DRAM bandwidth
-  double gpu_mem_pnorm = 3;             ///< p of the smooth max of compute and memory time
-  double cpu_gpu_pnorm = 4;             ///< q of the smooth max of CPU overhead and GPU time
+  double fill_cycles = 4000;    ///< GPU cycles of full-machine work per kernel for 50 % efficiency
+  double mem_efficiency = 0.7;  ///< achieved / peak DRAM bandwidth
+  double gpu_mem_pnorm = 3;     ///< p of the smooth max of compute and memory time
+  double cpu_gpu_pnorm = 4;     ///< q of the smooth max of CPU overhead and GPU time
   double interference_per_instance = 0.05;  ///< extra GPU time per additional concurrent instance
-  double idle_clock_fraction = 0.1;     ///< share of each domain's dynamic envelope drawn when idle
-  double jitter_base = 0.01;            ///< latency_std_s / latency, floor
-  double jitter_cpu = 0.04;             ///< added in proportion to the CPU-bound share
-  double jitter_random = 0.01;          ///< added times a seeded uniform [0, 1)
+  double idle_clock_fraction = 0.1;         ///< share of each domain's dynamic envelope drawn when idle
+  double jitter_base = 0.01;                ///< latency_std_s / latency, floor
+  double jitter_cpu = 0.04;                 ///< added in proportion to the CPU-bound share
+  double jitter_random = 0.01;              ///< added times a seeded uniform [0, 1)
   /// Split of the board's idle power over rail components (cpu, gpu, soc, ddr); sums to 1.
   std::map<std::string, double> idle_split{{"cpu", 0.25}, {"gpu", 0.2}, {"soc", 0.35}, {"ddr", 0.2}};
 };
 
 /// Per-board calibrated scalars, resolved from calibration.json "boards" rules.
 struct BoardSynthParams {
-  double gpu_efficiency_max = 0.5;      ///< achieved / peak FLOP/s for large kernels
-  double cpu_cycles_per_kernel = 0;     ///< CPU cycles of eager-framework overhead per launched op
-  std::string derivation;               ///< how the two values were obtained (for docs/provenance)
+  double gpu_efficiency_max = 0.5;   ///< achieved / peak FLOP/s for large kernels
+  double cpu_cycles_per_kernel = 0;  ///< CPU cycles of eager-framework overhead per launched op
+  std::string derivation;            ///< how the two values were obtained (for docs/provenance)
 };
 
 /// Clocks of a figure: explicit values, or "max" (the board's table maxima).
 struct FigureClocks {
   bool max = true;
-  ClockSetting clocks;                  ///< used when !max
+  ClockSetting clocks;  ///< used when !max
 };
 
 /// One configuration a figure refers to.
@@ -73,8 +73,8 @@ struct FigureConfig {
 struct CalibrationFigure {
   std::string id;
   FigureConfig config;
-  std::string runtime;          ///< runtime of the *published* measurement ("pytorch", "tensorrt")
-  std::string precision;        ///< precision the prediction is made at ("fp16", "fp32")
+  std::string runtime;    ///< runtime of the *published* measurement ("pytorch", "tensorrt")
+  std::string precision;  ///< precision the prediction is made at ("fp16", "fp32")
   int batch = 1;
   int concurrency = 1;
   /// "latency_s" (whole model), "throughput_fps", "power_w", or "latency_ratio"
@@ -84,11 +84,11 @@ struct CalibrationFigure {
   /// from another runtime (TensorRT fuses element-wise ops into convolutions) compare "gpu" or
   /// "compute", never the eager-PyTorch total.
   std::string component = "total";
-  FigureConfig reference;           ///< latency_ratio only
+  FigureConfig reference;  ///< latency_ratio only
   double value = 0;
-  std::string check = "within";     ///< "within" (|gen/value - 1| <= tol), "at_most", "at_least"
+  std::string check = "within";  ///< "within" (|gen/value - 1| <= tol), "at_most", "at_least"
   double tolerance_rel = 0.1;
-  std::string use;                  ///< "fit" (absolute anchor) or "check" (held out / trend)
+  std::string use;  ///< "fit" (absolute anchor) or "check" (held out / trend)
   std::string source;
   std::string notes;
 };
@@ -122,13 +122,13 @@ std::string default_calibration_path(const std::string& data_dir);
 
 /// The noiseless model output for one unit execution.
 struct UnitPrediction {
-  double latency_s = 0;         ///< per instance
-  double cpu_s = 0;             ///< framework (CPU) overhead per instance
-  double gpu_s = 0;             ///< GPU busy time of all instances (smooth max of the two below)
-  double compute_s = 0;         ///< roofline compute time, all instances
-  double memory_s = 0;          ///< roofline DRAM time, all instances
-  double power_total_w = 0;     ///< module power while the unit runs (all instances)
-  double power_cpu_w = 0;       ///< components (idle share included); sum = power_total_w
+  double latency_s = 0;      ///< per instance
+  double cpu_s = 0;          ///< framework (CPU) overhead per instance
+  double gpu_s = 0;          ///< GPU busy time of all instances (smooth max of the two below)
+  double compute_s = 0;      ///< roofline compute time, all instances
+  double memory_s = 0;       ///< roofline DRAM time, all instances
+  double power_total_w = 0;  ///< module power while the unit runs (all instances)
+  double power_cpu_w = 0;    ///< components (idle share included); sum = power_total_w
   double power_gpu_w = 0;
   double power_soc_w = 0;
   double power_ddr_w = 0;
@@ -151,7 +151,7 @@ double rail_power_w(const Board& board, const Rail& rail, const PowerComponents&
 struct ModelPrediction {
   double latency_s = 0;
   double gpu_s = 0;
-  double compute_s = 0;         ///< roofline compute time only (what fused runtimes approach)
+  double compute_s = 0;  ///< roofline compute time only (what fused runtimes approach)
   double mean_power_w = 0;
 };
 
@@ -174,24 +174,21 @@ class Synthesizer {
   const BoardSynthParams& board_params(const std::string& board) const;
 
   /// Noiseless prediction of one unit at `precision` ("fp32"/"fp16").
-  UnitPrediction predict_unit(const Board& board, const Model& model, int unit, int batch,
-                              int concurrency, const ClockSetting& clocks,
-                              const std::string& precision) const;
+  UnitPrediction predict_unit(const Board& board, const Model& model, int unit, int batch, int concurrency,
+                              const ClockSetting& clocks, const std::string& precision) const;
   /// Module power while nothing runs, at `clocks` (the idle terms of predict_unit): the
   /// simulator charges it for idle time. An estimate from the board's synthetic model.
   double idle_power_w(const Board& board, const ClockSetting& clocks) const;
   /// The same idle power split into its components (cpu, gpu, soc, ddr).
   PowerComponents idle_components(const Board& board, const ClockSetting& clocks) const;
-  ModelPrediction predict_model(const Board& board, const Model& model, int batch,
-                                int concurrency, const ClockSetting& clocks,
-                                const std::string& precision) const;
+  ModelPrediction predict_model(const Board& board, const Model& model, int batch, int concurrency,
+                                const ClockSetting& clocks, const std::string& precision) const;
 
   /// One trace file (provenance kind "synthetic-calibrated") for the sparse grid of `options`.
   TraceFile generate(const Board& board, const Model& model, const SynthOptions& options) const;
   /// Every board x model into `out_dir/<board>/<model>.<runtime>.<precision>.csv`; returns the
   /// paths written, in catalog order.
-  std::vector<std::string> generate_all(const SynthOptions& options,
-                                        const std::string& out_dir) const;
+  std::vector<std::string> generate_all(const SynthOptions& options, const std::string& out_dir) const;
 
   /// The generated value of a figure (NaN if its board or model is not in the catalog).
   double figure_value(const CalibrationFigure& figure) const;

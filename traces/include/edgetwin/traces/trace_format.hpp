@@ -16,16 +16,16 @@ inline constexpr int kTraceFormatVersion = 1;
 
 /// Where a trace's numbers come from.
 struct Provenance {
-  std::string kind;            ///< "measured" or "synthetic-calibrated"
-  std::string board;           ///< board id
-  std::string model;           ///< model id
-  std::string runtime;         ///< e.g. "pytorch" (libtorch/PyTorch eager on the Jetson GPU)
-  std::string precision;       ///< "fp32", "fp16" or "int8"
+  std::string kind;       ///< "measured" or "synthetic-calibrated"
+  std::string board;      ///< board id
+  std::string model;      ///< model id
+  std::string runtime;    ///< e.g. "pytorch" (libtorch/PyTorch eager on the Jetson GPU)
+  std::string precision;  ///< "fp32", "fp16" or "int8"
   // measured:
   std::string software_stack;  ///< e.g. "JetPack 5.1.2, libtorch 1.13"
   std::string date;            ///< ISO date of the measurement
   // synthetic-calibrated:
-  std::string generator;       ///< e.g. "edgetwin-synth 1"
+  std::string generator;                 ///< e.g. "edgetwin-synth 1"
   std::vector<std::string> calibration;  ///< public figures the generator was calibrated to
   std::string notes;
 };
@@ -42,22 +42,22 @@ struct ClockSetting {
 
 /// One measured (or generated) sample of one unit.
 struct TraceSample {
-  int unit = 0;                ///< unit index in the model catalog
+  int unit = 0;  ///< unit index in the model catalog
   int batch = 1;
-  int concurrency = 1;         ///< model instances running at once on the GPU
+  int concurrency = 1;  ///< model instances running at once on the GPU
   ClockSetting clocks;
-  double latency_mean_s = 0;   ///< one execution of the unit at this batch (per instance)
+  double latency_mean_s = 0;  ///< one execution of the unit at this batch (per instance)
   double latency_std_s = 0;
-  int repeats = 1;             ///< executions averaged
-  double power_total_w = 0;    ///< whole-module power while the unit runs (all instances)
+  int repeats = 1;                   ///< executions averaged
+  double power_total_w = 0;          ///< whole-module power while the unit runs (all instances)
   std::vector<double> rail_power_w;  ///< per TraceFile::rails, NaN where unknown
 };
 
 struct TraceFile {
   Provenance provenance;
-  std::vector<std::string> rails;    ///< rail columns present, in file order
+  std::vector<std::string> rails;  ///< rail columns present, in file order
   std::vector<TraceSample> samples;
-  std::string path;                  ///< file it was read from ("" if built in memory)
+  std::string path;  ///< file it was read from ("" if built in memory)
 };
 
 /// Reads and validates a trace file against the catalog: unknown board/model/unit, frequencies

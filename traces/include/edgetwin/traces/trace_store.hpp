@@ -19,11 +19,11 @@ namespace edgetwin::traces {
 
 /// What the store answers for one unit execution.
 struct UnitEstimate {
-  double latency_s = 0;        ///< per instance, one execution at the requested batch
+  double latency_s = 0;  ///< per instance, one execution at the requested batch
   double latency_std_s = 0;
   double power_total_w = 0;
-  std::vector<double> rail_power_w;   ///< per TraceFile::rails of the trace answered, NaN unknown
-  bool exact = false;          ///< true when a sample with exactly this key was returned
+  std::vector<double> rail_power_w;  ///< per TraceFile::rails of the trace answered, NaN unknown
+  bool exact = false;                ///< true when a sample with exactly this key was returned
 };
 
 /// Fit quality of one (unit, batch, concurrency) group.
@@ -32,8 +32,8 @@ struct FitQuality {
   int batch = 1;
   int concurrency = 1;
   int points = 0;
-  double latency_rms_rel = 0;       ///< in-sample RMS relative error
-  double latency_loo_max_rel = 0;   ///< worst leave-one-out relative error (NaN with 1 point)
+  double latency_rms_rel = 0;      ///< in-sample RMS relative error
+  double latency_loo_max_rel = 0;  ///< worst leave-one-out relative error (NaN with 1 point)
   double power_rms_rel = 0;
   double power_loo_max_rel = 0;
   std::string latency_model;  ///< model kept for latency: "linear" or e.g. "overlap p=3 q=4" (docs/traces.md)
@@ -72,8 +72,8 @@ class TraceStore {
   /// outside the sampled range, or for clocks not in the board's tables, throws
   /// std::invalid_argument naming the allowed values. Cheap, called per simulated unit.
   UnitEstimate estimate(const std::string& board, const std::string& model, int unit, int batch,
-                        int concurrency, const ClockSetting& clocks,
-                        const std::string& precision = "fp32", const std::string& runtime = "pytorch") const;
+                        int concurrency, const ClockSetting& clocks, const std::string& precision = "fp32",
+                        const std::string& runtime = "pytorch") const;
   /// Same, into `out` (reuses its rail vector: no allocation once `out` has held an answer).
   void estimate_into(UnitEstimate& out, const std::string& board, const std::string& model, int unit,
                      int batch, int concurrency, const ClockSetting& clocks,

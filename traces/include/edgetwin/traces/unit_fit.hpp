@@ -55,13 +55,13 @@ double overlap_latency(const FitRow& coef, const FitRow& row, int p, int q);
 struct UnitFit {
   FitKind kind = FitKind::latency;
   LatencyForm form = LatencyForm::linear;
-  int p = 1;                          ///< overlap form: compute/memory exponent
-  int q = 1;                          ///< overlap form: CPU/GPU exponent
-  FitRow coef{};                      ///< non-negative; zero for unused terms
+  int p = 1;      ///< overlap form: compute/memory exponent
+  int q = 1;      ///< overlap form: CPU/GPU exponent
+  FitRow coef{};  ///< non-negative; zero for unused terms
   std::array<bool, kMaxFitTerms> used{};
-  int points = 0;                     ///< samples the fit was made on
-  std::vector<std::string> dropped;   ///< terms left out and why, e.g. "fcpu_max/fcpu: 1 distinct cpu_khz"
-  double rms_rel = 0;                 ///< in-sample RMS relative error
+  int points = 0;                    ///< samples the fit was made on
+  std::vector<std::string> dropped;  ///< terms left out and why, e.g. "fcpu_max/fcpu: 1 distinct cpu_khz"
+  double rms_rel = 0;                ///< in-sample RMS relative error
 
   /// Model value at `row` (basis_row of `kind`, or energy_row for energy).
   double evaluate(const FitRow& row) const {
@@ -104,8 +104,7 @@ inline constexpr double kOverlapMinGain = 0.9;
 
 /// Worst relative error at each point when it is left out of the fit (refit without it, same
 /// term-dropping rules). NaN with fewer than two points. Points with value 0 are skipped.
-double leave_one_out_max_rel(FitKind kind, const ClockScale& scale,
-                             const std::vector<ClockSetting>& clocks,
+double leave_one_out_max_rel(FitKind kind, const ClockScale& scale, const std::vector<ClockSetting>& clocks,
                              const std::vector<double>& values);
 /// Leave-one-out prediction of each point's latency by the model of `fit` (a fit_latency result):
 /// the linear model is refitted as in fit_unit; the overlap form keeps p, q and the used terms and

@@ -36,25 +36,25 @@ struct DqnConfig {
   std::vector<int> hidden{64, 64};
   Activation activation = Activation::kRelu;
 
-  double gamma = 0.99;                 ///< per decision, or per simulated second (below)
-  bool discount_per_second = false;    ///< semi-MDP: discount gamma^dt_s per transition
-  double learning_rate = 1e-3;         ///< Adam
+  double gamma = 0.99;               ///< per decision, or per simulated second (below)
+  bool discount_per_second = false;  ///< semi-MDP: discount gamma^dt_s per transition
+  double learning_rate = 1e-3;       ///< Adam
   std::size_t batch_size = 64;
   std::size_t replay_capacity = 100000;
-  std::size_t warmup = 1000;           ///< transitions stored before the first update
-  std::size_t update_every = 4;        ///< decisions between updates
+  std::size_t warmup = 1000;              ///< transitions stored before the first update
+  std::size_t update_every = 4;           ///< decisions between updates
   std::size_t target_update_every = 500;  ///< hard copy every K updates (when polyak_tau == 0)
-  double polyak_tau = 0;               ///< > 0: target <- tau*online + (1-tau)*target each update
-  bool double_dqn = false;             ///< a' chosen by the online net, valued by the target net
+  double polyak_tau = 0;                  ///< > 0: target <- tau*online + (1-tau)*target each update
+  bool double_dqn = false;                ///< a' chosen by the online net, valued by the target net
   double huber_delta = 1.0;
-  double max_grad_norm = 10.0;         ///< global L2 norm clip; <= 0 disables
+  double max_grad_norm = 10.0;  ///< global L2 norm clip; <= 0 disables
   EpsilonSchedule epsilon;
-  bool normalize_states = false;       ///< RunningNormalizer on states (updated in observe())
+  bool normalize_states = false;  ///< RunningNormalizer on states (updated in observe())
   double normalizer_clip = 5.0;
-  std::uint64_t seed = 1;              ///< weights, exploration and replay sampling
+  std::uint64_t seed = 1;  ///< weights, exploration and replay sampling
 
-  MlpSpec network() const;             ///< {state_dim, hidden, action_count, activation}
-  void validate() const;               ///< throws ConfigError naming the field
+  MlpSpec network() const;                  ///< {state_dim, hidden, action_count, activation}
+  void validate() const;                    ///< throws ConfigError naming the field
   nlohmann::json hyper_parameters() const;  ///< everything but the network shape, for manifests
 };
 

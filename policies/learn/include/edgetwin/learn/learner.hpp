@@ -35,20 +35,20 @@ std::string torch_version();
 
 /// Statistics of one gradient step.
 struct UpdateStats {
-  double loss = 0;         ///< DQN: Huber TD loss; SAC: mean of the two critic losses
-  double mean_q = 0;       ///< mean Q(s, a) of the batch for the actions taken (DQN: online net;
-                           ///< SAC: min of the two critics)
-  double epsilon = 0;      ///< DQN: exploration rate at this update; SAC: 0
-  double actor_loss = 0;   ///< SAC only
-  double alpha = 0;        ///< SAC only: entropy temperature after the step
-  double entropy = 0;      ///< SAC only: mean policy entropy of the batch (nats)
-  bool applied = true;     ///< false when the gradient reducer skipped the step
+  double loss = 0;        ///< DQN: Huber TD loss; SAC: mean of the two critic losses
+  double mean_q = 0;      ///< mean Q(s, a) of the batch for the actions taken (DQN: online net;
+                          ///< SAC: min of the two critics)
+  double epsilon = 0;     ///< DQN: exploration rate at this update; SAC: 0
+  double actor_loss = 0;  ///< SAC only
+  double alpha = 0;       ///< SAC only: entropy temperature after the step
+  double entropy = 0;     ///< SAC only: mean policy entropy of the batch (nats)
+  bool applied = true;    ///< false when the gradient reducer skipped the step
 };
 
 /// Counters saved in checkpoints and restored by load().
 struct LearnerCounters {
-  std::uint64_t decisions = 0;   ///< transitions observed (observe() calls)
-  std::uint64_t updates = 0;     ///< gradient steps taken
+  std::uint64_t decisions = 0;  ///< transitions observed (observe() calls)
+  std::uint64_t updates = 0;    ///< gradient steps taken
 };
 
 /// A learner over a discrete action set that is fed one transition per decision. The caller owns
@@ -89,7 +89,7 @@ class DiscreteLearner {
   /// stopped. Throws CheckpointError naming the file and the field. Returns the manifest.
   virtual nlohmann::json load(const std::string& dir) = 0;
 
-  virtual std::string kind() const = 0;   ///< "dqn" or "sac"
+  virtual std::string kind() const = 0;  ///< "dqn" or "sac"
   virtual int state_dim() const = 0;
   virtual int action_count() const = 0;
   virtual LearnerCounters counters() const = 0;

@@ -17,9 +17,9 @@ std::string to_string(Activation activation);
 Activation activation_from_string(const std::string& name);
 
 struct MlpSpec {
-  int inputs = 0;                ///< input features (the state dimension)
-  std::vector<int> hidden;       ///< hidden layer widths, e.g. {64, 64}; may be empty (linear model)
-  int outputs = 0;               ///< outputs (actions, classes or regression targets)
+  int inputs = 0;           ///< input features (the state dimension)
+  std::vector<int> hidden;  ///< hidden layer widths, e.g. {64, 64}; may be empty (linear model)
+  int outputs = 0;          ///< outputs (actions, classes or regression targets)
   Activation activation = Activation::kRelu;
 
   /// Throws ConfigError naming `what` and the field when a size is < 1.

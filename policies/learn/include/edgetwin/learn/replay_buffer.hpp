@@ -17,8 +17,8 @@ struct Transition {
   int action = 0;
   double reward = 0;
   std::vector<float> next_state;
-  bool done = false;     ///< next_state is terminal: no bootstrapping from it
-  double dt_s = 1.0;     ///< simulated seconds until the next decision (> 0 when discounting per second)
+  bool done = false;  ///< next_state is terminal: no bootstrapping from it
+  double dt_s = 1.0;  ///< simulated seconds until the next decision (> 0 when discounting per second)
 };
 
 /// Discount of one transition: gamma^dt_s when `per_second` (gamma is then the discount per
@@ -32,13 +32,13 @@ struct TransitionBatch {
   std::vector<std::int64_t> actions;
   std::vector<float> rewards;
   std::vector<float> next_states;
-  std::vector<float> dones;     ///< 1 = terminal
+  std::vector<float> dones;  ///< 1 = terminal
   std::vector<float> dt_s;
 
   std::size_t size() const { return actions.size(); }
   void clear();
   void reserve(std::size_t n);
-  void push_back(const Transition& t);   ///< throws std::invalid_argument on a state of the wrong size
+  void push_back(const Transition& t);  ///< throws std::invalid_argument on a state of the wrong size
   /// Appends all rows of `other` (same state_dim).
   void append(const TransitionBatch& other);
 };
@@ -80,8 +80,8 @@ class ReplayBuffer {
   void set_rng_state(const std::string& text);
   /// Restores the storage written by the raw_* accessors; sizes must be size*state_dim etc.
   void restore(std::vector<float> states, std::vector<float> next_states, std::vector<std::int64_t> actions,
-               std::vector<float> rewards, std::vector<float> dones, std::vector<float> dt_s, std::size_t head,
-               std::uint64_t pushed);
+               std::vector<float> rewards, std::vector<float> dones, std::vector<float> dt_s,
+               std::size_t head, std::uint64_t pushed);
 
  private:
   std::size_t index_of_oldest(std::size_t i) const;

@@ -21,11 +21,11 @@ namespace edgetwin::learn {
 struct SacConfig {
   int state_dim = 0;
   int action_count = 0;
-  std::vector<int> hidden{64, 64};     ///< actor and both critics
+  std::vector<int> hidden{64, 64};  ///< actor and both critics
   Activation activation = Activation::kRelu;
 
   double gamma = 0.99;
-  bool discount_per_second = false;    ///< semi-MDP: discount gamma^dt_s per transition
+  bool discount_per_second = false;  ///< semi-MDP: discount gamma^dt_s per transition
   double actor_learning_rate = 3e-4;
   double critic_learning_rate = 3e-4;
   double alpha_learning_rate = 3e-4;
@@ -37,15 +37,15 @@ struct SacConfig {
   std::size_t replay_capacity = 100000;
   std::size_t warmup = 1000;
   std::size_t update_every = 4;
-  double max_grad_norm = 10.0;         ///< per network; <= 0 disables
+  double max_grad_norm = 10.0;  ///< per network; <= 0 disables
   bool normalize_states = false;
   double normalizer_clip = 5.0;
   std::uint64_t seed = 1;
 
-  MlpSpec actor_network() const;       ///< {state_dim, hidden, action_count, activation}
-  MlpSpec critic_network() const;      ///< same shape
+  MlpSpec actor_network() const;   ///< {state_dim, hidden, action_count, activation}
+  MlpSpec critic_network() const;  ///< same shape
   double target_entropy() const;
-  void validate() const;               ///< throws ConfigError naming the field
+  void validate() const;  ///< throws ConfigError naming the field
   nlohmann::json hyper_parameters() const;
 };
 

@@ -30,25 +30,25 @@ struct Dataset {
 
 struct SupervisedConfig {
   SupervisedTask task = SupervisedTask::kClassification;
-  MlpSpec network;                     ///< outputs = classes or regression targets
+  MlpSpec network;  ///< outputs = classes or regression targets
   double learning_rate = 1e-3;
   std::size_t batch_size = 64;
   int epochs = 20;
-  double validation_fraction = 0.2;    ///< last share of a seeded shuffle; 0 = no validation
-  double max_grad_norm = 0;            ///< <= 0 disables
-  std::uint64_t seed = 1;              ///< weights, split and minibatch order
+  double validation_fraction = 0.2;  ///< last share of a seeded shuffle; 0 = no validation
+  double max_grad_norm = 0;          ///< <= 0 disables
+  std::uint64_t seed = 1;            ///< weights, split and minibatch order
 
   void validate() const;
   nlohmann::json hyper_parameters() const;
 };
 
 struct EpochStats {
-  int epoch = 0;                       ///< 1-based
-  double train_loss = 0;               ///< mean over the epoch's minibatches (weighted by rows)
-  double validation_loss = 0;          ///< NaN without a validation split
-  double train_accuracy = 0;           ///< classification only (NaN for regression); measured
-                                       ///< after the epoch over the whole training split
-  double validation_accuracy = 0;      ///< classification only, NaN otherwise or without split
+  int epoch = 0;                   ///< 1-based
+  double train_loss = 0;           ///< mean over the epoch's minibatches (weighted by rows)
+  double validation_loss = 0;      ///< NaN without a validation split
+  double train_accuracy = 0;       ///< classification only (NaN for regression); measured
+                                   ///< after the epoch over the whole training split
+  double validation_accuracy = 0;  ///< classification only, NaN otherwise or without split
 };
 
 class SupervisedTrainer {

@@ -39,8 +39,8 @@ class EnergyMeter {
   double busy_j() const { return busy_j_; }
   double transition_j() const { return transition_j_; }
   double radio_j() const { return radio_j_; }
-  double busy_s() const { return busy_s_; }     ///< time spent in PowerState::busy
-  double power_w() const { return power_w_; }   ///< current level
+  double busy_s() const { return busy_s_; }    ///< time spent in PowerState::busy
+  double power_w() const { return power_w_; }  ///< current level
   PowerState state() const { return state_; }
 
  private:

@@ -16,25 +16,25 @@ namespace edgetwin::sim {
 struct RequestRecord {
   long id = 0;
   int device = 0;
-  int group = 0;                 ///< index into the scenario's groups
+  int group = 0;  ///< index into the scenario's groups
   std::string stream;
   std::string model;
   double arrival_s = 0;
-  double start_s = 0;            ///< first unit (or upload) started
-  double end_s = 0;              ///< result available on the device
-  double energy_j = 0;           ///< device energy attributed: its units, transitions, radio
-  double cloud_energy_j = 0;     ///< cloud server energy of its units
-  int exit_after_unit = -1;      ///< -1 = no early exit
-  int edge_units = 0;            ///< units run on the device
-  int units = 0;                 ///< units run in total (edge + cloud)
-  double offload_share = 0;      ///< share of the split feature map sent (0 = nothing sent)
+  double start_s = 0;         ///< first unit (or upload) started
+  double end_s = 0;           ///< result available on the device
+  double energy_j = 0;        ///< device energy attributed: its units, transitions, radio
+  double cloud_energy_j = 0;  ///< cloud server energy of its units
+  int exit_after_unit = -1;   ///< -1 = no early exit
+  int edge_units = 0;         ///< units run on the device
+  int units = 0;              ///< units run in total (edge + cloud)
+  double offload_share = 0;   ///< share of the split feature map sent (0 = nothing sent)
   double offload_bytes = 0;
-  std::int64_t cpu_khz = 0;      ///< clocks at the first device unit
+  std::int64_t cpu_khz = 0;  ///< clocks at the first device unit
   std::int64_t gpu_hz = 0;
   std::int64_t emc_hz = 0;
-  double slo_s = 0;              ///< 0 = no objective
-  int batch = 1;                 ///< requests executed together with it (serving devices)
-  int concurrency = 1;           ///< batches running on the device GPU when its batch started
+  double slo_s = 0;     ///< 0 = no objective
+  int batch = 1;        ///< requests executed together with it (serving devices)
+  int concurrency = 1;  ///< batches running on the device GPU when its batch started
   /// Expected accuracy of its result (top-1 or mAP as the model's accuracy table says), from
   /// the exit taken and the offloaded share; NaN = the model has no accuracy table.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
@@ -49,11 +49,12 @@ struct TimelineRecord {
   std::int64_t cpu_khz = 0;
   std::int64_t gpu_hz = 0;
   std::int64_t emc_hz = 0;
-  double power_w = 0;            ///< mean power over the interval
-  double energy_j = 0;           ///< cumulative device energy
+  double power_w = 0;   ///< mean power over the interval
+  double energy_j = 0;  ///< cumulative device energy
   int queue_length = 0;
   double uplink_bandwidth_bps = 0;
-  double cpu_temp_c = std::numeric_limits<double>::quiet_NaN();  ///< CPU thermal zone now (NaN: no thermal model)
+  double cpu_temp_c =
+      std::numeric_limits<double>::quiet_NaN();  ///< CPU thermal zone now (NaN: no thermal model)
   double gpu_temp_c = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -67,11 +68,11 @@ struct DeviceTotals {
   double transition_j = 0;
   double radio_j = 0;
   long clock_changes = 0;
-  std::vector<double> rail_j;    ///< per board rail: traced and idle power only (NaN = unknown)
+  std::vector<double> rail_j;  ///< per board rail: traced and idle power only (NaN = unknown)
   /// Highest CPU / GPU thermal zone temperature over the run (°C; NaN: no thermal model).
   double max_cpu_temp_c = std::numeric_limits<double>::quiet_NaN();
   double max_gpu_temp_c = std::numeric_limits<double>::quiet_NaN();
-  long dropped = 0;              ///< frames dropped at arrival (a video stream's queue_limit)
+  long dropped = 0;  ///< frames dropped at arrival (a video stream's queue_limit)
 };
 
 /// Writes requests.csv / timeline.csv rows (header first). Numbers use the shortest exact form.

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/traces/catalog.hpp"
 
 namespace edgetwin::sim {
 
@@ -65,7 +65,7 @@ struct DeviceGroupSpec {
   std::string hil_endpoint;                    ///< hil only: agent address "host:port"
   LinkSpec access;                             ///< each device's own link to the access point
   double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
-  double initial_temp_c = 25;                  ///< every thermal zone at the start (°C; the file's default: ambient_c)
+  double initial_temp_c = 25;  ///< every thermal zone at the start (°C; the file's default: ambient_c)
 };
 
 struct CloudSpec {
@@ -130,9 +130,9 @@ struct OutputsSpec {
 
 /// `edgetwin train` settings (the scenario's "training" object; runs ignore it).
 struct TrainingSpec {
-  int episodes = 20;          ///< training episodes (each one run of the scenario, a fresh seed)
-  int eval_every = 5;         ///< a greedy evaluation episode every N training episodes (0 = never)
-  int checkpoint_every = 10;  ///< a kept checkpoint every N episodes (0 = only best and last)
+  int episodes = 20;            ///< training episodes (each one run of the scenario, a fresh seed)
+  int eval_every = 5;           ///< a greedy evaluation episode every N training episodes (0 = never)
+  int checkpoint_every = 10;    ///< a kept checkpoint every N episodes (0 = only best and last)
   std::uint64_t eval_seed = 0;  ///< seed of the evaluation episodes (0 = the scenario's seed)
 };
 

@@ -32,14 +32,14 @@ struct RunOptions {
 /// What a run produced (the summary is also written as summary.json).
 struct RunResult {
   nlohmann::json summary;
-  std::vector<RequestRecord> requests;   ///< completed requests, in completion order
+  std::vector<RequestRecord> requests;  ///< completed requests, in completion order
   double simulated_end_s = 0;
   double wall_s = 0;
-  long activities = 0;                   ///< executions, transfers and sleeps simulated
+  long activities = 0;  ///< executions, transfers and sleeps simulated
   /// Unit runs, exit heads and transitions that fast-path devices replayed in their own clock
   /// (each one an engine activity on the per-activity path).
   long local_activities = 0;
-  int local_time_devices = 0;            ///< devices that ran on the local-time fast path
+  int local_time_devices = 0;  ///< devices that ran on the local-time fast path
 };
 
 /// Loads the traces a scenario needs (each board x model from `<traces_dir>/<board>/

@@ -57,14 +57,14 @@ class ThermalModel {
     double temp_c = 0;
     double max_c = 0;
     double steady_c = 0;
-    double inv_tau = 0;          ///< 1 / tau_s
-    double fallback_k_per_w = 0; ///< R x fallback_total_weight
-    std::size_t first_input = 0; ///< its inputs in inputs_
+    double inv_tau = 0;           ///< 1 / tau_s
+    double fallback_k_per_w = 0;  ///< R x fallback_total_weight
+    std::size_t first_input = 0;  ///< its inputs in inputs_
     std::size_t input_count = 0;
   };
   struct Input {
     std::size_t rail = 0;
-    double k_per_w = 0;          ///< R x weight
+    double k_per_w = 0;  ///< R x weight
   };
   static double decay(double x);  ///< exp(-x), x >= 0
   std::vector<Zone> zones_;

@@ -34,6 +34,7 @@ nlohmann::json plan_to_json(const MpiPlan& plan);
 MpiPlan plan_from_json(const nlohmann::json& json);
 
 /// The argv of one run of `plan`.
-std::vector<std::string> run_argv(const MpiPlan& plan, const std::string& scenario, const std::string& out_dir);
+std::vector<std::string> run_argv(const MpiPlan& plan, const std::string& scenario,
+                                  const std::string& out_dir);
 
 }  // namespace edgetwin::sweep

@@ -11,7 +11,7 @@ namespace edgetwin::sweep {
 
 struct ProgressCounts {
   std::size_t total = 0;
-  std::size_t done = 0;     ///< including runs finished by earlier invocations
+  std::size_t done = 0;  ///< including runs finished by earlier invocations
   std::size_t failed = 0;
   std::size_t running = 0;
 };

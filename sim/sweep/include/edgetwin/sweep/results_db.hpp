@@ -61,7 +61,8 @@ class ResultsDb {
   std::vector<std::string> metric_columns();
 
  private:
-  void ensure_columns(const std::string& table, const std::vector<std::pair<std::string, const char*>>& columns);
+  void ensure_columns(const std::string& table,
+                      const std::vector<std::pair<std::string, const char*>>& columns);
   std::set<std::string>& known_columns(const std::string& table);
 
   Database db_;

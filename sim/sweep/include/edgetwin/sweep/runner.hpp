@@ -17,23 +17,24 @@ namespace edgetwin::sweep {
 
 /// The child command of one run: argv (argv[0] a path) that simulates `scenario_path` and writes
 /// its results (summary.json, ...) into `out_dir`.
-using RunCommand = std::function<std::vector<std::string>(const std::string& scenario_path, const std::string& out_dir)>;
+using RunCommand =
+    std::function<std::vector<std::string>(const std::string& scenario_path, const std::string& out_dir)>;
 
 struct RunnerOptions {
-  int jobs = 1;              ///< runs at a time (child processes)
-  double timeout_s = 0;      ///< per run; 0 = none. A run over it is killed and recorded failed.
-  bool retry_failed = false; ///< also re-run runs recorded 'failed'
-  bool quiet = false;        ///< no progress report
-  bool tty = false;          ///< progress as one updating line
+  int jobs = 1;                     ///< runs at a time (child processes)
+  double timeout_s = 0;             ///< per run; 0 = none. A run over it is killed and recorded failed.
+  bool retry_failed = false;        ///< also re-run runs recorded 'failed'
+  bool quiet = false;               ///< no progress report
+  bool tty = false;                 ///< progress as one updating line
   double progress_interval_s = 10;  ///< plain progress lines (not a terminal)
 };
 
 struct RunnerOutcome {
-  std::size_t total = 0;    ///< runs of the sweep
-  std::size_t skipped = 0;  ///< already finished before this invocation (done or failed)
-  std::size_t done = 0;     ///< done at the end (all invocations)
-  std::size_t failed = 0;   ///< failed at the end
-  bool interrupted = false; ///< stopped by SIGINT/SIGTERM; unfinished runs are 'pending'
+  std::size_t total = 0;     ///< runs of the sweep
+  std::size_t skipped = 0;   ///< already finished before this invocation (done or failed)
+  std::size_t done = 0;      ///< done at the end (all invocations)
+  std::size_t failed = 0;    ///< failed at the end
+  bool interrupted = false;  ///< stopped by SIGINT/SIGTERM; unfinished runs are 'pending'
 };
 
 /// SIGINT and SIGTERM handlers for a runner's lifetime (the previous ones restored after):

@@ -19,10 +19,10 @@ namespace edgetwin::sweep {
 /// One axis: the values written at `pointer` of the scenario. A zipped axis may have no pointer
 /// (a label advancing with the other zipped lists).
 struct SweepAxis {
-  std::string axis;                   ///< name, unique among a group's axes
-  std::string pointer;                ///< JSON pointer into the scenario; "" for a zipped label
-  std::vector<nlohmann::json> values; ///< any JSON: numbers, strings, whole objects
-  std::string where;                  ///< this axis in the file, e.g. "/sweep/grid/1"
+  std::string axis;                    ///< name, unique among a group's axes
+  std::string pointer;                 ///< JSON pointer into the scenario; "" for a zipped label
+  std::vector<nlohmann::json> values;  ///< any JSON: numbers, strings, whole objects
+  std::string where;                   ///< this axis in the file, e.g. "/sweep/grid/1"
 };
 
 /// A group of runs: `set` applied to the scenario, then its own axes (or the top-level ones).
@@ -35,8 +35,8 @@ struct SweepGroup {
 };
 
 struct SweepSpec {
-  std::string name;   ///< default: the scenario's name
-  std::string file;   ///< the scenario file, for messages
+  std::string name;  ///< default: the scenario's name
+  std::string file;  ///< the scenario file, for messages
   std::vector<std::uint64_t> seeds;
   std::vector<SweepGroup> groups;  ///< the file's groups, or one group "all" with the top-level axes
   nlohmann::json block;            ///< the "sweep" object as written
@@ -47,7 +47,7 @@ struct AxisValue {
   std::string axis;
   std::string pointer;  ///< "" for a zipped label
   nlohmann::json value;
-  std::string where;    ///< the value in the file, e.g. "/sweep/grid/1/values/0"
+  std::string where;  ///< the value in the file, e.g. "/sweep/grid/1/values/0"
 };
 
 /// One expanded run.

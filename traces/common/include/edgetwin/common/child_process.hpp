@@ -9,8 +9,9 @@
 
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace edgetwin::common {
 

@@ -42,7 +42,9 @@ constexpr std::uint64_t hash_combine(std::uint64_t h, std::uint64_t value) {
 }
 
 /// A uniform double in [0, 1) from the top 53 bits of `h`.
-constexpr double uniform01(std::uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
+constexpr double uniform01(std::uint64_t h) {
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
 
 /// `value` as 16 lower-case hexadecimal digits.
 std::string hex16(std::uint64_t value);

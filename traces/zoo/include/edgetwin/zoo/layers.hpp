@@ -118,7 +118,7 @@ class ConvBnActImpl : public torch::nn::Module {
 TORCH_MODULE(ConvBnAct);
 
 /// Plain Conv2d with bias (no norm), e.g. VGG convs and detection-head output convs.
-CountedConv2d conv_with_bias(std::int64_t in, std::int64_t out, std::int64_t k,
-                             std::int64_t stride = 1, std::int64_t padding = 0);
+CountedConv2d conv_with_bias(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride = 1,
+                             std::int64_t padding = 0);
 
 }  // namespace edgetwin::zoo

@@ -56,25 +56,25 @@ class LambdaUnit : public SingleInputUnit {
 inline constexpr int kModelInput = -1;
 
 struct ZooUnit {
-  std::string name;                   ///< e.g. "layer3.2"
-  std::string kind;                   ///< e.g. "bottleneck"
+  std::string name;  ///< e.g. "layer3.2"
+  std::string kind;  ///< e.g. "bottleneck"
   std::shared_ptr<UnitModule> module;
-  std::vector<int> inputs;            ///< earlier unit indices consumed; kModelInput = input
+  std::vector<int> inputs;  ///< earlier unit indices consumed; kModelInput = input
 };
 
 /// How candidate early exits are placed (docs/models.md "Exit heads").
 enum class ExitRule {
-  kNone,      ///< no early exits (detectors)
-  kGapFc,     ///< after every unit with a 4-D output except the last one: GAP + Linear(C, classes)
-  kLnFcCls,   ///< after every "encoder_block" except the last: LayerNorm + Linear on the class token
+  kNone,     ///< no early exits (detectors)
+  kGapFc,    ///< after every unit with a 4-D output except the last one: GAP + Linear(C, classes)
+  kLnFcCls,  ///< after every "encoder_block" except the last: LayerNorm + Linear on the class token
 };
 
 /// An architecture-defined exit head (e.g. Inception-v3's AuxLogits), part of the network's
 /// published parameter count.
 struct ExtraExit {
-  std::string after_unit;             ///< unit name
-  std::string head;                   ///< head name in the catalog, e.g. "inception_aux"
-  std::shared_ptr<UnitModule> module; ///< consumes the unit's output
+  std::string after_unit;              ///< unit name
+  std::string head;                    ///< head name in the catalog, e.g. "inception_aux"
+  std::shared_ptr<UnitModule> module;  ///< consumes the unit's output
 };
 
 /// Outputs of every unit of one forward pass (index i = output of unit i).
@@ -84,8 +84,8 @@ struct UnitOutputs {
 
 class ZooNetwork {
  public:
-  std::string id;                       ///< catalog key, e.g. "resnet50"
-  std::string name;                     ///< e.g. "ResNet-50"
+  std::string id;    ///< catalog key, e.g. "resnet50"
+  std::string name;  ///< e.g. "ResNet-50"
   std::string task = "classification";
   std::vector<std::int64_t> input_shape;  ///< batch 1, NCHW
   int num_classes = 1000;
