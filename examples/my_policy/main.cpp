@@ -69,11 +69,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const auto catalog = et::traces::Catalog::load("");  // "" = the bundled catalog or $EDGETWIN_DATA
+    const std::string data_dir = et::traces::default_data_dir();  // $EDGETWIN_DATA, else the bundled catalog
+    const auto catalog = et::traces::Catalog::load(data_dir);
     const auto spec = et::sim::load_scenario(file, catalog, overrides);
     const auto store = et::sim::load_traces_for(spec, catalog, traces_dir);
     const et::traces::Synthesizer power_model(
-        catalog, et::traces::load_synth_calibration(et::traces::default_calibration_path("")));
+        catalog, et::traces::load_synth_calibration(et::traces::default_calibration_path(data_dir)));
 
     et::policies::PolicyRegistry registry;
     et::policies::register_builtin_policies(registry);

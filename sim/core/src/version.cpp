@@ -1,7 +1,10 @@
 #include "edgetwin/sim/version.hpp"
 
+// version.h uses xbt/base.h's SG_BEGIN_DECL without including it: keep this order.
+// clang-format off
+#include <xbt/base.h>
 #include <simgrid/version.h>
-#include <xbt/base.h>  // version.h uses its SG_BEGIN_DECL without including it
+// clang-format on
 
 namespace edgetwin::sim {
 
