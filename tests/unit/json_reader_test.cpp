@@ -46,6 +46,8 @@ TEST(JsonReader, ErrorsNamePointerFoundAndAllowed) {
   EXPECT_EQ(error_where([&] { r.string("zz"); }), "/base/zz | required field is missing");
   EXPECT_EQ(error_where([&] { r.require_only({"a", "n", "o"}); }),
             "/base/e | unknown field; allowed fields here: a, n, o");
+  const std::vector<const char*> allowed{"a", "n"};
+  EXPECT_EQ(error_where([&] { r.require_only(allowed); }), "/base/e | unknown field; allowed fields here: a, n");
 }
 
 TEST(JsonReader, PointerEscapesSlashAndTilde) {
