@@ -1,4 +1,4 @@
-// Reusable parts: MLP spec, replay buffer, normaliser, semi-MDP discount, epsilon schedule.
+// Reusable parts: MLP spec, replay buffer, normaliser, semi-MDP discount, epsilon schedule, learner specs.
 
 #include <cmath>
 #include <map>
@@ -8,6 +8,7 @@
 
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/error.hpp"
+#include "edgetwin/learn/factory.hpp"
 #include "edgetwin/learn/mlp_spec.hpp"
 #include "edgetwin/learn/normalizer.hpp"
 #include "edgetwin/learn/replay_buffer.hpp"
@@ -149,6 +150,52 @@ TEST(DqnConfig, RejectsOutOfRangeFieldsByName) {
   } catch (const ConfigError& e) {
     EXPECT_STREQ(e.what(), "dqn config: batch_size: found 0, allowed >= 1");
   }
+}
+
+std::string spec_error(const nlohmann::json& spec) {
+  try {
+    make_learner(spec);
+  } catch (const ConfigError& e) {  // a configuration error (exit code 2), not common::DataError
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(LearnerSpec, ReadsKeysAndNamesErrorsByPointer) {
+  const auto spec = nlohmann::json::parse(
+      R"({"kind": "dqn", "state_dim": 3, "action_count": 2, "hidden": [4], "batch_size": 8,
+          "seed": 18446744073709551615, "double_dqn": true,
+          "epsilon": {"start": 0.5, "decay_decisions": 10, "shape": "exponential"}})");
+  const DqnConfig c = dqn_config_from_json(spec);
+  EXPECT_EQ(c.hidden, std::vector<int>{4});
+  EXPECT_EQ(c.batch_size, 8u);
+  EXPECT_EQ(c.seed, 18446744073709551615ULL);
+  EXPECT_TRUE(c.double_dqn);
+  EXPECT_EQ(c.epsilon.start, 0.5);
+  EXPECT_EQ(c.epsilon.decay_decisions, 10u);
+  EXPECT_EQ(c.epsilon.shape, EpsilonSchedule::Shape::kExponential);
+
+  auto with = [&spec](const char* key, const nlohmann::json& value) {
+    auto s = spec;
+    s[key] = value;
+    return s;
+  };
+  EXPECT_EQ(spec_error(nlohmann::json::array()), "learner spec: /: expected an object, found an array");
+  EXPECT_EQ(spec_error(with("kind", "ppo")), "learner spec: /kind: found \"ppo\", allowed: dqn, sac");
+  EXPECT_EQ(spec_error(with("batch_size", -1)),
+            "learner spec (dqn): /batch_size: found -1, allowed range [0, 9223372036854775807]");
+  EXPECT_EQ(spec_error(with("batch_size", 0)), "dqn config: batch_size: found 0, allowed >= 1");
+  EXPECT_EQ(spec_error(with("gamma", "high")),
+            "learner spec (dqn): /gamma: expected a number, found the string \"high\"");
+  EXPECT_EQ(spec_error(with("hidden", {4, 0})),
+            "learner spec (dqn): /hidden/1: found 0, allowed: layer widths >= 1");
+  EXPECT_EQ(spec_error(with("epsilon", {{"shape", "cubic"}})),
+            "learner spec (dqn): /epsilon/shape: found \"cubic\", allowed: linear, exponential");
+  const std::string unknown = spec_error(with("alpha", 1));
+  EXPECT_EQ(unknown.rfind("learner spec (dqn): /alpha: unknown field; allowed fields here: kind, ", 0), 0u)
+      << unknown;
+  const std::string not_sac = spec_error(with("kind", "sac"));
+  EXPECT_EQ(not_sac.rfind("learner spec (sac): /double_dqn: unknown field", 0), 0u) << not_sac;
 }
 
 }  // namespace

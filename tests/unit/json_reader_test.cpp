@@ -51,6 +51,9 @@ TEST(JsonReader, ErrorsNamePointerFoundAndAllowed) {
               r.require_only({"a", "n", "o"});
             }),
             "/base/e | unknown field; allowed fields here: a, n, o");
+  const std::vector<const char*> allowed{"a", "n"};
+  EXPECT_EQ(error_where([&] { r.require_only(allowed); }),
+            "/base/e | unknown field; allowed fields here: a, n");
 }
 
 TEST(JsonReader, PointerEscapesSlashAndTilde) {

@@ -77,10 +77,10 @@ INSTANTIATE_TEST_SUITE_P(
         Defect{"bad_magic.csv", "line 1", "expected the format line '# edgetwin-trace 1'"},
         Defect{"bad_version.csv", "line 1", "unsupported trace format version '2'"},
         Defect{"bad_provenance_json.csv", "line 2, provenance", "invalid JSON"},
-        Defect{"missing_calibration.csv", "line 2, provenance field calibration", "non-empty array"},
-        Defect{"unknown_board.csv", "line 2, provenance field board",
+        Defect{"missing_calibration.csv", "line 2, provenance/calibration", "non-empty array"},
+        Defect{"unknown_board.csv", "line 2, provenance/board",
                "unknown board 'jetson_banana'; known boards: test_board"},
-        Defect{"unknown_model.csv", "line 2, provenance field model",
+        Defect{"unknown_model.csv", "line 2, provenance/model",
                "unknown model 'resnet1000'; known models: tiny_net"},
         Defect{"unit_out_of_range.csv", "line 5, column unit",
                "3 is out of range; model 'tiny_net' has units 0..2"},
@@ -133,21 +133,24 @@ TEST(TraceFormat, RejectsInlineDefects) {
       {header_lines(
            R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5"})") +
            ok_row,
-       "line 2, provenance field date", "missing (required)"},
+       "line 2, provenance/date", "required field is missing"},
       {header_lines(
            R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"JetPack 5","date":"May 2024"})") +
            ok_row,
-       "line 2, provenance field date", "ISO date"},
+       "line 2, provenance/date", "ISO date"},
       {header_lines(
            R"({"kind":"measured","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp32","software_stack":"s","date":"2024-05-01","generator":"g"})") +
            ok_row,
-       "line 2, provenance field generator", "unknown for a 'measured' trace"},
+       "line 2, provenance/generator",
+       "unknown field; allowed fields here: kind, board, model, runtime, precision, notes, software_stack, "
+       "date "
+       "(for a 'measured' trace)"},
       {header_lines(
            R"({"kind":"synthetic-calibrated","board":"test_board","model":"tiny_net","runtime":"pytorch","precision":"fp64","generator":"g 1","calibration":["x"]})") +
            ok_row,
-       "line 2, provenance field precision", "allowed: fp32, fp16, int8"},
-      {header_lines(R"({"kind":"guessed","board":"test_board"})") + ok_row, "line 2, provenance field kind",
-       "'guessed' is not allowed"},
+       "line 2, provenance/precision", "allowed: fp32, fp16, int8"},
+      {header_lines(R"({"kind":"guessed","board":"test_board"})") + ok_row, "line 2, provenance/kind",
+       "found \"guessed\", allowed: measured, synthetic-calibrated"},
       {header_lines(kSynthetic) + "0,stem,1,1,1907200,1109250000,1866000000,0.001,-0.1,1,7.5,7.5\n",
        "line 4, column latency_std_s", "allowed: >= 0"},
       {header_lines(kSynthetic) + "0,stem,1,1,1907200,1109250000,1866000000,0.001,0,0,7.5,7.5\n",

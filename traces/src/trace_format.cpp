@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::traces {
 namespace {
@@ -188,80 +189,64 @@ void TraceReader::read_provenance() {
   } catch (const nlohmann::json::parse_error& e) {
     fail(at_line() + ", provenance", std::string("invalid JSON: ") + e.what());
   }
-  if (!json.is_object()) fail(at_line() + ", provenance", "expected a JSON object, found " + json.dump());
-  const std::string where = at_line() + ", provenance field ";
-
-  auto text = [&](const char* key, bool required) -> std::string {
-    const auto it = json.find(key);
-    if (it == json.end()) {
-      if (required) fail(where + key, "missing (required)");
-      return "";
-    }
-    if (!it->is_string()) fail(where + key, "expected a string, found " + it->dump());
-    if (required && it->get<std::string>().empty()) fail(where + key, "must not be empty");
-    return it->get<std::string>();
+  // Fields are named "line 2, provenance/date" (the line, then the JSON pointer in the object).
+  const common::JsonReader r(json, path_, at_line() + ", provenance");
+  auto text = [&r](const char* key) {
+    std::string value = r.string(key);
+    if (value.empty()) r.fail(key, "must not be empty");
+    return value;
   };
   Provenance& p = trace_.provenance;
-  p.kind = text("kind", true);
-  if (p.kind != kMeasured && p.kind != kSynthetic) {
-    fail(where + "kind", "'" + p.kind + "' is not allowed; allowed: measured, synthetic-calibrated");
-  }
+  p.kind = r.one_of("kind", {kMeasured, kSynthetic});
   const bool measured = p.kind == kMeasured;
-  std::vector<std::string> allowed = {"kind", "board", "model", "runtime", "precision", "notes"};
-  const std::vector<std::string> kind_keys = measured ? std::vector<std::string>{"software_stack", "date"}
-                                                      : std::vector<std::string>{"generator", "calibration"};
-  allowed.insert(allowed.end(), kind_keys.begin(), kind_keys.end());
-  for (const auto& item : json.items()) {
-    if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
-      fail(where + item.key(), "unknown for a '" + p.kind + "' trace; allowed: " + join_abbreviated(allowed));
+  try {
+    if (measured) {
+      r.require_only({"kind", "board", "model", "runtime", "precision", "notes", "software_stack", "date"});
+    } else {
+      r.require_only({"kind", "board", "model", "runtime", "precision", "notes", "generator", "calibration"});
     }
+  } catch (const common::DataError& e) {
+    fail(e.where(), e.reason() + " (for a '" + p.kind + "' trace)");
   }
-  p.board = text("board", true);
-  p.model = text("model", true);
-  p.runtime = text("runtime", true);
-  p.precision = text("precision", true);
-  p.notes = text("notes", false);
+  p.board = text("board");
+  p.model = text("model");
+  p.runtime = text("runtime");
+  p.precision = r.one_of("precision", precisions());
+  p.notes = r.string_or("notes", "");
   const bool runtime_ok = std::all_of(p.runtime.begin(), p.runtime.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
   });
   if (!runtime_ok) {
-    fail(where + "runtime",
-         "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
-  }
-  if (std::find(precisions().begin(), precisions().end(), p.precision) == precisions().end()) {
-    fail(where + "precision",
-         "'" + p.precision + "' is not allowed; allowed: " + join_abbreviated(precisions()));
+    r.fail("runtime", "'" + p.runtime + "' must be a lowercase id (a-z, 0-9, '_', '-', '.'), e.g. pytorch");
   }
   if (measured) {
-    p.software_stack = text("software_stack", true);
-    p.date = text("date", true);
+    p.software_stack = text("software_stack");
+    p.date = text("date");
     const std::string& d = p.date;
     const bool iso =
         d.size() == 10 && d[4] == '-' && d[7] == '-' &&
         std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || (c >= '0' && c <= '9'); });
-    if (!iso) fail(where + "date", "'" + d + "' is not an ISO date (YYYY-MM-DD)");
+    if (!iso) r.fail("date", "'" + d + "' is not an ISO date (YYYY-MM-DD)");
   } else {
-    p.generator = text("generator", true);
-    const auto it = json.find("calibration");
-    if (it == json.end())
-      fail(where + "calibration", "missing (required): the public figures the generator was calibrated to");
-    if (!it->is_array() || it->empty()) {
-      fail(where + "calibration", "expected a non-empty array of strings, found " + abbreviate(it->dump()));
+    p.generator = text("generator");
+    if (!r.has("calibration")) {
+      r.fail("calibration", "required field is missing: the public figures the generator was calibrated to");
     }
-    for (const auto& figure : *it) {
-      if (!figure.is_string() || figure.get<std::string>().empty()) {
-        fail(where + "calibration", "expected non-empty strings, found " + abbreviate(figure.dump()));
-      }
-      p.calibration.push_back(figure.get<std::string>());
+    p.calibration = r.strings("calibration");
+    if (p.calibration.empty()) {
+      r.fail("calibration", "found an empty array, allowed: a non-empty array of strings");
+    }
+    for (std::size_t i = 0; i < p.calibration.size(); ++i) {
+      if (p.calibration[i].empty()) r.fail_item("calibration", i, "must not be empty");
     }
   }
   if (!catalog_.has_board(p.board)) {
-    fail(where + "board",
-         "unknown board '" + p.board + "'; known boards: " + join_abbreviated(catalog_.board_ids()));
+    r.fail("board",
+           "unknown board '" + p.board + "'; known boards: " + join_abbreviated(catalog_.board_ids()));
   }
   if (!catalog_.has_model(p.model)) {
-    fail(where + "model",
-         "unknown model '" + p.model + "'; known models: " + join_abbreviated(catalog_.model_ids()));
+    r.fail("model",
+           "unknown model '" + p.model + "'; known models: " + join_abbreviated(catalog_.model_ids()));
   }
   board_ = &catalog_.board(p.board);
   model_ = &catalog_.model(p.model);

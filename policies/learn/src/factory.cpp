@@ -3,182 +3,170 @@
 #include "edgetwin/learn/factory.hpp"
 
 #include <cmath>
-#include <set>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/learn/error.hpp"
 
 namespace edgetwin::learn {
 namespace {
 
-/// Typed reads of one spec object; errors name the JSON pointer.
-class SpecReader {
- public:
-  SpecReader(const nlohmann::json& spec, std::string where) : spec_(spec), where_(std::move(where)) {
-    if (!spec_.is_object()) fail("", "found " + std::string(spec_.type_name()) + ", expected an object");
-  }
-  /// Throws on a key outside `shared` and `own`, listing the allowed ones.
-  void allow(const std::vector<const char*>& shared, std::initializer_list<const char*> own) {
-    std::set<std::string> allowed(shared.begin(), shared.end());
-    allowed.insert(own.begin(), own.end());
-    for (const auto& item : spec_.items()) {
-      if (allowed.count(item.key()) == 0) {
-        std::string list;
-        for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
-        fail("/" + item.key(), "unknown key; allowed: " + list);
-      }
-    }
-  }
-  template <typename T>
-  void number(const char* key, T& out) const {
-    if (!spec_.contains(key)) return;
-    const auto& v = spec_.at(key);
-    if (!v.is_number())
-      fail(std::string("/") + key, "found " + std::string(v.type_name()) + ", expected a number");
-    if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer() || (std::is_unsigned_v<T> && v.get<long long>() < 0)) {
-        fail(std::string("/") + key, "found " + v.dump() + ", expected a non-negative integer");
-      }
-    }
-    out = v.get<T>();
-  }
-  void boolean(const char* key, bool& out) const {
-    if (!spec_.contains(key)) return;
-    const auto& v = spec_.at(key);
-    if (!v.is_boolean()) fail(std::string("/") + key, "found " + v.dump() + ", expected true or false");
-    out = v.get<bool>();
-  }
-  void hidden(std::vector<int>& out) const {
-    if (!spec_.contains("hidden")) return;
-    const auto& v = spec_.at("hidden");
-    if (!v.is_array()) fail("/hidden", "found " + v.dump() + ", expected an array of layer widths");
-    out.clear();
-    for (const auto& w : v) {
-      if (!w.is_number_integer() || w.get<int>() < 1)
-        fail("/hidden", "found " + w.dump() + ", expected widths >= 1");
-      out.push_back(w.get<int>());
-    }
-  }
-  void activation(Activation& out) const {
-    if (!spec_.contains("activation")) return;
-    const auto& v = spec_.at("activation");
-    if (!v.is_string()) fail("/activation", "found " + v.dump() + ", expected relu, tanh or elu");
-    try {
-      out = activation_from_string(v.get<std::string>());
-    } catch (const ConfigError& e) {
-      fail("/activation", e.what());
-    }
-  }
-  const nlohmann::json& spec() const { return spec_; }
-  [[noreturn]] void fail(const std::string& pointer, const std::string& problem) const {
-    throw ConfigError(where_ + ": " + (pointer.empty() ? "/" : pointer) + ": " + problem);
-  }
+using common::JsonReader;
 
- private:
-  const nlohmann::json& spec_;
-  std::string where_;
-};
+/// Optional spec members read into a config field (absent: the field keeps its default). Integers
+/// must fit the field; a spec's errors are ConfigErrors (see read_spec).
+void read_into(const JsonReader& r, const char* key, double& out) {
+  out = r.number_or(key, out);
+}
+void read_into(const JsonReader& r, const char* key, bool& out) {
+  out = r.boolean_or(key, out);
+}
+template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
+void read_into(const JsonReader& r, const char* key, T& out) {
+  if (!r.has(key)) return;
+  if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
+    if (r.node().at(key).is_number_unsigned()) {  // up to 2^64 - 1 (seeds)
+      out = r.node().at(key).get<T>();
+      return;
+    }
+    out = static_cast<T>(r.integer_in(key, 0, std::numeric_limits<std::int64_t>::max()));
+  } else {
+    out = static_cast<T>(r.integer_in(key, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+  }
+}
+void read_hidden(const JsonReader& r, std::vector<int>& out) {
+  if (!r.has("hidden")) return;
+  const auto widths = r.integers("hidden");
+  out.clear();
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    if (widths[i] < 1 || widths[i] > std::numeric_limits<int>::max())
+      r.fail_item("hidden", i, "found " + std::to_string(widths[i]) + ", allowed: layer widths >= 1");
+    out.push_back(static_cast<int>(widths[i]));
+  }
+}
+void read_activation(const JsonReader& r, Activation& out) {
+  if (!r.has("activation")) return;
+  try {
+    out = activation_from_string(r.string("activation"));
+  } catch (const ConfigError& e) {
+    r.fail("activation", e.what());
+  }
+}
 
-EpsilonSchedule epsilon_from_json(const nlohmann::json& j, const std::string& where) {
+/// Reads a spec with `body(JsonReader)`; the spec's errors (common::DataError from the reader,
+/// "learner spec (dqn): /epsilon/shape: found ...") become ConfigErrors: a bad spec is a bad
+/// configuration (edgetwin-learn exit code 2), not bad data.
+template <typename Body>
+auto read_spec(const nlohmann::json& spec, const std::string& name, Body&& body) {
+  try {
+    return body(JsonReader(spec, name));
+  } catch (const common::DataError& e) {
+    throw ConfigError(e.what());
+  }
+}
+
+EpsilonSchedule epsilon_from_json(const JsonReader& r) {
   EpsilonSchedule e;
-  SpecReader r(j, where + " /epsilon");
-  r.allow({}, {"start", "end", "decay_decisions", "shape"});
-  r.number("start", e.start);
-  r.number("end", e.end);
-  r.number("decay_decisions", e.decay_decisions);
-  if (j.contains("shape")) {
-    const auto& v = j.at("shape");
-    if (v == "linear")
-      e.shape = EpsilonSchedule::Shape::kLinear;
-    else if (v == "exponential")
-      e.shape = EpsilonSchedule::Shape::kExponential;
-    else
-      r.fail("/shape", "found " + v.dump() + ", allowed linear, exponential");
+  r.require_only({"start", "end", "decay_decisions", "shape"});
+  read_into(r, "start", e.start);
+  read_into(r, "end", e.end);
+  read_into(r, "decay_decisions", e.decay_decisions);
+  if (r.has("shape")) {
+    e.shape = r.one_of("shape", {"linear", "exponential"}) == "linear" ? EpsilonSchedule::Shape::kLinear
+                                                                       : EpsilonSchedule::Shape::kExponential;
   }
   return e;
 }
 
-/// The keys DqnConfig and SacConfig share (same names, same meaning).
-const std::vector<const char*> kSharedKeys{
-    "kind",         "state_dim",           "action_count",     "hidden",          "activation",
-    "gamma",        "discount_per_second", "batch_size",       "replay_capacity", "warmup",
-    "update_every", "max_grad_norm",       "normalize_states", "normalizer_clip", "seed"};
+/// The keys DqnConfig and SacConfig share (same names, same meaning), then each one's own.
+std::vector<const char*> allowed_keys(std::initializer_list<const char*> own) {
+  std::vector<const char*> keys{
+      "kind",         "state_dim",           "action_count",     "hidden",          "activation",
+      "gamma",        "discount_per_second", "batch_size",       "replay_capacity", "warmup",
+      "update_every", "max_grad_norm",       "normalize_states", "normalizer_clip", "seed"};
+  keys.insert(keys.end(), own.begin(), own.end());
+  return keys;
+}
 
 template <typename Config>
-void read_shared(const SpecReader& r, Config& c) {
-  r.number("state_dim", c.state_dim);
-  r.number("action_count", c.action_count);
-  r.hidden(c.hidden);
-  r.activation(c.activation);
-  r.number("gamma", c.gamma);
-  r.boolean("discount_per_second", c.discount_per_second);
-  r.number("batch_size", c.batch_size);
-  r.number("replay_capacity", c.replay_capacity);
-  r.number("warmup", c.warmup);
-  r.number("update_every", c.update_every);
-  r.number("max_grad_norm", c.max_grad_norm);
-  r.boolean("normalize_states", c.normalize_states);
-  r.number("normalizer_clip", c.normalizer_clip);
-  r.number("seed", c.seed);
+void read_shared(const JsonReader& r, Config& c) {
+  read_into(r, "state_dim", c.state_dim);
+  read_into(r, "action_count", c.action_count);
+  read_hidden(r, c.hidden);
+  read_activation(r, c.activation);
+  read_into(r, "gamma", c.gamma);
+  read_into(r, "discount_per_second", c.discount_per_second);
+  read_into(r, "batch_size", c.batch_size);
+  read_into(r, "replay_capacity", c.replay_capacity);
+  read_into(r, "warmup", c.warmup);
+  read_into(r, "update_every", c.update_every);
+  read_into(r, "max_grad_norm", c.max_grad_norm);
+  read_into(r, "normalize_states", c.normalize_states);
+  read_into(r, "normalizer_clip", c.normalizer_clip);
+  read_into(r, "seed", c.seed);
 }
 
 }  // namespace
 
 DqnConfig dqn_config_from_json(const nlohmann::json& spec) {
-  DqnConfig c;
-  SpecReader r(spec, "learner spec (dqn)");
-  r.allow(kSharedKeys,
-          {"learning_rate", "target_update_every", "polyak_tau", "double_dqn", "huber_delta", "epsilon"});
-  read_shared(r, c);
-  r.number("learning_rate", c.learning_rate);
-  r.number("target_update_every", c.target_update_every);
-  r.number("polyak_tau", c.polyak_tau);
-  r.boolean("double_dqn", c.double_dqn);
-  r.number("huber_delta", c.huber_delta);
-  if (spec.contains("epsilon")) c.epsilon = epsilon_from_json(spec.at("epsilon"), "learner spec (dqn)");
-  c.validate();
-  return c;
+  return read_spec(spec, "learner spec (dqn)", [](const JsonReader& r) {
+    DqnConfig c;
+    r.require_only(allowed_keys(
+        {"learning_rate", "target_update_every", "polyak_tau", "double_dqn", "huber_delta", "epsilon"}));
+    read_shared(r, c);
+    read_into(r, "learning_rate", c.learning_rate);
+    read_into(r, "target_update_every", c.target_update_every);
+    read_into(r, "polyak_tau", c.polyak_tau);
+    read_into(r, "double_dqn", c.double_dqn);
+    read_into(r, "huber_delta", c.huber_delta);
+    if (r.has("epsilon")) c.epsilon = epsilon_from_json(r.object("epsilon"));
+    c.validate();
+    return c;
+  });
 }
 
 SacConfig sac_config_from_json(const nlohmann::json& spec) {
-  SacConfig c;
-  SpecReader r(spec, "learner spec (sac)");
-  r.allow(kSharedKeys, {"actor_learning_rate", "critic_learning_rate", "alpha_learning_rate", "initial_alpha",
-                        "auto_alpha", "target_entropy_ratio", "target_entropy", "polyak_tau"});
-  read_shared(r, c);
-  r.number("actor_learning_rate", c.actor_learning_rate);
-  r.number("critic_learning_rate", c.critic_learning_rate);
-  r.number("alpha_learning_rate", c.alpha_learning_rate);
-  r.number("initial_alpha", c.initial_alpha);
-  r.boolean("auto_alpha", c.auto_alpha);
-  r.number("target_entropy_ratio", c.target_entropy_ratio);
-  r.number("polyak_tau", c.polyak_tau);
-  c.validate();
-  if (spec.contains("target_entropy")) {
-    // Derived (hyper_parameters() writes it for readers); accepted back only when consistent.
-    const auto& v = spec.at("target_entropy");
-    if (!v.is_number() ||
-        std::abs(v.get<double>() - c.target_entropy()) > 1e-9 * (1 + std::abs(c.target_entropy()))) {
-      r.fail("/target_entropy", "found " + v.dump() + ", but target_entropy_ratio and action_count give " +
-                                    std::to_string(c.target_entropy()) +
-                                    " (set target_entropy_ratio instead)");
+  return read_spec(spec, "learner spec (sac)", [](const JsonReader& r) {
+    SacConfig c;
+    r.require_only(
+        allowed_keys({"actor_learning_rate", "critic_learning_rate", "alpha_learning_rate", "initial_alpha",
+                      "auto_alpha", "target_entropy_ratio", "target_entropy", "polyak_tau"}));
+    read_shared(r, c);
+    read_into(r, "actor_learning_rate", c.actor_learning_rate);
+    read_into(r, "critic_learning_rate", c.critic_learning_rate);
+    read_into(r, "alpha_learning_rate", c.alpha_learning_rate);
+    read_into(r, "initial_alpha", c.initial_alpha);
+    read_into(r, "auto_alpha", c.auto_alpha);
+    read_into(r, "target_entropy_ratio", c.target_entropy_ratio);
+    read_into(r, "polyak_tau", c.polyak_tau);
+    c.validate();
+    if (r.has("target_entropy")) {
+      // Derived (hyper_parameters() writes it for readers); accepted back only when consistent.
+      const double v = r.number("target_entropy");
+      if (std::abs(v - c.target_entropy()) > 1e-9 * (1 + std::abs(c.target_entropy()))) {
+        r.fail("target_entropy", "found " + r.node().at("target_entropy").dump() +
+                                     ", but target_entropy_ratio and action_count give " +
+                                     std::to_string(c.target_entropy()) +
+                                     " (set target_entropy_ratio instead)");
+      }
     }
-  }
-  return c;
+    return c;
+  });
 }
 
 std::unique_ptr<DiscreteLearner> make_learner(const nlohmann::json& spec) {
-  if (!spec.is_object() || !spec.contains("kind") || !spec.at("kind").is_string()) {
-    throw ConfigError("learner spec: /kind: missing or not a string; allowed dqn, sac");
-  }
-  const auto kind = spec.at("kind").get<std::string>();
+  const auto kind = read_spec(spec, "learner spec", [](const JsonReader& r) {
+    if (!r.has("kind")) r.fail("kind", "required field is missing; allowed: dqn, sac");
+    return r.one_of("kind", {"dqn", "sac"});
+  });
   if (kind == "dqn") return std::make_unique<DqnLearner>(dqn_config_from_json(spec));
-  if (kind == "sac") return std::make_unique<SacLearner>(sac_config_from_json(spec));
-  throw ConfigError("learner spec: /kind: found \"" + kind + "\", allowed dqn, sac");
+  return std::make_unique<SacLearner>(sac_config_from_json(spec));
 }
 
 nlohmann::json spec_from_manifest(const nlohmann::json& manifest) {

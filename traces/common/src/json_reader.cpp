@@ -216,6 +216,10 @@ std::vector<JsonReader> JsonReader::objects_or_empty(const char* key) const {
 }
 
 void JsonReader::require_only(std::initializer_list<const char*> allowed) const {
+  require_only(std::vector<const char*>(allowed));
+}
+
+void JsonReader::require_only(const std::vector<const char*>& allowed) const {
   for (auto it = node_->begin(); it != node_->end(); ++it) {
     const bool known =
         std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return it.key() == a; });

@@ -20,8 +20,8 @@
 
 namespace edgetwin::learn {
 
-/// Throw ConfigError naming the key ("learner spec: /epsilon/shape: found \"cubic\", allowed
-/// linear, exponential"); unknown keys are errors.
+/// Throw ConfigError naming the key ("learner spec (dqn): /epsilon/shape: found \"cubic\", allowed:
+/// linear, exponential"; common::JsonReader's wording); unknown keys are errors.
 DqnConfig dqn_config_from_json(const nlohmann::json& spec);
 SacConfig sac_config_from_json(const nlohmann::json& spec);
 /// By spec["kind"]: "dqn" or "sac".

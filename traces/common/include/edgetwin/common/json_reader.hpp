@@ -49,6 +49,8 @@ class JsonReader {
 
   /// Throws if the object has a key outside `allowed`, listing the allowed keys.
   void require_only(std::initializer_list<const char*> allowed) const;
+  /// The same, for a list built at run time (e.g. keys shared by several object kinds plus own ones).
+  void require_only(const std::vector<const char*>& allowed) const;
 
   /// Throws DataError at this node (key may be empty for the node itself).
   [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
