@@ -12,6 +12,7 @@
 
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/policies/policy.hpp"
+#include "edgetwin/sim/device_policies.hpp"
 #include "edgetwin/sim/scenario.hpp"
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/catalog.hpp"
@@ -72,13 +73,19 @@ int main(int argc, char** argv) {
     const std::string data_dir = et::traces::default_data_dir();  // $EDGETWIN_DATA, else the bundled catalog
     const auto catalog = et::traces::Catalog::load(data_dir);
     const auto spec = et::sim::load_scenario(file, catalog, overrides);
-    const auto store = et::sim::load_traces_for(spec, catalog, traces_dir);
-    const et::traces::Synthesizer power_model(
-        catalog, et::traces::load_synth_calibration(et::traces::default_calibration_path(data_dir)));
 
     et::policies::PolicyRegistry registry;
     et::policies::register_builtin_policies(registry);
     registry.add(my_policy::queue_aware_clocks_info());  // <- the example's one line
+    // Every policy built once with its parameters before anything runs, as `edgetwin validate`
+    // does: a bad parameter is reported at its JSON pointer.
+    if (auto errors = et::sim::check_policies(spec, catalog, registry); !errors.empty()) {
+      throw et::sim::ScenarioError(std::move(errors));
+    }
+
+    const auto store = et::sim::load_traces_for(spec, catalog, traces_dir);
+    const et::traces::Synthesizer power_model(
+        catalog, et::traces::load_synth_calibration(et::traces::default_calibration_path(data_dir)));
 
     et::sim::RunOptions options;
     options.out_dir = out_dir;
