@@ -1,4 +1,4 @@
-# Per-target build settings (STYLE.md habit 10: warnings per target, never global flags).
+# Per-target build settings: warnings per target, never global flags.
 
 # edgetwin_configure_target(<target>): warnings, optional -Werror and sanitizers.
 function(edgetwin_configure_target target)
