@@ -27,11 +27,12 @@ ParamReader::ParamReader(std::string who, const nlohmann::json& params, const st
   if (!params_.is_object()) {
     throw ParamError(who_, prefix_, "found " + params_.dump() + ", allowed: a JSON object");
   }
-  defaults_ = nlohmann::json::object();
-  for (const auto& i : infos) defaults_[i.name] = nlohmann::json::parse(i.default_json);
+  values_ = nlohmann::json::object();
+  for (const auto& i : infos) values_[i.name] = nlohmann::json::parse(i.default_json);
   for (const auto& [key, v] : params_.items()) {
-    if (!defaults_.contains(key)) fail(key, "unknown parameter; allowed: " + allowed_keys(infos));
+    if (!values_.contains(key)) fail(key, "unknown parameter; allowed: " + allowed_keys(infos));
   }
+  values_.update(params_);
 }
 
 std::string ParamReader::path_of(const std::string& key) const {
@@ -43,19 +44,16 @@ void ParamReader::fail(const std::string& key, const std::string& problem) const
 }
 
 const nlohmann::json& ParamReader::value(const std::string& key) const {
-  if (params_.contains(key)) return params_.at(key);
-  if (!defaults_.contains(key)) fail(key, "not a documented parameter (bug in the policy)");
-  return defaults_.at(key);
+  if (!values_.contains(key)) fail(key, "not a documented parameter (bug in the policy)");
+  return values_.at(key);
 }
 
 // Typed reads go through the project's one strict reader (common::JsonReader) on the given values
 // over the documented defaults; its DataError becomes a ParamError naming the parameter's path.
 template <typename Read>
 auto ParamReader::through_reader(const std::string& key, Read&& read) const {
-  nlohmann::json values = defaults_;
-  values.update(params_);
   try {
-    const common::JsonReader reader(values, who_);
+    const common::JsonReader reader(values_, who_);
     return read(reader);
   } catch (const common::DataError& e) {
     fail(key, e.reason());

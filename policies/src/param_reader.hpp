@@ -43,8 +43,8 @@ class ParamReader {
 
   std::string who_;
   std::string prefix_;
-  nlohmann::json params_;
-  nlohmann::json defaults_;
+  nlohmann::json params_;  ///< as given
+  nlohmann::json values_;  ///< the documented defaults, overlaid with the given values
 };
 
 }  // namespace edgetwin::policies

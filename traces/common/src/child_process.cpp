@@ -81,21 +81,28 @@ ChildProcess::~ChildProcess() {
   if (!status_ && pid_ > 0) terminate(0);
 }
 
-std::optional<ExitStatus> ChildProcess::poll() {
-  if (status_) return status_;
-  int raw = 0;
-  const pid_t r = ::waitpid(pid_, &raw, WNOHANG);
-  if (r == 0) return std::nullopt;
+namespace {
+// The status waitpid returned (`r`, `raw`) as an ExitStatus.
+ExitStatus exit_status_of(pid_t r, int raw) {
   ExitStatus s;
   if (r < 0) {
-    s.exit_code = 255;  // lost (should not happen: only this object waits for pid_)
+    s.exit_code = 255;  // lost (should not happen: only the ChildProcess waits for its pid)
   } else if (WIFSIGNALED(raw)) {
     s.signal = WTERMSIG(raw);
     s.exit_code = 128 + s.signal;
   } else {
     s.exit_code = WEXITSTATUS(raw);
   }
-  status_ = s;
+  return s;
+}
+}  // namespace
+
+std::optional<ExitStatus> ChildProcess::poll() {
+  if (status_) return status_;
+  int raw = 0;
+  const pid_t r = ::waitpid(pid_, &raw, WNOHANG);
+  if (r == 0) return std::nullopt;
+  status_ = exit_status_of(r, raw);
   return status_;
 }
 
@@ -105,17 +112,8 @@ ExitStatus ChildProcess::wait() {
   pid_t r = 0;
   while ((r = ::waitpid(pid_, &raw, 0)) < 0 && errno == EINTR) {
   }
-  ExitStatus s;
-  if (r < 0) {
-    s.exit_code = 255;
-  } else if (WIFSIGNALED(raw)) {
-    s.signal = WTERMSIG(raw);
-    s.exit_code = 128 + s.signal;
-  } else {
-    s.exit_code = WEXITSTATUS(raw);
-  }
-  status_ = s;
-  return s;
+  status_ = exit_status_of(r, raw);
+  return *status_;
 }
 
 void ChildProcess::signal(int sig) {
