@@ -39,9 +39,9 @@ int run_validate(const std::vector<std::string>& args) {
     try {
       const auto spec = sim::load_scenario(file, catalog, overrides);
       // Every policy is built as `run` builds it, so that what `run` would refuse is refused here.
-      if (auto errors = sim::check_policies(spec, catalog, registry); !errors.empty()) {
-        throw sim::ScenarioError(std::move(errors));
-      }
+      auto errors = sim::check_policies(spec, catalog, registry);
+      for (auto& e : sim::check_backends(spec)) errors.push_back(std::move(e));
+      if (!errors.empty()) throw sim::ScenarioError(std::move(errors));
       std::cout << "ok " << file << " (" << spec.groups.size() << " groups, " << spec.device_count()
                 << " devices, " << spec.videos.size() + spec.requests.size() << " workloads)\n";
       if (const int sweep_status = validate_sweep_of(file, catalog, overrides); sweep_status != kExitOk)

@@ -32,13 +32,14 @@ void CloudServer::run() {
     Job* job = queue_.front();
     queue_.pop_front();
     busy_ = true;
-    double run_s = 0, run_j = 0;
-    const auto& estimates = world_.unit_estimates(board_, *job->request.model, clocks_);
-    for (int i = job->first_unit; i <= job->last_unit; ++i) {
-      const traces::UnitEstimate& est = estimates[static_cast<std::size_t>(i)];
-      run_s += est.latency_s;
-      run_j += est.latency_s * est.power_total_w;
-    }
+    UnitsQuery query;
+    query.board = &board_;
+    query.model = job->request.model;
+    query.first = job->first_unit;
+    query.last = job->last_unit;
+    query.clocks = {clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz};
+    const RunSums run = world_.trace.run_units(query);
+    const double run_s = run.latency_s, run_j = run.energy_j;
     sg4::this_actor::execute(run_s * kHostSpeedFlops);
     ++world_.activities;
     job->energy_j = run_j;

@@ -22,7 +22,8 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
       board_(board),
       mutex_(sg4::Mutex::create()),
       cv_(sg4::ConditionVariable::create()),
-      idle_power_(world.power_model, board) {
+      idle_power_(world.power_model, board),
+      backend_(world.trace) {
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
   clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;
@@ -59,23 +60,6 @@ bool Device::ticks() const {
 void Device::go_idle() {
   meter_.set(now(), PowerState::idle, idle_power_w());
   meter_.set_rails(idle_rails_w());
-}
-
-const std::vector<int>& Device::rail_map(const traces::Model& model) {
-  auto it = rail_maps_.find(&model);
-  if (it != rail_maps_.end()) return it->second;
-  // Trace rail r -> board rail index (traces name a subset of the board's rails).
-  const auto& names =
-      world_.store.trace(board_.id, model.id, world_.spec.precision, world_.spec.runtime).rails;
-  std::vector<int> map;
-  for (const auto& name : names) {
-    int index = -1;
-    for (std::size_t b = 0; b < board_.rails.size(); ++b) {
-      if (board_.rails[b].name == name) index = static_cast<int>(b);
-    }
-    map.push_back(index);
-  }
-  return rail_maps_.emplace(&model, std::move(map)).first->second;
 }
 
 void Device::set_uplink_bandwidth(double bandwidth_bps) {
@@ -188,25 +172,7 @@ void Device::process(const Request& request) {
     if (record.exit_after_unit >= 0 && edge_units == last + 1 && last < n - 1) {
       const auto it = std::find_if(model.exits.begin(), model.exits.end(),
                                    [&](const traces::ExitPoint& e) { return e.after_unit == last; });
-      if (it != model.exits.end()) {
-        // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
-        const auto est = world_.store.estimate(board_.id, model.id, last, 1, 1, to_setting(clocks_),
-                                               world_.spec.precision, world_.spec.runtime);
-        const double share =
-            static_cast<double>(it->head_macs) /
-            static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(last)].macs));
-        const double head_s = est.latency_s * share;
-        meter_.set(now(), PowerState::busy, est.power_total_w);
-        std::vector<double> rails(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
-        const auto& map = rail_map(model);
-        for (std::size_t r = 0; r < map.size(); ++r) {
-          if (map[r] >= 0) rails[static_cast<std::size_t>(map[r])] = est.rail_power_w[r];
-        }
-        meter_.set_rails(rails);
-        busy_for(head_s);
-        go_idle();
-        record.energy_j += head_s * est.power_total_w;
-      }
+      if (it != model.exits.end()) record.energy_j += run_head(model, last);
     }
   }
   ++completed_;
@@ -274,33 +240,39 @@ void Device::sample_timeline(double time_s, double interval_s) {
   timeline_last_j_ = e;
 }
 
+UnitsQuery Device::query(const traces::Model& model, int first, int last) const {
+  UnitsQuery q;
+  q.board = &board_;
+  q.model = &model;
+  q.first = first;
+  q.last = last;
+  q.clocks = clocks_;
+  return q;
+}
+
 const RunSums& Device::run_sums(const traces::Model& model, int first, int last) {
   const RunSumCache::Key key{&model, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz, first, last};
-  return run_sums_.get(key, [&] {
-    RunSums sums = empty_run(model);
-    const auto& estimates = world_.unit_estimates(board_, model, to_setting(clocks_));
-    for (int i = first; i <= last; ++i) add_unit(sums, model, estimates[static_cast<std::size_t>(i)]);
-    return sums;
-  });
+  if (!backend_.replays()) {
+    scratch_run_ = backend_.run_units(query(model, first, last));
+    return scratch_run_;
+  }
+  return run_sums_.get(key, [&] { return backend_.run_units(query(model, first, last)); });
 }
 
-RunSums Device::empty_run(const traces::Model& model) {
-  // Board rails the trace does not name stay unknown (NaN) while its units run.
-  RunSums sums;
-  sums.rail_j.assign(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
-  for (const int b : rail_map(model)) {
-    if (b >= 0) sums.rail_j[static_cast<std::size_t>(b)] = 0.0;
-  }
-  return sums;
+void Device::run_busy(const RunSums& run) {
+  meter_.set(now(), PowerState::busy, run.energy_j / run.latency_s);
+  mean_rails_w_.resize(run.rail_j.size());
+  for (std::size_t r = 0; r < run.rail_j.size(); ++r) mean_rails_w_[r] = run.rail_j[r] / run.latency_s;
+  meter_.set_rails(mean_rails_w_);
+  busy_for(run.latency_s);
+  go_idle();
 }
 
-void Device::add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est) {
-  sums.latency_s += est.latency_s;
-  sums.energy_j += est.latency_s * est.power_total_w;
-  const auto& map = rail_map(model);
-  for (std::size_t r = 0; r < map.size(); ++r) {
-    if (map[r] >= 0) sums.rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
-  }
+double Device::run_head(const traces::Model& model, int after_unit) {
+  const RunSums head = backend_.run_head(query(model, after_unit, after_unit), after_unit);
+  if (head.latency_s <= 0) return 0;
+  run_busy(head);
+  return head.energy_j;
 }
 
 double Device::run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
@@ -323,7 +295,7 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
   // always sums to the same numbers: they are computed once (same additions in the same order)
   // and kept (run_sums). With ticks, the sums grow unit by unit to find the tick's unit.
   const bool memo = tick_s <= 0;
-  RunSums growing = memo ? RunSums() : empty_run(model);
+  RunSums growing;
   int run_first = first;  // first unit of the pending run
   double energy = 0;
   auto flush = [&](int run_last) {
@@ -331,22 +303,17 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
     const RunSums& run = memo ? run_sums(model, run_first, run_last) : growing;
     if (run.latency_s <= 0) return;
     run_first = run_last + 1;
-    meter_.set(now(), PowerState::busy, run.energy_j / run.latency_s);
-    mean_rails_w_.resize(run.rail_j.size());
-    for (std::size_t r = 0; r < run.rail_j.size(); ++r) mean_rails_w_[r] = run.rail_j[r] / run.latency_s;
-    meter_.set_rails(mean_rails_w_);
-    busy_for(run.latency_s);
-    go_idle();
+    run_busy(run);
     energy += run.energy_j;
-    if (!memo) growing = empty_run(model);
+    if (!memo) growing = RunSums();
   };
   double next_tick_s = std::numeric_limits<double>::infinity();
   auto plan_next_tick = [&] {
     if (tick_s > 0) next_tick_s = (std::floor(now() / tick_s + 1e-9) + 1) * tick_s;
   };
   plan_next_tick();
-  const std::vector<traces::UnitEstimate>* estimates = nullptr;  // at `estimates_for`
-  policies::Clocks estimates_for;
+  const std::vector<RunSums>* per_unit = nullptr;  // at `per_unit_for`
+  policies::Clocks per_unit_for;
   for (int i = first; i <= last; ++i) {
     const policies::Clocks target = wanted(i);
     if (has_pending_ && target == pending_) has_pending_ = false;  // taken now
@@ -361,11 +328,14 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
       }
     }
     if (memo) continue;
-    if (estimates == nullptr || estimates_for != clocks_) {
-      estimates = &world_.unit_estimates(board_, model, to_setting(clocks_));
-      estimates_for = clocks_;
+    if (per_unit == nullptr || per_unit_for != clocks_) {
+      per_unit = backend_.per_unit(query(model, i, i));
+      per_unit_for = clocks_;
     }
-    add_unit(growing, model, (*estimates)[static_cast<std::size_t>(i)]);
+    if (per_unit != nullptr)
+      append_run(growing, (*per_unit)[static_cast<std::size_t>(i)]);
+    else
+      append_run(growing, backend_.run_units(query(model, i, i)));
     if (now() + growing.latency_s >= next_tick_s && i < last) {
       flush(i);
       plan_next_tick();

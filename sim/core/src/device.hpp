@@ -19,6 +19,7 @@
 
 #include "accuracy_memo.hpp"
 #include "arrival_stream.hpp"
+#include "execution_backend.hpp"
 #include "fast_path_clock.hpp"
 #include "idle_power_cache.hpp"
 #include "request.hpp"
@@ -113,8 +114,12 @@ class Device {
   policies::FrameAction decide(const Request& request);
   /// Units [first, last] of `model` at the current clocks, summed once per key and kept.
   const RunSums& run_sums(const traces::Model& model, int first, int last);
-  RunSums empty_run(const traces::Model& model);
-  void add_unit(RunSums& sums, const traces::Model& model, const traces::UnitEstimate& est);
+  /// The backend query for units [first, last] of `model` at the current clocks, batch 1.
+  UnitsQuery query(const traces::Model& model, int first, int last) const;
+  /// The meter at the run's mean power (total and rails) while it runs; then idle.
+  void run_busy(const RunSums& run);
+  /// Runs the exit head after `after_unit`; returns its energy.
+  double run_head(const traces::Model& model, int after_unit);
   /// Runs units [first, last] on the device; returns the device energy of the units.
   double run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
                    RequestRecord& record);
@@ -124,7 +129,6 @@ class Device {
   /// Per board rail, at the current clocks.
   const std::vector<double>& idle_rails_w() const { return idle_power_.rails_w(clocks_); }
   void go_idle();  ///< meter to idle power (total and rails) now
-  const std::vector<int>& rail_map(const traces::Model& model);
 
   World& world_;
   int index_;
@@ -147,10 +151,11 @@ class Device {
   bool has_pending_ = false;  ///< clocks decided by a tick, applied at the next boundary
   policies::Clocks pending_;
   long completed_ = 0;
-  std::map<const traces::Model*, std::vector<int>> rail_maps_;
   ServingState serving_;               ///< serving devices: model queues, batches on the GPU
   mutable IdlePowerCache idle_power_;  ///< idle power and rails at the current clocks
-  RunSumCache run_sums_;               ///< run_sums' answers
+  ExecutionBackend& backend_;          ///< turns units into time and energy (the group's backend)
+  RunSumCache run_sums_;               ///< run_sums' answers (a replaying backend only)
+  RunSums scratch_run_;                ///< run_sums' answer from a backend that does not replay
   std::vector<double> mean_rails_w_;   ///< scratch: mean rail power of a run
   AccuracyMemo accuracy_;              ///< a request's accuracy, the last answer kept
   double timeline_last_j_ = 0;         ///< energy at the previous timeline row

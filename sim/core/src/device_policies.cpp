@@ -91,4 +91,18 @@ std::vector<common::DataError> check_policies(const ScenarioSpec& spec, const tr
   return errors;
 }
 
+std::vector<common::DataError> check_backends(const ScenarioSpec& spec) {
+  std::vector<common::DataError> errors;
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    const auto& group = spec.groups[g];
+    if (group.backend == "trace") continue;
+    errors.emplace_back(spec.file, "/platform/groups/" + std::to_string(g) + "/backend",
+                        "group '" + group.name + "' asks for backend \"" + group.backend +
+                            "\" (a real board through the board daemon at " + group.hil_endpoint +
+                            "), which this build cannot run yet: the board bridge is not built; allowed "
+                            "here: trace (docs/scenarios.md, \"backend\")");
+  }
+  return errors;
+}
+
 }  // namespace edgetwin::sim

@@ -163,23 +163,14 @@ void Device::rate_gpu() {
   }
   double power = 0;
   std::vector<double> rails(board_.rails.size(), 0.0);
-  std::vector<double> rail_j(board_.rails.size());
   for (auto& [id, b] : serving_.running) {
-    const auto& estimates = world_.unit_estimates(board_, *b.model, to_setting(clocks_), b.batch, k);
-    const auto& map = rail_map(*b.model);
+    UnitsQuery q = query(*b.model, 0, static_cast<int>(b.model->units.size()) - 1);
+    q.batch = b.batch;
+    q.concurrency = k;
     // Board rails the trace does not name stay unknown (NaN).
-    std::fill(rail_j.begin(), rail_j.end(), std::numeric_limits<double>::quiet_NaN());
-    for (const int r : map) {
-      if (r >= 0) rail_j[static_cast<std::size_t>(r)] = 0.0;
-    }
-    double latency = 0, energy = 0;
-    for (const auto& est : estimates) {
-      latency += est.latency_s;
-      energy += est.latency_s * est.power_total_w;
-      for (std::size_t r = 0; r < map.size(); ++r) {
-        if (map[r] >= 0) rail_j[static_cast<std::size_t>(map[r])] += est.latency_s * est.rail_power_w[r];
-      }
-    }
+    const RunSums run = backend_.run_units(q);
+    const double latency = run.latency_s, energy = run.energy_j;
+    const auto& rail_j = run.rail_j;
     b.latency_s = latency;
     b.power_w = energy / latency;
     b.concurrency = k;

@@ -48,32 +48,6 @@ traces::TraceStore load_traces_for(const ScenarioSpec& spec, const traces::Catal
 
 namespace detail {
 
-const std::vector<traces::UnitEstimate>& World::unit_estimates(const traces::Board& board,
-                                                               const traces::Model& model,
-                                                               const traces::ClockSetting& clocks, int batch,
-                                                               int concurrency) {
-  const EstimateKey key{&board, &model, clocks.cpu_khz, clocks.gpu_hz, clocks.emc_hz, batch, concurrency};
-  auto it = estimate_cache.find(key);
-  if (it != estimate_cache.end()) return it->second;
-  std::vector<traces::UnitEstimate> estimates(model.units.size());
-  for (std::size_t i = 0; i < estimates.size(); ++i) {
-    // Beyond the largest sampled batch or concurrency the GPU is taken as saturated: throughput
-    // stays at the last sample's, so latency grows in proportion and power stays (documented in
-    // docs/simulation.md; a trace with larger samples replaces the assumption).
-    const auto [max_batch, max_concurrency] =
-        store.max_batch_concurrency(board.id, model.id, static_cast<int>(i), spec.precision, spec.runtime);
-    const int b = std::min(batch, max_batch);
-    const int k = std::min(concurrency, max_concurrency);
-    store.estimate_into(estimates[i], board.id, model.id, static_cast<int>(i), b, k, clocks, spec.precision,
-                        spec.runtime);
-    const double stretch = (static_cast<double>(batch) / b) * (static_cast<double>(concurrency) / k);
-    estimates[i].latency_s *= stretch;
-    estimates[i].latency_std_s *= stretch;
-    if (stretch != 1.0) estimates[i].exact = false;
-  }
-  return estimate_cache.emplace(key, std::move(estimates)).first->second;
-}
-
 CloudServer* World::pick_cloud() {
   CloudServer* best = nullptr;
   for (auto& c : clouds) {
@@ -450,6 +424,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
                          const traces::TraceStore& store, const traces::Synthesizer& power_model,
                          const policies::PolicyRegistry& registry, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // A backend this build cannot run is refused before anything starts (never replayed instead).
+  if (const auto errors = check_backends(spec); !errors.empty()) throw errors.front();
   // Set-up: the engine, the platform, the devices with their policies, the actors.
   std::vector<std::string> args = engine_arguments(options);
   std::vector<char*> argv;

@@ -26,6 +26,7 @@
 #include "arrival_stream.hpp"
 #include "cloud_server.hpp"
 #include "device.hpp"
+#include "execution_backend.hpp"
 #include "request.hpp"
 #include "seed_stream.hpp"
 
@@ -53,20 +54,13 @@ struct World {
   bool progress = false;
   double element_bytes = 4;  ///< activation bytes per element at the scenario's precision
 
-  using EstimateKey = std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t,
-                                 std::int64_t, int, int>;
-  std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
+  /// The trace replay: every device's and cloud server's units, heads and batches go through it
+  /// (the execution-backend seam, execution_backend.hpp).
+  TraceBackend trace;
 
   World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
         const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
-      : spec(s), catalog(c), store(st), power_model(pm), registry(r) {}
-  /// Every unit's estimate of `model` on `board` at `clocks`, batch size and concurrent
-  /// instances, computed once per distinct key and kept: the store's fit path costs ~2k
-  /// instructions per call and a run revisits the same few settings (docs/performance.md).
-  const std::vector<traces::UnitEstimate>& unit_estimates(const traces::Board& board,
-                                                          const traces::Model& model,
-                                                          const traces::ClockSetting& clocks, int batch = 1,
-                                                          int concurrency = 1);
+      : spec(s), catalog(c), store(st), power_model(pm), registry(r), trace(st, s.precision, s.runtime) {}
   /// The cloud with the fewest queued jobs (lowest index on ties); nullptr without clouds.
   CloudServer* pick_cloud();
   void complete(const RequestRecord& record);
