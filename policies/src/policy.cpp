@@ -19,6 +19,10 @@ FrameAction Policy::on_frame(const FrameObservation& /*obs*/) {
   return FrameAction{};
 }
 
+UnitAction Policy::on_unit(const UnitObservation& /*obs*/) {
+  return UnitAction{};
+}
+
 TickAction Policy::on_tick(const TickObservation& /*obs*/) {
   return TickAction{};
 }
@@ -57,14 +61,24 @@ const PolicyInfo& PolicyRegistry::get(const std::string& name) const {
 
 std::unique_ptr<Policy> PolicyRegistry::create(Role role, const std::string& name,
                                                const nlohmann::json& params, const PolicyContext& ctx) const {
+  return create(std::vector<Role>{role}, name, params, ctx);
+}
+
+std::unique_ptr<Policy> PolicyRegistry::create(const std::vector<Role>& roles, const std::string& name,
+                                               const nlohmann::json& params, const PolicyContext& ctx) const {
   const auto& info = get(name);
-  if (!info.plays(role)) {
+  for (const Role role : roles) {
+    if (info.plays(role)) continue;
     std::string able;
     for (const auto& i : infos_) {
-      if (i.plays(role)) able += (able.empty() ? "" : ", ") + i.name;
+      if (std::all_of(roles.begin(), roles.end(), [&](Role r) { return i.plays(r); }))
+        able += (able.empty() ? "" : ", ") + i.name;
     }
+    std::string wanted;
+    for (const Role r : roles) wanted += (wanted.empty() ? "" : "+") + std::string(to_string(r));
     throw std::invalid_argument("policy '" + name + "' cannot play the " + to_string(role) +
-                                " role; policies that can: " + able);
+                                " role; policies that can play " + wanted + ": " +
+                                (able.empty() ? "none" : able));
   }
   return info.make(params, ctx);
 }

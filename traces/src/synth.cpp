@@ -210,6 +210,12 @@ PowerComponents Synthesizer::idle_components(const Board& board, const ClockSett
   return c;
 }
 
+double Synthesizer::cpu_busy_power_w(const Board& board, const ClockSetting& clocks) const {
+  const auto& s = board.synthetic;
+  return idle_power_w(board, clocks) +
+         s.cpu_dynamic_w_at_max * dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz);
+}
+
 double Synthesizer::idle_power_w(const Board& board, const ClockSetting& clocks) const {
   return idle_components(board, clocks).total_w();
 }

@@ -22,6 +22,7 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
       board_(board),
       mutex_(sg4::Mutex::create()),
       cv_(sg4::ConditionVariable::create()),
+      decision_cost_(world.spec.groups[static_cast<std::size_t>(group)].decision),
       idle_power_(world.power_model, board),
       backend_(world.trace) {
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
@@ -39,17 +40,36 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
   meter_.set_rails(idle_rails_w());
 }
 
-void Device::set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy) {
-  // Clocks a policy pins before the first frame are the boot configuration (like nvpmodel and
-  // jetson_clocks before an experiment): no transition is charged for them.
-  if (role == policies::Role::clocks) {
-    if (const auto boot = policy->initial_clocks()) {
-      clocks_ = *boot;
-      meter_.reset(0, PowerState::idle, idle_power_w());
-      meter_.set_rails(idle_rails_w());
+void Device::set_policy(const std::vector<policies::Role>& roles, std::unique_ptr<policies::Policy> policy) {
+  const std::shared_ptr<policies::Policy> shared(std::move(policy));
+  for (const auto role : roles) {
+    // Clocks a policy pins before the first frame are the boot configuration (like nvpmodel and
+    // jetson_clocks before an experiment): no transition is charged for them.
+    if (role == policies::Role::clocks) {
+      if (const auto boot = shared->initial_clocks()) {
+        clocks_ = *boot;
+        meter_.reset(0, PowerState::idle, idle_power_w());
+        meter_.set_rails(idle_rails_w());
+      }
     }
+    policy_[static_cast<int>(role)] = shared;
   }
-  policy_[static_cast<int>(role)] = std::move(policy);
+  // The frame chain: each distinct policy once, at its first role in the order exit, placement,
+  // clocks, with every frame role it plays.
+  chain_.clear();
+  for (const auto role : policies::kFrameRoleOrder) {
+    policies::Policy* p = policy_[static_cast<int>(role)].get();
+    if (p == nullptr) continue;
+    auto it = std::find_if(chain_.begin(), chain_.end(), [&](const auto& entry) { return entry.first == p; });
+    if (it == chain_.end()) it = chain_.insert(chain_.end(), {p, {}});
+    it->second.push_back(role);
+  }
+  outcome_policies_.clear();
+  for (const auto& p : policy_) {
+    if (p && p->wants_outcomes() &&
+        std::find(outcome_policies_.begin(), outcome_policies_.end(), p.get()) == outcome_policies_.end())
+      outcome_policies_.push_back(p.get());
+  }
 }
 
 bool Device::ticks() const {
@@ -80,7 +100,7 @@ void Device::enqueue(Request request) {
     return;
   }
   if (request.queue_limit > 0 && static_cast<int>(queue_.size()) >= request.queue_limit) {
-    ++dropped_;  // a live camera overwrites the frame nobody has taken yet
+    drop(request);  // a live camera overwrites the frame nobody has taken yet
     return;
   }
   queue_.push_back(std::move(request));
@@ -112,76 +132,46 @@ void Device::run_controller() {
   XBT_DEBUG("device %d done: %ld requests", index_, completed_);
 }
 
-policies::FrameAction Device::decide(const Request& request) {
-  policies::FrameObservation obs;
-  obs.now_s = now();
-  obs.device = index_;
-  obs.board = &board_;
-  obs.model = request.model;
-  obs.request_id = request.id;
-  obs.arrival_s = request.arrival_s;
-  obs.slo_s = request.slo_s;
-  obs.complexity = request.complexity;
-  obs.clocks = clocks_;
-  obs.queue_length = queue_length();
-  obs.uplink_bandwidth_bps = uplink_bps_;
-  obs.uplink_latency_s = uplink_ != nullptr ? uplink_->get_latency() : 0;
-  // Roles answer in order exit -> placement -> clocks; each contributes only its own fields.
-  policies::FrameAction action;
-  if (const auto& p = policy_[static_cast<int>(policies::Role::exit)]) {
-    action.exit_after_unit = p->on_frame(obs).exit_after_unit;
-  }
-  if (const auto& p = policy_[static_cast<int>(policies::Role::placement)]) {
-    const auto a = p->on_frame(obs);
-    action.edge_units = a.edge_units;
-    action.offload_share = a.offload_share;
-  }
-  if (const auto& p = policy_[static_cast<int>(policies::Role::clocks)]) {
-    action.clocks = p->on_frame(obs).clocks;
-  }
-  return action;
-}
-
 void Device::process(const Request& request) {
   const traces::Model& model = *request.model;
-  const auto action = decide(request);
-  const int n = static_cast<int>(model.units.size());
-  const int last = action.exit_after_unit >= 0 ? std::min(action.exit_after_unit, n - 1) : n - 1;
-  const int edge_units =
-      action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
-
-  RequestRecord record;
-  record.id = request.id;
-  record.device = index_;
-  record.group = group_;
-  record.stream = request.stream;
-  record.model = model.id;
-  record.arrival_s = request.arrival_s;
+  RequestRecord record = record_for(request);
   record.start_s = now();
-  record.slo_s = request.slo_s;
+  policies::FrameAction action = decide(request, record);
+  const int n = static_cast<int>(model.units.size());
+  int last = action.exit_after_unit >= 0 ? std::min(action.exit_after_unit, n - 1) : n - 1;
+  int edge_units =
+      action.edge_units == policies::kAllUnits ? last + 1 : std::clamp(action.edge_units, 0, last + 1);
   record.exit_after_unit = action.exit_after_unit >= 0 ? last : -1;
-  record.edge_units = edge_units;
-  record.units = last + 1;
   record.cpu_khz = clocks_.cpu_khz;
   record.gpu_hz = clocks_.gpu_hz;
   record.emc_hz = clocks_.emc_hz;
 
   if (edge_units > 0) {
-    record.energy_j += run_local(model, 0, edge_units - 1, action, record);
-    // An early exit taken on the device runs its exit head right after the last unit.
-    if (record.exit_after_unit >= 0 && edge_units == last + 1 && last < n - 1) {
+    int head_ran_at = -1;
+    const int ran = run_with_checkpoints(request, 0, edge_units - 1, action, record, head_ran_at);
+    if (ran < edge_units - 1) {
+      // A checkpoint stopped the frame at the exit head that just ran: that head's result is the
+      // answer, nothing is offloaded.
+      last = ran;
+      edge_units = ran + 1;
+      record.exit_after_unit = ran;
+    } else if (record.exit_after_unit >= 0 && edge_units == last + 1 && last < n - 1 && head_ran_at != last) {
+      // An early exit taken on the device runs its exit head right after the last unit.
       const auto it = std::find_if(model.exits.begin(), model.exits.end(),
                                    [&](const traces::ExitPoint& e) { return e.after_unit == last; });
       if (it != model.exits.end()) record.energy_j += run_head(model, last);
     }
   }
+  record.edge_units = edge_units;
+  record.units = last + 1;
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
-  record.accuracy =
-      accuracy_.get(world_.catalog, model, record.exit_after_unit, edge_units < last + 1, share);
-  if (edge_units == last + 1) {
+  const bool offloaded = edge_units < last + 1;
+  record.accuracy = accuracy_.get(world_.catalog, model, record.exit_after_unit, offloaded, share);
+  if (!offloaded || share >= 1.0) record.correct = head_output(request, record.exit_after_unit).correct;
+  if (!offloaded) {
     record.end_s = now();
-    world_.complete(record);
+    complete(record);
     return;
   }
   // Offload the rest: the split feature map (or the input) goes up, the cloud runs the rest.
@@ -194,6 +184,7 @@ void Device::process(const Request& request) {
   // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
   if (fast_.enabled) sync_engine();
   ++uploads_in_flight_;
+  if (!outcome_policies_.empty()) ++outcomes_in_flight_;
   sg4::Actor::create("offload-" + std::to_string(request.id), host_,
                      [this, request, record, edge_units, last]() mutable {
                        offload(request, record, edge_units, last, record.offload_bytes);
@@ -275,13 +266,13 @@ double Device::run_head(const traces::Model& model, int after_unit) {
   return head.energy_j;
 }
 
-double Device::run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
-                         RequestRecord& record) {
+double Device::run_local(const traces::Model& model, int first, int last,
+                         const std::vector<policies::ClockSegment>& segments, RequestRecord& record) {
   // Clocks wanted for unit i: the frame's segments, else a governor's pending choice, else
   // the current clocks. Consecutive units at unchanged clocks run as one activity.
   auto wanted = [&](int unit) {
     const policies::ClockSegment* seg = nullptr;
-    for (const auto& s : action.clocks) {
+    for (const auto& s : segments) {
       if (s.first_unit <= unit) seg = &s;
     }
     if (seg != nullptr) return seg->clocks;
@@ -321,7 +312,7 @@ double Device::run_local(const traces::Model& model, int first, int last, const 
       flush(i - 1);
       apply_clocks(target, &record);
       plan_next_tick();
-      if (i == first) {
+      if (i == 0) {
         record.cpu_khz = clocks_.cpu_khz;
         record.gpu_hz = clocks_.gpu_hz;
         record.emc_hz = clocks_.emc_hz;
@@ -383,6 +374,7 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   meter_.add_j(PowerState::radio, radio_j);
   --uploads_in_flight_;
   record.energy_j += radio_j;
+  record.radio_energy_j = radio_j;
   CloudServer::Job job;
   job.request = request;
   job.first_unit = first_unit;
@@ -397,7 +389,8 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
                     static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
   ++world_.activities;
   record.end_s = sg4::Engine::get_clock();
-  world_.complete(record);
+  if (!outcome_policies_.empty()) --outcomes_in_flight_;
+  complete(record);
 }
 
 }  // namespace edgetwin::sim::detail

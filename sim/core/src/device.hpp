@@ -14,6 +14,7 @@
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/sim/scenario.hpp"
 #include "edgetwin/traces/board.hpp"
 #include "edgetwin/traces/trace_store.hpp"
 
@@ -31,6 +32,14 @@ namespace edgetwin::sim::detail {
 namespace sg4 = simgrid::s4u;
 
 struct World;
+class DeviceProber;
+
+/// A checkpoint of the current frame and the policy that asked for it.
+struct FrameCheckpoint {
+  int after_unit = 0;
+  bool run_head = false;
+  policies::Policy* policy = nullptr;
+};
 
 /// An edge device: request queue, controller actor, clocks, policies, energy.
 class Device {
@@ -84,7 +93,8 @@ class Device {
   long dropped() const { return dropped_; }
   double uplink_bandwidth_bps() const { return uplink_bps_; }
   bool ticks() const;
-  void set_policy(policies::Role role, std::unique_ptr<policies::Policy> policy);
+  /// Gives the device a policy for `roles` (one instance plays them all). Call before the run.
+  void set_policy(const std::vector<policies::Role>& roles, std::unique_ptr<policies::Policy> policy);
 
  private:
   ServedModel* served(const traces::Model* model);
@@ -98,6 +108,26 @@ class Device {
   /// meter at their mean power; wakes their actors.
   void rate_gpu();
   void process(const Request& request);
+  /// The frame's action, from its policies in chain order (device_decisions.cpp); charges the
+  /// decision's cost and the probes its policies ran on the device to `record`.
+  policies::FrameAction decide(const Request& request, RequestRecord& record);
+  /// One policy call with the decision-cost bookkeeping of the group (wait or concurrent mode).
+  policies::FrameAction ask_chain(const Request& request, double& cost_s);
+  /// Charges work the policies did on the device (probes, decisions): busy at `power_w`.
+  void charge_cpu_work(double seconds, double power_w, RequestRecord& record);
+  /// Units [first, last] with the frame's checkpoints: runs, consults, maybe stops early.
+  /// Returns the last unit run; `head_ran_at` the unit whose head ran last (-1: none).
+  int run_with_checkpoints(const Request& request, int first, int last, policies::FrameAction& action,
+                           RequestRecord& record, int& head_ran_at);
+  /// The output of the exit head after `after_unit` for this request (exit records), once run.
+  policies::HeadOutput head_output(const Request& request, int after_unit) const;
+  /// A request's record before it runs (ids, times, stream, SLO).
+  RequestRecord record_for(const Request& request) const;
+  /// Writes the record and delivers its outcome to the policies that want it.
+  void complete(RequestRecord& record);
+  /// A request refused at arrival (queue full): counted, and its outcome delivered.
+  void drop(const Request& request);
+  void deliver(const policies::Outcome& outcome);
   /// The device's time: the engine clock, or its own clock on the fast path (>= the engine's).
   double now() const { return fast_.enabled ? fast_.now_s : sg4::Engine::get_clock(); }
   /// Runs `latency_s` of work on the device (an Exec), or advances its own clock by it.
@@ -111,7 +141,6 @@ class Device {
   void pull_arrivals(double t_s, bool inclusive = true);
   /// Fast path: the engine catches up with the device's clock (before an interaction).
   void sync_engine();
-  policies::FrameAction decide(const Request& request);
   /// Units [first, last] of `model` at the current clocks, summed once per key and kept.
   const RunSums& run_sums(const traces::Model& model, int first, int last);
   /// The backend query for units [first, last] of `model` at the current clocks, batch 1.
@@ -121,11 +150,13 @@ class Device {
   /// Runs the exit head after `after_unit`; returns its energy.
   double run_head(const traces::Model& model, int after_unit);
   /// Runs units [first, last] on the device; returns the device energy of the units.
-  double run_local(const traces::Model& model, int first, int last, const policies::FrameAction& action,
-                   RequestRecord& record);
+  double run_local(const traces::Model& model, int first, int last,
+                   const std::vector<policies::ClockSegment>& segments, RequestRecord& record);
   void apply_clocks(const policies::Clocks& target, RequestRecord* record);
   void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
   double idle_power_w() const { return idle_power_.total_w(clocks_); }
+  /// One CPU core busy at the current clocks (a decision's power), kept per clock setting.
+  double cpu_busy_power_w();
   /// Per board rail, at the current clocks.
   const std::vector<double>& idle_rails_w() const { return idle_power_.rails_w(clocks_); }
   void go_idle();  ///< meter to idle power (total and rails) now
@@ -137,7 +168,23 @@ class Device {
   sg4::Link* uplink_;
   const traces::Board& board_;
   policies::Clocks clocks_;
-  std::unique_ptr<policies::Policy> policy_[4];  ///< indexed by policies::Role
+  std::shared_ptr<policies::Policy>
+      policy_[4];  ///< indexed by policies::Role (one instance may fill several)
+  /// The distinct policies asked at a frame, in chain order (exit, placement, clocks), each with
+  /// the roles it plays there.
+  std::vector<std::pair<policies::Policy*, std::vector<policies::Role>>> chain_;
+  std::vector<policies::Policy*> outcome_policies_;  ///< distinct policies that want outcomes
+  const DecisionCostSpec& decision_cost_;
+  double cpu_busy_w_at_ = -1;  ///< cpu_busy_power_w cache for `cpu_busy_clocks_`
+  policies::Clocks cpu_busy_clocks_;
+  /// Concurrent decisions: the action decided at the last frame, for the next one.
+  bool has_next_action_ = false;
+  policies::FrameAction next_action_;
+  std::vector<FrameCheckpoint> next_checkpoints_;
+  std::vector<FrameCheckpoint> checkpoints_;  ///< the current frame's, ascending after_unit
+  std::unique_ptr<policies::Prober> prober_;  ///< the probes' access to the backend (device_decisions.cpp)
+  friend class DeviceProber;
+  int outcomes_in_flight_ = 0;  ///< offloaded requests whose outcome policies still wait for
   std::deque<Request> queue_;
   int active_sources_ = 0;
   sg4::MutexPtr mutex_;

@@ -34,7 +34,7 @@ void Device::pull_arrivals(double t_s, bool inclusive) {
     Request& head = fast_.arrivals.head(s);
     if (head.arrival_s > t_s || (!inclusive && head.arrival_s == t_s)) return;
     if (head.queue_limit > 0 && static_cast<int>(queue_.size()) >= head.queue_limit)
-      ++dropped_;
+      drop(head);
     else
       queue_.push_back(std::move(head));
     fast_.arrivals.advance(s);

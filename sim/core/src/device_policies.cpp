@@ -48,7 +48,7 @@ std::unique_ptr<policies::Policy> make_policy(const ScenarioSpec& spec, std::siz
       };
     }
     for (const auto& m : g.models) ctx.models.push_back(&catalog.model(m));
-    return registry.create(policies::role_from_string(role_name), policy_spec.name, policy_spec.params, ctx);
+    return registry.create(policies::roles_from_key(role_name), policy_spec.name, policy_spec.params, ctx);
   } catch (const policies::ParamError& e) {
     throw common::DataError(spec.file, pointer + "/params" + (e.key().empty() ? "" : "/" + e.key()),
                             e.reason() + " (" + e.who() + ")");
@@ -65,8 +65,8 @@ DevicePolicies make_device_policies(const ScenarioSpec& spec, std::size_t group,
                                     const policies::AgentProvider& agents) {
   DevicePolicies made;
   for (const auto& entry : spec.groups.at(group).policies) {
-    made.emplace_back(policies::role_from_string(entry.first),
-                      make_policy(spec, group, entry.first, device, catalog, registry, agents));
+    made.push_back({policies::roles_from_key(entry.first),
+                    make_policy(spec, group, entry.first, device, catalog, registry, agents)});
   }
   return made;
 }

@@ -76,8 +76,8 @@ const std::vector<RunSums>& TraceBackend::units(const UnitsQuery& q) {
 RunSums TraceBackend::run_units(const UnitsQuery& q) {
   const auto& per = units(q);
   if (q.first < 0 || q.last >= static_cast<int>(per.size()) || q.first > q.last) {
-    throw std::out_of_range("units " + std::to_string(q.first) + ".." + std::to_string(q.last) + " of model " +
-                            q.model->id + " (" + std::to_string(per.size()) + " units)");
+    throw std::out_of_range("units " + std::to_string(q.first) + ".." + std::to_string(q.last) +
+                            " of model " + q.model->id + " (" + std::to_string(per.size()) + " units)");
   }
   RunSums sums;
   for (int i = q.first; i <= q.last; ++i) append_run(sums, per[static_cast<std::size_t>(i)]);
@@ -89,7 +89,8 @@ RunSums TraceBackend::run_head(const UnitsQuery& q, int after_unit) {
   const auto it = std::find_if(model.exits.begin(), model.exits.end(),
                                [&](const traces::ExitPoint& e) { return e.after_unit == after_unit; });
   if (it == model.exits.end()) {
-    throw std::out_of_range("model " + model.id + " has no exit head after unit " + std::to_string(after_unit));
+    throw std::out_of_range("model " + model.id + " has no exit head after unit " +
+                            std::to_string(after_unit));
   }
   // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
   const traces::ClockSetting clocks{q.clocks.cpu_khz, q.clocks.gpu_hz, q.clocks.emc_hz};

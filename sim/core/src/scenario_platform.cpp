@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
+
+#include "edgetwin/policies/decision.hpp"
 
 #include "scenario_detail.hpp"
 
@@ -198,30 +202,84 @@ void read_models(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& c
 }
 
 void read_policies(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
-  const auto policies = optional_object(g, "policies", ctx.errors);
-  if (!policies) return;
-  check_keys(*policies, policy_roles(), ctx.errors);
-  for (const auto& role : policy_roles()) {
-    const auto p = optional_object(*policies, role.c_str(), ctx.errors);
+  const auto entries = optional_object(g, "policies", ctx.errors);
+  if (!entries) return;
+  // A key names one role, or several joined by '+' for one policy instance that plays them all
+  // ("exit+clocks"); each role has at most one policy.
+  std::map<policies::Role, std::string> played_by;
+  std::set<policies::Role> roles;
+  for (auto it = entries->node().begin(); it != entries->node().end(); ++it) {
+    const std::string key = it.key();
+    std::vector<policies::Role> key_roles;
+    try {
+      key_roles = policies::roles_from_key(key);
+    } catch (const std::invalid_argument&) {
+      ctx.errors.add(common::DataError(
+          entries->file(), entries->pointer_to(key),
+          "unknown field \"" + key + "\"; allowed fields here: " + join(policy_roles()) +
+              ", or several roles joined by '+' for one policy that plays them all (e.g. exit+clocks), each "
+              "role once"));
+      continue;
+    }
+    bool clash = false;
+    for (const auto role : key_roles) {
+      const auto [other, fresh] = played_by.emplace(role, key);
+      if (fresh) continue;
+      clash = true;
+      ctx.errors.add(common::DataError(entries->file(), entries->pointer_to(key),
+                                       std::string("role ") + policies::to_string(role) +
+                                           " is already played by the policy at \"" + other->second +
+                                           "\"; a role has one policy"));
+    }
+    if (clash) continue;
+    const auto p = optional_object(*entries, key.c_str(), ctx.errors);
     if (!p) continue;
     check_keys(*p, {"name", "params"}, ctx.errors);
     PolicySpec spec;
     ctx.errors.check([&] { spec.name = read_name(*p); });
     if (p->has("params")) ctx.errors.check([&] { spec.params = p->object("params").node(); });
-    s.policies[role] = spec;
+    s.policies[key] = spec;
+    roles.insert(key_roles.begin(), key_roles.end());
   }
   // A serving device (batching role) runs whole models in batches on its GPU; per-frame exits
   // and splits do not combine with batches (docs/simulation.md, "Serving devices").
-  if (s.policies.count("batching") != 0) {
-    for (const char* role : {"exit", "placement"}) {
-      if (s.policies.count(role) == 0) continue;
+  if (roles.count(policies::Role::batching) != 0) {
+    for (const auto role : {policies::Role::exit, policies::Role::placement}) {
+      if (roles.count(role) == 0) continue;
+      const std::string name = policies::to_string(role);
       ctx.errors.check([&] {
-        policies->fail(role, std::string("found a ") + role +
-                                 " policy beside a batching policy; allowed with batching: clocks only "
-                                 "(a serving device runs whole models on its GPU)");
+        entries->fail(played_by.at(role),
+                      "found a " + name +
+                          " policy beside a batching policy; allowed with batching: clocks "
+                          "only (a serving device runs whole models on its GPU)");
       });
     }
   }
+}
+
+void read_decision(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
+  const auto d = optional_object(g, "decision", ctx.errors);
+  if (!d) return;
+  check_keys(*d, {"cost", "cost_s", "board_seconds_per_host_second", "mode"}, ctx.errors);
+  auto& spec = s.decision;
+  ctx.errors.check([&] {
+    spec.cost = d->has("cost") ? d->one_of("cost", {"none", "fixed", "reported", "measured"}) : "none";
+  });
+  ctx.errors.check([&] { spec.mode = d->has("mode") ? d->one_of("mode", {"wait", "concurrent"}) : "wait"; });
+  ctx.errors.check([&] {
+    if (d->has("cost_s") && spec.cost != "fixed")
+      d->fail("cost_s", "found cost_s with cost \"" + spec.cost + "\"; allowed only with cost \"fixed\"");
+    if (spec.cost == "fixed") spec.cost_s = d->number_in("cost_s", 0.0, 10.0);
+  });
+  ctx.errors.check([&] {
+    if (d->has("board_seconds_per_host_second") && spec.cost != "measured") {
+      d->fail("board_seconds_per_host_second",
+              "found it with cost \"" + spec.cost + "\"; allowed only with cost \"measured\"");
+    }
+    spec.board_seconds_per_host_second = d->has("board_seconds_per_host_second")
+                                             ? d->number_in("board_seconds_per_host_second", 1e-3, 1e3)
+                                             : 1.0;
+  });
 }
 
 void read_backend(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
@@ -264,8 +322,8 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
-             {"name", "board", "count", "power_mode", "models", "policies", "backend", "hil_endpoint",
-              "access", "ambient_c", "initial_temp_c"},
+             {"name", "board", "count", "power_mode", "models", "policies", "decision", "backend",
+              "hil_endpoint", "access", "ambient_c", "initial_temp_c"},
              ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });
@@ -276,6 +334,7 @@ DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   read_models(g, s, ctx);
   read_policies(g, s, ctx);
   read_backend(g, s, ctx);
+  read_decision(g, s, ctx);
   read_temperatures(g, s, ctx);
   const LinkSpec access_defaults{100e6, 0.002, {}};
   const auto access = optional_object(g, "access", ctx.errors);

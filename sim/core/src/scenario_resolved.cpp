@@ -34,6 +34,13 @@ json group_json(const DeviceGroupSpec& g) {
               {"backend", g.backend},     {"access", access},
               {"ambient_c", g.ambient_c}, {"initial_temp_c", g.initial_temp_c}};
   if (g.backend == "hil") out["hil_endpoint"] = g.hil_endpoint;
+  if (!g.decision.free() || g.decision.mode != "wait") {
+    json d = {{"cost", g.decision.cost}, {"mode", g.decision.mode}};
+    if (g.decision.cost == "fixed") d["cost_s"] = g.decision.cost_s;
+    if (g.decision.cost == "measured")
+      d["board_seconds_per_host_second"] = g.decision.board_seconds_per_host_second;
+    out["decision"] = d;
+  }
   return out;
 }
 

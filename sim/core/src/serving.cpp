@@ -220,16 +220,9 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   const double accuracy =
       table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
   for (const auto& request : batch) {
-    RequestRecord record;
-    record.id = request.id;
-    record.device = index_;
-    record.group = group_;
-    record.stream = request.stream;
-    record.model = model.id;
-    record.arrival_s = request.arrival_s;
+    RequestRecord record = record_for(request);
     record.start_s = start;
     record.end_s = end;
-    record.slo_s = request.slo_s;
     record.energy_j = per_request_j;
     record.edge_units = record.units = static_cast<int>(model.units.size());
     record.cpu_khz = clocks_.cpu_khz;
@@ -244,7 +237,7 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
       ++m.slo_total;
       if (!record.slo_met()) ++m.slo_missed;
     }
-    world_.complete(record);
+    complete(record);
   }
   completed_ += b;
   batch.clear();

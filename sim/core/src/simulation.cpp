@@ -272,9 +272,9 @@ void create_devices_and_clouds(World& world, const Platform& platform, const Run
       const auto d = static_cast<std::size_t>(device);
       auto dev = std::make_unique<Device>(world, device, static_cast<int>(g), platform.device_hosts[d],
                                           platform.uplinks[d], board, group.power_mode);
-      for (auto& [role, policy] :
+      for (auto& made :
            make_device_policies(spec, g, device, world.catalog, world.registry, options.agents)) {
-        dev->set_policy(role, std::move(policy));
+        dev->set_policy(made.roles, std::move(made.policy));
       }
       world.devices.push_back(std::move(dev));
     }

@@ -42,8 +42,16 @@ class Policy {
   /// Clocks to apply once when the device starts, before any frame or tick (clocks role);
   /// nullopt = leave the device at its boot clocks. Does not advance simulated time.
   virtual std::optional<Clocks> initial_clocks() const { return std::nullopt; }
-  /// At each frame/request arrival; fills the fields of the role(s) this policy plays.
+  /// At each frame/request arrival; fills the fields of the role(s) this policy plays. Called
+  /// once per frame whatever the number of roles the policy plays.
   virtual FrameAction on_frame(const FrameObservation& obs);
+  /// At each checkpoint the frame's action asked for (FrameAction::checkpoints).
+  virtual UnitAction on_unit(const UnitObservation& obs);
+  /// True when the policy wants on_outcome calls (asked once, before the run): the device then
+  /// keeps what each request's outcome needs. Policies that say false cost nothing.
+  virtual bool wants_outcomes() const { return false; }
+  /// The outcome of a request this policy decided (or of one dropped at its device's arrival).
+  virtual void on_outcome(const Outcome& /*outcome*/) {}
   /// Period of on_tick in simulated seconds; 0 = the policy has no ticks.
   virtual double tick_period_s() const { return 0; }
   /// Every tick_period_s(); `obs` averages the period that just ended.
@@ -105,6 +113,9 @@ class PolicyRegistry {
   /// std::invalid_argument listing the policies that can).
   std::unique_ptr<Policy> create(Role role, const std::string& name, const nlohmann::json& params,
                                  const PolicyContext& ctx) const;
+  /// The same for a policy that plays all of `roles` in one instance.
+  std::unique_ptr<Policy> create(const std::vector<Role>& roles, const std::string& name,
+                                 const nlohmann::json& params, const PolicyContext& ctx) const;
 
  private:
   std::vector<PolicyInfo> infos_;

@@ -179,6 +179,10 @@ class Synthesizer {
   /// Module power while nothing runs, at `clocks` (the idle terms of predict_unit): the
   /// simulator charges it for idle time. An estimate from the board's synthetic model.
   double idle_power_w(const Board& board, const ClockSetting& clocks) const;
+  /// Module power while one CPU core is busy and the GPU idle, at `clocks`: the idle power plus
+  /// one core's dynamic power (the CPU term of predict_unit). What a policy's decision or a
+  /// governor's computation draws on the device (docs/policies.md, "Decision cost").
+  double cpu_busy_power_w(const Board& board, const ClockSetting& clocks) const;
   /// The same idle power split into its components (cpu, gpu, soc, ddr).
   PowerComponents idle_components(const Board& board, const ClockSetting& clocks) const;
   ModelPrediction predict_model(const Board& board, const Model& model, int batch, int concurrency,

@@ -14,11 +14,18 @@
 
 namespace edgetwin::sim {
 
-using DevicePolicies = std::vector<std::pair<policies::Role, std::unique_ptr<policies::Policy>>>;
+/// One policy instance and the roles it plays on the device (one, or several when the group's
+/// key joins them: "exit+clocks").
+struct DevicePolicy {
+  std::vector<policies::Role> roles;
+  std::unique_ptr<policies::Policy> policy;
+};
+using DevicePolicies = std::vector<DevicePolicy>;
 
 /// Builds the policies of device `device` (its index in the whole scenario) of group `group`.
 /// Every error becomes a common::DataError naming the scenario file and the JSON pointer of the
-/// policy: ".../policies/ROLE/params/KEY" for a parameter (policies::ParamError), else
+/// policy: ".../policies/KEY/params/PARAM" (KEY: the role, or roles joined by '+') for a parameter
+/// (policies::ParamError), else
 /// ".../policies/ROLE".
 DevicePolicies make_device_policies(const ScenarioSpec& spec, std::size_t group, int device,
                                     const traces::Catalog& catalog, const policies::PolicyRegistry& registry,

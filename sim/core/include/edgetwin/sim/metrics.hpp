@@ -24,6 +24,8 @@ struct RequestRecord {
   double end_s = 0;           ///< result available on the device
   double energy_j = 0;        ///< device energy attributed: its units, transitions, radio
   double cloud_energy_j = 0;  ///< cloud server energy of its units
+  double radio_energy_j = 0;  ///< radio transmit energy of its upload (included in energy_j)
+  double decision_s = 0;      ///< CPU time of the decision made at its arrival (docs/policies.md)
   int exit_after_unit = -1;   ///< -1 = no early exit
   int edge_units = 0;         ///< units run on the device
   int units = 0;              ///< units run in total (edge + cloud)
@@ -38,6 +40,7 @@ struct RequestRecord {
   /// Expected accuracy of its result (top-1 or mAP as the model's accuracy table says), from
   /// the exit taken and the offloaded share; NaN = the model has no accuracy table.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
+  int correct = -1;  ///< 1/0 where the workload knows the label (exit records), -1 unknown
   double latency_s() const { return end_s - arrival_s; }
   bool slo_met() const { return slo_s <= 0 || latency_s() <= slo_s; }
 };

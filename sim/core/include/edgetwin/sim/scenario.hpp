@@ -54,18 +54,34 @@ struct LinkSpec {
   double radio_tx_power_w = 1.14;
 };
 
+/// What a frame decision costs on the device (docs/policies.md, "Decision cost").
+struct DecisionCostSpec {
+  /// "none" (free, the default), "fixed" (cost_s per decision), "reported" (the policy says:
+  /// FrameAction::decision_s) or "measured" (the host's wall time of the policy's call x
+  /// board_seconds_per_host_second; not reproducible run to run).
+  std::string cost = "none";
+  double cost_s = 0;
+  double board_seconds_per_host_second = 1;
+  /// "wait": the frame waits for its decision. "concurrent": the decision made at a frame's
+  /// arrival applies to the next frame, while the current one runs with the previous decision
+  /// (DVFO's "thinking while moving"); the first frame waits for its own.
+  std::string mode = "wait";
+  bool free() const { return cost == "none"; }
+};
+
 struct DeviceGroupSpec {
   std::string name;
   std::string board;  ///< board catalog id (kind "edge")
   int count = 1;
   int power_mode = -1;                         ///< nvpmodel id; the board's default when the file omits it
   std::vector<std::string> models;             ///< models deployed (catalog ids)
-  std::map<std::string, PolicySpec> policies;  ///< role (see policy_roles()) -> policy
+  std::map<std::string, PolicySpec> policies;  ///< role, or roles joined by '+' (policy_roles()) -> policy
   std::string backend = "trace";               ///< "trace" or "hil"
   std::string hil_endpoint;                    ///< hil only: agent address "host:port"
   LinkSpec access;                             ///< each device's own link to the access point
   double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
   double initial_temp_c = 25;  ///< every thermal zone at the start (°C; the file's default: ambient_c)
+  DecisionCostSpec decision;   ///< what each frame decision costs on the device
 };
 
 struct CloudSpec {
