@@ -357,6 +357,20 @@ TEST(Registry, CreateChecksTheRole) {
   }
 }
 
+TEST(Registry, APolicyForSeveralRolesMustPlayEachOfThem) {
+  EXPECT_EQ(pol::roles_from_key("exit+clocks"), (std::vector<pol::Role>{pol::Role::exit, pol::Role::clocks}));
+  EXPECT_THROW(pol::roles_from_key("exit+exit"), std::invalid_argument);
+  EXPECT_THROW(pol::roles_from_key("exit+"), std::invalid_argument);
+  try {
+    registry().create({pol::Role::placement, pol::Role::clocks}, "edge_only", nullptr, context("nano"));
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'edge_only' cannot play the clocks role"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("policies that can play placement+clocks: none"), std::string::npos) << msg;
+  }
+}
+
 TEST(Registry, EveryBuiltinDocumentsItsParams) {
   for (const auto& info : registry().all()) {
     EXPECT_FALSE(info.summary.empty()) << info.name;

@@ -530,8 +530,8 @@ json everything() {
   doc["seed"] = 5;
   doc["platform"]["groups"].push_back(json::parse(R"({"name": "lab", "board": "orin_nx", "backend": "hil",
       "hil_endpoint": "127.0.0.1:7000", "power_mode": 1, "models": ["resnet18"],
-      "policies": {"clocks": {"name": "ondemand", "params": {"up_threshold": 0.8}}, "placement": {"name": "p"},
-                   "exit": {"name": "e"}},
+      "policies": {"exit+clocks": {"name": "ondemand", "params": {"up_threshold": 0.8}}, "placement": {"name": "p"}},
+      "decision": {"cost": "fixed", "cost_s": 0.002, "mode": "concurrent"},
       "access": {"bandwidth_bps": 1e7, "latency_s": 0.001,
                  "process": {"kind": "markov", "bad_bandwidth_bps": 1e6, "mean_good_s": 5, "mean_bad_s": 1}}})"));
   doc["platform"]["groups"][0]["policies"] = {{"batching", {{"name", "b"}}}};
@@ -555,6 +555,48 @@ TEST(ScenarioErrors, BatchingDoesNotCombineWithPerFrameExitOrPlacement) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].where(), "/platform/groups/0/policies/placement");
   EXPECT_NE(std::string(errors[0].what()).find("allowed with batching: clocks only"), std::string::npos);
+}
+
+TEST(ScenarioPolicies, OnePolicyMayPlaySeveralRolesJoinedByPlus) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["policies"] =
+      json::parse(R"({"exit+clocks": {"name": "e4"}, "placement": {"name": "edge_only"}})");
+  const auto spec = parse(doc);
+  ASSERT_EQ(spec.groups[0].policies.size(), 2u);
+  EXPECT_EQ(spec.groups[0].policies.at("exit+clocks").name, "e4");
+  EXPECT_EQ(spec.resolved["platform"]["groups"][0]["policies"]["exit+clocks"]["name"], "e4");
+}
+
+TEST(ScenarioErrors, ARoleNamedByTwoPoliciesIsAConflictNamingBoth) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["policies"] =
+      json::parse(R"({"clocks": {"name": "ondemand"}, "exit+clocks": {"name": "e4"}})");
+  expect_single(errors_of(doc), "/platform/groups/0/policies/exit+clocks",
+                {"role clocks is already played by the policy at \"clocks\"", "a role has one policy"});
+  doc["platform"]["groups"][0]["policies"] = json::parse(R"({"exit+speed": {"name": "e4"}})");
+  expect_single(errors_of(doc), "/platform/groups/0/policies/exit+speed",
+                {"unknown field \"exit+speed\"", "clocks, placement, exit, batching", "joined by '+'"});
+  doc["platform"]["groups"][0]["policies"] = json::parse(R"({"exit+exit": {"name": "e4"}})");
+  expect_single(errors_of(doc), "/platform/groups/0/policies/exit+exit", {"each role once"});
+  doc["platform"]["groups"][0]["policies"] = json::parse(R"({"batching+exit": {"name": "b"}})");
+  expect_single(errors_of(doc), "/platform/groups/0/policies/batching+exit", {"beside a batching policy"});
+}
+
+TEST(ScenarioErrors, DecisionCostFieldsNameWhatIsAllowed) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["decision"] = json::parse(R"({"cost": "none", "cost_s": 0.002})");
+  expect_single(errors_of(doc), "/platform/groups/0/decision/cost_s", {"allowed only with cost \"fixed\""});
+  doc["platform"]["groups"][0]["decision"] =
+      json::parse(R"({"cost": "fixed", "cost_s": 0.002, "mode": "later"})");
+  expect_single(errors_of(doc), "/platform/groups/0/decision/mode", {"found \"later\"", "wait, concurrent"});
+  doc["platform"]["groups"][0]["decision"] = json::parse(R"({"cost": "fixed"})");
+  expect_single(errors_of(doc), "/platform/groups/0/decision/cost_s", {});
+  doc["platform"]["groups"][0]["decision"] =
+      json::parse(R"({"cost": "measured", "board_seconds_per_host_second": 4})");
+  const auto spec = parse(doc);
+  EXPECT_EQ(spec.groups[0].decision.cost, "measured");
+  EXPECT_EQ(spec.groups[0].decision.board_seconds_per_host_second, 4);
+  EXPECT_EQ(spec.groups[0].decision.mode, "wait");
 }
 
 TEST(ScenarioSchema, CoversEveryKeyTheLoaderAccepts) {

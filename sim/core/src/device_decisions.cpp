@@ -44,8 +44,8 @@ class DeviceProber final : public policies::Prober {
     const int n = static_cast<int>(r.model->units.size());
     if (r.first_unit < 0 || r.end_unit > n || r.first_unit >= r.end_unit)
       throw std::invalid_argument("probe: units [" + std::to_string(r.first_unit) + ", " +
-                                  std::to_string(r.end_unit) + ") of model " + r.model->id + "; allowed: 0 <= first < end <= " +
-                                  std::to_string(n));
+                                  std::to_string(r.end_unit) + ") of model " + r.model->id +
+                                  "; allowed: 0 <= first < end <= " + std::to_string(n));
     if (!in_table(board.cpu_freqs_khz, r.clocks.cpu_khz) || !in_table(board.gpu_freqs_hz, r.clocks.gpu_hz) ||
         !in_table(board.emc_freqs_hz, r.clocks.emc_hz))
       throw std::invalid_argument("probe: clocks not in the tables of board " + board.id);
@@ -60,7 +60,8 @@ class DeviceProber final : public policies::Prober {
     const RunSums run = device_.backend_.run_units(q);
     const double mean_w = run.energy_j / run.latency_s;
     policies::ProbeResult result;
-    result.latency_s = std::max(0.1 * run.latency_s, run.latency_s + std::sqrt(run.latency_var_s2) * normal());
+    result.latency_s =
+        std::max(0.1 * run.latency_s, run.latency_s + std::sqrt(run.latency_var_s2) * normal());
     result.power_w = mean_w * (1.0 + kProbePowerNoiseRel * normal());
     result.energy_j = result.latency_s * result.power_w;
     ++probes_;
@@ -184,8 +185,9 @@ policies::FrameAction Device::ask_chain(const Request& request, double& cost_s) 
   } else {
     cost_s = 0;
   }
-  std::stable_sort(checkpoints_.begin(), checkpoints_.end(),
-                   [](const FrameCheckpoint& a, const FrameCheckpoint& b) { return a.after_unit < b.after_unit; });
+  std::stable_sort(
+      checkpoints_.begin(), checkpoints_.end(),
+      [](const FrameCheckpoint& a, const FrameCheckpoint& b) { return a.after_unit < b.after_unit; });
   return merged;
 }
 
