@@ -13,8 +13,11 @@
 //
 //   edgetwin_sim_bench [--devices N] [--fps F] [--duration S] [--model M] [--board B]
 //                      [--placement edge_only|cloud_only] [--clouds C] [--cloud-board B]
-//                      [--timeline S] [--clocks POLICY] [--out DIR] [--no-fast-path]
+//                      [--timeline S] [--clocks POLICY] [--out DIR] [--no-fast-path] [--outcomes]
 //                      [--cfg=... --log=... passed to SimGrid]
+//
+// --outcomes: the placement policy also wants every request's outcome (Policy::on_outcome) and
+// sums the latencies and energies it is told: the cost of outcomes for every request.
 
 #include <algorithm>
 #include <chrono>
@@ -48,6 +51,7 @@ struct Options {
   std::string clocks = "max_clocks";  ///< clocks policy (e.g. a governor: podgov)
   std::string out_dir;                ///< "" = write nothing; else summary.json, requests.csv (+ timeline)
   bool fast_path = true;              ///< --no-fast-path: RunOptions::fast_path = false
+  bool outcomes = false;              ///< --outcomes: the placement policy wants every outcome
   std::vector<std::string> engine_args;
 };
 
@@ -57,6 +61,10 @@ Options parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0) {
       o.engine_args.push_back(a);
+      continue;
+    }
+    if (a == "--outcomes") {
+      o.outcomes = true;
       continue;
     }
     if (a == "--no-fast-path") {
@@ -108,7 +116,7 @@ edgetwin::sim::ScenarioSpec make_spec(const Options& o) {
   g.count = o.devices;
   g.models = {o.model};
   g.policies = {{"clocks", {o.clocks, nlohmann::json::object()}},
-                {"placement", {o.placement, nlohmann::json::object()}}};
+                {"placement", {o.outcomes ? "outcome_sink" : o.placement, nlohmann::json::object()}}};
   g.access.bandwidth_bps = 100e6;
   g.access.latency_s = 0.002;
   spec.groups.push_back(g);
@@ -130,6 +138,38 @@ edgetwin::sim::ScenarioSpec make_spec(const Options& o) {
   return spec;
 }
 
+/// The bench's placement with outcomes on: decides as `inner` does, and sums every outcome.
+class OutcomeSink final : public edgetwin::policies::Policy {
+ public:
+  explicit OutcomeSink(std::unique_ptr<edgetwin::policies::Policy> inner) : inner_(std::move(inner)) {}
+  edgetwin::policies::FrameAction on_frame(const edgetwin::policies::FrameObservation& obs) override {
+    return inner_->on_frame(obs);
+  }
+  bool wants_outcomes() const override { return true; }
+  void on_outcome(const edgetwin::policies::Outcome& o) override {
+    latency_s_ += o.latency_s;
+    energy_j_ += o.device_energy_j + o.cloud_energy_j;
+  }
+
+ private:
+  std::unique_ptr<edgetwin::policies::Policy> inner_;
+  double latency_s_ = 0;
+  double energy_j_ = 0;
+};
+
+void add_outcome_sink(edgetwin::policies::PolicyRegistry& registry, const std::string& placement) {
+  edgetwin::policies::PolicyInfo info;
+  info.name = "outcome_sink";
+  info.roles = {edgetwin::policies::Role::placement};
+  info.summary = "bench: " + placement + " that wants every outcome";
+  info.make = [&registry, placement](const nlohmann::json& params,
+                                     const edgetwin::policies::PolicyContext& ctx) {
+    return std::make_unique<OutcomeSink>(
+        registry.create(edgetwin::policies::Role::placement, placement, params, ctx));
+  };
+  registry.add(info);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +189,7 @@ int main(int argc, char** argv) {
     }
     edgetwin::policies::PolicyRegistry registry;
     edgetwin::policies::register_builtin_policies(registry);
+    add_outcome_sink(registry, o.placement);
     const auto spec = make_spec(o);
     const double setup_s = std::chrono::duration<double>(Clock::now() - setup_start).count();
 

@@ -39,7 +39,8 @@ struct Fixture {
     return {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   }
   // Units [first, last] at `c` on `board`: latency and energy, straight from the store.
-  std::pair<double, double> run(int first, int last, const Clocks& c, const std::string& board = "xavier_nx") const {
+  std::pair<double, double> run(int first, int last, const Clocks& c,
+                                const std::string& board = "xavier_nx") const {
     double s = 0, j = 0;
     for (int i = first; i <= last; ++i) {
       const auto e = store.estimate(board, "mobilenet_v2", i, 1, 1, {c.cpu_khz, c.gpu_hz, c.emc_hz});
@@ -134,8 +135,9 @@ TEST(Decisions, ATwoRolePolicyAnswersOnceAndItsClockSegmentsFollowItsExit) {
   const Clocks high = f.max();
   const Clocks low{high.cpu_khz, f.nx().gpu_freqs_hz[3], high.emc_hz};
   int calls = 0;
-  f.add("exit_then_clocks", {policies::Role::exit, policies::Role::clocks},
-        [&] { return std::make_unique<ExitThenClocks>(std::vector<int>{e0, e1}, high, low, &calls); });
+  f.add("exit_then_clocks", {policies::Role::exit, policies::Role::clocks}, [&] {
+    return std::make_unique<ExitThenClocks>(std::vector<int>{e0, e1}, high, low, &calls);
+  });
   const auto spec = scenario(1.0, 2.0, {{"exit+clocks", named("exit_then_clocks")}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 2u);
@@ -233,8 +235,9 @@ TEST(Decisions, AThresholdPolicyStopsAfterTheSecondHeadAndPaysForBothHeads) {
   Fixture f;
   const auto& exits = f.model().exits;
   const int e0 = exits[1].after_unit, e1 = exits[4].after_unit, e2 = exits[7].after_unit;
-  f.add("stop_at_second", {policies::Role::exit},
-        [&] { return std::make_unique<StopAtSecondHead>(std::vector<int>{e0, e1, e2}); });
+  f.add("stop_at_second", {policies::Role::exit}, [&] {
+    return std::make_unique<StopAtSecondHead>(std::vector<int>{e0, e1, e2});
+  });
   const auto spec = scenario(1.0, 1.0, {{"exit", named("stop_at_second")}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
@@ -309,7 +312,8 @@ class CountingClocks : public policies::Policy {
   explicit CountingClocks(const traces::Board& b) : board_(b) {}
   policies::FrameAction on_frame(const policies::FrameObservation& obs) override {
     policies::FrameAction a;
-    a.clocks = {{0, {obs.clocks.cpu_khz, board_.gpu_freqs_hz[static_cast<std::size_t>(k_++)], obs.clocks.emc_hz}}};
+    a.clocks = {
+        {0, {obs.clocks.cpu_khz, board_.gpu_freqs_hz[static_cast<std::size_t>(k_++)], obs.clocks.emc_hz}}};
     return a;
   }
 
@@ -337,7 +341,8 @@ TEST(Decisions, ATwoMillisecondDecisionDelaysTheFrameByTwoMillisecondsAtTheCpusP
 
 TEST(Decisions, InConcurrentModeTheActionAppliesToTheNextFrame) {
   Fixture f;
-  f.add("counting_clocks", {policies::Role::clocks}, [&] { return std::make_unique<CountingClocks>(f.nx()); });
+  f.add("counting_clocks", {policies::Role::clocks},
+        [&] { return std::make_unique<CountingClocks>(f.nx()); });
   auto spec = scenario(1.0, 3.0, {{"clocks", named("counting_clocks")}});
   spec.groups[0].decision.cost = "fixed";
   spec.groups[0].decision.cost_s = 0.002;
@@ -394,8 +399,8 @@ TEST(Decisions, AProbeReturnsTheTracesValueWithinTheNoiseModelAndChargesItsTime)
   const auto [units_s, units_j] = f.run(0, f.units() - 1, c);
   double var = 0;
   for (int i = 0; i < f.units(); ++i) {
-    const double sd = f.store.estimate("xavier_nx", "mobilenet_v2", i, 1, 1, {c.cpu_khz, c.gpu_hz, c.emc_hz})
-                          .latency_std_s;
+    const double sd =
+        f.store.estimate("xavier_nx", "mobilenet_v2", i, 1, 1, {c.cpu_khz, c.gpu_hz, c.emc_hz}).latency_std_s;
     var += sd * sd;
   }
   const double sd = std::sqrt(var);
@@ -426,7 +431,8 @@ class CountingAgent : public policies::Agent {
     ++acts;
     return 0;
   }
-  void observe(const std::vector<float>&, int, double reward, const std::vector<float>&, bool, double) override {
+  void observe(const std::vector<float>&, int, double reward, const std::vector<float>&, bool,
+               double) override {
     ++observes;
     rewards.push_back(reward);
   }

@@ -38,6 +38,12 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
   }
   meter_.reset(0, PowerState::idle, idle_power_w());
   meter_.set_rails(idle_rails_w());
+  concurrent_ = decision_cost_.mode == "concurrent";
+  const auto& cost = decision_cost_.cost;
+  cost_kind_ = cost == "fixed"      ? CostKind::fixed
+               : cost == "reported" ? CostKind::reported
+               : cost == "measured" ? CostKind::measured
+                                    : CostKind::none;
 }
 
 void Device::set_policy(const std::vector<policies::Role>& roles, std::unique_ptr<policies::Policy> policy) {

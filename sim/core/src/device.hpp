@@ -178,6 +178,9 @@ class Device {
   double cpu_busy_w_at_ = -1;  ///< cpu_busy_power_w cache for `cpu_busy_clocks_`
   policies::Clocks cpu_busy_clocks_;
   /// Concurrent decisions: the action decided at the last frame, for the next one.
+  enum class CostKind { none, fixed, reported, measured };
+  CostKind cost_kind_ = CostKind::none;  ///< decision_cost_.cost, read once
+  bool concurrent_ = false;              ///< decision_cost_.mode == "concurrent"
   bool has_next_action_ = false;
   policies::FrameAction next_action_;
   std::vector<FrameCheckpoint> next_checkpoints_;

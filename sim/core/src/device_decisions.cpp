@@ -152,7 +152,9 @@ policies::FrameAction Device::ask_chain(const Request& request, double& cost_s) 
   obs.decided = &merged;
   checkpoints_.clear();
   double reported_s = 0;
-  const auto wall_start = std::chrono::steady_clock::now();
+  const bool measured = cost_kind_ == CostKind::measured;  // rare: the clock read only then
+  const auto wall_start =
+      measured ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   for (const auto& [policy, roles] : chain_) {
     policies::FrameAction a = policy->on_frame(obs);
     for (const auto role : roles) {
@@ -210,7 +212,7 @@ policies::FrameAction Device::decide(const Request& request, RequestRecord& reco
   const auto [probe_s, probe_j] = static_cast<DeviceProber&>(*prober_).take();
   if (probe_s > 0) charge_cpu_work(probe_s, probe_j / probe_s, record);
   record.decision_s = cost_s;
-  if (decision_cost_.mode == "concurrent" && has_next_action_) {
+  if (has_next_action_) {
     // Thinking while moving: this frame runs with the action decided at the previous frame; the
     // one just decided waits for the next frame. The decision's core works while the frame runs:
     // only its dynamic power is added.
@@ -224,8 +226,8 @@ policies::FrameAction Device::decide(const Request& request, RequestRecord& reco
     return action;
   }
   // The frame waits for its decision (and so does the first frame in concurrent mode).
-  charge_cpu_work(cost_s, cpu_busy_power_w(), record);
-  if (decision_cost_.mode == "concurrent") {
+  if (cost_s > 0) charge_cpu_work(cost_s, cpu_busy_power_w(), record);
+  if (concurrent_) {
     next_action_ = action;
     next_checkpoints_ = checkpoints_;
     has_next_action_ = true;
