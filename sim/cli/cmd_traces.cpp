@@ -1,6 +1,7 @@
 // `edgetwin traces generate|inspect|validate|calibration`: synthetic trace generation, trace
 // inspection with fit errors, validation of trace files, and the calibration check table.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -96,9 +97,60 @@ traces::ClockSetting parse_clocks(const std::string& text, const traces::Board& 
   return c;
 }
 
+// `traces inspect --heads`: one line per exit head, the same columns as the unit table.
+void print_heads(const traces::TraceStore& store, const traces::Model& model, const traces::TraceKey& key,
+                 int batch, int concurrency, const traces::ClockSetting& clocks) {
+  std::cout << "\nexit heads (head rows, docs/traces.md):\n";
+  if (model.exits.empty()) {
+    std::cout << "model " << model.id << " has no exit points\n";
+    return;
+  }
+  const auto& board = store.catalog().board(key.board);
+  const traces::ClockSetting min_clocks{board.cpu_freqs_khz.front(), board.gpu_freqs_hz.front(),
+                                        board.emc_freqs_hz.front()};
+  const auto quality = store.head_fit_quality(key.board, key.model, key.precision, key.runtime);
+  std::cout << std::left << std::setw(7) << "after" << std::setw(20) << "head" << std::right << std::setw(12)
+            << "lat ms" << std::setw(12) << "lat@min ms" << std::setw(9) << "power W" << std::setw(11)
+            << "energy mJ" << std::setw(7) << "exact" << std::setw(11) << "fit rms%" << std::setw(11)
+            << "fit loo%" << std::setw(11) << "pow rms%"
+            << "\n";
+  for (std::size_t i = 0; i < model.exits.size(); ++i) {
+    const auto& x = model.exits[i];
+    // head_estimate answers the first exit after a unit; a second head there is listed, not costed.
+    const bool first = std::find_if(model.exits.begin(), model.exits.end(), [&](const traces::ExitPoint& y) {
+                         return y.after_unit == x.after_unit;
+                       }) == model.exits.begin() + static_cast<std::ptrdiff_t>(i);
+    const traces::FitQuality* q = nullptr;
+    for (const auto& fq : quality) {
+      if (fq.exit != static_cast<int>(i)) continue;
+      if (q == nullptr || (std::abs(fq.batch - batch) + std::abs(fq.concurrency - concurrency) <
+                           std::abs(q->batch - batch) + std::abs(q->concurrency - concurrency))) {
+        q = &fq;
+      }
+    }
+    std::cout << std::left << std::setw(7) << x.after_unit << std::setw(20) << x.head << std::right;
+    if (!first) {
+      std::cout << std::setw(12) << "-"
+                << "  (a second head after this unit; the simulator takes the first)\n";
+      continue;
+    }
+    const auto e = store.head_estimate(key.board, key.model, x.after_unit, batch, concurrency, clocks,
+                                       key.precision, key.runtime);
+    const auto e_min = store.head_estimate(key.board, key.model, x.after_unit, batch, concurrency, min_clocks,
+                                           key.precision, key.runtime);
+    std::cout << std::setw(12) << fmt(e.latency_s * 1e3, 3) << std::setw(12) << fmt(e_min.latency_s * 1e3, 3)
+              << std::setw(9) << fmt(e.power_total_w, 2) << std::setw(11)
+              << fmt(e.latency_s * e.power_total_w * 1e3, 3) << std::setw(7) << (e.exact ? "yes" : "no")
+              << std::setw(11) << (q ? fmt(q->latency_rms_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->latency_loo_max_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->power_rms_rel * 100, 2) : "-") << "\n";
+  }
+}
+
 int inspect(const std::vector<std::string>& args) {
   std::string data_dir, traces_dir, board_id, model_id, precision, runtime, clocks_text;
   int batch = 1, concurrency = 1;
+  bool heads = false;
   po::options_description options("traces inspect options");
   options.add_options()("board", po::value<std::string>(&board_id)->required(),
                         "board id (edgetwin list boards)")(
@@ -108,7 +160,8 @@ int inspect(const std::vector<std::string>& args) {
       "batch", po::value<int>(&batch)->default_value(1), "batch size of the per-unit table")(
       "concurrency", po::value<int>(&concurrency)->default_value(1), "concurrent instances")(
       "clocks", po::value<std::string>(&clocks_text)->default_value("max"),
-      "clocks of the per-unit table: max, min or CPU_KHZ,GPU_HZ,EMC_HZ (any table values)");
+      "clocks of the per-unit table: max, min or CPU_KHZ,GPU_HZ,EMC_HZ (any table values)")(
+      "heads", po::bool_switch(&heads), "also print the exit heads' rows (one line per exit)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::variables_map vm;
@@ -202,6 +255,7 @@ int inspect(const std::vector<std::string>& args) {
   std::cout << "fit error: worst leave-one-out latency error " << fmt(worst_loo * 100, 2)
             << "% over the units above, " << fmt(worst_all * 100, 2) << "% over all " << quality.size()
             << " (unit, batch, concurrency) groups\n";
+  if (heads) print_heads(store, model, {board_id, model_id, runtime, precision}, batch, concurrency, clocks);
   return kExitOk;
 }
 
