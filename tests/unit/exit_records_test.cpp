@@ -55,7 +55,8 @@ TEST(ExitRecordGenerator, PerHeadAccuracyComesFromTheTable) {
   // p = a + 2 s a (1 - a) (m - c): at c = 0.9, s = 0.5, m = 0.5: 0.8 - 0.16 x 0.4 = 0.736.
   EXPECT_NEAR(g.p_correct(2, 0.9), 0.736, 1e-12);
   EXPECT_NEAR(g.p_correct(0, 0.5), 0.48, 1e-12);
-  EXPECT_THROW(ExitRecordGenerator(m, t, ExitRecordGeneratorParams{0.5, 0.6, 1.5, 0.5, 1}), std::invalid_argument);
+  EXPECT_THROW(ExitRecordGenerator(m, t, ExitRecordGeneratorParams{0.5, 0.6, 1.5, 0.5, 1}),
+               std::invalid_argument);
 }
 
 TEST(ExitRecordGenerator, IsDeterministicFromSeedSequenceAndComplexity) {
@@ -71,8 +72,10 @@ TEST(ExitRecordGenerator, IsDeterministicFromSeedSequenceAndComplexity) {
     const ExitRecord y = b.generate(0.3, n);
     ASSERT_EQ(x.outcomes.size(), 3u);
     for (int k = 0; k < 3; ++k) {
-      EXPECT_EQ(x.outcomes[static_cast<std::size_t>(k)].correct, y.outcomes[static_cast<std::size_t>(k)].correct);
-      EXPECT_EQ(x.outcomes[static_cast<std::size_t>(k)].confidence, y.outcomes[static_cast<std::size_t>(k)].confidence);
+      EXPECT_EQ(x.outcomes[static_cast<std::size_t>(k)].correct,
+                y.outcomes[static_cast<std::size_t>(k)].correct);
+      EXPECT_EQ(x.outcomes[static_cast<std::size_t>(k)].confidence,
+                y.outcomes[static_cast<std::size_t>(k)].confidence);
       EXPECT_EQ(a.outcome(0.3, n, k).confidence, x.outcomes[static_cast<std::size_t>(k)].confidence);
     }
     differs += x.outcomes[2].confidence != a.generate(0.3, n + 1).outcomes[2].confidence;
@@ -145,9 +148,10 @@ TEST(ExitRecordsFile, WriteReadRoundTripsExactly) {
                        0),
             0u)
       << text;
-  EXPECT_NE(text.find("\nframe,exit0_confidence,exit0_correct,exit1_confidence,exit1_correct,final_confidence,"
-                      "final_correct,feature0,feature1\n0,"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("\nframe,exit0_confidence,exit0_correct,exit1_confidence,exit1_correct,final_confidence,"
+                "final_correct,feature0,feature1\n0,"),
+      std::string::npos)
       << text;
   std::istringstream in(text);
   const ExitRecordsFile back = parse_exit_records(in, "records.csv", m);
@@ -180,7 +184,8 @@ TEST(ExitRecordsFile, WriteReadRoundTripsExactly) {
 TEST(ExitRecordsFile, RejectsDefectsWithFileLineAndColumn) {
   const Model m = small_model();
   const std::string head =
-      "# edgetwin-exit-records 1\n# provenance: {\"kind\":\"measured\",\"model\":\"small\",\"dataset_key\":\"toy\","
+      "# edgetwin-exit-records 1\n# provenance: "
+      "{\"kind\":\"measured\",\"model\":\"small\",\"dataset_key\":\"toy\","
       "\"source\":\"hand\"}\n";
   const std::string columns =
       "frame,exit0_confidence,exit0_correct,exit1_confidence,exit1_correct,final_confidence,final_correct\n";
@@ -191,17 +196,21 @@ TEST(ExitRecordsFile, RejectsDefectsWithFileLineAndColumn) {
       {"# edgetwin-exit-records 2\n", "line 1", "expected the format line '# edgetwin-exit-records 1'"},
       {"# edgetwin-exit-records 1\n# provenance: {\"kind\":\"guess\"}\n", "line 2, provenance/kind",
        "allowed: measured, synthetic"},
-      {"# edgetwin-exit-records 1\n# provenance: {\"kind\":\"measured\",\"model\":\"resnet50\",\"dataset_key\":\"x\","
-       "\"source\":\"s\"}\n" + columns + ok,
+      {"# edgetwin-exit-records 1\n# provenance: "
+       "{\"kind\":\"measured\",\"model\":\"resnet50\",\"dataset_key\":\"x\","
+       "\"source\":\"s\"}\n" +
+           columns + ok,
        "line 2, provenance/model", "found \"resnet50\", allowed: \"small\""},
-      {head + "frame,exit0_confidence,exit0_correct,final_confidence,final_correct\n" + ok, "line 3, column 4",
-       "found 'final_confidence', allowed: 'exit1_confidence'"},
+      {head + "frame,exit0_confidence,exit0_correct,final_confidence,final_correct\n" + ok,
+       "line 3, column 4", "found 'final_confidence', allowed: 'exit1_confidence'"},
       {head + "frame,exit0_confidence,exit0_correct,exit1_confidence,exit1_correct,final_confidence\n",
        "line 3, column final_correct", "required column missing"},
       {head + columns, "line 3", "no records"},
       {head + columns + "0,0.5,1,0.6,2,0.9,1\n", "line 4, column exit1_correct", "found '2', allowed: 0, 1"},
-      {head + columns + "0,1.5,1,0.6,1,0.9,1\n", "line 4, column exit0_confidence", "1.5 is out of range; allowed: [0, 1]"},
-      {head + columns + "0,x,1,0.6,1,0.9,1\n", "line 4, column exit0_confidence", "'x' is not a finite number"},
+      {head + columns + "0,1.5,1,0.6,1,0.9,1\n", "line 4, column exit0_confidence",
+       "1.5 is out of range; allowed: [0, 1]"},
+      {head + columns + "0,x,1,0.6,1,0.9,1\n", "line 4, column exit0_confidence",
+       "'x' is not a finite number"},
       {head + columns + ok + "2,0.5,1,0.6,1,0.9,1\n", "line 5, column frame", "found '2', allowed: 1"},
       {head + columns + "0,0.5,1,0.6,1,0.9\n", "line 4", "found 6 fields, the header has 7"},
   };

@@ -101,13 +101,15 @@ ExitRecordsFile Reader::read() {
   std::string line;
   const std::string expected = kMagic + std::to_string(kExitRecordsFormatVersion);
   if (!next_line(line)) fail("line 1", "empty file; expected the first line '" + expected + "'");
-  if (line != expected) fail(at_line(), "expected the format line '" + expected + "', found '" + abbreviate(line) + "'");
+  if (line != expected)
+    fail(at_line(), "expected the format line '" + expected + "', found '" + abbreviate(line) + "'");
   read_provenance();
   read_header();
   while (next_line(line)) {
     if (!line.empty()) read_row(line);
   }
-  if (file_.records.empty()) fail(at_line(), "the file has no records (no data line after the column header)");
+  if (file_.records.empty())
+    fail(at_line(), "the file has no records (no data line after the column header)");
   return std::move(file_);
 }
 
@@ -146,9 +148,10 @@ void Reader::read_header() {
         i < required.size() ? required[i] : "feature" + std::to_string(i - required.size());
     if (header_[i] != expected) {
       fail(at_line() + ", column " + std::to_string(i + 1),
-           "found '" + abbreviate(header_[i]) + "', allowed: '" + expected + "' (columns: frame, exitK_confidence, " +
-               "exitK_correct for K = 0.." + std::to_string(static_cast<int>(model_.exits.size()) - 1) +
-               " (model " + model_.id + "'s " + std::to_string(model_.exits.size()) +
+           "found '" + abbreviate(header_[i]) + "', allowed: '" + expected +
+               "' (columns: frame, exitK_confidence, " + "exitK_correct for K = 0.." +
+               std::to_string(static_cast<int>(model_.exits.size()) - 1) + " (model " + model_.id + "'s " +
+               std::to_string(model_.exits.size()) +
                " exits), final_confidence, final_correct, then optional feature0, feature1, ...)");
     }
   }
@@ -208,7 +211,8 @@ int outcome_index(const Model& model, int exit_after_unit) {
   for (std::size_t i = 0; i < model.exits.size(); ++i) {
     if (model.exits[i].after_unit == exit_after_unit) return static_cast<int>(i);
   }
-  throw std::invalid_argument("model " + model.id + " has no exit after unit " + std::to_string(exit_after_unit));
+  throw std::invalid_argument("model " + model.id + " has no exit after unit " +
+                              std::to_string(exit_after_unit));
 }
 
 ExitRecordsFile parse_exit_records(std::istream& in, const std::string& path, const Model& model) {
@@ -238,7 +242,8 @@ void write_exit_records(const ExitRecordsFile& file, std::ostream& out, const Mo
   for (std::size_t n = 0; n < file.records.size(); ++n) {
     const ExitRecord& r = file.records[n];
     text << n;
-    for (const ExitOutcome& o : r.outcomes) text << ',' << format_double(o.confidence) << ',' << (o.correct ? 1 : 0);
+    for (const ExitOutcome& o : r.outcomes)
+      text << ',' << format_double(o.confidence) << ',' << (o.correct ? 1 : 0);
     for (const float f : r.features) text << ',' << format_double(static_cast<double>(f));
     text << '\n';
   }
@@ -283,8 +288,8 @@ double ExitRecordGenerator::p_correct(int index, double complexity) const {
 
 ExitOutcome ExitRecordGenerator::outcome(double complexity, std::uint64_t sequence, int index) const {
   if (index < 0 || index >= static_cast<int>(accuracy_.size())) {
-    throw std::invalid_argument("exit record generator: head index " + std::to_string(index) + " out of range 0.." +
-                                std::to_string(accuracy_.size() - 1));
+    throw std::invalid_argument("exit record generator: head index " + std::to_string(index) +
+                                " out of range 0.." + std::to_string(accuracy_.size() - 1));
   }
   const std::uint64_t frame = common::hash_combine(params_.seed, sequence);
   const double u = common::uniform01(frame);  // shared by every head: nested correctness
@@ -300,7 +305,8 @@ ExitOutcome ExitRecordGenerator::outcome(double complexity, std::uint64_t sequen
 
 ExitRecord ExitRecordGenerator::generate(double complexity, std::uint64_t sequence) const {
   ExitRecord r;
-  for (int k = 0; k < static_cast<int>(accuracy_.size()); ++k) r.outcomes.push_back(outcome(complexity, sequence, k));
+  for (int k = 0; k < static_cast<int>(accuracy_.size()); ++k)
+    r.outcomes.push_back(outcome(complexity, sequence, k));
   return r;
 }
 
@@ -321,6 +327,10 @@ ExitRecordSource::ExitRecordSource(ExitRecordsFile file, const Model& model)
 ExitRecordSource::ExitRecordSource(ExitRecordGenerator generator)
     : model_(&generator.model()), from_file_(false) {
   generator_.push_back(std::move(generator));
+}
+
+std::uint64_t ExitRecordSource::frame_key(int device, std::uint64_t sequence) const {
+  return from_file_ ? sequence : common::hash_combine(static_cast<std::uint64_t>(device), sequence);
 }
 
 ExitOutcome ExitRecordSource::outcome(std::uint64_t sequence, double complexity, int exit_after_unit) const {

@@ -23,7 +23,7 @@ std::string num(double x) {
 void write_requests_header(std::ostream& out) {
   out << "id,device,group,stream,model,arrival_s,start_s,end_s,latency_s,energy_j,cloud_energy_j,"
          "exit_after_unit,edge_units,units,offload_share,offload_bytes,cpu_khz,gpu_hz,emc_hz,slo_s,slo_met,"
-         "batch,concurrency,accuracy\n";
+         "batch,concurrency,accuracy,correct\n";
 }
 
 void write_request(std::ostream& out, const RequestRecord& r) {
@@ -32,7 +32,9 @@ void write_request(std::ostream& out, const RequestRecord& r) {
       << num(r.energy_j) << ',' << num(r.cloud_energy_j) << ',' << r.exit_after_unit << ',' << r.edge_units
       << ',' << r.units << ',' << num(r.offload_share) << ',' << num(r.offload_bytes) << ',' << r.cpu_khz
       << ',' << r.gpu_hz << ',' << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << ','
-      << r.batch << ',' << r.concurrency << ',' << num(r.accuracy) << '\n';
+      << r.batch << ',' << r.concurrency << ',' << num(r.accuracy) << ',';
+  if (r.correct >= 0) out << r.correct;  // empty when unknown, like accuracy
+  out << '\n';
 }
 
 void write_timeline_header(std::ostream& out) {

@@ -20,6 +20,7 @@
 #include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
 #include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
 
@@ -53,6 +54,11 @@ struct World {
   bool progress = false;
   double element_bytes = 4;  ///< activation bytes per element at the scenario's precision
 
+  /// Per video stream (spec.videos order), built by attach_video_records: its exit-record
+  /// source (nullptr = none) and the accuracy table of its dataset (nullptr = none).
+  std::vector<std::unique_ptr<traces::ExitRecordSource>> video_exit_records;
+  std::vector<const traces::AccuracyTable*> video_accuracy;
+
   using EstimateKey = std::tuple<const traces::Board*, const traces::Model*, std::int64_t, std::int64_t,
                                  std::int64_t, int, int>;
   std::map<EstimateKey, std::vector<traces::UnitEstimate>> estimate_cache;
@@ -72,6 +78,9 @@ struct World {
   void complete(const RequestRecord& record);
 };
 
+/// Fills World::video_exit_records and video_accuracy from the scenario (workload.cpp): a file's
+/// records, or the SYNTHETIC generator seeded per stream (docs/exit_records.md).
+void attach_video_records(World& world);
 /// Arrival streams (workload.cpp): `stream` is the scenario's stream index (for request ids).
 std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
                                                    const VideoStreamSpec& video, std::uint64_t seed);

@@ -115,15 +115,20 @@ class ExitRecordSource {
   /// From the SYNTHETIC generator.
   explicit ExitRecordSource(ExitRecordGenerator generator);
 
-  /// The outcome of frame `sequence` (of `complexity`, used by the generator only) at the head
-  /// a result from exit `exit_after_unit` used (-1 = the final head). Cheap, allocation-free.
-  ExitOutcome outcome(std::uint64_t sequence, double complexity, int exit_after_unit) const;
+  /// The key frame `sequence` of a stream on device `device` is looked up by: for a file the
+  /// frame number (every device replays the file from its first record), for the generator a
+  /// hash of both (devices of one stream draw independently).
+  std::uint64_t frame_key(int device, std::uint64_t sequence) const;
+  /// The outcome of the frame with key `key` (frame_key; of `complexity`, used by the generator
+  /// only) at the head a result from exit `exit_after_unit` used (-1 = the final head). Cheap,
+  /// allocation-free.
+  ExitOutcome outcome(std::uint64_t key, double complexity, int exit_after_unit) const;
   /// 1 if that answer is correct, 0 if not.
-  int correct(std::uint64_t sequence, double complexity, int exit_after_unit) const {
-    return outcome(sequence, complexity, exit_after_unit).correct ? 1 : 0;
+  int correct(std::uint64_t key, double complexity, int exit_after_unit) const {
+    return outcome(key, complexity, exit_after_unit).correct ? 1 : 0;
   }
   /// The whole record of a frame (allocates).
-  ExitRecord record(std::uint64_t sequence, double complexity) const;
+  ExitRecord record(std::uint64_t key, double complexity) const;
   bool synthetic() const;
   const Model& model() const { return *model_; }
 
