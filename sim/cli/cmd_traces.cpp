@@ -10,6 +10,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "edgetwin/common/hash.hpp"
+#include "edgetwin/common/strings.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
 
@@ -284,6 +287,88 @@ int validate(const std::vector<std::string>& args) {
   return bad == 0 ? kExitOk : kExitDataError;
 }
 
+// `traces exit-records`: per-head accuracy and mean confidence of a records file, or of the
+// SYNTHETIC generator for a model (docs/exit_records.md).
+int exit_records(const std::vector<std::string>& args) {
+  std::string data_dir, model_id, file, dataset;
+  long frames = 10000;
+  double mean_complexity = 0.5;
+  std::uint64_t seed = 1;
+  po::options_description options("traces exit-records options");
+  options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
+      "file", po::value<std::string>(&file), "a records file (default: the SYNTHETIC generator)")(
+      "dataset", po::value<std::string>(&dataset),
+      "generator: dataset_key of the accuracy table (default: the model's)")(
+      "frames", po::value<long>(&frames)->default_value(10000), "generator: frames drawn")(
+      "mean-complexity", po::value<double>(&mean_complexity)->default_value(0.5),
+      "generator: complexity mean (frames uniform within +-0.2 of it, inside [0, 1])")(
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm,
+                  "edgetwin traces exit-records --model ID [--file FILE | generator options]"))
+    return kExitOk;
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto& model = catalog.model(model_id);
+  const std::size_t heads = model.exits.size() + 1;
+  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan(""));
+  long n = 0;
+  if (!file.empty()) {
+    const auto records = traces::read_exit_records_file(file, model);
+    std::cout << "records    " << file << " (" << records.provenance.kind << ", dataset "
+              << records.provenance.dataset_key << ", " << records.records.size() << " frames)\n";
+    for (const auto& r : records.records) {
+      for (std::size_t k = 0; k < heads; ++k) {
+        right[k] += r.outcomes[k].correct;
+        confidence[k] += r.outcomes[k].confidence;
+      }
+    }
+    n = static_cast<long>(records.records.size());
+  } else {
+    const auto* accuracy = catalog.accuracy(model_id, dataset);
+    if (accuracy == nullptr) {
+      throw std::invalid_argument("--dataset: model " + model_id + " has no accuracy table '" + dataset +
+                                  "'; its tables: " + common::join(catalog.accuracy_datasets(model_id)));
+    }
+    if (frames < 1)
+      throw std::invalid_argument("--frames: found " + std::to_string(frames) + ", allowed: >= 1");
+    traces::ExitRecordGeneratorParams p;
+    p.mean_complexity = mean_complexity;
+    p.seed = seed;
+    const traces::ExitRecordGenerator g(model, *accuracy, p);
+    const double w = std::min({mean_complexity, 1 - mean_complexity, 0.2});
+    std::cout << "generator  SYNTHETIC " << g.describe() << "\n           " << frames
+              << " frames, complexity uniform on [" << fmt(mean_complexity - w, 2) << ", "
+              << fmt(mean_complexity + w, 2) << "]\n";
+    for (long i = 0; i < frames; ++i) {
+      const auto key = static_cast<std::uint64_t>(i);
+      const double c =
+          mean_complexity - w + 2 * w * common::uniform01(common::hash_combine(seed ^ 0x636f6d70, key));
+      const auto r = g.generate(c, key);
+      for (std::size_t k = 0; k < heads; ++k) {
+        right[k] += r.outcomes[k].correct;
+        confidence[k] += r.outcomes[k].confidence;
+      }
+    }
+    table = g.accuracies();
+    n = frames;
+  }
+  std::cout << "\n"
+            << std::left << std::setw(7) << "after" << std::setw(16) << "head" << std::right << std::setw(10)
+            << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
+            << "\n";
+  for (std::size_t k = 0; k < heads; ++k) {
+    const bool final_head = k + 1 == heads;
+    std::cout << std::left << std::setw(7)
+              << (final_head ? std::string("final") : std::to_string(model.exits[k].after_unit))
+              << std::setw(16) << (final_head ? std::string("(model)") : model.exits[k].head) << std::right
+              << std::setw(10) << fmt(table[k], 4) << std::setw(10)
+              << fmt(right[k] / static_cast<double>(n), 4) << std::setw(12)
+              << fmt(confidence[k] / static_cast<double>(n), 4) << "\n";
+  }
+  return kExitOk;
+}
+
 int calibration(const std::vector<std::string>& args) {
   std::string data_dir;
   po::options_description options("traces calibration options");
@@ -310,11 +395,12 @@ int calibration(const std::vector<std::string>& args) {
 
 int run_traces(const std::vector<std::string>& args) {
   const std::string usage =
-      "usage: edgetwin traces <generate|inspect|validate|calibration> [options]\n"
+      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records> [options]\n"
       "  generate     write SYNTHETIC calibrated traces for boards x models (docs/synthetic_traces.md)\n"
       "  inspect      per-unit latency/power of one trace and the store's fit error (docs/traces.md)\n"
       "  validate     check trace files against the catalogs\n"
-      "  calibration  the calibration figures next to the generated values (markdown)\n";
+      "  calibration  the calibration figures next to the generated values (markdown)\n"
+      "  exit-records per-exit accuracy and confidence of exit records or the SYNTHETIC generator\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -324,6 +410,7 @@ int run_traces(const std::vector<std::string>& args) {
   if (args[0] == "inspect") return inspect(rest);
   if (args[0] == "validate") return validate(rest);
   if (args[0] == "calibration") return calibration(rest);
+  if (args[0] == "exit-records") return exit_records(rest);
   std::cerr << "error: unknown traces subcommand '" << args[0] << "'\n" << usage;
   return kExitUsage;
 }
