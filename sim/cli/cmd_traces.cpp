@@ -1,6 +1,7 @@
 // `edgetwin traces generate|inspect|validate|calibration`: synthetic trace generation, trace
 // inspection with fit errors, validation of trace files, and the calibration check table.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -9,6 +10,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "edgetwin/common/hash.hpp"
+#include "edgetwin/common/strings.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
 
@@ -96,9 +100,60 @@ traces::ClockSetting parse_clocks(const std::string& text, const traces::Board& 
   return c;
 }
 
+// `traces inspect --heads`: one line per exit head, the same columns as the unit table.
+void print_heads(const traces::TraceStore& store, const traces::Model& model, const traces::TraceKey& key,
+                 int batch, int concurrency, const traces::ClockSetting& clocks) {
+  std::cout << "\nexit heads (head rows, docs/traces.md):\n";
+  if (model.exits.empty()) {
+    std::cout << "model " << model.id << " has no exit points\n";
+    return;
+  }
+  const auto& board = store.catalog().board(key.board);
+  const traces::ClockSetting min_clocks{board.cpu_freqs_khz.front(), board.gpu_freqs_hz.front(),
+                                        board.emc_freqs_hz.front()};
+  const auto quality = store.head_fit_quality(key.board, key.model, key.precision, key.runtime);
+  std::cout << std::left << std::setw(7) << "after" << std::setw(20) << "head" << std::right << std::setw(12)
+            << "lat ms" << std::setw(12) << "lat@min ms" << std::setw(9) << "power W" << std::setw(11)
+            << "energy mJ" << std::setw(7) << "exact" << std::setw(11) << "fit rms%" << std::setw(11)
+            << "fit loo%" << std::setw(11) << "pow rms%"
+            << "\n";
+  for (std::size_t i = 0; i < model.exits.size(); ++i) {
+    const auto& x = model.exits[i];
+    // head_estimate answers the first exit after a unit; a second head there is listed, not costed.
+    const bool first = std::find_if(model.exits.begin(), model.exits.end(), [&](const traces::ExitPoint& y) {
+                         return y.after_unit == x.after_unit;
+                       }) == model.exits.begin() + static_cast<std::ptrdiff_t>(i);
+    const traces::FitQuality* q = nullptr;
+    for (const auto& fq : quality) {
+      if (fq.exit != static_cast<int>(i)) continue;
+      if (q == nullptr || (std::abs(fq.batch - batch) + std::abs(fq.concurrency - concurrency) <
+                           std::abs(q->batch - batch) + std::abs(q->concurrency - concurrency))) {
+        q = &fq;
+      }
+    }
+    std::cout << std::left << std::setw(7) << x.after_unit << std::setw(20) << x.head << std::right;
+    if (!first) {
+      std::cout << std::setw(12) << "-"
+                << "  (a second head after this unit; the simulator takes the first)\n";
+      continue;
+    }
+    const auto e = store.head_estimate(key.board, key.model, x.after_unit, batch, concurrency, clocks,
+                                       key.precision, key.runtime);
+    const auto e_min = store.head_estimate(key.board, key.model, x.after_unit, batch, concurrency, min_clocks,
+                                           key.precision, key.runtime);
+    std::cout << std::setw(12) << fmt(e.latency_s * 1e3, 3) << std::setw(12) << fmt(e_min.latency_s * 1e3, 3)
+              << std::setw(9) << fmt(e.power_total_w, 2) << std::setw(11)
+              << fmt(e.latency_s * e.power_total_w * 1e3, 3) << std::setw(7) << (e.exact ? "yes" : "no")
+              << std::setw(11) << (q ? fmt(q->latency_rms_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->latency_loo_max_rel * 100, 2) : "-") << std::setw(11)
+              << (q ? fmt(q->power_rms_rel * 100, 2) : "-") << "\n";
+  }
+}
+
 int inspect(const std::vector<std::string>& args) {
   std::string data_dir, traces_dir, board_id, model_id, precision, runtime, clocks_text;
   int batch = 1, concurrency = 1;
+  bool heads = false;
   po::options_description options("traces inspect options");
   options.add_options()("board", po::value<std::string>(&board_id)->required(),
                         "board id (edgetwin list boards)")(
@@ -108,7 +163,8 @@ int inspect(const std::vector<std::string>& args) {
       "batch", po::value<int>(&batch)->default_value(1), "batch size of the per-unit table")(
       "concurrency", po::value<int>(&concurrency)->default_value(1), "concurrent instances")(
       "clocks", po::value<std::string>(&clocks_text)->default_value("max"),
-      "clocks of the per-unit table: max, min or CPU_KHZ,GPU_HZ,EMC_HZ (any table values)");
+      "clocks of the per-unit table: max, min or CPU_KHZ,GPU_HZ,EMC_HZ (any table values)")(
+      "heads", po::bool_switch(&heads), "also print the exit heads' rows (one line per exit)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
   po::variables_map vm;
@@ -202,6 +258,7 @@ int inspect(const std::vector<std::string>& args) {
   std::cout << "fit error: worst leave-one-out latency error " << fmt(worst_loo * 100, 2)
             << "% over the units above, " << fmt(worst_all * 100, 2) << "% over all " << quality.size()
             << " (unit, batch, concurrency) groups\n";
+  if (heads) print_heads(store, model, {board_id, model_id, runtime, precision}, batch, concurrency, clocks);
   return kExitOk;
 }
 
@@ -230,6 +287,88 @@ int validate(const std::vector<std::string>& args) {
   return bad == 0 ? kExitOk : kExitDataError;
 }
 
+// `traces exit-records`: per-head accuracy and mean confidence of a records file, or of the
+// SYNTHETIC generator for a model (docs/exit_records.md).
+int exit_records(const std::vector<std::string>& args) {
+  std::string data_dir, model_id, file, dataset;
+  long frames = 10000;
+  double mean_complexity = 0.5;
+  std::uint64_t seed = 1;
+  po::options_description options("traces exit-records options");
+  options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
+      "file", po::value<std::string>(&file), "a records file (default: the SYNTHETIC generator)")(
+      "dataset", po::value<std::string>(&dataset),
+      "generator: dataset_key of the accuracy table (default: the model's)")(
+      "frames", po::value<long>(&frames)->default_value(10000), "generator: frames drawn")(
+      "mean-complexity", po::value<double>(&mean_complexity)->default_value(0.5),
+      "generator: complexity mean (frames uniform within +-0.2 of it, inside [0, 1])")(
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm,
+                  "edgetwin traces exit-records --model ID [--file FILE | generator options]"))
+    return kExitOk;
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto& model = catalog.model(model_id);
+  const std::size_t heads = model.exits.size() + 1;
+  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan(""));
+  long n = 0;
+  if (!file.empty()) {
+    const auto records = traces::read_exit_records_file(file, model);
+    std::cout << "records    " << file << " (" << records.provenance.kind << ", dataset "
+              << records.provenance.dataset_key << ", " << records.records.size() << " frames)\n";
+    for (const auto& r : records.records) {
+      for (std::size_t k = 0; k < heads; ++k) {
+        right[k] += r.outcomes[k].correct;
+        confidence[k] += r.outcomes[k].confidence;
+      }
+    }
+    n = static_cast<long>(records.records.size());
+  } else {
+    const auto* accuracy = catalog.accuracy(model_id, dataset);
+    if (accuracy == nullptr) {
+      throw std::invalid_argument("--dataset: model " + model_id + " has no accuracy table '" + dataset +
+                                  "'; its tables: " + common::join(catalog.accuracy_datasets(model_id)));
+    }
+    if (frames < 1)
+      throw std::invalid_argument("--frames: found " + std::to_string(frames) + ", allowed: >= 1");
+    traces::ExitRecordGeneratorParams p;
+    p.mean_complexity = mean_complexity;
+    p.seed = seed;
+    const traces::ExitRecordGenerator g(model, *accuracy, p);
+    const double w = std::min({mean_complexity, 1 - mean_complexity, 0.2});
+    std::cout << "generator  SYNTHETIC " << g.describe() << "\n           " << frames
+              << " frames, complexity uniform on [" << fmt(mean_complexity - w, 2) << ", "
+              << fmt(mean_complexity + w, 2) << "]\n";
+    for (long i = 0; i < frames; ++i) {
+      const auto key = static_cast<std::uint64_t>(i);
+      const double c =
+          mean_complexity - w + 2 * w * common::uniform01(common::hash_combine(seed ^ 0x636f6d70, key));
+      const auto r = g.generate(c, key);
+      for (std::size_t k = 0; k < heads; ++k) {
+        right[k] += r.outcomes[k].correct;
+        confidence[k] += r.outcomes[k].confidence;
+      }
+    }
+    table = g.accuracies();
+    n = frames;
+  }
+  std::cout << "\n"
+            << std::left << std::setw(7) << "after" << std::setw(16) << "head" << std::right << std::setw(10)
+            << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
+            << "\n";
+  for (std::size_t k = 0; k < heads; ++k) {
+    const bool final_head = k + 1 == heads;
+    std::cout << std::left << std::setw(7)
+              << (final_head ? std::string("final") : std::to_string(model.exits[k].after_unit))
+              << std::setw(16) << (final_head ? std::string("(model)") : model.exits[k].head) << std::right
+              << std::setw(10) << fmt(table[k], 4) << std::setw(10)
+              << fmt(right[k] / static_cast<double>(n), 4) << std::setw(12)
+              << fmt(confidence[k] / static_cast<double>(n), 4) << "\n";
+  }
+  return kExitOk;
+}
+
 int calibration(const std::vector<std::string>& args) {
   std::string data_dir;
   po::options_description options("traces calibration options");
@@ -256,11 +395,12 @@ int calibration(const std::vector<std::string>& args) {
 
 int run_traces(const std::vector<std::string>& args) {
   const std::string usage =
-      "usage: edgetwin traces <generate|inspect|validate|calibration> [options]\n"
+      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records> [options]\n"
       "  generate     write SYNTHETIC calibrated traces for boards x models (docs/synthetic_traces.md)\n"
       "  inspect      per-unit latency/power of one trace and the store's fit error (docs/traces.md)\n"
       "  validate     check trace files against the catalogs\n"
-      "  calibration  the calibration figures next to the generated values (markdown)\n";
+      "  calibration  the calibration figures next to the generated values (markdown)\n"
+      "  exit-records per-exit accuracy and confidence of exit records or the SYNTHETIC generator\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -270,6 +410,7 @@ int run_traces(const std::vector<std::string>& args) {
   if (args[0] == "inspect") return inspect(rest);
   if (args[0] == "validate") return validate(rest);
   if (args[0] == "calibration") return calibration(rest);
+  if (args[0] == "exit-records") return exit_records(rest);
   std::cerr << "error: unknown traces subcommand '" << args[0] << "'\n" << usage;
   return kExitUsage;
 }

@@ -49,16 +49,11 @@ struct Fixture {
     }
     return {s, j};
   }
-  // The exit head after `unit` at `c`: the exit unit's cost scaled by the head's MACs.
+  // The exit head after `unit` at `c`: its own trace rows.
   std::pair<double, double> head(int unit, const Clocks& c) const {
-    const auto& m = model();
-    const auto it = std::find_if(m.exits.begin(), m.exits.end(),
-                                 [&](const traces::ExitPoint& e) { return e.after_unit == unit; });
-    const auto e = store.estimate("xavier_nx", "mobilenet_v2", unit, 1, 1, {c.cpu_khz, c.gpu_hz, c.emc_hz});
-    const double share = static_cast<double>(it->head_macs) /
-                         static_cast<double>(m.units[static_cast<std::size_t>(unit)].macs);
-    const double s = e.latency_s * share;
-    return {s, s * e.power_total_w};
+    const auto e =
+        store.head_estimate("xavier_nx", "mobilenet_v2", unit, 1, 1, {c.cpu_khz, c.gpu_hz, c.emc_hz});
+    return {e.latency_s, e.latency_s * e.power_total_w};
   }
   void add(const std::string& name, std::vector<policies::Role> roles,
            std::function<std::unique_ptr<policies::Policy>()> make, bool learned = false) {

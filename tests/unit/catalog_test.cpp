@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <string>
 
@@ -294,6 +295,70 @@ TEST(AccuracyTables, ShippedTablesGiveTheFinalAccuracyExitCurveAndOffloadLoss) {
   // Half the split feature map sent: x (1 - 0.1 x 0.5^3).
   EXPECT_NEAR(table.accuracy(model, -1, true, 0.5), 0.7613 * (1 - 0.1 * 0.125), 1e-12);
   EXPECT_NEAR(table.accuracy(model, -1, true, 1.0), 0.7613, 1e-12);
+}
+
+// A catalog directory of the shipped boards and models with the accuracy tables given.
+fs::path catalog_with_accuracy(const std::string& name, const std::map<std::string, json>& tables) {
+  const fs::path dir = scratch_dir() / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir / "accuracy");
+  fs::create_directory_symlink(fs::path(EDGETWIN_CATALOG_DIR) / "boards", dir / "boards");
+  fs::create_directory_symlink(fs::path(EDGETWIN_CATALOG_DIR) / "models", dir / "models");
+  for (const auto& [file, doc] : tables) std::ofstream(dir / "accuracy" / file) << doc.dump();
+  return dir;
+}
+
+TEST(AccuracyTables, AModelMayHaveTablesForSeveralDatasets) {
+  const json imagenet =
+      json::parse(std::ifstream(fs::path(EDGETWIN_CATALOG_DIR) / "accuracy" / "resnet50.json"));
+  json cifar = imagenet;
+  cifar["dataset_key"] = "cifar10";
+  cifar["dataset"] = "CIFAR-10 test";
+  cifar["final_accuracy"] = 0.93;
+  // Name order would put resnet50.cifar10.json first; <model>.json is the default all the same.
+  const fs::path dir = catalog_with_accuracy("accuracy_datasets",
+                                             {{"resnet50.json", imagenet}, {"resnet50.cifar10.json", cifar}});
+  const Catalog catalog = Catalog::load(dir.string());
+  EXPECT_EQ(catalog.accuracy_datasets("resnet50"), (std::vector<std::string>{"imagenet1k_val", "cifar10"}));
+  EXPECT_EQ(catalog.accuracy("resnet50")->dataset_key, "imagenet1k_val");
+  EXPECT_EQ(catalog.accuracy("resnet50", "")->final_accuracy, 0.7613);
+  EXPECT_EQ(catalog.accuracy("resnet50", "cifar10")->final_accuracy, 0.93);
+  EXPECT_EQ(catalog.accuracy("resnet50", "coco_val2017"), nullptr);
+  EXPECT_TRUE(catalog.accuracy_datasets("vgg16").empty());
+  EXPECT_EQ(catalog.accuracy("vgg16"), nullptr);
+
+  // A file named for one dataset that says another, and two tables of one dataset.
+  json wrong = cifar;
+  wrong["dataset_key"] = "svhn";
+  try {
+    Catalog::load(catalog_with_accuracy("accuracy_misnamed", {{"resnet50.cifar10.json", wrong}}).string());
+    FAIL() << "a misnamed table was accepted";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.where(), "/dataset_key");
+    EXPECT_NE(e.reason().find("found \"svhn\", allowed: \"cifar10\" (the file's name, "
+                              "resnet50.<dataset_key>.json)"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    Catalog::load(catalog_with_accuracy("accuracy_twice", {{"resnet50.json", imagenet},
+                                                           {"resnet50.imagenet1k_val.json", imagenet}})
+                      .string());
+    FAIL() << "two tables of one dataset were accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(e.file().find("resnet50.imagenet1k_val.json"), std::string::npos);
+    EXPECT_NE(e.reason().find("already has; each dataset of a model has one table"), std::string::npos)
+        << e.what();
+  }
+  json bad_key = imagenet;
+  bad_key["dataset_key"] = "ImageNet val";
+  try {
+    Catalog::load(catalog_with_accuracy("accuracy_bad_key", {{"resnet50.json", bad_key}}).string());
+    FAIL() << "a key that is not an id was accepted";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.where(), "/dataset_key");
+    EXPECT_NE(e.reason().find("allowed: a lowercase id"), std::string::npos) << e.what();
+  }
 }
 
 TEST(AccuracyTables, AnExitThatIsNotAnExitPointIsRejected) {

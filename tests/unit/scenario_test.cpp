@@ -613,3 +613,85 @@ TEST(ScenarioSchema, CoversEveryKeyTheLoaderAccepts) {
 }
 
 }  // namespace
+
+namespace {
+
+// Exit records (docs/exit_records.md) and the accuracy dataset of video streams.
+TEST(ScenarioExitRecords, DatasetDefaultsToTheModelsTableAndIsChecked) {
+  const auto spec = parse(minimal());
+  EXPECT_EQ(spec.videos[0].dataset, "imagenet1k_val");
+  EXPECT_EQ(spec.videos[0].exit_records.kind, "");
+  EXPECT_EQ(spec.resolved["workloads"]["videos"][0]["dataset"], "imagenet1k_val");
+  EXPECT_FALSE(spec.resolved["workloads"]["videos"][0].contains("exit_records"));
+  json doc = minimal();
+  doc["workloads"]["videos"][0]["dataset"] = "coco_val2017";
+  expect_single(
+      errors_of(doc), "/workloads/videos/0/dataset",
+      {"found \"coco_val2017\", allowed: imagenet1k_val (the accuracy tables of model mobilenet_v2)"});
+}
+
+TEST(ScenarioExitRecords, GeneratorParametersAreReadCheckedAndResolved) {
+  json doc = minimal();
+  doc["workloads"]["videos"][0]["exit_records"] =
+      json::parse(R"({"generator": {"complexity_sensitivity": 0.3}})");
+  const auto spec = parse(doc);
+  const auto& e = spec.videos[0].exit_records;
+  EXPECT_EQ(e.kind, "generator");
+  EXPECT_EQ(e.complexity_sensitivity, 0.3);
+  EXPECT_EQ(e.confidence_separation, 1.5);
+  EXPECT_EQ(spec.resolved["workloads"]["videos"][0]["exit_records"]["generator"]["confidence_noise"], 0.5);
+  const auto again = edgetwin::sim::parse_scenario(spec.resolved, "/elsewhere/r.json", catalog());
+  EXPECT_EQ(again.videos[0].exit_records.complexity_sensitivity, 0.3);
+
+  doc["workloads"]["videos"][0]["exit_records"] =
+      json::parse(R"({"generator": {"complexity_sensitivity": 0.7}})");
+  expect_single(errors_of(doc), "/workloads/videos/0/exit_records/generator/complexity_sensitivity",
+                {"allowed"});
+  doc["workloads"]["videos"][0]["exit_records"] = json::parse(R"({"file": "x.csv", "generator": {}})");
+  expect_single(errors_of(doc), "/workloads/videos/0/exit_records",
+                {"found both file and generator, allowed: exactly one of"});
+  doc["workloads"]["videos"][0]["exit_records"] = json::parse(R"({"files": "x.csv"})");
+  const auto errors = errors_of(doc);
+  EXPECT_NE(find(errors, "/workloads/videos/0/exit_records/files"), nullptr) << dump(errors);
+}
+
+TEST(ScenarioExitRecords, AFileIsReadRelativeToTheScenario) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "edgetwin_exit_records_scenario";
+  fs::create_directories(dir);
+  const auto& model = catalog().model("mobilenet_v2");
+  const edgetwin::traces::ExitRecordGenerator g(model, *catalog().accuracy("mobilenet_v2"), {});
+  edgetwin::traces::ExitRecordsFile records;
+  records.provenance = {"synthetic", "mobilenet_v2", "imagenet1k_val", g.describe(), ""};
+  for (std::uint64_t n = 0; n < 3; ++n) records.records.push_back(g.generate(0.5, n));
+  edgetwin::traces::write_exit_records_file(records, (dir / "records.csv").string(), model);
+
+  json doc = minimal();
+  doc["workloads"]["videos"][0]["exit_records"] = json::parse(R"({"file": "records.csv"})");
+  const auto spec = edgetwin::sim::parse_scenario(doc, (dir / "s.json").string(), catalog());
+  const auto& e = spec.videos[0].exit_records;
+  EXPECT_EQ(e.kind, "file");
+  EXPECT_EQ(e.file, (dir / "records.csv").lexically_normal().string());
+  ASSERT_NE(e.records, nullptr);
+  EXPECT_EQ(e.records->records.size(), 3u);
+  EXPECT_EQ(spec.resolved["workloads"]["videos"][0]["exit_records"]["file"], e.file);
+
+  // A missing file, and records of another dataset than the stream's.
+  doc["workloads"]["videos"][0]["exit_records"] = json::parse(R"({"file": "nope.csv"})");
+  const auto missing = errors_of(doc, {}, (dir / "s.json").string());
+  ASSERT_EQ(missing.size(), 1u) << dump(missing);
+  EXPECT_EQ(missing[0].where(), "/workloads/videos/0/exit_records/file");
+  EXPECT_NE(missing[0].reason().find("allowed: an existing exit-records file, relative to the scenario file"),
+            std::string::npos);
+  records.provenance.dataset_key = "cifar10";
+  edgetwin::traces::write_exit_records_file(records, (dir / "other.csv").string(), model);
+  doc["workloads"]["videos"][0]["exit_records"] = json::parse(R"({"file": "other.csv"})");
+  const auto other = errors_of(doc, {}, (dir / "s.json").string());
+  ASSERT_EQ(other.size(), 1u) << dump(other);
+  EXPECT_NE(
+      other[0].reason().find("the records are of dataset \"cifar10\", the stream's is \"imagenet1k_val\""),
+      std::string::npos)
+      << dump(other);
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -219,6 +220,62 @@ TEST(SynthGenerate, DeterministicLabelledAndWithinEnvelope) {
   EXPECT_EQ(a.provenance.runtime, "pytorch");
   EXPECT_EQ(a.provenance.precision, "fp32");
   EXPECT_NE(a.provenance.notes.find("SYNTHETIC"), std::string::npos);
+}
+
+TEST(SynthGenerate, WritesHeadRowsForEveryExitFromTheSameModel) {
+  Toy toy;
+  Model with_exits = toy.model;
+  with_exits.id = "toy_exits";
+  with_exits.num_classes = 10;
+  with_exits.exits = {ExitPoint{0, "gap_fc", 2560, 2570}, ExitPoint{1, "inception_aux", 50000, 40000}};
+  toy.catalog.add_model(with_exits);
+  const Synthesizer s(toy.catalog, toy_calibration());
+  // The head as a unit: the catalog's MACs and parameters, the ops of its kind, the exit unit's
+  // output as input, the classes as output.
+  const Unit head = Synthesizer::head_unit(with_exits, 0);
+  EXPECT_EQ(head.macs, 2560);
+  EXPECT_EQ(head.param_count, 2570);
+  EXPECT_EQ(head.kernel_count, 2);  // adaptive_avg_pool2d, linear
+  EXPECT_EQ(head.input_elements, 802816);
+  EXPECT_EQ(head.output_elements, 10);
+  EXPECT_EQ(Synthesizer::head_unit(with_exits, 1).kernel_count, 9);
+  SynthOptions options;
+  const TraceFile plain = s.generate(toy.board, toy.model, options);
+  const TraceFile t = s.generate(toy.board, with_exits, options);
+  EXPECT_TRUE(plain.head_samples.empty());
+  // 2 exits x 6 batches x 3 concurrency x 36 clock settings; unit rows are unchanged by the heads.
+  ASSERT_EQ(t.head_samples.size(), 2u * 6 * 3 * 36);
+  ASSERT_EQ(t.samples.size(), plain.samples.size());
+  for (std::size_t i = 0; i < t.samples.size(); ++i) {
+    EXPECT_EQ(t.samples[i].latency_mean_s, plain.samples[i].latency_mean_s);
+    EXPECT_EQ(t.samples[i].power_total_w, plain.samples[i].power_total_w);
+  }
+  const ClockSetting top = Synthesizer::max_clocks(toy.board);
+  Model as_unit = with_exits;  // the head's prediction is the unit model's on the head's work
+  as_unit.units = {head};
+  const UnitPrediction expected = s.predict_unit(toy.board, as_unit, 0, 1, 1, top, "fp32");
+  bool found = false;
+  for (const TraceSample& h : t.head_samples) {
+    EXPECT_GE(h.exit, 0);
+    EXPECT_EQ(h.unit, with_exits.exits[static_cast<std::size_t>(h.exit)].after_unit);
+    EXPECT_GT(h.latency_std_s, 0);
+    EXPECT_GE(h.power_total_w, toy.board.idle_power_w);
+    if (h.exit == 0 && h.batch == 1 && h.concurrency == 1 && h.clocks == top) {
+      found = true;
+      EXPECT_EQ(h.latency_mean_s, expected.latency_s);
+      EXPECT_EQ(h.power_total_w, expected.power_total_w);
+      // A GAP+FC head is far cheaper than the conv unit it follows.
+      EXPECT_LT(h.latency_mean_s,
+                0.2 * s.predict_unit(toy.board, toy.model, kConv, 1, 1, top, "fp32").latency_s);
+    }
+  }
+  EXPECT_TRUE(found);
+  // The generated trace passes the reader (the writer checks it) as format version 2.
+  TraceFile labelled = t;
+  labelled.provenance.calibration = {"none: toy calibration"};  // the toy calibration has no figures
+  std::ostringstream text;
+  write_trace(labelled, text, toy.catalog);
+  EXPECT_EQ(text.str().rfind("# edgetwin-trace 2\n", 0), 0u);
 }
 
 TEST(SynthGenerate, GridSpansEachTableIncludingItsEnds) {

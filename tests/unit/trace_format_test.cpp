@@ -74,8 +74,23 @@ TEST_P(TraceDefect, IsRejectedWithFileLineAndColumn) {
 INSTANTIATE_TEST_SUITE_P(
     EachKind, TraceDefect,
     ::testing::Values(
-        Defect{"bad_magic.csv", "line 1", "expected the format line '# edgetwin-trace 1'"},
-        Defect{"bad_version.csv", "line 1", "unsupported trace format version '2'"},
+        Defect{"bad_magic.csv", "line 1", "expected the format line '# edgetwin-trace 2'"},
+        Defect{"bad_version.csv", "line 1",
+               "unsupported trace format version '3'; this build reads versions 1 to 2"},
+        Defect{"head_in_version1.csv", "line 5, column unit",
+               "'head:0' is an exit-head row, which needs trace format version 2; line 1 says version 1"},
+        Defect{"head_not_an_exit.csv", "line 5, column unit",
+               "model 'tiny_net' has no exit after unit 2; allowed: head:0 (gap_fc), head:1 (gap_fc), "
+               "head:1 (aux)"},
+        Defect{"head_not_integer.csv", "line 5, column unit", "'head:x' is not head:K with K an integer"},
+        Defect{"head_name_mismatch.csv", "line 5, column unit_name",
+               "'fc' does not match the exit head after unit 0 of model 'tiny_net', which is 'gap_fc'"},
+        Defect{
+            "head_duplicate_key.csv", "line 6, column unit",
+            "duplicate sample key (unit, batch, concurrency, cpu_khz, gpu_hz, emc_hz) = (head:0 gap_fc,1,1,"
+            "1907200,1109250000,1866000000), first on line 5"},
+        Defect{"head_without_units.csv", "line 4", "the file has head rows but no unit samples"},
+        Defect{"head_zero_latency.csv", "line 5, column latency_mean_s", "0 is out of range; allowed: > 0"},
         Defect{"bad_provenance_json.csv", "line 2, provenance", "invalid JSON"},
         Defect{"missing_calibration.csv", "line 2, provenance/calibration", "non-empty array"},
         Defect{"unknown_board.csv", "line 2, provenance/board",
@@ -229,6 +244,67 @@ TEST(TraceFormat, WriteReadRoundTripsExactly) {
   std::ostringstream second;
   write_trace(back, second, catalog);
   EXPECT_EQ(first.str(), second.str());  // deterministic bytes
+}
+
+const std::string kHeadsFile = kTraceDir + "/heads/test_board_tiny_net_heads_pytorch_fp32.csv";
+
+TEST(TraceFormat, ReadsHeadRowsApartFromUnitRows) {
+  const Catalog catalog = testing::test_catalog();
+  const TraceFile trace = read_trace_file(kHeadsFile, catalog);
+  ASSERT_EQ(trace.samples.size(), 2u);  // unit rows only
+  EXPECT_EQ(trace.samples[1].unit, 1);
+  EXPECT_EQ(trace.samples[1].exit, -1);
+  ASSERT_EQ(trace.head_samples.size(), 4u);  // in file order, rows interleaved with the units
+  const TraceSample& h = trace.head_samples[1];
+  EXPECT_EQ(h.unit, 0);
+  EXPECT_EQ(h.exit, 0);
+  EXPECT_EQ(h.clocks, (ClockSetting{345600, 114750000, 204000000}));
+  EXPECT_EQ(h.latency_mean_s, 0.0008);
+  EXPECT_EQ(h.power_total_w, 3.5);
+  EXPECT_TRUE(std::isnan(h.rail_power_w[2]));
+  // The second head after unit 1 ("aux") is exit 2 of the model, not exit 1 ("gap_fc").
+  EXPECT_EQ(trace.head_samples[3].unit, 1);
+  EXPECT_EQ(trace.head_samples[3].exit, 2);
+}
+
+TEST(TraceFormat, HeadRowsRoundTripAndSelectTheVersion) {
+  const Catalog catalog = testing::test_catalog();
+  const TraceFile trace = read_trace_file(kHeadsFile, catalog);
+  std::ostringstream first;
+  write_trace(trace, first, catalog);
+  const std::string text = first.str();
+  EXPECT_EQ(text.rfind("# edgetwin-trace 2\n", 0), 0u) << text;
+  // Units first, then heads in the order given.
+  EXPECT_NE(text.find("1,block1,1,1,1907200,1109250000,1866000000,0.0041,5e-05,50,9.2,9.2,4.4,1.3\n"
+                      "head:0,gap_fc,1,1,1907200,1109250000,1866000000,2e-04,4e-06,50,6,6,2.5,1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("head:1,aux,1,1,1907200,1109250000,1866000000,9e-04,1e-05,50,7,7,3,1\n"),
+            std::string::npos);
+  std::istringstream in(text);
+  const TraceFile back = parse_trace(in, "roundtrip.csv", catalog);
+  ASSERT_EQ(back.head_samples.size(), trace.head_samples.size());
+  for (std::size_t k = 0; k < trace.head_samples.size(); ++k) {
+    EXPECT_EQ(back.head_samples[k].unit, trace.head_samples[k].unit);
+    EXPECT_EQ(back.head_samples[k].exit, trace.head_samples[k].exit);
+    EXPECT_EQ(back.head_samples[k].batch, trace.head_samples[k].batch);
+    EXPECT_EQ(back.head_samples[k].latency_mean_s, trace.head_samples[k].latency_mean_s);
+    EXPECT_EQ(back.head_samples[k].power_total_w, trace.head_samples[k].power_total_w);
+  }
+  std::ostringstream second;
+  write_trace(back, second, catalog);
+  EXPECT_EQ(text, second.str());
+  // Without head rows the writer keeps version 1 (readable by builds that know only version 1).
+  TraceFile units_only = trace;
+  units_only.head_samples.clear();
+  std::ostringstream v1;
+  write_trace(units_only, v1, catalog);
+  EXPECT_EQ(v1.str().rfind("# edgetwin-trace 1\n", 0), 0u);
+  // A head sample whose exit does not sit after its unit cannot be written.
+  TraceFile wrong = trace;
+  wrong.head_samples[0].exit = 1;  // exit 1 is after unit 1, the sample says unit 0
+  std::ostringstream sink;
+  EXPECT_THROW(write_trace(wrong, sink, catalog), std::invalid_argument);
 }
 
 TEST(TraceFormat, GoodFixtureRewritesToTheSameSamples) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/unit_fit.hpp"
 
 #include "trace_test_support.hpp"
@@ -290,6 +291,98 @@ TEST(TraceStore, InterpolatesBatchAndConcurrencyBilinearly) {
   EXPECT_THROW(store.estimate("test_board", "tiny_net", 0, 1, 4, c), std::invalid_argument);
   EXPECT_THROW(store.estimate("test_board", "tiny_net", 1, 1, 1, c),
                std::invalid_argument);  // unit not traced
+}
+
+TEST(TraceStore, HeadEstimateAnswersFromTheHeadRows) {
+  const Catalog catalog = testing::test_catalog();
+  TraceStore store(catalog);
+  const std::string file =
+      std::string(EDGETWIN_TEST_DATA_DIR) + "/traces/heads/test_board_tiny_net_heads_pytorch_fp32.csv";
+  store.add(read_trace_file(file, catalog));
+  const ClockSetting top{1907200, 1109250000, 1866000000};
+  const ClockSetting bottom{345600, 114750000, 204000000};
+  // Sampled points come back verbatim (the fixture's head:0 rows), apart from the unit rows.
+  const UnitEstimate h = store.head_estimate("test_board", "tiny_net", 0, 1, 1, top);
+  EXPECT_TRUE(h.exact);
+  EXPECT_EQ(h.latency_s, 0.0002);
+  EXPECT_EQ(h.latency_std_s, 0.000004);
+  EXPECT_EQ(h.power_total_w, 6.0);
+  ASSERT_EQ(h.rail_power_w.size(), 3u);
+  EXPECT_EQ(h.rail_power_w[1], 2.5);
+  EXPECT_EQ(store.head_estimate("test_board", "tiny_net", 0, 1, 1, bottom).latency_s, 0.0008);
+  EXPECT_EQ(store.head_estimate("test_board", "tiny_net", 0, 2, 1, top).latency_s, 0.0003);
+  EXPECT_EQ(store.estimate("test_board", "tiny_net", 0, 1, 1, top).latency_s, 0.00123);  // the unit
+  // Batch 3 is outside the head's sampled batches 1..2.
+  EXPECT_THROW(store.head_estimate("test_board", "tiny_net", 0, 3, 1, top), std::invalid_argument);
+  // Two heads after unit 1: the store answers the first (gap_fc), which has no rows here.
+  try {
+    store.head_estimate("test_board", "tiny_net", 1, 1, 1, top);
+    FAIL() << "a head without rows was answered";
+  } catch (const common::DataError& e) {
+    EXPECT_EQ(e.file(), file);
+    EXPECT_NE(e.reason().find("no head rows (head:1, gap_fc) for the exit head after unit 1 (gap_fc) of "
+                              "test_board/tiny_net/pytorch/fp32"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(e.reason().find("regenerate the traces"), std::string::npos) << e.what();
+  }
+  try {
+    store.head_estimate("test_board", "tiny_net", 2, 1, 1, top);
+    FAIL() << "unit 2 has no exit";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("model tiny_net has no exit after unit 2; its exit points "
+                                         "(after_unit): 0, 1, 1"),
+              std::string::npos)
+        << e.what();
+  }
+  // Head groups are listed apart from the unit groups.
+  const auto heads = store.head_fit_quality("test_board", "tiny_net");
+  ASSERT_EQ(heads.size(), 3u);  // (exit 0, batch 1), (exit 0, batch 2), (exit 2, batch 1)
+  EXPECT_EQ(heads[0].exit, 0);
+  EXPECT_EQ(heads[0].points, 2);
+  EXPECT_EQ(heads[2].exit, 2);
+  EXPECT_EQ(heads[2].unit, 1);
+  for (const FitQuality& q : store.fit_quality("test_board", "tiny_net")) EXPECT_EQ(q.exit, -1);
+}
+
+TEST(TraceStore, HeadEstimateFitsClocksAndInterpolatesBatchLikeAUnit) {
+  const Catalog catalog = testing::test_catalog();
+  TraceStore store(catalog);
+  TraceFile trace = make_trace(basis_latency_s, basis_power_w);
+  // Head rows of exit 0 (after unit 0): a tenth of the unit's latency, at batches 1 and 3.
+  for (int b : {1, 3}) {
+    for (const ClockSetting& c : grid()) {
+      TraceSample s;
+      s.unit = 0;
+      s.exit = 0;
+      s.batch = b;
+      s.clocks = c;
+      s.latency_mean_s = 0.1 * b * basis_latency_s(c);
+      s.power_total_w = basis_power_w(c);
+      s.rail_power_w = {s.power_total_w, basis_cpu_gpu_rail_w(c), std::numeric_limits<double>::quiet_NaN()};
+      trace.head_samples.push_back(s);
+    }
+  }
+  store.add(std::move(trace));
+  const ClockSetting c{729600, 306000000, 665600000};  // not on the grid: the head's fit answers
+  const UnitEstimate one = store.head_estimate("test_board", "tiny_net", 0, 1, 1, c);
+  EXPECT_FALSE(one.exact);
+  EXPECT_LT(rel(one.latency_s, 0.1 * basis_latency_s(c)), 1e-9);
+  EXPECT_LT(rel(one.power_total_w, basis_power_w(c)), 1e-9);
+  EXPECT_TRUE(std::isnan(one.rail_power_w[2]));
+  // Batch 2, halfway between sampled 1 and 3: 0.2 x the unit's latency.
+  EXPECT_LT(
+      rel(store.head_estimate("test_board", "tiny_net", 0, 2, 1, c).latency_s, 0.2 * basis_latency_s(c)),
+      1e-9);
+  // The unit itself is unchanged by the head rows.
+  EXPECT_LT(rel(store.estimate("test_board", "tiny_net", 0, 1, 1, c).latency_s, basis_latency_s(c)), 1e-9);
+  // A trace built in memory names itself in the error of a head without rows.
+  try {
+    store.head_estimate("test_board", "tiny_net", 1, 1, 1, c);
+    FAIL();
+  } catch (const common::DataError& e) {
+    EXPECT_EQ(e.file(), "<trace in memory>");
+  }
 }
 
 TEST(TraceStore, RejectsClocksOutsideTheBoardTables) {

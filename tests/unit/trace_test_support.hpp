@@ -1,6 +1,7 @@
 #pragma once
 // A small in-memory catalog for the trace format and store tests (no data files needed): one
-// board "test_board" with three rails, one model "tiny_net" with three units. The fixture files
+// board "test_board" with three rails, one model "tiny_net" with three units and exits after
+// units 0 and 1 (two heads after unit 1). The fixture files
 // under tests/data/traces/ are written against it.
 
 #include <string>
@@ -45,6 +46,9 @@ inline Model tiny_net() {
     u.boundary_elements = 1024;
     m.units.push_back(u);
   }
+  // Two exit points; the second unit has two heads (like Inception-v3 after unit 9).
+  m.exits = {ExitPoint{0, "gap_fc", 640, 650}, ExitPoint{1, "gap_fc", 640, 650},
+             ExitPoint{1, "aux", 5000, 5100}};
   return m;
 }
 

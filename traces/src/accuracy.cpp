@@ -47,13 +47,22 @@ LossCurve read_curve(const common::JsonReader& r) {
 AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   const nlohmann::json doc = common::read_json_file(path);
   const common::JsonReader root(doc, path);
-  root.require_only({"$comment", "model", "dataset", "metric", "final_accuracy", "final_source", "exit_curve",
-                     "exits", "offload"});
+  root.require_only({"$comment", "model", "dataset_key", "dataset", "metric", "final_accuracy",
+                     "final_source", "exit_curve", "exits", "offload"});
   AccuracyTable t;
   t.file = path;
   t.model = root.string("model");
   if (t.model != model.id)
     root.fail("model", "found \"" + t.model + "\", allowed: \"" + model.id + "\" (the file's name)");
+  t.dataset_key = root.string("dataset_key");
+  const bool id_like =
+      !t.dataset_key.empty() && std::all_of(t.dataset_key.begin(), t.dataset_key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+  if (!id_like) {
+    root.fail("dataset_key", "found \"" + t.dataset_key +
+                                 "\", allowed: a lowercase id (a-z, 0-9, '_'), e.g. imagenet1k_val");
+  }
   t.dataset = root.string("dataset");
   t.metric = root.one_of("metric", {"top1", "map50_95"});
   t.final_accuracy = root.number_in("final_accuracy", 0.0, 1.0);

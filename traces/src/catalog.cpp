@@ -70,15 +70,34 @@ Catalog Catalog::load(const std::string& data_dir) {
   if (catalog.boards_.empty())
     throw common::DataError((root / "boards").string(), "", "no board files (*.json)");
   if (fs::is_directory(root / "accuracy")) {
-    for (const auto& file : json_files_in(root / "accuracy")) {
-      const std::string id = fs::path(file).stem().string();
+    // <model>.json first (each model's default table), then <model>.<dataset_key>.json.
+    std::vector<std::string> files = json_files_in(root / "accuracy");
+    std::stable_partition(files.begin(), files.end(), [](const std::string& f) {
+      return fs::path(f).stem().string().find('.') == std::string::npos;
+    });
+    for (const auto& file : files) {
+      const std::string stem = fs::path(file).stem().string();
+      const std::string id = stem.substr(0, stem.find('.'));
       if (!catalog.has_model(id)) {
         throw common::DataError(file, "",
                                 "no model \"" + id +
-                                    "\" in the catalog; allowed file names: <model id>.json, models: " +
+                                    "\" in the catalog; allowed file names: <model id>.json or "
+                                    "<model id>.<dataset_key>.json, models: " +
                                     join_keys(catalog.model_ids()));
       }
-      catalog.add_accuracy(load_accuracy_file(file, catalog.model(id)));
+      AccuracyTable table = load_accuracy_file(file, catalog.model(id));
+      if (stem != id && stem != id + "." + table.dataset_key) {
+        throw common::DataError(file, "/dataset_key",
+                                "found \"" + table.dataset_key + "\", allowed: \"" +
+                                    stem.substr(id.size() + 1) + "\" (the file's name, " + id +
+                                    ".<dataset_key>.json)");
+      }
+      if (const AccuracyTable* earlier = catalog.accuracy(id, table.dataset_key); earlier != nullptr) {
+        throw common::DataError(file, "/dataset_key",
+                                "found \"" + table.dataset_key + "\", which " + earlier->file +
+                                    " already has; each dataset of a model has one table");
+      }
+      catalog.add_accuracy(std::move(table));
     }
   }
   return catalog;
@@ -87,12 +106,37 @@ Catalog Catalog::load(const std::string& data_dir) {
 void Catalog::add_accuracy(AccuracyTable table) {
   const std::string id = table.model;
   model(id);  // throws for an unknown model
-  accuracy_[id] = std::move(table);
+  std::vector<AccuracyTable>& tables = accuracy_[id];
+  for (AccuracyTable& t : tables) {
+    if (t.dataset_key == table.dataset_key) {
+      t = std::move(table);
+      return;
+    }
+  }
+  tables.push_back(std::move(table));
 }
 
 const AccuracyTable* Catalog::accuracy(const std::string& model_id) const {
+  return accuracy(model_id, "");
+}
+
+const AccuracyTable* Catalog::accuracy(const std::string& model_id, const std::string& dataset_key) const {
   const auto it = accuracy_.find(model_id);
-  return it == accuracy_.end() ? nullptr : &it->second;
+  if (it == accuracy_.end() || it->second.empty()) return nullptr;
+  if (dataset_key.empty()) return &it->second.front();
+  for (const AccuracyTable& t : it->second) {
+    if (t.dataset_key == dataset_key) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Catalog::accuracy_datasets(const std::string& model_id) const {
+  std::vector<std::string> keys;
+  const auto it = accuracy_.find(model_id);
+  if (it != accuracy_.end()) {
+    for (const AccuracyTable& t : it->second) keys.push_back(t.dataset_key);
+  }
+  return keys;
 }
 
 void Catalog::add_board(Board board) {

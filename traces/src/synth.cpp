@@ -50,6 +50,9 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t value) {
   return common::hash_combine(h, value);
 }
 
+// Salts the jitter hash of exit-head samples (ASCII "head"), so unit samples keep theirs.
+constexpr std::uint64_t kHeadSalt = 0x68656164;
+
 std::vector<std::int64_t> pick_levels(const std::vector<std::int64_t>& table, int levels) {
   const int n = static_cast<int>(table.size());
   if (n == 0) return {};
@@ -64,7 +67,6 @@ std::vector<std::int64_t> pick_levels(const std::vector<std::int64_t>& table, in
   return picked;
 }
 
-/// Value of one rail from the modelled components, NaN where its feed is not modelled.
 std::string join_calibration(const CalibrationFigure& f) {
   return f.id + ": " + f.source;
 }
@@ -91,12 +93,56 @@ std::vector<ClockSetting> Synthesizer::clock_grid(const Board& board, const Synt
   return grid;
 }
 
+namespace {
+
+int head_kernel_count(const std::string& head) {
+  // Framework ops a head launches in eager PyTorch (views such as flatten launch none).
+  if (head == "gap_fc") return 2;         // adaptive_avg_pool2d, linear
+  if (head == "ln_fc_cls") return 2;      // layer_norm, linear (the class token is a view)
+  if (head == "inception_aux") return 9;  // avg_pool, (conv, bn, relu) x 2, adaptive_avg_pool, linear
+  return 2;                               // unknown kind: a pool and a linear layer
+}
+
+}  // namespace
+
+Unit Synthesizer::head_unit(const Model& model, int exit) {
+  if (exit < 0 || exit >= static_cast<int>(model.exits.size())) {
+    throw std::invalid_argument("synth: model " + model.id + " has no exit " + std::to_string(exit));
+  }
+  const ExitPoint& x = model.exits[static_cast<std::size_t>(exit)];
+  const Unit& before = model.units[static_cast<std::size_t>(x.after_unit)];
+  Unit u;
+  u.index = x.after_unit;
+  u.name = x.head;
+  u.kind = "exit_head";
+  u.macs = x.head_macs;
+  u.param_count = x.head_param_count;
+  u.kernel_count = head_kernel_count(x.head);
+  u.input_elements = before.output_elements;  // the head reads the exit unit's whole output
+  u.output_elements = std::max(1, model.num_classes);
+  u.output_shape = {1, u.output_elements};
+  u.boundary_elements = u.output_elements;
+  return u;
+}
+
+UnitPrediction Synthesizer::predict_head(const Board& board, const Model& model, int exit, int batch,
+                                         int concurrency, const ClockSetting& clocks,
+                                         const std::string& precision) const {
+  return predict_work(board, head_unit(model, exit), batch, concurrency, clocks, precision);
+}
+
 UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model, int unit, int batch,
                                          int concurrency, const ClockSetting& clocks,
                                          const std::string& precision) const {
   if (unit < 0 || unit >= static_cast<int>(model.units.size())) {
     throw std::invalid_argument("synth: model " + model.id + " has no unit " + std::to_string(unit));
   }
+  return predict_work(board, model.units[static_cast<std::size_t>(unit)], batch, concurrency, clocks,
+                      precision);
+}
+
+UnitPrediction Synthesizer::predict_work(const Board& board, const Unit& u, int batch, int concurrency,
+                                         const ClockSetting& clocks, const std::string& precision) const {
   if (batch < 1 || concurrency < 1) throw std::invalid_argument("synth: batch and concurrency must be >= 1");
   if (precision != "fp32" && precision != "fp16") {
     throw std::invalid_argument("synth: precision must be fp32 or fp16, not '" + precision + "'");
@@ -104,7 +150,6 @@ UnitPrediction Synthesizer::predict_unit(const Board& board, const Model& model,
   const SyntheticModel& s = board.synthetic;
   const SynthGlobals& g = calibration_.globals;
   const BoardSynthParams& bp = board_params(board.id);
-  const Unit& u = model.units[static_cast<std::size_t>(unit)];
   const bool fp16 = precision == "fp16";
   const double k = concurrency;
   const double b = batch;
@@ -261,38 +306,57 @@ TraceFile Synthesizer::generate(const Board& board, const Model& model, const Sy
   const std::uint64_t base = mix(fnv1a(board.id + "/" + model.id + "/" + options.precision), options.seed);
   trace.samples.reserve(model.units.size() * options.batches.size() * options.concurrency.size() *
                         grid.size());
+  // One sample from a prediction; `h` seeds its jitter (a hash of what identifies the sample).
+  auto sample_of = [&](const UnitPrediction& p, int unit, int batch, int k, const ClockSetting& c,
+                       std::uint64_t h) {
+    TraceSample sample;
+    sample.unit = unit;
+    sample.batch = batch;
+    sample.concurrency = k;
+    sample.clocks = c;
+    sample.latency_mean_s = p.latency_s;
+    h = mix(h, static_cast<std::uint64_t>(batch));
+    h = mix(h, static_cast<std::uint64_t>(k));
+    h = mix(h, static_cast<std::uint64_t>(c.cpu_khz));
+    h = mix(h, static_cast<std::uint64_t>(c.gpu_hz));
+    h = mix(h, static_cast<std::uint64_t>(c.emc_hz));
+    const double cpu_share = std::min(1.0, p.cpu_s / p.latency_s);
+    sample.latency_std_s =
+        p.latency_s * (g.jitter_base + g.jitter_cpu * cpu_share + g.jitter_random * uniform01(h));
+    sample.repeats = 1;
+    sample.power_total_w = p.power_total_w;
+    for (const auto& rail : board.rails) {
+      // The whole-module rail is the total exactly (not the components re-added).
+      sample.rail_power_w.push_back(
+          rail.name == board.total_rail
+              ? p.power_total_w
+              : rail_power_w(board, rail, {p.power_cpu_w, p.power_gpu_w, p.power_soc_w, p.power_ddr_w}));
+    }
+    return sample;
+  };
   for (int unit = 0; unit < static_cast<int>(model.units.size()); ++unit) {
     for (const int batch : options.batches) {
       for (const int k : options.concurrency) {
         for (const ClockSetting& c : grid) {
           const UnitPrediction p = predict_unit(board, model, unit, batch, k, c, options.precision);
-          TraceSample sample;
-          sample.unit = unit;
-          sample.batch = batch;
-          sample.concurrency = k;
-          sample.clocks = c;
-          sample.latency_mean_s = p.latency_s;
-          std::uint64_t h = mix(base, static_cast<std::uint64_t>(unit));
-          h = mix(h, static_cast<std::uint64_t>(batch));
-          h = mix(h, static_cast<std::uint64_t>(k));
-          h = mix(h, static_cast<std::uint64_t>(c.cpu_khz));
-          h = mix(h, static_cast<std::uint64_t>(c.gpu_hz));
-          h = mix(h, static_cast<std::uint64_t>(c.emc_hz));
-          const double cpu_share = std::min(1.0, p.cpu_s / p.latency_s);
-          sample.latency_std_s =
-              p.latency_s * (g.jitter_base + g.jitter_cpu * cpu_share + g.jitter_random * uniform01(h));
-          sample.repeats = 1;
-          sample.power_total_w = p.power_total_w;
-          for (const auto& rail : board.rails) {
-            // The whole-module rail carries the total whatever else it is said to feed.
-            // The whole-module rail is the total exactly (not the components re-added).
-            sample.rail_power_w.push_back(
-                rail.name == board.total_rail
-                    ? p.power_total_w
-                    : rail_power_w(board, rail,
-                                   {p.power_cpu_w, p.power_gpu_w, p.power_soc_w, p.power_ddr_w}));
-          }
-          trace.samples.push_back(std::move(sample));
+          trace.samples.push_back(
+              sample_of(p, unit, batch, k, c, mix(base, static_cast<std::uint64_t>(unit))));
+        }
+      }
+    }
+  }
+  // Exit heads (docs/synthetic_traces.md, "Exit heads"): the same model on the head's work.
+  const std::uint64_t head_base = mix(base, kHeadSalt);
+  for (int exit = 0; exit < static_cast<int>(model.exits.size()); ++exit) {
+    const int after = model.exits[static_cast<std::size_t>(exit)].after_unit;
+    for (const int batch : options.batches) {
+      for (const int k : options.concurrency) {
+        for (const ClockSetting& c : grid) {
+          const UnitPrediction p = predict_head(board, model, exit, batch, k, c, options.precision);
+          TraceSample sample =
+              sample_of(p, after, batch, k, c, mix(head_base, static_cast<std::uint64_t>(exit)));
+          sample.exit = exit;
+          trace.head_samples.push_back(std::move(sample));
         }
       }
     }

@@ -20,6 +20,7 @@ namespace {
 
 const char* const kMagic = "# edgetwin-trace ";
 const char* const kProvenancePrefix = "# provenance: ";
+const char* const kHeadPrefix = "head:";  // `unit` cell of an exit-head row: head:<after_unit>
 const char* const kMeasured = "measured";
 const char* const kSynthetic = "synthetic-calibrated";
 const std::vector<std::string>& precisions() {
@@ -121,6 +122,8 @@ class TraceReader {
   void read_provenance();
   void read_columns();
   void read_row(const std::string& line);
+  // The `unit` and `unit_name` cells of a head row (`head:K`, the exit's head name).
+  void read_head_key(const std::string& unit_cell, const std::string& name_cell, TraceSample& s) const;
 
   std::int64_t parse_integer(const std::string& cell, const std::string& column) const;
   double parse_number(const std::string& cell, const std::string& column) const;
@@ -131,6 +134,7 @@ class TraceReader {
   std::string path_;
   const Catalog& catalog_;
   int line_no_ = 0;
+  int version_ = kTraceFormatVersion;  // of the file being read
   TraceFile trace_;
   const Board* board_ = nullptr;
   const Model* model_ = nullptr;
@@ -158,8 +162,9 @@ TraceFile TraceReader::read() {
     if (line.empty()) continue;
     read_row(line);
   }
-  if (trace_.samples.empty())
+  if (trace_.samples.empty() && trace_.head_samples.empty())
     fail(at_line(), "the file has no samples (no data line after the column header)");
+  if (trace_.samples.empty()) fail(at_line(), "the file has head rows but no unit samples");
   return std::move(trace_);
 }
 
@@ -171,10 +176,15 @@ void TraceReader::read_magic() {
     fail(at_line(), "expected the format line '" + expected + "', found '" + abbreviate(line) + "'");
   }
   const std::string version = line.substr(std::string(kMagic).size());
-  if (version != std::to_string(kTraceFormatVersion)) {
-    fail(at_line(), "unsupported trace format version '" + abbreviate(version) +
-                        "'; this build reads version " + std::to_string(kTraceFormatVersion));
+  for (int v = kTraceFormatMinVersion; v <= kTraceFormatVersion; ++v) {
+    if (version == std::to_string(v)) {
+      version_ = v;
+      return;
+    }
   }
+  fail(at_line(), "unsupported trace format version '" + abbreviate(version) +
+                      "'; this build reads versions " + std::to_string(kTraceFormatMinVersion) + " to " +
+                      std::to_string(kTraceFormatVersion));
 }
 
 void TraceReader::read_provenance() {
@@ -346,16 +356,22 @@ void TraceReader::read_row(const std::string& line) {
   };
 
   TraceSample s;
-  s.unit = integer_at_least(kUnit, 0);
-  if (s.unit >= static_cast<int>(model_->units.size())) {
-    fail(at_column("unit"), std::to_string(s.unit) + " is out of range; model '" + model_->id +
-                                "' has units 0.." + std::to_string(model_->units.size() - 1));
-  }
-  const std::string& expected_name = model_->units[static_cast<std::size_t>(s.unit)].name;
-  if (cell(kUnitName) != expected_name) {
-    fail(at_column("unit_name"), "'" + abbreviate(cell(kUnitName)) + "' does not match unit " +
-                                     std::to_string(s.unit) + " of model '" + model_->id + "', which is '" +
-                                     expected_name + "'");
+  const bool head = cell(kUnit).rfind(kHeadPrefix, 0) == 0;
+  if (head) {
+    read_head_key(cell(kUnit), cell(kUnitName), s);
+  } else {
+    s.unit = integer_at_least(kUnit, 0);
+    if (s.unit >= static_cast<int>(model_->units.size())) {
+      fail(at_column("unit"), std::to_string(s.unit) + " is out of range; model '" + model_->id +
+                                  "' has units 0.." + std::to_string(model_->units.size() - 1) +
+                                  " (exit heads are written head:K)");
+    }
+    const std::string& expected_name = model_->units[static_cast<std::size_t>(s.unit)].name;
+    if (cell(kUnitName) != expected_name) {
+      fail(at_column("unit_name"), "'" + abbreviate(cell(kUnitName)) + "' does not match unit " +
+                                       std::to_string(s.unit) + " of model '" + model_->id + "', which is '" +
+                                       expected_name + "'");
+    }
   }
   s.batch = integer_at_least(kBatch, 1);
   s.concurrency = integer_at_least(kConcurrency, 1);
@@ -392,9 +408,12 @@ void TraceReader::read_row(const std::string& line) {
     s.rail_power_w.push_back(w);
   }
 
-  std::string key;  // from the parsed values, so that "01" and "1" are the same key
-  for (const std::int64_t v : {std::int64_t{s.unit}, std::int64_t{s.batch}, std::int64_t{s.concurrency},
-                               s.clocks.cpu_khz, s.clocks.gpu_hz, s.clocks.emc_hz}) {
+  // From the parsed values, so that "01" and "1" are the same key; a head is keyed by its exit.
+  std::string key = head ? std::string(kHeadPrefix) + std::to_string(s.unit) + " " +
+                               model_->exits[static_cast<std::size_t>(s.exit)].head + ","
+                         : std::to_string(s.unit) + ",";
+  for (const std::int64_t v : {std::int64_t{s.batch}, std::int64_t{s.concurrency}, s.clocks.cpu_khz,
+                               s.clocks.gpu_hz, s.clocks.emc_hz}) {
     key += std::to_string(v) + ",";
   }
   const auto [it, inserted] = first_line_of_key_.emplace(key, line_no_);
@@ -403,7 +422,49 @@ void TraceReader::read_row(const std::string& line) {
                                 key.substr(0, key.size() - 1) + "), first on line " +
                                 std::to_string(it->second));
   }
-  trace_.samples.push_back(std::move(s));
+  (head ? trace_.head_samples : trace_.samples).push_back(std::move(s));
+}
+
+void TraceReader::read_head_key(const std::string& unit_cell, const std::string& name_cell,
+                                TraceSample& s) const {
+  if (version_ < 2) {
+    fail(at_column("unit"),
+         "'" + abbreviate(unit_cell) +
+             "' is an exit-head row, which needs trace format version 2; line 1 says version " +
+             std::to_string(version_));
+  }
+  std::vector<std::string> exit_points;  // "head:K name" of every exit, for messages
+  for (const ExitPoint& e : model_->exits) {
+    exit_points.push_back(kHeadPrefix + std::to_string(e.after_unit) + " (" + e.head + ")");
+  }
+  const std::string allowed = exit_points.empty()
+                                  ? std::string("none: model '") + model_->id + "' has no exit points"
+                                  : join_abbreviated(exit_points);
+  const std::string number = unit_cell.substr(std::string(kHeadPrefix).size());
+  int after = 0;
+  const char* end = number.data() + number.size();
+  const auto parsed = std::from_chars(number.data(), end, after);
+  if (number.empty() || parsed.ec != std::errc() || parsed.ptr != end) {
+    fail(at_column("unit"),
+         "'" + abbreviate(unit_cell) + "' is not head:K with K an integer; allowed: " + allowed);
+  }
+  std::vector<std::string> names;  // head names of the exits after unit `after`
+  for (std::size_t i = 0; i < model_->exits.size(); ++i) {
+    const ExitPoint& e = model_->exits[i];
+    if (e.after_unit != after) continue;
+    names.push_back("'" + e.head + "'");
+    if (e.head == name_cell && s.exit < 0) s.exit = static_cast<int>(i);
+  }
+  if (names.empty()) {
+    fail(at_column("unit"), "model '" + model_->id + "' has no exit after unit " + std::to_string(after) +
+                                "; allowed: " + allowed);
+  }
+  if (s.exit < 0) {
+    fail(at_column("unit_name"), "'" + abbreviate(name_cell) + "' does not match the exit head after unit " +
+                                     std::to_string(after) + " of model '" + model_->id + "', which is " +
+                                     join_abbreviated(names));
+  }
+  s.unit = after;
 }
 
 void write_provenance(const Provenance& p, std::ostream& out) {
@@ -445,31 +506,44 @@ TraceFile read_trace_file(const std::string& path, const Catalog& catalog) {
 
 void write_trace(const TraceFile& trace, std::ostream& out, const Catalog& catalog) {
   std::ostringstream text;
-  text << kMagic << kTraceFormatVersion << '\n';
+  // The lowest version that carries the content: a trace without heads stays readable by
+  // builds that read only version 1.
+  text << kMagic << (trace.head_samples.empty() ? 1 : kTraceFormatVersion) << '\n';
   write_provenance(trace.provenance, text);
   const Model& model = catalog.model(trace.provenance.model);
   for (int c = 0; c < kRequiredColumns; ++c) text << (c ? "," : "") << kColumnNames[c];
   for (const std::string& rail : trace.rails) text << ",power_" << rail << "_w";
   text << '\n';
+  auto write_row = [&](const TraceSample& s, const std::string& unit, const std::string& name) {
+    if (s.rail_power_w.size() != trace.rails.size()) {
+      throw std::invalid_argument("write_trace: a sample has " + std::to_string(s.rail_power_w.size()) +
+                                  " rail values for " + std::to_string(trace.rails.size()) + " rails");
+    }
+    if (name.find_first_of(",\"\n\r") != std::string::npos) {
+      throw std::invalid_argument("write_trace: unit name '" + name +
+                                  "' holds a character the CSV format cannot carry");
+    }
+    text << unit << ',' << name << ',' << s.batch << ',' << s.concurrency << ',' << s.clocks.cpu_khz << ','
+         << s.clocks.gpu_hz << ',' << s.clocks.emc_hz << ',' << format_double(s.latency_mean_s) << ','
+         << format_double(s.latency_std_s) << ',' << s.repeats << ',' << format_double(s.power_total_w);
+    for (const double w : s.rail_power_w) text << ',' << format_double(w);
+    text << '\n';
+  };
   for (const TraceSample& s : trace.samples) {
     if (s.unit < 0 || s.unit >= static_cast<int>(model.units.size())) {
       throw std::invalid_argument("write_trace: unit " + std::to_string(s.unit) + " is not a unit of " +
                                   model.id);
     }
-    if (s.rail_power_w.size() != trace.rails.size()) {
-      throw std::invalid_argument("write_trace: a sample has " + std::to_string(s.rail_power_w.size()) +
-                                  " rail values for " + std::to_string(trace.rails.size()) + " rails");
+    write_row(s, std::to_string(s.unit), model.units[static_cast<std::size_t>(s.unit)].name);
+  }
+  for (const TraceSample& s : trace.head_samples) {
+    if (s.exit < 0 || s.exit >= static_cast<int>(model.exits.size()) ||
+        model.exits[static_cast<std::size_t>(s.exit)].after_unit != s.unit) {
+      throw std::invalid_argument("write_trace: head sample (exit " + std::to_string(s.exit) +
+                                  ", after unit " + std::to_string(s.unit) + ") is not an exit of " +
+                                  model.id);
     }
-    const std::string& name = model.units[static_cast<std::size_t>(s.unit)].name;
-    if (name.find_first_of(",\"\n\r") != std::string::npos) {
-      throw std::invalid_argument("write_trace: unit name '" + name +
-                                  "' holds a character the CSV format cannot carry");
-    }
-    text << s.unit << ',' << name << ',' << s.batch << ',' << s.concurrency << ',' << s.clocks.cpu_khz << ','
-         << s.clocks.gpu_hz << ',' << s.clocks.emc_hz << ',' << format_double(s.latency_mean_s) << ','
-         << format_double(s.latency_std_s) << ',' << s.repeats << ',' << format_double(s.power_total_w);
-    for (const double w : s.rail_power_w) text << ',' << format_double(w);
-    text << '\n';
+    write_row(s, kHeadPrefix + std::to_string(s.unit), model.exits[static_cast<std::size_t>(s.exit)].head);
   }
   // Validate with the reader before writing anything: we never produce a file we would reject.
   const std::string result = text.str();

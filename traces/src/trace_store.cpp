@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/unit_fit.hpp"
 
 namespace edgetwin::traces {
@@ -20,8 +21,10 @@ struct SampleKey {
   int batch = 0;
   int concurrency = 0;
   ClockSetting clocks;
+  int exit = -1;  // head samples: index in Model::exits
   bool operator==(const SampleKey& o) const {
-    return unit == o.unit && batch == o.batch && concurrency == o.concurrency && clocks == o.clocks;
+    return unit == o.unit && batch == o.batch && concurrency == o.concurrency && clocks == o.clocks &&
+           exit == o.exit;
   }
 };
 
@@ -29,19 +32,21 @@ struct SampleKeyHash {
   std::size_t operator()(const SampleKey& k) const {
     std::size_t h = std::hash<std::int64_t>()(k.clocks.cpu_khz);
     for (const std::int64_t v : {k.clocks.gpu_hz, k.clocks.emc_hz, std::int64_t{k.unit},
-                                 std::int64_t{k.batch}, std::int64_t{k.concurrency}}) {
+                                 std::int64_t{k.batch}, std::int64_t{k.concurrency}, std::int64_t{k.exit}}) {
       h ^= std::hash<std::int64_t>()(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     }
     return h;
   }
 };
 
-// The samples of one (unit, batch, concurrency) and their fits over the clocks.
+// The samples of one (unit, batch, concurrency), or of one (exit head, batch, concurrency), and
+// their fits over the clocks.
 struct Group {
   int unit = 0;
   int batch = 1;
   int concurrency = 1;
-  std::vector<std::size_t> samples;  // indices into TraceFile::samples
+  int exit = -1;                     // a head group: index in Model::exits
+  std::vector<std::size_t> samples;  // indices into TraceFile::samples (head_samples for a head)
   UnitFit latency;
   UnitFit power;
   std::vector<UnitFit> rails;  // per TraceFile::rails; points == 0 when never known
@@ -118,14 +123,25 @@ struct TraceStore::Entry {
   // of a trace; fitting all of them at load took ~0.5 s per file). Not for concurrent use.
   mutable std::vector<Group> groups;
   std::vector<UnitGroups> units;  // per unit of the model
+  std::vector<UnitGroups> heads;  // per exit of the model (Model::exits order)
   std::unordered_map<SampleKey, std::size_t, SampleKeyHash> exact;
 
-  std::string context(int unit) const {
-    return "unit " + std::to_string(unit) + " of " + board->id + "/" + model->id + "/" +
-           trace.provenance.runtime + "/" + trace.provenance.precision;
+  const std::vector<TraceSample>& samples_of(const Group& g) const {
+    return g.exit < 0 ? trace.samples : trace.head_samples;
+  }
+  std::string context(int unit, int exit = -1) const {
+    const std::string where =
+        board->id + "/" + model->id + "/" + trace.provenance.runtime + "/" + trace.provenance.precision;
+    if (exit < 0) return "unit " + std::to_string(unit) + " of " + where;
+    return "the exit head after unit " + std::to_string(unit) + " (" +
+           model->exits[static_cast<std::size_t>(exit)].head + ") of " + where;
   }
   void build();
   void fit(Group& g) const;
+  // The answer for unit `unit` (exit < 0) or for the head of exit `exit` (unit = its after_unit),
+  // from the groups `u`; clocks already checked.
+  void answer(UnitEstimate& out, const UnitGroups& u, int unit, int exit, int batch, int concurrency,
+              const ClockSetting& clocks) const;
   const Group& fitted_group(std::size_t index) const {
     Group& g = groups[index];
     if (!g.fitted) fit(g);
@@ -134,10 +150,11 @@ struct TraceStore::Entry {
 };
 
 void TraceStore::Entry::fit(Group& g) const {
+  const std::vector<TraceSample>& all = samples_of(g);
   std::vector<ClockSetting> clocks;
   std::vector<double> latency, power;
   for (const std::size_t i : g.samples) {
-    const TraceSample& s = trace.samples[i];
+    const TraceSample& s = all[i];
     clocks.push_back(s.clocks);
     latency.push_back(s.latency_mean_s);
     power.push_back(s.power_total_w);
@@ -150,11 +167,11 @@ void TraceStore::Entry::fit(Group& g) const {
     std::vector<ClockSetting> known_clocks;
     std::vector<double> known, known_latency;
     for (const std::size_t i : g.samples) {
-      const double w = trace.samples[i].rail_power_w[r];
+      const double w = all[i].rail_power_w[r];
       if (std::isnan(w)) continue;
-      known_clocks.push_back(trace.samples[i].clocks);
+      known_clocks.push_back(all[i].clocks);
       known.push_back(w);
-      known_latency.push_back(trace.samples[i].latency_mean_s);
+      known_latency.push_back(all[i].latency_mean_s);
     }
     UnitFit unknown;
     unknown.kind = FitKind::power;
@@ -164,21 +181,24 @@ void TraceStore::Entry::fit(Group& g) const {
   g.fitted = true;
 }
 
-void TraceStore::Entry::build() {
+namespace {
+
+// Indexes `samples` into `groups` by (key, batch, concurrency), key = unit (or exit for heads),
+// and fills the dense per-key grids `grids` (one per unit, or per exit).
+void index_groups(const std::vector<TraceSample>& samples, bool heads, std::vector<Group>& groups,
+                  std::vector<UnitGroups>& grids) {
   std::map<std::tuple<int, int, int>, std::vector<std::size_t>> by_group;
-  for (std::size_t i = 0; i < trace.samples.size(); ++i) {
-    const TraceSample& s = trace.samples[i];
-    by_group[{s.unit, s.batch, s.concurrency}].push_back(i);
-    exact.emplace(SampleKey{s.unit, s.batch, s.concurrency, s.clocks}, i);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const TraceSample& s = samples[i];
+    by_group[{heads ? s.exit : s.unit, s.batch, s.concurrency}].push_back(i);
   }
-  units.assign(model->units.size(), UnitGroups{});
   for (const auto& [key, members] : by_group) {
-    const auto [unit, batch, concurrency] = key;
-    UnitGroups& u = units[static_cast<std::size_t>(unit)];
+    const auto [id, batch, concurrency] = key;
+    UnitGroups& u = grids[static_cast<std::size_t>(id)];
     u.batches.push_back(batch);
     u.concurrencies.push_back(concurrency);
   }
-  for (UnitGroups& u : units) {
+  for (UnitGroups& u : grids) {
     std::sort(u.batches.begin(), u.batches.end());
     u.batches.erase(std::unique(u.batches.begin(), u.batches.end()), u.batches.end());
     std::sort(u.concurrencies.begin(), u.concurrencies.end());
@@ -186,8 +206,8 @@ void TraceStore::Entry::build() {
     u.group.assign(u.batches.size() * u.concurrencies.size(), -1);
   }
   for (auto& [key, members] : by_group) {
-    const auto [unit, batch, concurrency] = key;
-    UnitGroups& u = units[static_cast<std::size_t>(unit)];
+    const auto [id, batch, concurrency] = key;
+    UnitGroups& u = grids[static_cast<std::size_t>(id)];
     const auto b = static_cast<std::size_t>(std::lower_bound(u.batches.begin(), u.batches.end(), batch) -
                                             u.batches.begin());
     const auto c = static_cast<std::size_t>(
@@ -195,12 +215,31 @@ void TraceStore::Entry::build() {
         u.concurrencies.begin());
     u.group[b * u.concurrencies.size() + c] = static_cast<int>(groups.size());
     Group g;
-    g.unit = unit;
+    g.unit = samples[members.front()].unit;
+    g.exit = heads ? id : -1;
     g.batch = batch;
     g.concurrency = concurrency;
     g.samples = std::move(members);
     groups.push_back(std::move(g));
   }
+}
+
+}  // namespace
+
+void TraceStore::Entry::build() {
+  for (std::size_t i = 0; i < trace.samples.size(); ++i) {
+    const TraceSample& s = trace.samples[i];
+    exact.emplace(SampleKey{s.unit, s.batch, s.concurrency, s.clocks, -1}, i);
+  }
+  for (std::size_t i = 0; i < trace.head_samples.size(); ++i) {
+    const TraceSample& s = trace.head_samples[i];
+    exact.emplace(SampleKey{s.unit, s.batch, s.concurrency, s.clocks, s.exit}, i);
+  }
+  units.assign(model->units.size(), UnitGroups{});
+  heads.assign(model->exits.size(), UnitGroups{});
+  // Unit groups first, so that fit_quality() lists them in (unit, batch, concurrency) order.
+  index_groups(trace.samples, false, groups, units);
+  index_groups(trace.head_samples, true, groups, heads);
 }
 
 TraceStore::TraceStore(const Catalog& catalog) : catalog_(&catalog) {}
@@ -305,12 +344,56 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
   check_clock(clocks.cpu_khz, e.board->cpu_freqs_khz, *e.board, "cpu_khz");
   check_clock(clocks.gpu_hz, e.board->gpu_freqs_hz, *e.board, "gpu_hz");
   check_clock(clocks.emc_hz, e.board->emc_freqs_hz, *e.board, "emc_hz");
-  const std::size_t rail_count = e.trace.rails.size();
+  e.answer(out, e.units[static_cast<std::size_t>(unit)], unit, -1, batch, concurrency, clocks);
+}
+
+UnitEstimate TraceStore::head_estimate(const std::string& board, const std::string& model, int after_unit,
+                                       int batch, int concurrency, const ClockSetting& clocks,
+                                       const std::string& precision, const std::string& runtime) const {
+  UnitEstimate out;
+  head_estimate_into(out, board, model, after_unit, batch, concurrency, clocks, precision, runtime);
+  return out;
+}
+
+void TraceStore::head_estimate_into(UnitEstimate& out, const std::string& board, const std::string& model,
+                                    int after_unit, int batch, int concurrency, const ClockSetting& clocks,
+                                    const std::string& precision, const std::string& runtime) const {
+  const Entry& e = entry(board, model, precision, runtime);
+  const std::vector<ExitPoint>& exits = e.model->exits;
+  // The first exit after this unit: the one the simulator takes (Model::exits order).
+  const auto it = std::find_if(exits.begin(), exits.end(),
+                               [after_unit](const ExitPoint& x) { return x.after_unit == after_unit; });
+  if (it == exits.end()) {
+    std::vector<int> points;
+    for (const ExitPoint& x : exits) points.push_back(x.after_unit);
+    throw std::invalid_argument(
+        "model " + model + " has no exit after unit " + std::to_string(after_unit) +
+        "; its exit points (after_unit): " + (points.empty() ? std::string("none") : join_values(points)));
+  }
+  const int exit = static_cast<int>(it - exits.begin());
+  check_clock(clocks.cpu_khz, e.board->cpu_freqs_khz, *e.board, "cpu_khz");
+  check_clock(clocks.gpu_hz, e.board->gpu_freqs_hz, *e.board, "gpu_hz");
+  check_clock(clocks.emc_hz, e.board->emc_freqs_hz, *e.board, "emc_hz");
+  const UnitGroups& u = e.heads[static_cast<std::size_t>(exit)];
+  if (u.batches.empty()) {
+    throw common::DataError(e.trace.path.empty() ? std::string("<trace in memory>") : e.trace.path, "",
+                            "no head rows (head:" + std::to_string(after_unit) + ", " + it->head + ") for " +
+                                e.context(after_unit, exit) +
+                                "; the trace predates traced exit heads: regenerate the traces "
+                                "(edgetwin traces generate, or scripts/setup)");
+  }
+  e.answer(out, u, after_unit, exit, batch, concurrency, clocks);
+}
+
+void TraceStore::Entry::answer(UnitEstimate& out, const UnitGroups& u, int unit, int exit, int batch,
+                               int concurrency, const ClockSetting& clocks) const {
+  const std::size_t rail_count = trace.rails.size();
   out.rail_power_w.resize(rail_count);
 
   // A sample with exactly this key is the truth: return it verbatim.
-  if (const auto it = e.exact.find(SampleKey{unit, batch, concurrency, clocks}); it != e.exact.end()) {
-    const TraceSample& s = e.trace.samples[it->second];
+  const std::vector<TraceSample>& all = exit < 0 ? trace.samples : trace.head_samples;
+  if (const auto it = exact.find(SampleKey{unit, batch, concurrency, clocks, exit}); it != exact.end()) {
+    const TraceSample& s = all[it->second];
     out.latency_s = s.latency_mean_s;
     out.latency_std_s = s.latency_std_s;
     out.power_total_w = s.power_total_w;
@@ -319,13 +402,12 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
     return;
   }
 
-  const UnitGroups& u = e.units[static_cast<std::size_t>(unit)];
-  if (u.batches.empty()) throw std::invalid_argument("no samples for " + e.context(unit));
-  const auto context = [&e, unit] { return e.context(unit); };
-  const Bracket b = bracket(batch, u.batches, "batch", context);
-  const Bracket c = bracket(concurrency, u.concurrencies, "concurrency", context);
-  const FitRow latency_row = basis_row(FitKind::latency, e.scale, clocks);
-  const FitRow power_row = basis_row(FitKind::power, e.scale, clocks);
+  if (u.batches.empty()) throw std::invalid_argument("no samples for " + context(unit, exit));
+  const auto where = [this, unit, exit] { return context(unit, exit); };
+  const Bracket b = bracket(batch, u.batches, "batch", where);
+  const Bracket c = bracket(concurrency, u.concurrencies, "concurrency", where);
+  const FitRow latency_row = basis_row(FitKind::latency, scale, clocks);
+  const FitRow power_row = basis_row(FitKind::power, scale, clocks);
 
   out.latency_s = out.latency_std_s = out.power_total_w = 0;
   std::fill(out.rail_power_w.begin(), out.rail_power_w.end(), 0.0);
@@ -343,26 +425,26 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
       const int index = u.at(bi[j], ci[k]);
       if (index < 0) {
         throw std::invalid_argument("cannot interpolate batch " + std::to_string(batch) + ", concurrency " +
-                                    std::to_string(concurrency) + " for " + e.context(unit) +
+                                    std::to_string(concurrency) + " for " + context(unit, exit) +
                                     ": no samples at batch " + std::to_string(u.batches[bi[j]]) +
                                     ", concurrency " + std::to_string(u.concurrencies[ci[k]]));
       }
-      const Group& unfitted = e.groups[static_cast<std::size_t>(index)];
-      const auto hit = e.exact.find(SampleKey{unit, unfitted.batch, unfitted.concurrency, clocks});
-      if (hit != e.exact.end()) {
-        const TraceSample& s = e.trace.samples[hit->second];
+      const Group& unfitted = groups[static_cast<std::size_t>(index)];
+      const auto hit = exact.find(SampleKey{unit, unfitted.batch, unfitted.concurrency, clocks, exit});
+      if (hit != exact.end()) {
+        const TraceSample& s = all[hit->second];
         out.latency_s += weight * s.latency_mean_s;
         out.latency_std_s += weight * s.latency_std_s;
         out.power_total_w += weight * s.power_total_w;
         for (std::size_t r = 0; r < rail_count; ++r) out.rail_power_w[r] += weight * s.rail_power_w[r];
         continue;
       }
-      const Group& g = e.fitted_group(static_cast<std::size_t>(index));
+      const Group& g = fitted_group(static_cast<std::size_t>(index));
       const double latency = g.latency.evaluate(latency_row);
       out.latency_s += weight * latency;
       out.latency_std_s += weight * g.std_over_mean * latency;
       // Energy-model fits answer P = E(clocks, L) / L at this group's fitted latency.
-      const FitRow energy = energy_row(e.scale, clocks, latency);
+      const FitRow energy = energy_row(scale, clocks, latency);
       const auto power = [&](const UnitFit& fit) {
         if (fit.kind != FitKind::energy) return fit.evaluate(power_row);
         return latency > 0 ? fit.evaluate(energy) / latency : 0.0;
@@ -380,12 +462,24 @@ void TraceStore::estimate_into(UnitEstimate& out, const std::string& board, cons
 std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const std::string& model,
                                                 const std::string& precision,
                                                 const std::string& runtime) const {
-  const Entry& e = entry(board, model, precision, runtime);
+  return group_quality(entry(board, model, precision, runtime), false);
+}
+
+std::vector<FitQuality> TraceStore::head_fit_quality(const std::string& board, const std::string& model,
+                                                     const std::string& precision,
+                                                     const std::string& runtime) const {
+  return group_quality(entry(board, model, precision, runtime), true);
+}
+
+std::vector<FitQuality> TraceStore::group_quality(const Entry& e, bool heads) {
   std::vector<FitQuality> out;
   for (std::size_t index = 0; index < e.groups.size(); ++index) {
+    if ((e.groups[index].exit >= 0) != heads) continue;
     const Group& g = e.fitted_group(index);
+    const std::vector<TraceSample>& all = e.samples_of(g);
     FitQuality q;
     q.unit = g.unit;
+    q.exit = g.exit;
     q.batch = g.batch;
     q.concurrency = g.concurrency;
     q.points = static_cast<int>(g.samples.size());
@@ -394,9 +488,9 @@ std::vector<FitQuality> TraceStore::fit_quality(const std::string& board, const 
     std::vector<ClockSetting> clocks;
     std::vector<double> latency, power;
     for (const std::size_t i : g.samples) {
-      clocks.push_back(e.trace.samples[i].clocks);
-      latency.push_back(e.trace.samples[i].latency_mean_s);
-      power.push_back(e.trace.samples[i].power_total_w);
+      clocks.push_back(all[i].clocks);
+      latency.push_back(all[i].latency_mean_s);
+      power.push_back(all[i].power_total_w);
     }
     q.latency_model = model_name(g.latency);
     q.power_model = model_name(g.power);

@@ -173,8 +173,11 @@ void Device::process(const Request& request) {
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
   const bool offloaded = edge_units < last + 1;
-  record.accuracy = accuracy_.get(world_.catalog, model, record.exit_after_unit, offloaded, share);
-  if (!offloaded || share >= 1.0) record.correct = head_output(request, record.exit_after_unit).correct;
+  record.accuracy =
+      accuracy_.get(world_.catalog, model, request.accuracy_table, record.exit_after_unit, offloaded, share);
+  // Correctness is known for results of the device's own heads and for a whole feature map sent
+  // (the cloud runs the model's own head); a partial share has only its expected accuracy.
+  if (!offloaded || share >= 1.0) record.correct = request_correct(request, record.exit_after_unit);
   if (!offloaded) {
     record.end_s = now();
     complete(record);

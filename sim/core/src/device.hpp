@@ -185,6 +185,7 @@ class Device {
   policies::FrameAction next_action_;
   std::vector<FrameCheckpoint> next_checkpoints_;
   std::vector<FrameCheckpoint> checkpoints_;  ///< the current frame's, ascending after_unit
+  std::vector<float> features_;               ///< the current frame's exit-record features
   std::unique_ptr<policies::Prober> prober_;  ///< the probes' access to the backend (device_decisions.cpp)
   friend class DeviceProber;
   int outcomes_in_flight_ = 0;  ///< offloaded requests whose outcome policies still wait for

@@ -148,6 +148,11 @@ policies::FrameAction Device::ask_chain(const Request& request, double& cost_s) 
   obs.uplink_bandwidth_bps = uplink_bps_;
   obs.uplink_latency_s = uplink_ != nullptr ? uplink_->get_latency() : 0;
   obs.probe = prober_.get();
+  if (request.exit_records != nullptr) {
+    // Features of the frame (exit records read from a file may carry them; the generator's have none).
+    features_ = request.exit_records->record(request.exit_record_key, request.complexity).features;
+    if (!features_.empty()) obs.features = &features_;
+  }
   policies::FrameAction merged;
   obs.decided = &merged;
   checkpoints_.clear();
@@ -287,9 +292,14 @@ int Device::run_with_checkpoints(const Request& request, int first, int last, po
   return last;
 }
 
-policies::HeadOutput Device::head_output(const Request& /*request*/, int after_unit) const {
+policies::HeadOutput Device::head_output(const Request& request, int after_unit) const {
   policies::HeadOutput out;
-  out.ran = after_unit >= 0;
+  out.ran = true;
+  if (request.exit_records != nullptr) {
+    const traces::ExitOutcome o = request_exit_outcome(request, after_unit);
+    out.confidence = o.confidence;
+    out.correct = o.correct ? 1 : 0;
+  }
   return out;
 }
 

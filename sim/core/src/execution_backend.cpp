@@ -85,22 +85,19 @@ RunSums TraceBackend::run_units(const UnitsQuery& q) {
 }
 
 RunSums TraceBackend::run_head(const UnitsQuery& q, int after_unit) {
-  const traces::Model& model = *q.model;
-  const auto it = std::find_if(model.exits.begin(), model.exits.end(),
-                               [&](const traces::ExitPoint& e) { return e.after_unit == after_unit; });
-  if (it == model.exits.end()) {
-    throw std::out_of_range("model " + model.id + " has no exit head after unit " +
-                            std::to_string(after_unit));
-  }
-  // The head's cost is the exit unit's cost scaled by MACs (heads are not traced yet).
+  const HeadKey key{q.board,         q.model,         after_unit, q.clocks.cpu_khz,
+                    q.clocks.gpu_hz, q.clocks.emc_hz, q.batch};
+  auto it = heads_.find(key);
+  if (it != heads_.end()) return it->second;
+  // The head's own trace rows (docs/traces.md, "Exit heads"); a trace without them is an error
+  // that names the file (regenerate it), never a silent guess.
   const traces::ClockSetting clocks{q.clocks.cpu_khz, q.clocks.gpu_hz, q.clocks.emc_hz};
-  const auto est = store_.estimate(q.board->id, model.id, after_unit, 1, 1, clocks, precision_, runtime_);
-  const double share =
-      static_cast<double>(it->head_macs) /
-      static_cast<double>(std::max<std::int64_t>(1, model.units[static_cast<std::size_t>(after_unit)].macs));
-  RunSums sums = empty_run(*q.board, model);
-  add(sums, *q.board, model, est, share);
-  return sums;
+  traces::UnitEstimate est;
+  store_.head_estimate_into(est, q.board->id, q.model->id, after_unit, q.batch, 1, clocks, precision_,
+                            runtime_);
+  RunSums sums = empty_run(*q.board, *q.model);
+  add(sums, *q.board, *q.model, est);
+  return heads_.emplace(key, std::move(sums)).first->second;
 }
 
 }  // namespace edgetwin::sim::detail

@@ -80,6 +80,10 @@ class TraceBackend final : public ExecutionBackend {
   std::string precision_;
   std::string runtime_;
   std::map<Key, std::vector<RunSums>> units_;
+  /// (board, model, after_unit, cpu, gpu, emc, batch)
+  using HeadKey = std::tuple<const traces::Board*, const traces::Model*, int, std::int64_t, std::int64_t,
+                             std::int64_t, int>;
+  std::map<HeadKey, RunSums> heads_;
   std::map<std::pair<const traces::Board*, const traces::Model*>, std::vector<int>> rail_maps_;
 };
 

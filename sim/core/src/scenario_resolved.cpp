@@ -45,19 +45,28 @@ json group_json(const DeviceGroupSpec& g) {
 }
 
 json video_json(const VideoStreamSpec& v) {
-  return {{"name", v.name},
-          {"group", v.group},
-          {"model", v.model},
-          {"fps", v.fps},
-          {"start_s", v.start_s},
-          {"duration_s", v.duration_s},
-          {"slo_s", v.slo_s},
-          {"queue_limit", v.queue_limit},
-          {"complexity",
-           {{"mean", v.complexity.mean},
-            {"jitter", v.complexity.jitter},
-            {"scene_change_rate_hz", v.complexity.scene_change_rate_hz},
-            {"scene_spread", v.complexity.scene_spread}}}};
+  json out = {{"name", v.name},
+              {"group", v.group},
+              {"model", v.model},
+              {"fps", v.fps},
+              {"start_s", v.start_s},
+              {"duration_s", v.duration_s},
+              {"slo_s", v.slo_s},
+              {"queue_limit", v.queue_limit},
+              {"complexity",
+               {{"mean", v.complexity.mean},
+                {"jitter", v.complexity.jitter},
+                {"scene_change_rate_hz", v.complexity.scene_change_rate_hz},
+                {"scene_spread", v.complexity.scene_spread}}}};
+  if (!v.dataset.empty()) out["dataset"] = v.dataset;  // the model's default table when not given
+  if (v.exit_records.kind == "file") out["exit_records"] = {{"file", v.exit_records.file}};
+  if (v.exit_records.kind == "generator") {
+    out["exit_records"] = {{"generator",
+                            {{"complexity_sensitivity", v.exit_records.complexity_sensitivity},
+                             {"confidence_separation", v.exit_records.confidence_separation},
+                             {"confidence_noise", v.exit_records.confidence_noise}}}};
+  }
+  return out;
 }
 
 json request_json(const RequestStreamSpec& r) {

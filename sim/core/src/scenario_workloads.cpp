@@ -1,7 +1,9 @@
 // Reading the workloads section: video streams and request streams, checked against the groups.
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
+#include <memory>
 
 #include "scenario_detail.hpp"
 
@@ -79,9 +81,76 @@ ComplexitySpec read_complexity(const common::JsonReader& c, ReadContext& ctx) {
   return s;
 }
 
+// The accuracy table a stream is scored with: its `dataset`, else the model's default table.
+void read_dataset(const common::JsonReader& v, VideoStreamSpec& s, ReadContext& ctx) {
+  const std::vector<std::string> keys = ctx.catalog.accuracy_datasets(s.model);
+  if (!v.has("dataset")) {
+    if (!keys.empty()) s.dataset = keys.front();
+    return;
+  }
+  s.dataset = v.string("dataset");
+  if (std::find(keys.begin(), keys.end(), s.dataset) == keys.end()) {
+    v.fail("dataset", "found \"" + s.dataset + "\", allowed: " +
+                          (keys.empty() ? "none (model " + s.model + " has no accuracy table)"
+                                        : join(keys) + " (the accuracy tables of model " + s.model + ")"));
+  }
+}
+
+// {"file": "path"} (relative to the scenario file) or {"generator": {...}}: exactly one.
+ExitRecordsSpec read_exit_records(const common::JsonReader& e, const VideoStreamSpec& video,
+                                  ReadContext& ctx) {
+  check_keys(e, {"file", "generator"}, ctx.errors);
+  ExitRecordsSpec s;
+  if (e.has("file") == e.has("generator")) {
+    e.fail("", "found " +
+                   std::string(e.has("file") ? "both file and generator" : "neither file nor generator") +
+                   ", allowed: exactly one of {\"file\": \"path\"} or {\"generator\": {...}}");
+  }
+  const traces::Model& model = ctx.catalog.model(video.model);
+  if (e.has("file")) {
+    s.kind = "file";
+    const std::filesystem::path given = e.string("file");
+    s.file = std::filesystem::absolute(given.is_absolute() ? given : ctx.base_dir / given)
+                 .lexically_normal()
+                 .string();
+    if (!std::filesystem::is_regular_file(s.file)) {
+      e.fail("file", "found \"" + given.string() + "\" (" + s.file +
+                         "), allowed: an existing exit-records file, relative to the scenario file");
+    }
+    auto records = std::make_shared<traces::ExitRecordsFile>(traces::read_exit_records_file(s.file, model));
+    if (!video.dataset.empty() && records->provenance.dataset_key != video.dataset) {
+      e.fail("file", "the records are of dataset \"" + records->provenance.dataset_key +
+                         "\", the stream's is \"" + video.dataset +
+                         "\"; allowed: records of the stream's dataset (its \"dataset\" field)");
+    }
+    s.records = std::move(records);
+    return s;
+  }
+  s.kind = "generator";
+  if (video.dataset.empty()) {
+    e.fail("generator",
+           "model " + video.model +
+               " has no accuracy table, which the generator needs (docs/exit_records.md); allowed: "
+               "\"file\" records, or a model with a table");
+  }
+  const auto g = optional_object(e, "generator", ctx.errors);
+  if (!g) return s;
+  check_keys(*g, {"complexity_sensitivity", "confidence_separation", "confidence_noise"}, ctx.errors);
+  ctx.errors.check([&] {
+    s.complexity_sensitivity = non_negative_or(*g, "complexity_sensitivity", s.complexity_sensitivity, 0.5);
+  });
+  ctx.errors.check([&] {
+    s.confidence_separation = non_negative_or(*g, "confidence_separation", s.confidence_separation, 20);
+  });
+  ctx.errors.check(
+      [&] { s.confidence_noise = non_negative_or(*g, "confidence_noise", s.confidence_noise, 20); });
+  return s;
+}
+
 VideoStreamSpec read_video(const common::JsonReader& v, const ScenarioSpec& spec, ReadContext& ctx) {
   check_keys(v,
-             {"name", "group", "model", "fps", "start_s", "duration_s", "slo_s", "complexity", "queue_limit"},
+             {"name", "group", "model", "fps", "start_s", "duration_s", "slo_s", "complexity", "queue_limit",
+              "dataset", "exit_records"},
              ctx.errors);
   VideoStreamSpec s;
   ctx.errors.check([&] { s.name = read_name(v); });
@@ -94,6 +163,15 @@ VideoStreamSpec read_video(const common::JsonReader& v, const ScenarioSpec& spec
   ctx.errors.check([&] {
     s.queue_limit = static_cast<int>(v.has("queue_limit") ? v.integer_in("queue_limit", 0, 1000000) : 0);
   });
+  // Both need a known model (an unknown one has been reported above).
+  if (ctx.catalog.has_model(s.model)) {
+    const bool dataset_ok = ctx.errors.check([&] { read_dataset(v, s, ctx); });
+    if (dataset_ok) {
+      if (const auto e = optional_object(v, "exit_records", ctx.errors)) {
+        ctx.errors.check([&] { s.exit_records = read_exit_records(*e, s, ctx); });
+      }
+    }
+  }
   return s;
 }
 

@@ -13,7 +13,8 @@ enum class SeedStream : std::uint64_t {
   access_bandwidth = 3,  ///< a device's access-link bandwidth process, per device
   policy = 4,            ///< a device's policies (random exploration, learned agents), per device
   wan_bandwidth = 5,     ///< the wide-area link's bandwidth process
-  probe = 6,             ///< a device's probe measurement noise, per device
+  exit_records = 6,      ///< a video stream's SYNTHETIC exit records, per stream
+  probe = 7,             ///< a device's probe measurement noise, per device
 };
 
 /// A deterministic seed for (scenario seed, stream, a, b).

@@ -216,10 +216,9 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   const double end = sg4::Engine::get_clock();
   const double per_request_j = (done.energy_j + shared.energy_j) / b;
   const int k = done.max_concurrency;
-  const auto* table = world_.catalog.accuracy(model.id);
-  const double accuracy =
-      table != nullptr ? table->accuracy(model, -1, false, 1.0) : std::numeric_limits<double>::quiet_NaN();
   for (const auto& request : batch) {
+    // The whole model ran: the final head's accuracy on the request's dataset.
+    const double accuracy = accuracy_.get(world_.catalog, model, request.accuracy_table, -1, false, 1.0);
     RequestRecord record = record_for(request);
     record.start_s = start;
     record.end_s = end;
@@ -231,6 +230,7 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
     record.batch = b;
     record.concurrency = k;
     record.accuracy = accuracy;
+    record.correct = request_correct(request, -1);
     ++m.completed;
     m.latency_sum_s += record.latency_s();
     if (record.slo_s > 0) {

@@ -436,6 +436,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;
   world.element_bytes = spec.precision == "fp16" ? 2 : spec.precision == "int8" ? 1 : 4;
+  detail::attach_video_records(world);
   Platform platform;
   detail::build_platform(world, platform.device_hosts, platform.uplinks, platform.cloud_hosts);
   open_outputs(world, spec, options.out_dir);

@@ -55,6 +55,9 @@ class VideoArrivals : public ArrivalStream {
         scene_gap_(std::max(1e-12, video.complexity.scene_change_rate_hz)),
         end_s_(end_of(video.start_s, video.duration_s, world.spec.duration_s)),
         period_s_(1.0 / video.fps) {
+    const auto index = static_cast<std::size_t>(stream);
+    if (index < world.video_accuracy.size()) accuracy_ = world.video_accuracy[index];
+    if (index < world.video_exit_records.size()) records_ = world.video_exit_records[index].get();
     level_ = std::clamp(level_draw_(rng_), 0.0, 1.0);
     next_scene_s_ = video.start_s + scene_gap_(rng_);
   }
@@ -75,6 +78,9 @@ class VideoArrivals : public ArrivalStream {
     r.slo_s = video_.slo_s;
     r.complexity = std::clamp(level_ + noise_(rng_), 0.0, 1.0);
     r.queue_limit = video_.queue_limit;
+    r.accuracy_table = accuracy_;
+    r.exit_records = records_;
+    if (records_ != nullptr) r.exit_record_key = records_->frame_key(device_, static_cast<std::uint64_t>(k_));
     ++k_;
     return true;
   }
@@ -90,6 +96,8 @@ class VideoArrivals : public ArrivalStream {
   double end_s_, period_s_;
   double level_ = 0, next_scene_s_ = 0;
   long k_ = 0;
+  const traces::AccuracyTable* accuracy_ = nullptr;
+  const traces::ExitRecordSource* records_ = nullptr;
 };
 
 // Poisson arrivals, or a two-state MMPP (calm/burst, exponential sojourns, starting calm), each
@@ -166,6 +174,31 @@ class RequestArrivals : public ArrivalStream {
 };
 
 }  // namespace
+
+void attach_video_records(World& world) {
+  const ScenarioSpec& spec = world.spec;
+  world.video_exit_records.clear();
+  world.video_accuracy.clear();
+  for (std::size_t i = 0; i < spec.videos.size(); ++i) {
+    const VideoStreamSpec& v = spec.videos[i];
+    const traces::Model& model = world.catalog.model(v.model);
+    const traces::AccuracyTable* table = world.catalog.accuracy(v.model, v.dataset);
+    world.video_accuracy.push_back(table);
+    std::unique_ptr<traces::ExitRecordSource> source;
+    if (v.exit_records.kind == "file") {
+      source = std::make_unique<traces::ExitRecordSource>(*v.exit_records.records, model);
+    } else if (v.exit_records.kind == "generator" && table != nullptr) {
+      traces::ExitRecordGeneratorParams p;
+      p.mean_complexity = v.complexity.mean;
+      p.complexity_sensitivity = v.exit_records.complexity_sensitivity;
+      p.confidence_separation = v.exit_records.confidence_separation;
+      p.confidence_noise = v.exit_records.confidence_noise;
+      p.seed = derive_seed(spec.seed, SeedStream::exit_records, i);
+      source = std::make_unique<traces::ExitRecordSource>(traces::ExitRecordGenerator(model, *table, p));
+    }
+    world.video_exit_records.push_back(std::move(source));
+  }
+}
 
 std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
                                                    const VideoStreamSpec& video, std::uint64_t seed) {

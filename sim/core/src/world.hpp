@@ -20,6 +20,7 @@
 #include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
 #include "edgetwin/sim/scenario.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 #include "edgetwin/traces/synth.hpp"
 #include "edgetwin/traces/trace_store.hpp"
 
@@ -57,6 +58,10 @@ struct World {
   /// The trace replay: every device's and cloud server's units, heads and batches go through it
   /// (the execution-backend seam, execution_backend.hpp).
   TraceBackend trace;
+  /// Per video stream (spec.videos order), built by attach_video_records: its exit-record
+  /// source (nullptr = none) and the accuracy table of its dataset (nullptr = none).
+  std::vector<std::unique_ptr<traces::ExitRecordSource>> video_exit_records;
+  std::vector<const traces::AccuracyTable*> video_accuracy;
 
   World(const ScenarioSpec& s, const traces::Catalog& c, const traces::TraceStore& st,
         const traces::Synthesizer& pm, const policies::PolicyRegistry& r)
@@ -66,6 +71,9 @@ struct World {
   void complete(const RequestRecord& record);
 };
 
+/// Fills World::video_exit_records and video_accuracy from the scenario (workload.cpp): a file's
+/// records, or the SYNTHETIC generator seeded per stream (docs/exit_records.md).
+void attach_video_records(World& world);
 /// Arrival streams (workload.cpp): `stream` is the scenario's stream index (for request ids).
 std::unique_ptr<ArrivalStream> make_video_arrivals(const World& world, int device, int stream,
                                                    const VideoStreamSpec& video, std::uint64_t seed);

@@ -21,6 +21,7 @@ struct LossCurve {
 
 struct AccuracyTable {
   std::string model;
+  std::string dataset_key;    ///< lowercase id a workload selects it by, e.g. "imagenet1k_val"
   std::string dataset;        ///< e.g. "ImageNet-1k val"
   std::string metric;         ///< "top1" or "map50_95"
   double final_accuracy = 0;  ///< the model's own head, in [0, 1]
@@ -36,7 +37,8 @@ struct AccuracyTable {
 };
 
 /// Reads and validates one accuracy file against the model catalog entry `model`; throws
-/// DataError naming the file, the field, what was found and what is allowed.
+/// DataError naming the file, the field, what was found and what is allowed. The file is
+/// `<model>.json` (the model's default table) or `<model>.<dataset_key>.json`.
 AccuracyTable load_accuracy_file(const std::string& path, const Model& model);
 
 }  // namespace edgetwin::traces

@@ -30,7 +30,8 @@ void validate_board(const Board& board, const std::string& file);
 void validate_model(const Model& model, const std::string& file);
 
 /// All boards and models of a data directory (`<dir>/boards/*.json`, `<dir>/models/*.json`), and
-/// the models' accuracy tables (`<dir>/accuracy/<model>.json`, optional per model).
+/// the models' accuracy tables (`<dir>/accuracy/<model>.json` and `<model>.<dataset_key>.json`,
+/// optional per model; docs/accuracy.md).
 class Catalog {
  public:
   /// Loads every catalog file under `data_dir`; throws DataError on the first bad file.
@@ -38,7 +39,8 @@ class Catalog {
 
   void add_board(Board board);
   void add_model(Model model);
-  /// Adds the accuracy table of a model already in the catalog (replacing any earlier one).
+  /// Adds an accuracy table of a model already in the catalog, replacing an earlier one of the
+  /// same dataset_key; the model's first table is its default.
   void add_accuracy(AccuracyTable table);
 
   const std::map<std::string, Board>& boards() const { return boards_; }
@@ -48,8 +50,13 @@ class Catalog {
   const Model& model(const std::string& id) const;
   bool has_board(const std::string& id) const { return boards_.count(id) != 0; }
   bool has_model(const std::string& id) const { return models_.count(id) != 0; }
-  /// The model's accuracy table, or nullptr when the catalog has none for it.
+  /// The model's default accuracy table (its `<model>.json`, else its first), or nullptr when the
+  /// catalog has none for it.
   const AccuracyTable* accuracy(const std::string& model_id) const;
+  /// The model's table for `dataset_key` ("" = the default), or nullptr when it has none.
+  const AccuracyTable* accuracy(const std::string& model_id, const std::string& dataset_key) const;
+  /// Dataset keys of the model's tables, the default first (empty: no table).
+  std::vector<std::string> accuracy_datasets(const std::string& model_id) const;
   std::vector<std::string> board_ids() const;
   std::vector<std::string> model_ids() const;
   const std::string& data_dir() const { return data_dir_; }
@@ -58,7 +65,7 @@ class Catalog {
   std::string data_dir_;
   std::map<std::string, Board> boards_;
   std::map<std::string, Model> models_;
-  std::map<std::string, AccuracyTable> accuracy_;
+  std::map<std::string, std::vector<AccuracyTable>> accuracy_;  ///< per model, the default first
 };
 
 /// The data directory: $EDGETWIN_DATA if set, else the one compiled in (source tree).

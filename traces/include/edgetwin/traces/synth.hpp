@@ -176,6 +176,13 @@ class Synthesizer {
   /// Noiseless prediction of one unit at `precision` ("fp32"/"fp16").
   UnitPrediction predict_unit(const Board& board, const Model& model, int unit, int batch, int concurrency,
                               const ClockSetting& clocks, const std::string& precision) const;
+  /// Noiseless prediction of the head of exit `exit` (index in Model::exits): the same model on
+  /// the head's work, head_unit() (docs/synthetic_traces.md, "Exit heads").
+  UnitPrediction predict_head(const Board& board, const Model& model, int exit, int batch, int concurrency,
+                              const ClockSetting& clocks, const std::string& precision) const;
+  /// The head of exit `exit` described as a unit: its MACs and parameters from the catalog, the
+  /// ops its kind launches, the exit unit's output as input and the classes as output.
+  static Unit head_unit(const Model& model, int exit);
   /// Module power while nothing runs, at `clocks` (the idle terms of predict_unit): the
   /// simulator charges it for idle time. An estimate from the board's synthetic model.
   double idle_power_w(const Board& board, const ClockSetting& clocks) const;
@@ -188,7 +195,8 @@ class Synthesizer {
   ModelPrediction predict_model(const Board& board, const Model& model, int batch, int concurrency,
                                 const ClockSetting& clocks, const std::string& precision) const;
 
-  /// One trace file (provenance kind "synthetic-calibrated") for the sparse grid of `options`.
+  /// One trace file (provenance kind "synthetic-calibrated") for the sparse grid of `options`:
+  /// every unit, and the head of every exit of the model (head rows).
   TraceFile generate(const Board& board, const Model& model, const SynthOptions& options) const;
   /// Every board x model into `out_dir/<board>/<model>.<runtime>.<precision>.csv`; returns the
   /// paths written, in catalog order.
@@ -205,6 +213,8 @@ class Synthesizer {
   static std::vector<ClockSetting> clock_grid(const Board& board, const SynthOptions& options);
 
  private:
+  UnitPrediction predict_work(const Board& board, const Unit& unit, int batch, int concurrency,
+                              const ClockSetting& clocks, const std::string& precision) const;
   void resolve_board(const std::string& board_id, std::map<std::string, int>& state);
   void fit_board(const Board& board, const BoardRule& rule);
   ClockSetting resolve_clocks(const Board& board, const FigureClocks& clocks) const;

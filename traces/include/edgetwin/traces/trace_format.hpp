@@ -11,8 +11,12 @@
 
 namespace edgetwin::traces {
 
-/// The trace format version this build reads and writes (first line: `# edgetwin-trace 1`).
-inline constexpr int kTraceFormatVersion = 1;
+/// The newest trace format version this build reads and writes (first line: `# edgetwin-trace 2`).
+/// Version 2 adds exit-head rows (`unit` = `head:K`); version 1 files (no head rows) still load,
+/// and the writer writes version 1 when a trace has no head rows (docs/traces.md).
+inline constexpr int kTraceFormatVersion = 2;
+/// The oldest version this build reads.
+inline constexpr int kTraceFormatMinVersion = 1;
 
 /// Where a trace's numbers come from.
 struct Provenance {
@@ -40,11 +44,12 @@ struct ClockSetting {
   }
 };
 
-/// One measured (or generated) sample of one unit.
+/// One measured (or generated) sample of one unit, or of one exit head (TraceFile::head_samples).
 struct TraceSample {
-  int unit = 0;  ///< unit index in the model catalog
+  int unit = 0;  ///< unit index in the model catalog; for a head sample: the exit's after_unit
   int batch = 1;
   int concurrency = 1;  ///< model instances running at once on the GPU
+  int exit = -1;        ///< head samples: index of the exit in Model::exits; -1 for unit samples
   ClockSetting clocks;
   double latency_mean_s = 0;  ///< one execution of the unit at this batch (per instance)
   double latency_std_s = 0;
@@ -57,6 +62,9 @@ struct TraceFile {
   Provenance provenance;
   std::vector<std::string> rails;  ///< rail columns present, in file order
   std::vector<TraceSample> samples;
+  /// Samples of the model's exit heads (file rows `head:K`): `unit` = the exit's after_unit,
+  /// `exit` = its index in Model::exits. Empty in a version-1 file.
+  std::vector<TraceSample> head_samples;
   std::string path;  ///< file it was read from ("" if built in memory)
 };
 

@@ -26,9 +26,10 @@ struct UnitEstimate {
   bool exact = false;                ///< true when a sample with exactly this key was returned
 };
 
-/// Fit quality of one (unit, batch, concurrency) group.
+/// Fit quality of one (unit, batch, concurrency) group, or of one (exit head, batch, concurrency).
 struct FitQuality {
-  int unit = 0;
+  int unit = 0;   ///< the unit; for a head: the exit's after_unit
+  int exit = -1;  ///< a head group: index of the exit in Model::exits
   int batch = 1;
   int concurrency = 1;
   int points = 0;
@@ -78,6 +79,21 @@ class TraceStore {
   void estimate_into(UnitEstimate& out, const std::string& board, const std::string& model, int unit,
                      int batch, int concurrency, const ClockSetting& clocks,
                      const std::string& precision = "fp32", const std::string& runtime = "pytorch") const;
+  /// Estimate of the exit head after unit `after_unit` (the first exit of Model::exits after that
+  /// unit), from the trace's head rows, answered exactly like estimate() (exact samples, batch and
+  /// concurrency interpolation, clock fits). Throws std::invalid_argument when the model has no
+  /// exit there (listing its exit points) or for clocks outside the tables, and common::DataError
+  /// naming the trace file when the trace has no head rows for that exit (a trace that predates
+  /// traced heads: regenerate it). Cheap, called per simulated early exit.
+  UnitEstimate head_estimate(const std::string& board, const std::string& model, int after_unit, int batch,
+                             int concurrency, const ClockSetting& clocks,
+                             const std::string& precision = "fp32",
+                             const std::string& runtime = "pytorch") const;
+  /// Same, into `out` (no allocation once `out` has held an answer).
+  void head_estimate_into(UnitEstimate& out, const std::string& board, const std::string& model,
+                          int after_unit, int batch, int concurrency, const ClockSetting& clocks,
+                          const std::string& precision = "fp32",
+                          const std::string& runtime = "pytorch") const;
   /// Largest sampled batch size and concurrency of one unit (what estimate() accepts at most).
   std::pair<int, int> max_batch_concurrency(const std::string& board, const std::string& model, int unit,
                                             const std::string& precision = "fp32",
@@ -89,10 +105,15 @@ class TraceStore {
   std::vector<FitQuality> fit_quality(const std::string& board, const std::string& model,
                                       const std::string& precision = "fp32",
                                       const std::string& runtime = "pytorch") const;
+  /// The same for the exit-head groups (FitQuality::exit >= 0), in (exit, batch, concurrency) order.
+  std::vector<FitQuality> head_fit_quality(const std::string& board, const std::string& model,
+                                           const std::string& precision = "fp32",
+                                           const std::string& runtime = "pytorch") const;
   const Catalog& catalog() const { return *catalog_; }
 
  private:
   struct Entry;
+  static std::vector<FitQuality> group_quality(const Entry& e, bool heads);
   // Heterogeneous lookup on (board, model, runtime, precision) without building a key string.
   using KeyRef = std::tuple<const std::string&, const std::string&, const std::string&, const std::string&>;
   struct KeyLess {

@@ -40,7 +40,7 @@ struct RequestRecord {
   /// Expected accuracy of its result (top-1 or mAP as the model's accuracy table says), from
   /// the exit taken and the offloaded share; NaN = the model has no accuracy table.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
-  int correct = -1;  ///< 1/0 where the workload knows the label (exit records), -1 unknown
+  int correct = -1;  ///< 1/0, -1 unknown: its result was right, from its stream's exit records
   double latency_s() const { return end_s - arrival_s; }
   bool slo_met() const { return slo_s <= 0 || latency_s() <= slo_s; }
 };

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 
 namespace edgetwin::sim {
 
@@ -99,6 +101,19 @@ struct ComplexitySpec {
   double scene_spread = 0.2;          ///< std-dev of the level drawn at a scene change
 };
 
+/// Where a video stream's per-frame exit records come from (docs/exit_records.md).
+struct ExitRecordsSpec {
+  std::string kind;  ///< "" (none), "file" or "generator" (SYNTHETIC)
+  std::string file;  ///< kind "file": absolute path (written relative to the scenario file)
+  /// kind "file": the records, read and checked when the scenario is loaded.
+  std::shared_ptr<const traces::ExitRecordsFile> records;
+  /// kind "generator": its parameters (mean_complexity is the stream's complexity mean, the seed
+  /// comes from the scenario seed and the stream).
+  double complexity_sensitivity = 0.5;
+  double confidence_separation = 1.5;
+  double confidence_noise = 0.5;
+};
+
 /// A video stream that every device of `group` runs.
 struct VideoStreamSpec {
   std::string name;
@@ -112,6 +127,10 @@ struct VideoStreamSpec {
   /// Frames that may wait on the device (a live camera's capture buffer): a frame arriving while
   /// this many requests wait is dropped, not queued. 0 = unlimited (every frame is processed).
   int queue_limit = 0;
+  /// Accuracy table of the model the stream's results are scored with (its dataset_key; "" in
+  /// the file = the model's default table, which the loader fills in when the model has one).
+  std::string dataset;
+  ExitRecordsSpec exit_records;  ///< per-frame exit records (kind "" = none)
 };
 
 struct ModelShare {
