@@ -1,9 +1,10 @@
-// edgetwin-my-policy: runs a scenario with the built-in policies plus "queue_aware_clocks".
+// edgetwin-my-policy: runs a scenario with the built-in policies plus the example's two,
+// "queue_aware_clocks" and "confident_exit_clocks".
 //
 //   edgetwin-my-policy SCENARIO [--out DIR] [--traces DIR] [--seed N] [--set POINTER=VALUE ...]
 //
 // The same steps as `edgetwin run`: catalog, scenario, traces, power model, registry, run. The
-// only difference is one line: the registry also gets the example's policy.
+// only difference is one line per policy: the registry also gets the example's policies.
 
 #include <cstdlib>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/traces/synth.hpp"
 
+#include "confident_exit_clocks.hpp"
 #include "queue_aware_clocks.hpp"
 
 namespace {
@@ -76,7 +78,8 @@ int main(int argc, char** argv) {
 
     et::policies::PolicyRegistry registry;
     et::policies::register_builtin_policies(registry);
-    registry.add(my_policy::queue_aware_clocks_info());  // <- the example's one line
+    registry.add(my_policy::queue_aware_clocks_info());  // <- the example's policies: one line each
+    registry.add(my_policy::confident_exit_clocks_info());
     // Every policy built once with its parameters before anything runs, as `edgetwin validate`
     // does: a bad parameter is reported at its JSON pointer.
     if (auto errors = et::sim::check_policies(spec, catalog, registry); !errors.empty()) {
