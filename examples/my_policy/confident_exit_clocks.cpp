@@ -28,7 +28,8 @@ namespace {
 
 class ConfidentExitClocks final : public pol::Policy {
  public:
-  ConfidentExitClocks(pol::ClockTables tables, double threshold, double step, int probe_every, double slo_share)
+  ConfidentExitClocks(pol::ClockTables tables, double threshold, double step, int probe_every,
+                      double slo_share)
       : tables_(std::move(tables)),
         threshold_(threshold),
         step_(step),
@@ -111,10 +112,12 @@ pol::PolicyInfo confident_exit_clocks_info() {
       {"probe_every", "100", "frames between two probes of the slow GPU clock, 1..100000"},
       {"slo_share", "0.5", "share of the SLO the model may take at the slow clock, 0.05..1"},
   };
-  info.make = [](const nlohmann::json& params, const pol::PolicyContext& ctx) -> std::unique_ptr<pol::Policy> {
+  info.make = [](const nlohmann::json& params,
+                 const pol::PolicyContext& ctx) -> std::unique_ptr<pol::Policy> {
     const nlohmann::json p = params.is_null() ? nlohmann::json::object() : params;
     if (!p.is_object()) {
-      throw pol::ParamError("policy 'confident_exit_clocks'", "", "found " + p.dump() + ", allowed: a JSON object");
+      throw pol::ParamError("policy 'confident_exit_clocks'", "",
+                            "found " + p.dump() + ", allowed: a JSON object");
     }
     for (const auto& [key, value] : p.items()) {
       if (key != "threshold" && key != "step" && key != "probe_every" && key != "slo_share") {
@@ -130,8 +133,8 @@ pol::PolicyInfo confident_exit_clocks_info() {
       throw pol::ParamError("policy 'confident_exit_clocks'", "probe_every",
                             "found " + p.at("probe_every").dump() + ", allowed: an integer in [1, 100000]");
     }
-    return std::make_unique<ConfidentExitClocks>(pol::ClockTables::for_mode(*ctx.board, ctx.power_mode), threshold,
-                                                 step, static_cast<int>(probe_every), slo_share);
+    return std::make_unique<ConfidentExitClocks>(pol::ClockTables::for_mode(*ctx.board, ctx.power_mode),
+                                                 threshold, step, static_cast<int>(probe_every), slo_share);
   };
   return info;
 }
