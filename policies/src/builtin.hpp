@@ -19,6 +19,8 @@ PolicyInfo ztt_info();
 PolicyInfo edge_only_info();
 PolicyInfo cloud_only_info();
 PolicyInfo fixed_split_info();
+PolicyInfo neurosurgeon_info();
+PolicyInfo confidence_exit_info();
 PolicyInfo fixed_batching_info();
 
 /// The device's allowed clocks; throws std::invalid_argument naming `who` when ctx has no board.

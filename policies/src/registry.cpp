@@ -19,6 +19,10 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(edge_only_info());
   registry.add(cloud_only_info());
   registry.add(fixed_split_info());
+  // placement role, on probes (an offline profile)
+  registry.add(neurosurgeon_info());
+  // exit role, on the exit heads' confidence
+  registry.add(confidence_exit_info());
   // batching role (serving devices)
   registry.add(fixed_batching_info());
 }

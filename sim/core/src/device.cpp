@@ -20,9 +20,9 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
       host_(host),
       uplink_(uplink),
       board_(board),
+      decision_cost_(world.spec.groups[static_cast<std::size_t>(group)].decision),
       mutex_(sg4::Mutex::create()),
       cv_(sg4::ConditionVariable::create()),
-      decision_cost_(world.spec.groups[static_cast<std::size_t>(group)].decision),
       idle_power_(world.power_model, board),
       backend_(world.trace) {
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);

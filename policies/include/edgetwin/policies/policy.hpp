@@ -122,7 +122,7 @@ class PolicyRegistry {
 };
 
 /// Adds the baselines: max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, ztt
-/// (learned), edge_only, cloud_only, fixed_split, fixed_batching.
+/// (learned), edge_only, cloud_only, fixed_split, neurosurgeon, confidence_exit, fixed_batching.
 void register_builtin_policies(PolicyRegistry& registry);
 
 }  // namespace edgetwin::policies
