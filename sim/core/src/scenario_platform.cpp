@@ -248,10 +248,9 @@ void read_policies(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext&
       if (roles.count(role) == 0) continue;
       const std::string name = policies::to_string(role);
       ctx.errors.check([&] {
-        entries->fail(played_by.at(role),
-                      "found a " + name +
-                          " policy beside a batching policy; allowed with batching: clocks "
-                          "only (a serving device runs whole models on its GPU)");
+        entries->fail(played_by.at(role), "found the " + name +
+                                              " role beside a batching policy; allowed with batching: clocks "
+                                              "only (a serving device runs whole models on its GPU)");
       });
     }
   }
