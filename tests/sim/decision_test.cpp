@@ -373,7 +373,13 @@ class ProbeEveryFrame : public policies::Policy {
     r.end_unit = static_cast<int>(obs.model->units.size());
     r.clocks = obs.clocks;
     out_->push_back(obs.probe->measure(r));
+#if !defined(__SANITIZE_ADDRESS__)
+    // Under AddressSanitizer an exception unwound on a SimGrid actor's stack leaves that stack
+    // poisoned (ASan ignores __asan_handle_no_return on stacks it did not create: google/sanitizers
+    // issue 189), and the next call on it reports a false stack-buffer-overflow: checked only
+    // without ASan.
     EXPECT_THROW(obs.probe->measure({obs.model, 3, 2, obs.clocks, 1, true}), std::invalid_argument);
+#endif
     return {};
   }
 
