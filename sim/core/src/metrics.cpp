@@ -62,7 +62,7 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   std::vector<double> latencies;
   latencies.reserve(requests.size());
   double attributed_j = 0, cloud_j = 0;
-  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0;
+  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0, with_label = 0, correct = 0;
   double accuracy_sum = 0;
   std::size_t device_count = 0;
   for (const auto& r : requests) {
@@ -78,6 +78,10 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     if (!std::isnan(r.accuracy)) {
       ++with_accuracy;
       accuracy_sum += r.accuracy;
+    }
+    if (r.correct >= 0) {
+      ++with_label;
+      correct += r.correct;
     }
   }
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
@@ -127,6 +131,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"clock_changes", changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
       {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
+      {"correct_mean",
+       or_null(with_label > 0 ? static_cast<double>(correct) / static_cast<double>(with_label) : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
       {"max_cpu_temp_c", or_null(max_cpu_c)},
       {"max_gpu_temp_c", or_null(max_gpu_c)},
