@@ -186,6 +186,8 @@ int inspect(const std::vector<std::string>& args) {
   const auto& prov = trace.provenance;
   const auto clocks = parse_clocks(clocks_text, board);
   const auto min_clocks = parse_clocks("min", board);
+  // Clocks, batch and concurrency the store refuses are refused before anything is printed.
+  (void)store.estimate(board_id, model_id, 0, batch, concurrency, clocks, precision, runtime);
 
   std::cout << "trace      " << file.string() << "\n";
   if (prov.kind == "synthetic-calibrated") {
