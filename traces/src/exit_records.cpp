@@ -14,37 +14,18 @@
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/common/hash.hpp"
 #include "edgetwin/common/json_reader.hpp"
+#include "edgetwin/common/strings.hpp"
 
 namespace edgetwin::traces {
 namespace {
 
+using common::abbreviate;
+using common::format_double;
+using common::split_commas;
+
 const char* const kMagic = "# edgetwin-exit-records ";
 const char* const kProvenancePrefix = "# provenance: ";
 const char* const kGeneratorName = "edgetwin-exit-synth 1";
-
-std::string abbreviate(const std::string& text) {
-  return text.size() <= 60 ? text : text.substr(0, 60) + "...";
-}
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> cells;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string::npos) {
-      cells.push_back(line.substr(start));
-      return cells;
-    }
-    cells.push_back(line.substr(start, comma - start));
-    start = comma + 1;
-  }
-}
-
-std::string format_double(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
 
 // The required columns for `model`: frame, then (confidence, correct) per exit and the final head.
 std::vector<std::string> outcome_columns(const Model& model) {

@@ -14,9 +14,14 @@
 
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/common/json_reader.hpp"
+#include "edgetwin/common/strings.hpp"
 
 namespace edgetwin::traces {
 namespace {
+
+using common::abbreviate;
+using common::format_double;
+using common::split_commas;
 
 const char* const kMagic = "# edgetwin-trace ";
 const char* const kProvenancePrefix = "# provenance: ";
@@ -51,11 +56,6 @@ const char* const kColumnNames[kRequiredColumns] = {
 // precision, so this only absorbs rounding of the producer's own arithmetic).
 constexpr double kPowerTolerance = 1e-6;
 
-std::string abbreviate(const std::string& text, std::size_t max_chars = 60) {
-  if (text.size() <= max_chars) return text;
-  return text.substr(0, max_chars) + "...";
-}
-
 template <typename T>
 std::string join_abbreviated(const std::vector<T>& values, std::size_t max_items = 16) {
   auto item = [](const T& v) {
@@ -79,27 +79,6 @@ std::string join_abbreviated(const std::vector<T>& values, std::size_t max_items
   out += ", ...";
   for (std::size_t i = values.size() - half; i < values.size(); ++i) append(i);
   return out + " (" + std::to_string(values.size()) + " values)";
-}
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> cells;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string::npos) {
-      cells.push_back(line.substr(start));
-      return cells;
-    }
-    cells.push_back(line.substr(start, comma - start));
-    start = comma + 1;
-  }
-}
-
-std::string format_double(double value) {
-  if (std::isnan(value)) return "";
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);  // shortest round-trip form
-  return std::string(buffer, result.ptr);
 }
 
 // Reads one file line by line and knows where it is, so every error can say so.
