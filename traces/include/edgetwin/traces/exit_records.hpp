@@ -130,6 +130,8 @@ class ExitRecordSource {
   /// The whole record of a frame (allocates).
   ExitRecord record(std::uint64_t key, double complexity) const;
   bool synthetic() const;
+  /// True when records carry features (a file with feature columns; the generator's have none).
+  bool has_features() const { return from_file_ && file_.feature_count > 0; }
   const Model& model() const { return *model_; }
 
  private:
