@@ -6,6 +6,7 @@
 #include <limits>
 #include <mutex>
 
+#include "device_prober.hpp"
 #include "world.hpp"
 
 XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_device, edgetwin, "EdgeTwin edge devices");
@@ -39,12 +40,15 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
   meter_.reset(0, PowerState::idle, idle_power_w());
   meter_.set_rails(idle_rails_w());
   concurrent_ = decision_cost_.mode == "concurrent";
+  make_prober();
   const auto& cost = decision_cost_.cost;
   cost_kind_ = cost == "fixed"      ? CostKind::fixed
                : cost == "reported" ? CostKind::reported
                : cost == "measured" ? CostKind::measured
                                     : CostKind::none;
 }
+
+Device::~Device() = default;
 
 void Device::set_policy(const std::vector<policies::Role>& roles, std::unique_ptr<policies::Policy> policy) {
   const std::shared_ptr<policies::Policy> shared(std::move(policy));
@@ -345,7 +349,7 @@ double Device::run_local(const traces::Model& model, int first, int last,
   return energy;
 }
 
-void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record) {
+std::pair<double, double> Device::transition_cost(const policies::Clocks& target) const {
   // Domains are written one after the other (sysfs), so their transition latencies add up.
   double latency_s = 0, energy_j = 0;
   const std::pair<bool, traces::ClockDomain> changes[] = {
@@ -357,6 +361,11 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
     latency_s += board_.transition(domain).latency_s;
     energy_j += board_.transition(domain).energy_j;
   }
+  return {latency_s, energy_j};
+}
+
+void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record) {
+  const auto [latency_s, energy_j] = transition_cost(target);
   const double idle_w = idle_power_w();
   // On a serving device other batches may be running: the meter keeps their power.
   const bool device_idle = serving_.running.empty();

@@ -46,6 +46,7 @@ class Device {
  public:
   Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
          int power_mode);
+  ~Device();  ///< device.cpp, where DeviceProber is complete
   void enqueue(Request request);
   void source_started() { ++active_sources_; }
   void source_finished();
@@ -153,6 +154,9 @@ class Device {
   double run_local(const traces::Model& model, int first, int last,
                    const std::vector<policies::ClockSegment>& segments, RequestRecord& record);
   void apply_clocks(const policies::Clocks& target, RequestRecord* record);
+  /// Latency and energy of moving from the current clocks to `target` (changed domains only).
+  std::pair<double, double> transition_cost(const policies::Clocks& target) const;
+  void make_prober();  ///< the device's probes (device_decisions.cpp)
   void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
   double idle_power_w() const { return idle_power_.total_w(clocks_); }
   /// One CPU core busy at the current clocks (a decision's power), kept per clock setting.
@@ -186,7 +190,7 @@ class Device {
   std::vector<FrameCheckpoint> next_checkpoints_;
   std::vector<FrameCheckpoint> checkpoints_;  ///< the current frame's, ascending after_unit
   std::vector<float> features_;               ///< the current frame's exit-record features
-  std::unique_ptr<policies::Prober> prober_;  ///< the probes' access to the backend (device_decisions.cpp)
+  std::unique_ptr<DeviceProber> prober_;      ///< the probes' access to the backend (device_decisions.cpp)
   friend class DeviceProber;
   int outcomes_in_flight_ = 0;  ///< offloaded requests whose outcome policies still wait for
   std::deque<Request> queue_;
