@@ -20,6 +20,7 @@
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/synth.hpp"
 
+#include "sim_fixture.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,20 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Fixture {
-  traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
-  traces::Synthesizer synth{
-      catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
-  traces::TraceStore store{catalog};
-  policies::PolicyRegistry registry;
-  Fixture() {
-    policies::register_builtin_policies(registry);
-    for (const char* board : {"xavier_nx", "rtx3080"}) {
-      store.add(synth.generate(catalog.board(board), catalog.model("mobilenet_v2"), traces::SynthOptions{}));
-    }
-  }
-  const traces::Board& nx() const { return catalog.board("xavier_nx"); }
-};
+using Fixture = test::MobileNetFixture;
 
 // What a run in a child process reports besides its result files.
 struct Run {

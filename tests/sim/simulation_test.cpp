@@ -11,25 +11,14 @@
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/traces/synth.hpp"
 
+#include "sim_fixture.hpp"
+
 namespace edgetwin::sim {
 namespace {
 
 using traces::ClockSetting;
 
-struct Fixture {
-  traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
-  traces::Synthesizer synth{
-      catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
-  traces::TraceStore store{catalog};
-  policies::PolicyRegistry registry;
-  Fixture() {
-    policies::register_builtin_policies(registry);
-    for (const char* board : {"xavier_nx", "rtx3080"}) {
-      store.add(synth.generate(catalog.board(board), catalog.model("mobilenet_v2"), traces::SynthOptions{}));
-    }
-  }
-  const traces::Board& nx() const { return catalog.board("xavier_nx"); }
-  const traces::Model& model() const { return catalog.model("mobilenet_v2"); }
+struct Fixture : test::MobileNetFixture {
   // Sum over units [first, last] of latency (and energy) at `clocks`, straight from the store.
   std::pair<double, double> units(const std::string& board, int first, int last,
                                   const ClockSetting& clocks) const {

@@ -12,21 +12,14 @@
 #include "edgetwin/sim/simulation.hpp"
 #include "edgetwin/traces/synth.hpp"
 
+#include "sim_fixture.hpp"
+
 namespace edgetwin::sim {
 namespace {
 
-struct Fixture {
-  traces::Catalog catalog = traces::Catalog::load(EDGETWIN_CATALOG_DIR);
-  traces::Synthesizer synth{
-      catalog, traces::load_synth_calibration(traces::default_calibration_path(EDGETWIN_CATALOG_DIR))};
-  traces::TraceStore store{catalog};
-  policies::PolicyRegistry registry;
+struct Fixture : test::MobileNetFixture {
   std::vector<policies::TickObservation> ticks;
-  Fixture() {
-    policies::register_builtin_policies(registry);
-    for (const char* board : {"tx2", "xavier_nx"}) {
-      store.add(synth.generate(catalog.board(board), catalog.model("mobilenet_v2"), traces::SynthOptions{}));
-    }
+  Fixture() : MobileNetFixture({"tx2", "xavier_nx"}) {
     // A clocks policy that only records what it observes, once a second.
     policies::PolicyInfo info;
     info.name = "recorder";

@@ -44,7 +44,8 @@ class DeviceProber final : public policies::Prober {
       throw std::invalid_argument("probe: units [" + std::to_string(r.first_unit) + ", " +
                                   std::to_string(r.end_unit) + ") of model " + r.model->id +
                                   "; allowed: 0 <= first < end <= " + std::to_string(n));
-    if (!probe_detail::in_table(board.cpu_freqs_khz, r.clocks.cpu_khz) || !probe_detail::in_table(board.gpu_freqs_hz, r.clocks.gpu_hz) ||
+    if (!probe_detail::in_table(board.cpu_freqs_khz, r.clocks.cpu_khz) ||
+        !probe_detail::in_table(board.gpu_freqs_hz, r.clocks.gpu_hz) ||
         !probe_detail::in_table(board.emc_freqs_hz, r.clocks.emc_hz))
       throw std::invalid_argument("probe: clocks not in the tables of board " + board.id);
     if (r.batch < 1) throw std::invalid_argument("probe: batch must be >= 1");
