@@ -285,6 +285,34 @@ TEST_F(Checkpoint, WrongDimsAndNetworkAreRejectedWithFoundAndExpected) {
       std::string::npos);
 }
 
+TEST_F(Checkpoint, BranchedDqnRoundTripsAndOtherBranchesAreRejected) {
+  auto c = dqn_config();
+  c.branches = {2, 3, 2};  // 12 joint actions, 7 outputs
+  c.action_count = 12;
+  DqnLearner a(c);
+  Corridor env;
+  env.reset();
+  for (int i = 0; i < 40; ++i) {
+    const auto s = Corridor::encode(i % Corridor::kCells);
+    a.observe({s, i % 12, 0.1 * (i % 3), s, false, 1.0});
+    a.maybe_update();
+  }
+  a.save(dir());
+  DqnLearner b(c);
+  b.load(dir());
+  EXPECT_EQ(a.parameters_flat(), b.parameters_flat());
+  EXPECT_EQ(read_manifest(dir()).at("branches"), nlohmann::json({2, 3, 2}));
+  for (int cell = 0; cell < Corridor::kCells; ++cell)
+    EXPECT_EQ(a.act(Corridor::encode(cell), false), b.act(Corridor::encode(cell), false));
+  // Same joint count (12) and same output count (7), other branches: refused by name.
+  auto other = c;
+  other.branches = {3, 2, 2};
+  DqnLearner o(other);
+  EXPECT_EQ(error_of([&] { o.load(dir()); }), (fs::path(dir()) / "manifest.json").string() +
+                                                  ": /branches: found [2,3,2], expected [3,2,2] (the "
+                                                  "learner's config)");
+}
+
 TEST_F(Checkpoint, TensorShapeIsCheckedEvenWhenTheManifestAgrees) {
   // A checkpoint of a 16x16 network whose manifest is edited to claim 8x8 (and whose file records
   // stay valid): the tensor file itself is then named with found and expected shapes.

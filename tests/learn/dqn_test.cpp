@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "edgetwin/common/action_branches.hpp"
+#include "edgetwin/learn/error.hpp"
+
 #include "learn_test_envs.hpp"
 
 namespace edgetwin::learn {
@@ -159,6 +162,79 @@ TEST_F(Dqn, WarmupAndUpdateEvery) {
   // Decisions 1..9 are warm-up; from the 10th on, one update per 4 decisions: 13, 17, 21, 25, 29.
   EXPECT_EQ(updates, 5);
   EXPECT_THROW(dqn.act({1.0F}, false), std::invalid_argument);
+}
+
+// Branched heads: a contextual bandit over three action dimensions of 3, 4 and 5 choices (60
+// joint actions). In context c the reward is 1.0 * [a_0 = t_0(c)] + 0.6 * [a_1 = t_1(c)] +
+// 0.3 * [a_2 = t_2(c)] (one step, done), with targets that differ per branch and per context, so
+// the only way to collect the maximum 1.9 is to take each head's argmax and combine the three
+// components in the right order: a learner that swapped branches or mixed up the mixed-radix digits
+// would pick another joint action. Under any exploration Q_d(c, a_d) = w_d [a_d = t_d(c)] + the
+// other heads' expected reward, so each head's argmax is t_d(c).
+TEST_F(Dqn, BranchedHeadsFindTheJointOptimumOfAFactorisedBandit) {
+  const std::vector<int> branches{3, 4, 5};
+  const std::vector<std::vector<int>> targets{{2, 0, 4}, {0, 3, 1}, {1, 1, 0}, {2, 2, 3}};
+  DqnConfig c;
+  c.state_dim = 4;
+  c.branches = branches;
+  c.action_count = 60;
+  c.hidden = {32, 32};
+  c.learning_rate = 3e-3;
+  c.batch_size = 32;
+  c.warmup = 64;
+  c.update_every = 1;
+  c.target_update_every = 20;
+  c.epsilon = {1.0, 0.2, 2000, EpsilonSchedule::Shape::kLinear};
+  c.seed = 17;
+  DqnLearner dqn(c);
+  auto one_hot = [](int context) {
+    std::vector<float> s(4, 0.0F);
+    s[static_cast<std::size_t>(context)] = 1.0F;
+    return s;
+  };
+  auto reward = [&](int context, const std::vector<int>& a) {
+    const auto& t = targets[static_cast<std::size_t>(context)];
+    return 1.0 * (a[0] == t[0]) + 0.6 * (a[1] == t[1]) + 0.3 * (a[2] == t[2]);
+  };
+  auto greedy_return = [&] {
+    double total = 0;
+    for (int context = 0; context < 4; ++context)
+      total += reward(context, common::action_tuple(branches, dqn.act(one_hot(context), false)));
+    return total / 4;
+  };
+  const double before = greedy_return();
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> pick(0, 3);
+  for (int step = 0; step < 4000; ++step) {
+    const int context = pick(rng);
+    const auto s = one_hot(context);
+    const int a = dqn.act(s, true);
+    ASSERT_GE(a, 0);
+    ASSERT_LT(a, 60);
+    dqn.observe({s, a, reward(context, common::action_tuple(branches, a)), s, true, 1.0});
+    dqn.maybe_update();
+  }
+  for (int context = 0; context < 4; ++context) {
+    const int joint = dqn.act(one_hot(context), false);
+    EXPECT_EQ(common::action_tuple(branches, joint), targets[static_cast<std::size_t>(context)])
+        << "context " << context;
+    EXPECT_EQ(joint, common::joint_action(branches, targets[static_cast<std::size_t>(context)]));
+    // The heads' values: 12 outputs, head d's argmax = component d.
+    EXPECT_EQ(dqn.q_values(one_hot(context)).size(), 12U);
+  }
+  EXPECT_LT(before, 1.9);
+  EXPECT_DOUBLE_EQ(greedy_return(), 1.9);
+}
+
+TEST_F(Dqn, BranchesMustMultiplyToTheActionCount) {
+  DqnConfig c;
+  c.state_dim = 2;
+  c.branches = {3, 4};
+  c.action_count = 7;
+  EXPECT_THROW(DqnLearner{c}, ConfigError);
+  c.branches = {3, 0};
+  c.action_count = 0;
+  EXPECT_THROW(DqnLearner{c}, ConfigError);
 }
 
 }  // namespace

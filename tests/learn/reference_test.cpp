@@ -666,6 +666,73 @@ TEST_F(Reference, DqnHuberTdLossAndGradientMatchAutogradWithTheDoubleDqnTarget) 
   check_dqn_loss(true, true);
 }
 
+// Branched heads (Tavakoli et al. 2018, docs/learning.md): head d holds Q_d(s, .) over its n_d
+// components; the joint action decodes to (a_0, ..., a_{D-1}), first branch most significant;
+// y = r + discount * mean_d Q'_d(s', a'_d) with a'_d the target head's argmax (or, double DQN, the
+// online head's), and the loss is the mean over heads of torch::huber_loss(Q_d(s, a_d), y).
+void check_branched_dqn_loss(bool double_dqn) {
+  SCOPED_TRACE(double_dqn ? "branched, double DQN" : "branched, max target");
+  auto c = small_dqn_config(double_dqn, false);
+  c.branches = {3, 2, 4};
+  c.action_count = 24;
+  c.learning_rate = 0.5;
+  c.target_update_every = 1000;
+  c.max_grad_norm = 0;
+  DqnLearner dqn(c);
+  const auto theta0 = dqn.parameters_flat();
+  dqn.update_on(random_batch(24, c.state_dim, c.action_count, 1));
+  const auto theta1 = dqn.parameters_flat();
+  std::vector<float> gradient;
+  dqn.set_gradient_reducer([&](std::vector<float>& g) {
+    gradient = g;
+    return false;
+  });
+  const auto batch = random_batch(32, c.state_dim, c.action_count, 2);
+  const auto stats = dqn.update_on(batch);
+  ASSERT_FALSE(stats.applied);
+
+  RefNet online(c.network(), theta1.data());
+  const RefNet target(c.network(), theta0.data());
+  const auto t = tensors_of(batch, c.gamma, c.discount_per_second);
+  const auto q = online.forward(t.s);
+  const std::vector<std::int64_t> sizes{3, 2, 4};
+  const auto heads = q.split_with_sizes(sizes, 1);
+  torch::Tensor y;
+  int disagree = 0;
+  {
+    torch::NoGradGuard no_grad;
+    const auto next = target.forward(t.s2).split_with_sizes(sizes, 1);
+    const auto next_online = online.forward(t.s2).split_with_sizes(sizes, 1);
+    auto v = torch::zeros_like(t.r);
+    for (std::size_t d = 0; d < sizes.size(); ++d) {
+      const auto own = next[d].argmax(1, true), theirs = next_online[d].argmax(1, true);
+      disagree += (own != theirs).sum().item<int>();
+      v = v + next[d].gather(1, double_dqn ? theirs : own).squeeze(1);
+    }
+    y = t.r + t.bootstrap * v / 3.0;
+  }
+  // The components of each joint action: a_0 = a / 8, a_1 = (a / 4) % 2, a_2 = a % 4.
+  const std::vector<torch::Tensor> components{t.a.div(8, "floor"), t.a.div(4, "floor").remainder(2),
+                                              t.a.remainder(4)};
+  auto loss = torch::zeros({});
+  auto q_mean = torch::zeros({});
+  for (std::size_t d = 0; d < sizes.size(); ++d) {
+    const auto q_d = heads[d].gather(1, components[d].unsqueeze(1)).squeeze(1);
+    loss = loss + torch::huber_loss(q_d, y, at::Reduction::Mean, c.huber_delta) / 3.0;
+    q_mean = q_mean + q_d.mean().detach() / 3.0;
+  }
+  ASSERT_GT(disagree, 0);
+  loss.backward();
+  EXPECT_TRUE(scalar_close(stats.loss, loss.item<double>(), kChainRtol, "branched Huber TD loss"));
+  EXPECT_TRUE(scalar_close(stats.mean_q, q_mean.item<double>(), kChainRtol, "mean Q_d(s, a_d)"));
+  EXPECT_TRUE(chain_close(tensor_of(gradient), online.flat_grad(), "gradient of the branched network"));
+}
+
+TEST_F(Reference, BranchedDqnLossAndGradientMatchAutograd) {
+  check_branched_dqn_loss(false);
+  check_branched_dqn_loss(true);
+}
+
 TEST_F(Reference, DqnClippedAdamStepsWithHardTargetCopiesMatchTorchOptimAdam) {
   // Four whole updates: loss, backward, global-norm clipping (active), Adam, and a hard target
   // copy every 2 updates, against autograd + clip_grad_norm_ + torch::optim::Adam.

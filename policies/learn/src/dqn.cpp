@@ -9,6 +9,7 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "edgetwin/common/action_branches.hpp"
 #include "edgetwin/learn/error.hpp"
 
 #include "checkpoint_io.hpp"
@@ -29,11 +30,30 @@ void require(bool ok, const std::string& field, const std::string& found, const 
 
 }  // namespace
 
+std::vector<int> DqnConfig::heads() const {
+  return branches.empty() ? std::vector<int>{action_count} : branches;
+}
+
 MlpSpec DqnConfig::network() const {
-  return MlpSpec{state_dim, hidden, action_count, activation};
+  int outputs = 0;
+  for (const int n : heads()) outputs += n;
+  return MlpSpec{state_dim, hidden, outputs, activation};
 }
 
 void DqnConfig::validate() const {
+  if (!branches.empty()) {
+    for (std::size_t d = 0; d < branches.size(); ++d) {
+      require(branches[d] >= 1, "branches[" + std::to_string(d) + "]", std::to_string(branches[d]), ">= 1");
+    }
+    int joint = 0;
+    try {
+      joint = common::joint_action_count(branches);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("dqn config: ") + e.what());
+    }
+    require(action_count == joint, "action_count", std::to_string(action_count),
+            std::to_string(joint) + " (the product of the branch sizes)");
+  }
   network().validate("dqn config: network");
   require(gamma >= 0 && gamma <= 1, "gamma", std::to_string(gamma), "[0, 1]");
   require(learning_rate > 0, "learning_rate", std::to_string(learning_rate), "> 0");
@@ -72,6 +92,17 @@ nlohmann::json DqnConfig::hyper_parameters() const {
           {"seed", seed}};
 }
 
+namespace {
+
+/// The branch offsets into the network's outputs: head d is outputs [offset[d], offset[d + 1]).
+std::vector<int> head_offsets(const std::vector<int>& heads) {
+  std::vector<int> offsets{0};
+  for (const int n : heads) offsets.push_back(offsets.back() + n);
+  return offsets;
+}
+
+}  // namespace
+
 struct DqnLearner::Impl {
   static std::mt19937_64 weight_rng(const DqnConfig& c) {
     c.validate();
@@ -85,9 +116,19 @@ struct DqnLearner::Impl {
         target(c.network(), rng),
         core(detail::core_settings_of(c), detail::derive_seeds(c.seed)[1], detail::derive_seeds(c.seed)[2]),
         adam(online.size(), c.learning_rate),
-        grad(online.size()) {
+        grad(online.size()),
+        heads(c.heads()),
+        offsets(head_offsets(heads)) {
     target.copy_from(online);
-    q_scratch.resize(static_cast<std::size_t>(c.action_count));
+    q_scratch.resize(static_cast<std::size_t>(offsets.back()));
+    tuple.resize(heads.size());
+  }
+
+  /// The greedy joint action of the outputs `q`: each head's argmax, combined.
+  int greedy(const float* q) {
+    if (heads.size() == 1) return detail::argmax(q, heads[0]);
+    for (std::size_t d = 0; d < heads.size(); ++d) tuple[d] = detail::argmax(q + offsets[d], heads[d]);
+    return common::joint_action(heads, tuple);
   }
 
   DqnConfig config;
@@ -98,6 +139,9 @@ struct DqnLearner::Impl {
   detail::FlatAdam adam;
   std::vector<float> grad;  // flat gradient of the online network
   std::vector<float> q_scratch;
+  std::vector<int> heads;    // branch sizes ({action_count} when not branched)
+  std::vector<int> offsets;  // head d's outputs start at offsets[d]; offsets.back() = outputs
+  std::vector<int> tuple;    // scratch
   // Update workspace, reused from update to update.
   detail::BatchArrays batch;
   detail::TorchMlp::Trace trace, target_trace;
@@ -128,7 +172,7 @@ const ReplayBuffer& DqnLearner::replay() const {
 
 std::vector<float> DqnLearner::action_values(const std::vector<float>& state) {
   impl_->core.check_state(state, "dqn q_values");
-  std::vector<float> q(static_cast<std::size_t>(impl_->config.action_count));
+  std::vector<float> q(static_cast<std::size_t>(impl_->offsets.back()));
   impl_->online.forward_fast(impl_->core.prepare_state(state), q.data());
   return q;
 }
@@ -144,7 +188,7 @@ int DqnLearner::act(const std::vector<float>& state, bool explore) {
     }
   }
   m.online.forward_fast(m.core.prepare_state(state), m.q_scratch.data());
-  return detail::argmax(m.q_scratch.data(), m.config.action_count);
+  return m.greedy(m.q_scratch.data());
 }
 
 void DqnLearner::observe(const Transition& t) {
@@ -163,13 +207,18 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
   m.core.fill(batch, b);
   const int rows = b.rows;
   const auto r = static_cast<std::size_t>(rows);
-  const int actions = m.config.action_count;
-  const auto n = static_cast<std::size_t>(actions);
+  const auto n = static_cast<std::size_t>(m.offsets.back());  // network outputs
+  const auto branches = m.heads.size();
+  const auto d_count = static_cast<float>(branches);
   // Double DQN: one online pass over [states; next_states]; the next-state half only picks a'.
   const float* q_online =
       m.online.forward_batch(b.both.data(), m.config.double_dqn ? 2 * rows : rows, m.trace);
   const float* q_next_target = m.target.forward_batch(b.next_states(), rows, m.target_trace);
-  // d(mean Huber)/dQ(s, a) = clamp(Q - y, -delta, delta) / B; zero for the other actions.
+  // One head: d(mean Huber)/dQ(s, a) = clamp(Q - y, -delta, delta) / B, zero for the other actions.
+  // Branched (Tavakoli et al. 2018): y = r + discount * mean_d max_a' Q'_d(s', a'), the same target
+  // for every head, and the loss is the mean over heads of each head's Huber loss at its component
+  // a_d, so head d's gradient is clamp(Q_d(s, a_d) - y) / (B * D). With D = 1 this is exactly the
+  // one-head update.
   m.d_q.assign(r * n, 0.0F);
   const auto delta = static_cast<float>(m.config.huber_delta);
   const double huber = m.config.huber_delta;
@@ -177,15 +226,26 @@ UpdateStats DqnLearner::update_on(const TransitionBatch& batch) {
   double sum_q = 0;
   for (std::size_t i = 0; i < r; ++i) {
     const float* next = q_next_target + i * n;
-    const float v_next = m.config.double_dqn ? next[detail::argmax(q_online + (r + i) * n, actions)]
-                                             : *std::max_element(next, next + n);
+    float v_next = 0;
+    for (std::size_t d = 0; d < branches; ++d) {
+      const float* head = next + m.offsets[d];
+      const int size = m.heads[d];
+      v_next += m.config.double_dqn ? head[detail::argmax(q_online + (r + i) * n + m.offsets[d], size)]
+                                    : *std::max_element(head, head + size);
+    }
+    v_next /= d_count;
     const float y = b.rewards[i] + b.bootstrap[i] * v_next;
-    const std::size_t k = i * n + static_cast<std::size_t>(b.actions[i]);
-    const float diff = q_online[k] - y;
-    m.d_q[k] = std::clamp(diff, -delta, delta) / static_cast<float>(rows);
-    const double e = std::abs(static_cast<double>(diff));
-    loss += e <= huber ? 0.5 * e * e : huber * (e - 0.5 * huber);
-    sum_q += q_online[k];
+    int joint = static_cast<int>(b.actions[i]);
+    for (std::size_t d = branches; d-- > 0;) {  // the tuple's digits, last branch first
+      const int component = joint % m.heads[d];
+      joint /= m.heads[d];
+      const std::size_t k = i * n + static_cast<std::size_t>(m.offsets[d] + component);
+      const float diff = q_online[k] - y;
+      m.d_q[k] = std::clamp(diff, -delta, delta) / (static_cast<float>(rows) * d_count);
+      const double e = std::abs(static_cast<double>(diff));
+      loss += (e <= huber ? 0.5 * e * e : huber * (e - 0.5 * huber)) / static_cast<double>(branches);
+      sum_q += q_online[k] / static_cast<double>(branches);
+    }
   }
   // Next-state rows (double DQN) carry no loss; the gradient goes straight into the flat vector.
   m.online.backward_batch(m.trace, m.d_q.data(), rows, m.grad.data());
@@ -234,6 +294,7 @@ void DqnLearner::save(const std::string& dir, const nlohmann::json& user) const 
   detail::make_checkpoint_dir(dir);
   auto manifest = detail::manifest_header(kind(), m.config.state_dim, m.config.action_count, user);
   manifest["network"] = m.config.network().to_json();
+  if (!m.config.branches.empty()) manifest["branches"] = m.config.branches;
   manifest["hyper_parameters"] = m.config.hyper_parameters();
   auto named = [](const detail::TorchMlp& net) {
     detail::NamedTensors out;
@@ -251,6 +312,12 @@ void DqnLearner::save(const std::string& dir, const nlohmann::json& user) const 
 nlohmann::json DqnLearner::load(const std::string& dir) {
   auto& m = *impl_;
   auto manifest = detail::read_and_check_manifest(dir, kind(), m.config.state_dim, m.config.action_count);
+  const auto branches = manifest.value("branches", std::vector<int>{});
+  if (branches != m.config.branches) {
+    throw CheckpointError(dir + "/manifest.json", "/branches",
+                          "found " + nlohmann::json(branches).dump() + ", expected " +
+                              nlohmann::json(m.config.branches).dump() + " (the learner's config)");
+  }
   detail::check_network(dir, manifest, "/network", m.config.network());
   // Read and check everything before changing anything: a failed load leaves the learner intact.
   const auto online =

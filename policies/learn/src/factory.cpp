@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "edgetwin/common/action_branches.hpp"
 #include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/learn/error.hpp"
 
@@ -117,9 +118,26 @@ void read_shared(const JsonReader& r, Config& c) {
 DqnConfig dqn_config_from_json(const nlohmann::json& spec) {
   return read_spec(spec, "learner spec (dqn)", [](const JsonReader& r) {
     DqnConfig c;
-    r.require_only(allowed_keys(
-        {"learning_rate", "target_update_every", "polyak_tau", "double_dqn", "huber_delta", "epsilon"}));
+    r.require_only(allowed_keys({"learning_rate", "target_update_every", "polyak_tau", "double_dqn",
+                                 "huber_delta", "epsilon", "branches"}));
     read_shared(r, c);
+    if (r.has("branches")) {
+      const auto sizes = r.integers("branches");
+      if (sizes.empty()) r.fail("branches", "found [], allowed: one size >= 1 per action dimension");
+      for (std::size_t i = 0; i < sizes.size(); ++i) {
+        if (sizes[i] < 1 || sizes[i] > std::numeric_limits<int>::max())
+          r.fail_item("branches", i, "found " + std::to_string(sizes[i]) + ", allowed: branch sizes >= 1");
+        c.branches.push_back(static_cast<int>(sizes[i]));
+      }
+      // The joint action count follows from the branches (given anyway, it must agree: validate()).
+      if (!r.has("action_count")) {
+        try {
+          c.action_count = common::joint_action_count(c.branches);
+        } catch (const std::invalid_argument& e) {
+          r.fail("branches", e.what());
+        }
+      }
+    }
     read_into(r, "learning_rate", c.learning_rate);
     read_into(r, "target_update_every", c.target_update_every);
     read_into(r, "polyak_tau", c.polyak_tau);
@@ -175,6 +193,7 @@ nlohmann::json spec_from_manifest(const nlohmann::json& manifest) {
   spec["kind"] = manifest.at("kind");
   spec["state_dim"] = manifest.at("state_dim");
   spec["action_count"] = manifest.at("action_count");
+  if (manifest.contains("branches")) spec["branches"] = manifest.at("branches");
   // DQN: "network"; SAC: "network": {"actor": ..., "critic": ...} (same shape).
   const auto& network = manifest.at("network");
   const auto& net = network.contains("actor") ? network.at("actor") : network;
@@ -193,6 +212,13 @@ std::string spec_mismatch(const nlohmann::json& have, const nlohmann::json& want
   auto network = [&kind](const nlohmann::json& spec) {
     return kind == "sac" ? sac_config_from_json(spec).actor_network() : dqn_config_from_json(spec).network();
   };
+  if (kind == "dqn") {
+    const auto hb = dqn_config_from_json(have).branches, wb = dqn_config_from_json(want).branches;
+    if (hb != wb) {
+      return "branches are " + nlohmann::json(hb).dump() + " in the checkpoint, " +
+             nlohmann::json(wb).dump() + " in the policy";
+    }
+  }
   const MlpSpec h = network(have), w = network(want);
   if (h.inputs != w.inputs) {
     return "state_dim is " + std::to_string(h.inputs) + " in the checkpoint, " + std::to_string(w.inputs) +

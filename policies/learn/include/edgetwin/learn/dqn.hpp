@@ -32,7 +32,14 @@ struct EpsilonSchedule {
 
 struct DqnConfig {
   int state_dim = 0;
+  /// Joint actions: the product of `branches` when branched.
   int action_count = 0;
+  /// Branched heads (Action Branching, Tavakoli et al. 2018): one head of n_d Q values per action
+  /// dimension d on the shared trunk; empty = one head over action_count actions. The joint action
+  /// index is the tuple in mixed radix, first branch most significant
+  /// (edgetwin/common/action_branches.hpp). Targets use the mean over branches of each branch's
+  /// max (docs/learning.md, "Branched heads").
+  std::vector<int> branches;
   std::vector<int> hidden{64, 64};
   Activation activation = Activation::kRelu;
 
@@ -53,7 +60,11 @@ struct DqnConfig {
   double normalizer_clip = 5.0;
   std::uint64_t seed = 1;  ///< weights, exploration and replay sampling
 
-  MlpSpec network() const;                  ///< {state_dim, hidden, action_count, activation}
+  /// {state_dim, hidden, outputs, activation}; outputs = action_count, or the sum of the branch
+  /// sizes when branched.
+  MlpSpec network() const;
+  /// The heads' sizes: `branches`, or {action_count} when not branched.
+  std::vector<int> heads() const;
   void validate() const;                    ///< throws ConfigError naming the field
   nlohmann::json hyper_parameters() const;  ///< everything but the network shape, for manifests
 };
@@ -69,7 +80,8 @@ class DqnLearner final : public DiscreteLearner {
   void observe(const Transition& t) override;
   std::optional<UpdateStats> maybe_update() override;
   UpdateStats update_on(const TransitionBatch& batch) override;
-  /// Q values of the online network (= q_values).
+  /// Q values of the online network (= q_values); branched: the heads' values one after the
+  /// other (sum of the branch sizes), head d's argmax being component d of the greedy action.
   std::vector<float> action_values(const std::vector<float>& state) override;
   std::vector<float> q_values(const std::vector<float>& state) { return action_values(state); }
 
