@@ -102,7 +102,7 @@ void usage() {
   std::cout << "edgetwin-learn: the learner process of edgetwin (libtorch); started by\n"
                "  edgetwin train FILE ...            -> edgetwin-learn train --edgetwin PATH --scenario FILE "
                "... -- RUN_ARGS\n"
-               "  edgetwin run FILE --checkpoint DIR -> edgetwin-learn serve --fd N --checkpoint DIR\n"
+               "  edgetwin run FILE --checkpoint DIR -> edgetwin-learn serve --fd N [--checkpoint C ...]\n"
                "see docs/learning.md\n";
 }
 
@@ -123,8 +123,9 @@ int run_train(const std::vector<std::string>& args) {
                                              "simulator executable")(
       "scenario", po::value(&o.scenario)->required(), "scenario file")(
       "scenario-name", po::value(&o.scenario_name), "scenario name")(
-      "policy", po::value(&o.policy)->required(), "the learned policy")("out", po::value(&o.out)->required(),
-                                                                        "output directory")(
+      "network", po::value(&o.networks)->composing(), "a network to train (repeatable; default: all)")(
+      "checkpoint", po::value(&o.checkpoints)->composing(), "checkpoints of the networks not trained")(
+      "out", po::value(&o.out)->required(), "output directory")(
       "episodes", po::value(&o.episodes), "training episodes")("eval-every", po::value(&o.eval_every), "")(
       "checkpoint-every", po::value(&o.checkpoint_every), "")("seed", po::value(&o.seed), "base seed")(
       "eval-seed", po::value(&o.eval_seed), "")("resume", po::value(&o.resume), "checkpoint to continue")(
@@ -165,10 +166,11 @@ int run_train(const std::vector<std::string>& args) {
 
 int run_serve(const std::vector<std::string>& args) {
   int fd = -1;
-  std::string checkpoint;
+  std::vector<std::string> checkpoints;
   po::options_description options("edgetwin-learn serve");
   options.add_options()("help", "this help")("fd", po::value(&fd)->required(), "connected socket")(
-      "checkpoint", po::value(&checkpoint)->required(), "checkpoint directory");
+      "checkpoint", po::value(&checkpoints)->composing(),
+      "a checkpoint, a training folder or NETWORK=DIR (repeatable)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
   if (vm.count("help")) {
@@ -176,7 +178,7 @@ int run_serve(const std::vector<std::string>& args) {
     return 0;
   }
   po::notify(vm);
-  return edgetwin::learn_app::serve_checkpoint(fd, checkpoint);
+  return edgetwin::learn_app::serve_checkpoint(fd, checkpoints);
 }
 
 }  // namespace

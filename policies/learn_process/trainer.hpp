@@ -1,8 +1,9 @@
 #pragma once
-// `edgetwin-learn train`: the learner process of `edgetwin train`. It holds one learner and runs
-// each episode as a child `edgetwin run FILE --seed S --agent-fd 3`, serving its decisions over a
-// socket; writes the learning curve and the checkpoints. With MPI, K such processes average their
-// gradients at every update (docs/learning.md, "Data-parallel training").
+// `edgetwin-learn train`: the learner process of `edgetwin train`. It holds the scenario's learned
+// networks and runs each episode as a child `edgetwin run FILE --seed S --agent-fd 3`, serving
+// their decisions and predictions over a socket; writes each network's learning curve and
+// checkpoints. With MPI, K such processes average their gradients at every update
+// (docs/learning.md, "Data-parallel training").
 
 #include <cstdint>
 #include <memory>
@@ -21,14 +22,20 @@ struct TrainOptions {
   std::string edgetwin;  ///< the simulator executable
   std::string scenario;  ///< scenario file
   std::string scenario_name;
-  std::string policy;  ///< the learned policy's name (checked against the hello)
-  std::string out;     ///< output directory
+  /// The networks to train ("" = every learned network of the scenario); the others are
+  /// evaluated greedily from their checkpoints.
+  std::vector<std::string> networks;
+  /// Where untrained networks' checkpoints are: DIR or NET=DIR (find_checkpoint).
+  std::vector<std::string> checkpoints;
+  std::string out;  ///< output directory
   int episodes = 20;
   int eval_every = 5;
   int checkpoint_every = 10;
   std::uint64_t seed = 1;  ///< base seed: training episode e (1-based) uses seed + e
   std::uint64_t eval_seed = 1;
-  std::string resume;  ///< checkpoint to continue from ("" = fresh learner)
+  /// A training output folder (each network continues from its `<network>/last`) or one
+  /// network's checkpoint; "" = fresh learners.
+  std::string resume;
   bool mpi = false;
   bool mpi_same_seeds = false;
   bool quiet = false;
@@ -56,7 +63,9 @@ class Collective {
 /// Runs the whole training; returns the process exit code.
 int train(const TrainOptions& options, Collective& collective);
 
-/// `edgetwin-learn serve --fd N --checkpoint DIR`: greedy decisions from a checkpoint for one run.
-int serve_checkpoint(int fd, const std::string& checkpoint);
+/// `edgetwin-learn serve --fd N --checkpoint C ...`: greedy decisions and predictions from
+/// checkpoints for one run; each network's checkpoint is found among `checkpoints` and the
+/// policy's own "checkpoint" parameter (find_checkpoint).
+int serve_checkpoint(int fd, const std::vector<std::string>& checkpoints);
 
 }  // namespace edgetwin::learn_app

@@ -194,6 +194,9 @@ PolicyInfo ztt_info() {
        "overrides of the learner spec (default: zTT's DQN, docs/policies.md), e.g. {\"learning_rate\": "
        "0.01}; "
        "{\"kind\": \"sac\"} swaps in a discrete SAC with the same sizes (a variant, not zTT)"},
+      {"network", "\"ztt\"",
+       "name of the learned network (devices whose policies name the same network share it; each network "
+       "is trained and checkpointed on its own)"},
       {"checkpoint", "\"\"",
        "checkpoint directory to evaluate (written by edgetwin train); or edgetwin run --checkpoint"},
   };
@@ -237,6 +240,8 @@ PolicyInfo ztt_info() {
       }
     }
     request.checkpoint = reader.text("checkpoint");
+    request.network = reader.text("network");
+    if (request.network.empty()) request.network = "ztt";
     if (!ctx.agents) {
       throw std::invalid_argument(
           "policy 'ztt' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint DIR` "

@@ -15,14 +15,15 @@
 
 namespace edgetwin::app {
 
-AgentLink::AgentLink(int agent_fd, std::string checkpoint, nlohmann::json run)
-    : agent_fd_(agent_fd), checkpoint_(std::move(checkpoint)), run_(std::move(run)) {
+AgentLink::AgentLink(int agent_fd, std::vector<std::string> checkpoints, nlohmann::json run)
+    : agent_fd_(agent_fd), checkpoints_(std::move(checkpoints)), run_(std::move(run)) {
   // A server that exits early must surface as an error message, not kill us with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
 }
 
 AgentLink::~AgentLink() {
-  agent_.reset();  // closes our end: a server still running sees the end of the stream and exits
+  agents_.clear();
+  channel_.reset();  // closes our end: a server still running sees the end of the stream and exits
   reap();
 }
 
@@ -30,55 +31,61 @@ policies::AgentProvider AgentLink::provider() {
   return [this](const policies::AgentRequest& request) { return get(request); };
 }
 
-std::shared_ptr<policies::Agent> AgentLink::get(const policies::AgentRequest& request) {
-  if (agent_) {
-    if (request.policy != agent_->request().policy || request.learner != learner_) {
-      throw std::invalid_argument(
-          "policy '" + request.policy +
-          "': one learned policy (with one set of learner parameters) per scenario; this "
-          "scenario also runs '" +
-          agent_->request().policy + "' with different parameters (docs/learning.md)");
-    }
-    return agent_;
-  }
-  std::shared_ptr<policies::wire::Channel> channel;
+void AgentLink::connect(const policies::AgentRequest& first) {
   if (agent_fd_ >= 0) {
-    channel = std::make_shared<policies::wire::Channel>(
+    channel_ = std::make_shared<policies::wire::Channel>(
         agent_fd_, "the trainer (--agent-fd " + std::to_string(agent_fd_) + ")");
     agent_fd_ = -1;  // owned by the channel now
-  } else {
-    const std::string checkpoint = !checkpoint_.empty() ? checkpoint_ : request.checkpoint;
-    if (checkpoint.empty()) {
-      throw std::invalid_argument("policy '" + request.policy +
-                                  "' is learned and has no checkpoint: give `--checkpoint DIR` (a directory "
-                                  "written by `edgetwin train`) or the policy parameter \"checkpoint\"");
-    }
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
-    }
-    const std::string tool = tool_path("edgetwin-learn").string();
-    // The server's end becomes the child's fd 3; ours stays close-on-exec.
-    try {
-      server_ = std::make_unique<common::ChildProcess>(
-          std::vector<std::string>{tool, "serve", "--fd", "3", "--checkpoint", checkpoint},
-          common::ChildOptions{"", false, fds[1]});
-    } catch (...) {
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw;
-    }
-    ::close(fds[1]);
-    channel = std::make_shared<policies::wire::Channel>(fds[0], "the checkpoint server (" + tool + " serve)");
+    return;
   }
-  agent_ = std::make_shared<policies::wire::RemoteAgent>(channel, request, run_);
-  learner_ = request.learner;
-  return agent_;
+  if (checkpoints_.empty() && first.checkpoint.empty()) {
+    throw std::invalid_argument("policy '" + first.policy + "' is learned (network '" + first.network_name() +
+                                "') and has no checkpoint: give `--checkpoint DIR` (a folder written by "
+                                "`edgetwin train`, or one network's checkpoint) or the policy parameter "
+                                "\"checkpoint\"");
+  }
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
+  }
+  const std::string tool = tool_path("edgetwin-learn").string();
+  std::vector<std::string> args{tool, "serve", "--fd", "3"};
+  for (const auto& c : checkpoints_) args.insert(args.end(), {"--checkpoint", c});
+  // The server's end becomes the child's fd 3; ours stays close-on-exec.
+  try {
+    server_ = std::make_unique<common::ChildProcess>(args, common::ChildOptions{"", false, fds[1]});
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  ::close(fds[1]);
+  channel_ = std::make_shared<policies::wire::Channel>(fds[0], "the checkpoint server (" + tool + " serve)");
+}
+
+std::shared_ptr<policies::Agent> AgentLink::get(const policies::AgentRequest& request) {
+  const std::string& name = request.network_name();
+  if (const auto it = agents_.find(name); it != agents_.end()) {
+    const auto& first = it->second->request();
+    if (request.learner != first.learner) {
+      throw std::invalid_argument(
+          "network '" + name + "': policy '" + request.policy + "' asks for another learner than policy '" +
+          first.policy +
+          "' with the same network; give one of them another \"network\" name, or the "
+          "same learner parameters (docs/learning.md)");
+    }
+    return it->second;
+  }
+  if (!channel_) connect(request);
+  auto agent = std::make_shared<policies::wire::RemoteAgent>(channel_, request, run_);
+  agents_.emplace(name, agent);
+  return agent;
 }
 
 void AgentLink::finish(const nlohmann::json& summary) {
-  if (agent_) agent_->end(summary);
-  agent_.reset();
+  if (channel_) policies::wire::send_end(*channel_, summary);
+  agents_.clear();
+  channel_.reset();
   reap();
 }
 

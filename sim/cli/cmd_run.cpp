@@ -31,7 +31,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   long long seed = -1;
   bool quiet = false;
   bool no_fast_path = false;
-  std::string checkpoint;
+  std::vector<std::string> checkpoints;
   int agent_fd = -1;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
@@ -45,9 +45,10 @@ int run_run(const std::vector<std::string>& raw_args) {
       "path); by default, devices that nothing else can observe between their own interactions run "
       "ahead of the engine in local time, with the same results up to floating-point rounding "
       "(docs/simulation.md)")(
-      "checkpoint", po::value<std::string>(&checkpoint),
-      "checkpoint directory (written by edgetwin train) for the scenario's learned policy, evaluated with "
-      "learning off; overrides the policy's \"checkpoint\" parameter")(
+      "checkpoint", po::value<std::vector<std::string>>(&checkpoints)->composing(),
+      "what the learned networks are evaluated from, learning off (repeatable): a training folder written "
+      "by edgetwin train (each network's best/), one network's checkpoint, or NETWORK=DIR; before the "
+      "policies' \"checkpoint\" parameters (docs/learning.md)")(
       "agent-fd", po::value<int>(&agent_fd),
       "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn "
       "train)");
@@ -85,7 +86,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   // simulator's version.
   auto unseeded = spec.resolved;
   unseeded.erase("seed");
-  AgentLink agents(agent_fd, checkpoint,
+  AgentLink agents(agent_fd, checkpoints,
                    {{"scenario", spec.name},
                     {"file", file},
                     {"scenario_hash", sweep::run_id_of(unseeded)},
@@ -98,8 +99,8 @@ int run_run(const std::vector<std::string>& raw_args) {
     summary["simulated_end_s"] = result.simulated_end_s;
     summary["wall_s"] = result.wall_s;
     agents.finish(summary);
-  } else if (!checkpoint.empty()) {
-    std::cerr << "note: --checkpoint " << checkpoint << " was not used: no device group of " << file
+  } else if (!checkpoints.empty()) {
+    std::cerr << "note: --checkpoint " << checkpoints.front() << " was not used: no device group of " << file
               << " runs a learned policy (edgetwin list policies)\n";
   }
   const auto& overall = result.summary["overall"];

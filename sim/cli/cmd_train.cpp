@@ -1,7 +1,8 @@
-// `edgetwin train FILE --out DIR [...]`: checks the scenario (one learned policy), then hands over
-// to `edgetwin-learn train`, which holds the learner and runs each episode as an
+// `edgetwin train FILE --out DIR [...]`: checks the scenario (at least one learned policy), then
+// hands over to `edgetwin-learn train`, which holds the learned networks and runs each episode as an
 // `edgetwin run --agent-fd` child of this executable (docs/learning.md).
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,14 +20,20 @@ namespace edgetwin::app {
 
 int run_train(const std::vector<std::string>& args) {
   std::string file, out_dir, data_dir, traces_dir, resume;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, networks, checkpoints;
   long long seed = -1;
   int episodes = -1, eval_every = -1, checkpoint_every = -1;
   bool quiet = false, mpi = false, mpi_same_seeds = false;
   po::options_description options("train options");
   options.add_options()("file", po::value<std::string>(&file),
-                        "scenario file (with one learned policy, e.g. ztt)")(
-      "out", po::value<std::string>(&out_dir), "output directory (default: results/<scenario name>-train)")(
+                        "scenario file (with learned policies, e.g. ztt)")(
+      "network", po::value<std::vector<std::string>>(&networks)->composing(),
+      "train only this learned network (repeatable; default: every network of the scenario); the others "
+      "decide greedily from --checkpoint or their policy's \"checkpoint\" parameter")(
+      "checkpoint", po::value<std::vector<std::string>>(&checkpoints)->composing(),
+      "with --network: where the networks not trained are loaded from (a training folder, a checkpoint or "
+      "NETWORK=DIR; repeatable)")("out", po::value<std::string>(&out_dir),
+                                  "output directory (default: results/<scenario name>-train)")(
       "episodes", po::value<int>(&episodes),
       "training episodes (default: the scenario's training.episodes, or 20)")(
       "eval-every", po::value<int>(&eval_every),
@@ -34,8 +41,10 @@ int run_train(const std::vector<std::string>& args) {
       "(default: training.eval_every, or 5; 0 = never, best = best training return)")(
       "checkpoint-every", po::value<int>(&checkpoint_every),
       "keep a checkpoint every N episodes (default: training.checkpoint_every, or 10; 0 = only best and "
-      "last)")("resume", po::value<std::string>(&resume),
-               "continue training from this checkpoint (learner, optimiser, replay buffer, counters)")(
+      "last)")(
+      "resume", po::value<std::string>(&resume),
+      "continue a training: its output folder (every network from its last/) or one network's checkpoint "
+      "(learner, optimiser, replay buffer, counters)")(
       "seed", po::value<long long>(&seed), "base seed of the episodes (default: the scenario's seed)")(
       "set", po::value<std::vector<std::string>>(&sets)->composing(), "override POINTER=VALUE (repeatable)")(
       "mpi", po::bool_switch(&mpi),
@@ -58,20 +67,15 @@ int run_train(const std::vector<std::string>& args) {
   const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
   if (!loaded) return kExitDataError;
   const sim::ScenarioSpec& spec = *loaded;
-  // Exactly one learned policy (possibly in several groups, sharing one learner).
+  // At least one learned policy; each names its network (several policies may share one).
   policies::PolicyRegistry registry;
   policies::register_builtin_policies(registry);
-  std::string learned;
-  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    for (const auto& [role, policy] : spec.groups[g].policies) {
-      if (!registry.has(policy.name) || !registry.get(policy.name).learned) continue;
-      if (!learned.empty() && learned != policy.name) {
-        throw std::invalid_argument(file + ": /platform/groups/" + std::to_string(g) + "/policies/" + role +
-                                    ": a second learned policy '" + policy.name +
-                                    "' (the scenario already runs '" + learned +
-                                    "'); edgetwin train trains one learned policy per scenario");
-      }
-      learned = policy.name;
+  std::vector<std::string> learned;
+  for (const auto& group : spec.groups) {
+    for (const auto& [roles, policy] : group.policies) {
+      if (registry.has(policy.name) && registry.get(policy.name).learned &&
+          std::find(learned.begin(), learned.end(), policy.name) == learned.end())
+        learned.push_back(policy.name);
     }
   }
   if (learned.empty()) {
@@ -98,8 +102,6 @@ int run_train(const std::vector<std::string>& args) {
                                  file,
                                  "--scenario-name",
                                  spec.name,
-                                 "--policy",
-                                 learned,
                                  "--out",
                                  out_dir,
                                  "--episodes",
@@ -113,6 +115,8 @@ int run_train(const std::vector<std::string>& args) {
                                  "--eval-seed",
                                  std::to_string(t.eval_seed != 0 ? t.eval_seed : spec.seed)};
   if (!resume.empty()) owned.insert(owned.end(), {"--resume", resume});
+  for (const auto& n : networks) owned.insert(owned.end(), {"--network", n});
+  for (const auto& c : checkpoints) owned.insert(owned.end(), {"--checkpoint", c});
   if (mpi) owned.emplace_back("--mpi");
   if (mpi_same_seeds) owned.emplace_back("--mpi-same-seeds");
   if (quiet) owned.emplace_back("--quiet");

@@ -3,8 +3,10 @@
 
 usage: train_cli_test.py CASE EDGETWIN TRACES_DIR WORK_DIR [MPIEXEC]
 cases: train     4 short zTT episodes: curve rows and columns, checkpoints and their manifests,
-                 two devices feeding one learner, determinism (a second training gives the same bytes), resume (4 + 2 episodes equal
-                 6 straight, bit for bit), an existing output folder is not overwritten
+                 two devices feeding one learner, determinism (a second training gives the same bytes), resume (8 + 2
+                 episodes equal 10 straight, bit for bit, from the folder or one checkpoint), an existing output
+                 folder is not overwritten; two learned networks in one scenario (own curves and checkpoints,
+                 evaluated from the folder, one trained while the other is served, a learner clash refused)
        evaluate  a checkpoint drives `edgetwin run` greedily and deterministically; a missing,
                  corrupted or mismatched checkpoint is refused with a message naming the cause
        ztt       the issue's acceptance: `edgetwin train scenarios/ztt/train.json` with its defaults
@@ -49,8 +51,8 @@ def run(cmd, expect_ok=True, timeout=900):
     return p.returncode, out
 
 
-def curve(out_dir):
-    with open(os.path.join(out_dir, "curve.csv")) as f:
+def curve(out_dir, network="ztt"):
+    with open(os.path.join(out_dir, network, "curve.csv")) as f:
         reader = csv.DictReader(f)
         check(reader.fieldnames == CURVE_COLUMNS, "curve.csv columns: %s" % reader.fieldnames)
         return list(reader)
@@ -104,14 +106,15 @@ def case_train(cli):
     check([r["seed"] for r in train] == ["2", "3", "4", "5"], "training seeds = scenario seed + episode")
     check(all(r["seed"] == "1" for r in rows if r["kind"] == "eval"), "evaluation seed = scenario seed")
     for name in ("best", "last", "checkpoints/episode_0002", "checkpoints/episode_0004"):
-        m = manifest(cli.path("a", name))
+        m = manifest(cli.path("a", "ztt", name))
         user = m["user"]
         check(m["kind"] == "dqn" and m["state_dim"] == 7 and m["action_count"] == 9, name + ": dims")
-        check(user["policy"] == "ztt" and len(user["action_names"]) == 9 and len(user["state_names"]) == 7,
+        check(user["policy"] == "ztt" and user["network"] == "ztt" and len(user["action_names"]) == 9 and
+              len(user["state_names"]) == 7,
               name + ": state and action spec")
         check(len(user["scenario_hash"]) == 16 and user["edgetwin_version"], name + ": scenario hash, version")
-    check(manifest(cli.path("a", "last"))["user"]["episodes"] == 4, "last = episode 4")
-    check(manifest(cli.path("a", "last"))["counters"]["decisions"] == sum(int(r["decisions"]) for r in train),
+    check(manifest(cli.path("a", "ztt", "last"))["user"]["episodes"] == 4, "last = episode 4")
+    check(manifest(cli.path("a", "ztt", "last"))["counters"]["decisions"] == sum(int(r["decisions"]) for r in train),
           "decisions counted")
     check(os.path.isfile(cli.path("a", "eval", "episode_0004", "timeline.csv")), "evaluation outputs kept")
     check(not os.path.exists(cli.path("a", "episode")), "training episode outputs removed")
@@ -120,32 +123,97 @@ def case_train(cli):
     cli.train("two", "--episodes", "1", "--eval-every", "0", "--set", "/platform/groups/0/count=2", *SHORT)
     two = curve(cli.path("two"))
     check(len(two) == 1 and 56 <= int(two[0]["decisions"]) <= 58, "two devices, one learner: %s" % two)
-    check(manifest(cli.path("two", "last"))["counters"]["decisions"] == int(two[0]["decisions"]), "shared learner")
+    check(manifest(cli.path("two", "ztt", "last"))["counters"]["decisions"] == int(two[0]["decisions"]), "shared learner")
 
     # Deterministic: the same training again gives the same bytes.
     cli.train("b", "--episodes", "4", "--eval-every", "2", "--checkpoint-every", "2", *SHORT)
-    check(same_bytes(cli.path("a", "last", "online.pt"), cli.path("b", "last", "online.pt")), "determinism")
+    check(same_bytes(cli.path("a", "ztt", "last", "online.pt"), cli.path("b", "ztt", "last", "online.pt")), "determinism")
     # Past the warm-up, resume: 8 + 2 episodes equal 10 straight.
     cli.train("straight", "--episodes", "10", "--eval-every", "0", *SHORT)
     cli.train("resumed", "--episodes", "8", "--eval-every", "0", *SHORT)
     code, out = cli.train("resumed", "--episodes", "2", "--eval-every", "0", *SHORT, expect_ok=False)
     check(code != 0 and "--resume" in out, "an existing training folder is not overwritten: %s" % out)
-    cli.train("resumed", "--episodes", "2", "--eval-every", "0", "--resume", cli.path("resumed", "last"), *SHORT)
+    shutil.copytree(cli.path("resumed", "ztt", "last"), cli.path("ckpt8"))
+    cli.train("resumed", "--episodes", "2", "--eval-every", "0", "--resume", cli.path("resumed"), *SHORT)
     rows = curve(cli.path("resumed"))
     check([r["episode"] for r in rows] == [str(i) for i in range(1, 11)], "resumed curve continues the episodes")
     check(int(rows[-1]["updates"]) > 0, "updates after the warm-up")
-    m = manifest(cli.path("resumed", "last"))
+    m = manifest(cli.path("resumed", "ztt", "last"))
     check(m["user"]["episodes"] == 10 and m["counters"]["decisions"] == sum(int(r["decisions"]) for r in rows),
           "resumed counters: %s" % m["counters"])
-    check(same_bytes(cli.path("straight", "last", "online.pt"), cli.path("resumed", "last", "online.pt")),
+    check(same_bytes(cli.path("straight", "ztt", "last", "online.pt"), cli.path("resumed", "ztt", "last", "online.pt")),
           "8 + 2 resumed episodes give the same network as 10 straight")
+    # The same from one network's checkpoint instead of the training folder.
+    cli.train("resumed2", "--episodes", "2", "--eval-every", "0", "--resume", cli.path("ckpt8"), *SHORT)
+    check([r["episode"] for r in curve(cli.path("resumed2"))] == ["9", "10"], "resumed from a checkpoint")
+    check(same_bytes(cli.path("straight", "ztt", "last", "online.pt"), cli.path("resumed2", "ztt", "last", "online.pt")),
+          "resumed from one network's checkpoint: the same network")
+    case_two_networks(cli)
     print("ok train")
+
+
+def two_network_scenario(cli, right_network="right", right_learner=None):
+    """Two TX2 groups of one device each, both running zTT, naming networks 'left' and `right_network`."""
+    with open(SCENARIO) as f:
+        s = json.load(f)
+    left = s["platform"]["groups"][0]
+    left["name"] = "left"
+    left["policies"]["clocks"]["params"]["network"] = "left"
+    right = json.loads(json.dumps(left))
+    right["name"] = "right"
+    right["policies"]["clocks"]["params"]["network"] = right_network
+    if right_learner is not None:
+        right["policies"]["clocks"]["params"]["learner"] = right_learner
+    s["platform"]["groups"] = [left, right]
+    camera = s["workloads"]["videos"][0]
+    camera["group"] = "left"
+    other = dict(camera, name="camera2", group="right")
+    s["workloads"]["videos"] = [camera, other]
+    path = cli.path("two_networks_%s.json" % right_network)
+    with open(path, "w") as f:
+        json.dump(s, f)
+    return path
+
+
+def case_two_networks(cli):
+    """Two learned networks in one scenario: each trained with its own curve and checkpoints, in one
+    learner process; evaluated from the training folder; one trained while the other is served."""
+    scenario = two_network_scenario(cli)
+    cli.train("nets", "--episodes", "2", "--eval-every", "0", *SHORT, scenario=scenario)
+    for name in ("left", "right"):
+        rows = curve(cli.path("nets"), name)
+        check(len(rows) == 2 and all(28 <= int(r["decisions"]) <= 29 for r in rows),
+              "network %s: one device's decisions per episode: %s" % (name, rows))
+        m = manifest(cli.path("nets", name, "last"))
+        check(m["user"]["network"] == name and m["counters"]["decisions"] == sum(int(r["decisions"]) for r in rows),
+              "network %s: its own learner" % name)
+    _, out = run([cli.edgetwin, "run", scenario, "--out", cli.path("nets_eval"), "--quiet", "--traces", cli.traces,
+                  "--checkpoint", cli.path("nets")] + SHORT)
+    # Train 'left' only; 'right' decides greedily from its checkpoint and is left untouched.
+    cli.train("left_only", "--episodes", "1", "--eval-every", "0", "--network", "left", "--checkpoint",
+              "right=" + cli.path("nets", "right", "last"), *SHORT, scenario=scenario)
+    check(os.path.isfile(cli.path("left_only", "left", "curve.csv")) and not os.path.exists(cli.path("left_only", "right")),
+          "only the named network is trained")
+    code, out = cli.train("left_only_nockpt", "--episodes", "1", "--network", "left", *SHORT, scenario=scenario,
+                          expect_ok=False)
+    check(code != 0 and "network 'right'" in out and "has no checkpoint" in out, "an untrained network needs a checkpoint: %s" % out)
+    # Two policies naming one network must ask for the same learner.
+    clash = two_network_scenario(cli, right_network="left", right_learner={"learning_rate": 0.01})
+    code, out = cli.train("clash", "--episodes", "1", *SHORT, scenario=clash, expect_ok=False)
+    check(code != 0 and "asks for another learner than policy" in out, "a network's learner clash: %s" % out)
+    # ... and when they do, the two devices feed one network.
+    shared = two_network_scenario(cli, right_network="left")
+    cli.train("shared", "--episodes", "1", "--eval-every", "0", *SHORT, scenario=shared)
+    rows = curve(cli.path("shared"), "left")
+    check(len(rows) == 1 and 56 <= int(rows[0]["decisions"]) <= 58, "two groups, one network: %s" % rows)
 
 
 def case_evaluate(cli):
     cli.train("t", "--episodes", "8", "--eval-every", "0", *SHORT)
-    last = cli.path("t", "last")
+    last = cli.path("t", "ztt", "last")
     _, out1 = cli.evaluate("e1", "--checkpoint", last, *SHORT)
+    cli.evaluate("e3", "--checkpoint", "ztt=" + last, *SHORT)
+    check(summary(cli.path("e1")) == summary(cli.path("e3")), "NETWORK=DIR names the same checkpoint")
     cli.evaluate("e2", "--set", '/platform/groups/0/policies/clocks/params/checkpoint="%s"' % last, *SHORT)
     check(summary(cli.path("e1")) == summary(cli.path("e2")), "greedy evaluation is deterministic")
     with open(cli.path("e1", "timeline.csv")) as f:
@@ -159,7 +227,7 @@ def case_evaluate(cli):
     code, out = cli.evaluate("none", *SHORT, expect_ok=False)
     check(code == 2 and "has no checkpoint" in out and "--checkpoint DIR" in out, "no checkpoint: %d %s" % (code, out))
     code, out = cli.evaluate("missing", "--checkpoint", cli.path("nowhere"), *SHORT, expect_ok=False)
-    check(code != 0 and "manifest.json" in out and "missing" in out, "missing checkpoint: %s" % out)
+    check(code != 0 and "no checkpoint of network 'ztt'" in out and "nowhere" in out, "missing checkpoint: %s" % out)
     broken = cli.path("broken")
     shutil.copytree(last, broken)
     with open(os.path.join(broken, "online.pt"), "r+b") as f:
@@ -176,7 +244,7 @@ def case_ztt(cli):
     _, out = cli.train("ztt")
     rows = curve(cli.path("ztt"))
     check(len([r for r in rows if r["kind"] == "train"]) == 30, "30 training episodes by default")
-    cli.evaluate("learned", "--checkpoint", cli.path("ztt", "best"))
+    cli.evaluate("learned", "--checkpoint", cli.path("ztt"))
     cli.evaluate("governors", "--set", '/platform/groups/0/policies/clocks={"name": "governors"}')
     learned, governors = summary(cli.path("learned")), summary(cli.path("governors"))
     target_frames = 10 * 120   # 10 fps for 120 s
@@ -197,7 +265,7 @@ def case_mpi(cli, mpiexec):
     run(mpi + [cli.edgetwin, "train", SCENARIO, "--out", cli.path("same"), "--quiet", "--traces", cli.traces,
                "--episodes", "9", "--eval-every", "0", "--mpi", "--mpi-same-seeds"] + SHORT)
     check(int(curve(cli.path("single"))[-1]["updates"]) > 0, "updates happened")
-    check(same_bytes(cli.path("single", "last", "online.pt"), cli.path("same", "last", "online.pt")),
+    check(same_bytes(cli.path("single", "ztt", "last", "online.pt"), cli.path("same", "ztt", "last", "online.pt")),
           "two ranks with the same seeds average identical gradients: same network as one process")
     # Without a capture buffer the frames queue up and episodes last different times per rank.
     _, out = run(mpi + [cli.edgetwin, "train", SCENARIO, "--out", cli.path("diff"), "--traces", cli.traces,
@@ -207,7 +275,7 @@ def case_mpi(cli, mpiexec):
     rows = curve(cli.path("diff"))
     check(all(r["ranks"] == "2" for r in rows) and rows[-1]["return"] != rows[-1]["return_mean_over_ranks"],
           "two ranks with different episodes")
-    check(manifest(cli.path("diff", "last"))["user"]["ranks"] == 2, "manifest records the ranks")
+    check(manifest(cli.path("diff", "ztt", "last"))["user"]["ranks"] == 2, "manifest records the ranks")
     print("ok mpi")
 
 

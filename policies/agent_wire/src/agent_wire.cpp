@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "edgetwin/common/action_branches.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +110,12 @@ const char* to_string(Type type) {
       return "observe";
     case Type::end:
       return "end";
+    case Type::predict:
+      return "predict";
+    case Type::prediction:
+      return "prediction";
+    case Type::sample:
+      return "sample";
   }
   return "unknown";
 }
@@ -133,7 +141,7 @@ bool Channel::try_receive(Type& type, std::vector<std::uint8_t>& payload) {
   if (!read_all(fd_, header, sizeof header, peer_, true)) return false;
   std::uint32_t size = 0;
   std::memcpy(&size, header + 1, sizeof size);
-  if (header[0] < 1 || header[0] > 6 || size > kMaxPayload) {
+  if (header[0] < 1 || header[0] > 9 || size > kMaxPayload) {
     throw WireError("agent protocol: " + peer_ + " sent a frame that is not this protocol (type " +
                     std::to_string(header[0]) + ", " + std::to_string(size) + " bytes)");
   }
@@ -160,38 +168,90 @@ nlohmann::json decode_json(const std::vector<std::uint8_t>& payload) {
   return j;
 }
 
-std::vector<std::uint8_t> encode_state(const std::vector<float>& state) {
+namespace {
+void put_floats(std::vector<std::uint8_t>& out, const std::vector<float>& v) {
+  put(out, static_cast<std::uint32_t>(v.size()));
+  const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
+  out.insert(out.end(), p, p + v.size() * sizeof(float));
+}
+void put_ints(std::vector<std::uint8_t>& out, const std::vector<int>& v) {
+  put(out, static_cast<std::uint32_t>(v.size()));
+  for (const int x : v) put(out, static_cast<std::int32_t>(x));
+}
+std::vector<int> get_ints(Reader& r) {
+  const auto n = r.get<std::uint32_t>();
+  if (n > 64) throw WireError("agent protocol: an action tuple of " + std::to_string(n) + " components");
+  std::vector<int> v(n);
+  for (auto& x : v) x = r.get<std::int32_t>();
+  return v;
+}
+}  // namespace
+
+std::vector<std::uint8_t> encode_state(int id, const std::vector<float>& state) {
   std::vector<std::uint8_t> out;
-  out.reserve(4 + state.size() * sizeof(float));
-  put(out, static_cast<std::uint32_t>(state.size()));
-  const auto* p = reinterpret_cast<const std::uint8_t*>(state.data());
-  out.insert(out.end(), p, p + state.size() * sizeof(float));
+  out.reserve(6 + state.size() * sizeof(float));
+  put(out, static_cast<std::uint16_t>(id));
+  put_floats(out, state);
   return out;
 }
 
-void decode_state(const std::vector<std::uint8_t>& payload, std::vector<float>& state) {
-  Reader r(payload, "act");
+int decode_state(const std::vector<std::uint8_t>& payload, std::vector<float>& state) {
+  Reader r(payload, "act/predict");
+  const int id = r.get<std::uint16_t>();
   r.floats(state, r.get<std::uint32_t>());
   r.finish();
+  return id;
 }
 
-std::vector<std::uint8_t> encode_action(int action) {
+std::vector<std::uint8_t> encode_action(const std::vector<int>& tuple) {
   std::vector<std::uint8_t> out;
-  put(out, static_cast<std::int32_t>(action));
+  put_ints(out, tuple);
   return out;
 }
 
-int decode_action(const std::vector<std::uint8_t>& payload) {
+std::vector<int> decode_action(const std::vector<std::uint8_t>& payload) {
   Reader r(payload, "action");
-  const auto a = r.get<std::int32_t>();
+  auto tuple = get_ints(r);
   r.finish();
-  return a;
+  return tuple;
+}
+
+std::vector<std::uint8_t> encode_floats(const std::vector<float>& values) {
+  std::vector<std::uint8_t> out;
+  put_floats(out, values);
+  return out;
+}
+
+void decode_floats(const std::vector<std::uint8_t>& payload, std::vector<float>& values) {
+  Reader r(payload, "prediction");
+  r.floats(values, r.get<std::uint32_t>());
+  r.finish();
+}
+
+std::vector<std::uint8_t> encode_sample(int id, const std::vector<float>& input,
+                                        const std::vector<float>& target) {
+  std::vector<std::uint8_t> out;
+  put(out, static_cast<std::uint16_t>(id));
+  put_floats(out, input);
+  put_floats(out, target);
+  return out;
+}
+
+int decode_sample(const std::vector<std::uint8_t>& payload, std::vector<float>& input,
+                  std::vector<float>& target) {
+  Reader r(payload, "sample");
+  const int id = r.get<std::uint16_t>();
+  r.floats(input, r.get<std::uint32_t>());
+  r.floats(target, r.get<std::uint32_t>());
+  r.finish();
+  return id;
 }
 
 std::vector<std::uint8_t> encode_observe(const ObservePayload& o) {
   std::vector<std::uint8_t> out;
-  out.reserve(32 + 2 * o.state.size() * sizeof(float));
-  put(out, static_cast<std::int32_t>(o.action));
+  out.reserve(40 + 2 * o.state.size() * sizeof(float));
+  put(out, static_cast<std::uint16_t>(o.id));
+  put_ints(out, o.action);
   put(out, o.reward);
   put(out, o.dt_s);
   put(out, static_cast<std::uint8_t>(o.done ? 1 : 0));
@@ -205,7 +265,8 @@ std::vector<std::uint8_t> encode_observe(const ObservePayload& o) {
 
 void decode_observe(const std::vector<std::uint8_t>& payload, ObservePayload& o) {
   Reader r(payload, "observe");
-  o.action = r.get<std::int32_t>();
+  o.id = r.get<std::uint16_t>();
+  o.action = get_ints(r);
   o.reward = r.get<double>();
   o.dt_s = r.get<double>();
   o.done = r.get<std::uint8_t>() != 0;
@@ -215,8 +276,15 @@ void decode_observe(const std::vector<std::uint8_t>& payload, ObservePayload& o)
   r.finish();
 }
 
+std::vector<int> heads_of(const nlohmann::json& learner) {
+  if (learner.is_object() && learner.contains("branches") && learner.at("branches").is_array())
+    return learner.at("branches").get<std::vector<int>>();
+  return {learner.is_object() ? learner.value("action_count", 0) : 0};
+}
+
 nlohmann::json to_json(const AgentRequest& request) {
   return {{"policy", request.policy},
+          {"network", request.network_name()},
           {"learner", request.learner},
           {"state_names", request.state_names},
           {"action_names", request.action_names},
@@ -227,6 +295,7 @@ AgentRequest request_from_json(const nlohmann::json& j) {
   AgentRequest r;
   try {
     r.policy = j.at("policy").get<std::string>();
+    r.network = j.value("network", r.policy);
     r.learner = j.at("learner");
     r.state_names = j.at("state_names").get<std::vector<std::string>>();
     r.action_names = j.at("action_names").get<std::vector<std::string>>();
@@ -239,11 +308,19 @@ AgentRequest request_from_json(const nlohmann::json& j) {
 
 RemoteAgent::RemoteAgent(std::shared_ptr<Channel> channel, const AgentRequest& request,
                          const nlohmann::json& run)
-    : channel_(std::move(channel)),
-      request_(request),
-      action_count_(static_cast<int>(request.action_names.size())) {
+    : channel_(std::move(channel)), request_(request) {
+  const auto kind = request.learner.is_object() ? request.learner.value("kind", std::string()) : "";
+  supervised_ = kind == "supervised";
+  if (supervised_) {
+    outputs_ = request.learner.value("outputs", 0);
+  } else {
+    heads_ = heads_of(request.learner);
+    action_count_ = request.learner.value("action_count", static_cast<int>(request.action_names.size()));
+    if (heads_.size() == 1) heads_[0] = action_count_;
+  }
   nlohmann::json hello = to_json(request);
   hello["run"] = run;
+  hello["protocol"] = kProtocolVersion;
   channel_->send(Type::hello, encode_json(hello));
   const auto type = channel_->receive(buffer_);
   if (type != Type::welcome) {
@@ -252,32 +329,37 @@ RemoteAgent::RemoteAgent(std::shared_ptr<Channel> channel, const AgentRequest& r
   }
   const auto welcome = decode_json(buffer_);
   if (welcome.contains("error")) {
-    throw std::runtime_error(channel_->peer() + " refused policy '" + request.policy +
+    throw std::runtime_error(channel_->peer() + " refused network '" + request.network_name() +
+                             "' of policy '" + request.policy +
                              "': " + welcome.at("error").get<std::string>());
   }
   learning_ = welcome.value("learning", false);
+  id_ = welcome.value("id", 0);
 }
 
 int RemoteAgent::act(const std::vector<float>& state) {
-  channel_->send(Type::act, encode_state(state));
+  if (supervised_) throw std::logic_error("act() on supervised network '" + request_.network_name() + "'");
+  channel_->send(Type::act, encode_state(id_, state));
   const auto type = channel_->receive(buffer_);
   if (type != Type::action) {
     throw WireError(std::string("agent protocol: expected action from ") + channel_->peer() + ", got " +
                     to_string(type));
   }
-  const int action = decode_action(buffer_);
-  if (action < 0 || action >= action_count_) {
-    throw WireError("agent protocol: " + channel_->peer() + " chose action " + std::to_string(action) +
-                    " of " + std::to_string(action_count_));
+  const auto tuple = decode_action(buffer_);
+  try {
+    return common::joint_action(heads_, tuple);
+  } catch (const std::exception& e) {
+    throw WireError("agent protocol: " + channel_->peer() + " chose an action outside network '" +
+                    request_.network_name() + "': " + e.what());
   }
-  return action;
 }
 
 void RemoteAgent::observe(const std::vector<float>& state, int action, double reward,
                           const std::vector<float>& next_state, bool done, double dt_s) {
   // Sent in evaluation too: the server keeps the return of every episode.
   ObservePayload o;
-  o.action = action;
+  o.id = id_;
+  o.action = common::action_tuple(heads_, action);
   o.reward = reward;
   o.dt_s = dt_s;
   o.done = done;
@@ -286,10 +368,32 @@ void RemoteAgent::observe(const std::vector<float>& state, int action, double re
   channel_->send(Type::observe, encode_observe(o));
 }
 
-void RemoteAgent::end(const nlohmann::json& summary) {
-  if (ended_) return;
-  ended_ = true;
-  channel_->send(Type::end, encode_json(summary));
+std::vector<float> RemoteAgent::predict(const std::vector<float>& input) {
+  if (!supervised_) return Agent::predict(input);
+  channel_->send(Type::predict, encode_state(id_, input));
+  const auto type = channel_->receive(buffer_);
+  if (type != Type::prediction) {
+    throw WireError(std::string("agent protocol: expected prediction from ") + channel_->peer() + ", got " +
+                    to_string(type));
+  }
+  std::vector<float> out;
+  decode_floats(buffer_, out);
+  if (static_cast<int>(out.size()) != outputs_) {
+    throw WireError("agent protocol: " + channel_->peer() + " answered " + std::to_string(out.size()) +
+                    " outputs for network '" + request_.network_name() + "', expected " +
+                    std::to_string(outputs_));
+  }
+  return out;
+}
+
+void RemoteAgent::sample(const std::vector<float>& input, const std::vector<float>& target) {
+  if (!supervised_) return Agent::sample(input, target);
+  if (!learning_) return;  // evaluation: nothing learns from it
+  channel_->send(Type::sample, encode_sample(id_, input, target));
+}
+
+void send_end(Channel& channel, const nlohmann::json& summary) {
+  channel.send(Type::end, encode_json(summary));
 }
 
 }  // namespace edgetwin::policies::wire

@@ -178,6 +178,43 @@ SacConfig sac_config_from_json(const nlohmann::json& spec) {
   });
 }
 
+SupervisedConfig supervised_config_from_json(const nlohmann::json& spec) {
+  return read_spec(spec, "learner spec (supervised)", [](const JsonReader& r) {
+    SupervisedConfig c;
+    r.require_only({"kind", "task", "inputs", "outputs", "hidden", "activation", "learning_rate",
+                    "batch_size", "epochs", "validation_fraction", "max_grad_norm", "seed", "max_samples"});
+    if (r.has("task"))
+      c.task = r.one_of("task", {"classification", "regression"}) == "classification"
+                   ? SupervisedTask::kClassification
+                   : SupervisedTask::kRegression;
+    c.network.hidden = {64, 64};
+    read_into(r, "inputs", c.network.inputs);
+    read_into(r, "outputs", c.network.outputs);
+    read_hidden(r, c.network.hidden);
+    read_activation(r, c.network.activation);
+    read_into(r, "learning_rate", c.learning_rate);
+    read_into(r, "batch_size", c.batch_size);
+    read_into(r, "epochs", c.epochs);
+    read_into(r, "validation_fraction", c.validation_fraction);
+    read_into(r, "max_grad_norm", c.max_grad_norm);
+    read_into(r, "seed", c.seed);
+    if (r.has("max_samples")) r.integer_in("max_samples", 1, std::numeric_limits<std::int64_t>::max());
+    try {
+      c.validate();
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("learner spec (supervised): ") + e.what());
+    }
+    return c;
+  });
+}
+
+std::string learner_kind(const nlohmann::json& spec) {
+  return read_spec(spec, "learner spec", [](const JsonReader& r) {
+    if (!r.has("kind")) r.fail("kind", "required field is missing; allowed: dqn, sac, supervised");
+    return r.one_of("kind", {"dqn", "sac", "supervised"});
+  });
+}
+
 std::unique_ptr<DiscreteLearner> make_learner(const nlohmann::json& spec) {
   const auto kind = read_spec(spec, "learner spec", [](const JsonReader& r) {
     if (!r.has("kind")) r.fail("kind", "required field is missing; allowed: dqn, sac");
@@ -189,6 +226,15 @@ std::unique_ptr<DiscreteLearner> make_learner(const nlohmann::json& spec) {
 
 nlohmann::json spec_from_manifest(const nlohmann::json& manifest) {
   nlohmann::json spec = manifest.at("hyper_parameters");
+  if (manifest.at("kind") == "supervised") {
+    spec["kind"] = "supervised";
+    const auto& net = manifest.at("network");
+    spec["inputs"] = net.at("inputs");
+    spec["outputs"] = net.at("outputs");
+    spec["hidden"] = net.at("hidden");
+    spec["activation"] = net.at("activation");
+    return spec;
+  }
   spec.erase("target_entropy");  // derived (SAC); make_learner recomputes it
   spec["kind"] = manifest.at("kind");
   spec["state_dim"] = manifest.at("state_dim");
@@ -207,6 +253,15 @@ std::string spec_mismatch(const nlohmann::json& have, const nlohmann::json& want
   if (want.value("kind", std::string()) != kind) {
     return "kind is \"" + kind + "\" in the checkpoint, " + want.value("kind", nlohmann::json()).dump() +
            " in the policy";
+  }
+  if (kind == "supervised") {
+    const auto h = supervised_config_from_json(have), w = supervised_config_from_json(want);
+    if (h.task != w.task)
+      return "task is " + to_string(h.task) + " in the checkpoint, " + to_string(w.task) + " in the policy";
+    if (h.network != w.network)
+      return "network is " + h.network.to_json().dump() + " in the checkpoint, " +
+             w.network.to_json().dump() + " in the policy";
+    return "";
   }
   // Compared as the learners would build them (absent keys take the config's defaults).
   auto network = [&kind](const nlohmann::json& spec) {

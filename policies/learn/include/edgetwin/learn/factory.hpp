@@ -17,6 +17,7 @@
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/learner.hpp"
 #include "edgetwin/learn/sac.hpp"
+#include "edgetwin/learn/supervised.hpp"
 
 namespace edgetwin::learn {
 
@@ -24,8 +25,16 @@ namespace edgetwin::learn {
 /// linear, exponential"; common::JsonReader's wording); unknown keys are errors.
 DqnConfig dqn_config_from_json(const nlohmann::json& spec);
 SacConfig sac_config_from_json(const nlohmann::json& spec);
-/// By spec["kind"]: "dqn" or "sac".
+/// {"kind": "supervised", "task": "classification" | "regression", "inputs": N, "outputs": M,
+///  "hidden": [...], "activation", "learning_rate", "batch_size", "epochs", "validation_fraction",
+///  "max_grad_norm", "seed", "max_samples"}: epochs are per training episode when the data comes
+/// from a scenario; "max_samples" (default 100000) bounds the examples the trainer keeps (the
+/// oldest are dropped), read by the trainer, not part of the config.
+SupervisedConfig supervised_config_from_json(const nlohmann::json& spec);
+/// By spec["kind"]: "dqn" or "sac" (decision networks; "supervised" is refused here).
 std::unique_ptr<DiscreteLearner> make_learner(const nlohmann::json& spec);
+/// The spec's kind: "dqn", "sac" or "supervised" (ConfigError otherwise).
+std::string learner_kind(const nlohmann::json& spec);
 
 /// The learner spec recorded in a checkpoint's manifest (kind, dims, network, hyper-parameters),
 /// i.e. what make_learner() needs to build a learner that can load it.

@@ -52,8 +52,9 @@ inline int joint_action(const std::vector<int>& branches, const std::vector<int>
   std::int64_t joint = 0;
   for (std::size_t d = 0; d < branches.size(); ++d) {
     if (tuple[d] < 0 || tuple[d] >= branches[d]) {
-      throw std::out_of_range("action component " + std::to_string(d) + ": found " + std::to_string(tuple[d]) +
-                              ", allowed [0, " + std::to_string(branches[d]) + ")");
+      throw std::out_of_range("action component " + std::to_string(d) + ": found " +
+                              std::to_string(tuple[d]) + ", allowed [0, " + std::to_string(branches[d]) +
+                              ")");
     }
     joint = joint * branches[d] + tuple[d];
   }
