@@ -12,6 +12,7 @@
 
 #include "edgetwin/learn/error.hpp"
 
+#include "fit.hpp"
 #include "trainer.hpp"
 
 #ifdef EDGETWIN_WITH_MPI
@@ -103,6 +104,8 @@ void usage() {
                "  edgetwin train FILE ...            -> edgetwin-learn train --edgetwin PATH --scenario FILE "
                "... -- RUN_ARGS\n"
                "  edgetwin run FILE --checkpoint DIR -> edgetwin-learn serve --fd N [--checkpoint C ...]\n"
+               "  edgetwin train --dataset CSV --model SPEC -> edgetwin-learn fit --dataset CSV --model SPEC "
+               "--out DIR\n"
                "see docs/learning.md\n";
 }
 
@@ -164,6 +167,24 @@ int run_train(const std::vector<std::string>& args) {
 #endif
 }
 
+int run_fit(const std::vector<std::string>& args) {
+  edgetwin::learn_app::FitOptions o;
+  po::options_description options("edgetwin-learn fit");
+  options.add_options()("help", "this help")("dataset", po::value(&o.dataset)->required(), "CSV file")(
+      "model", po::value(&o.model)->required(), "model spec (JSON)")("out", po::value(&o.out)->required(),
+                                                                   "output directory")(
+      "epochs", po::value(&o.epochs), "epochs (default: the spec's)")("seed", po::value(&o.seed), "seed")(
+      "resume", po::value(&o.resume), "checkpoint or training folder")("quiet", po::bool_switch(&o.quiet), "");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(options).run(), vm);
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  return edgetwin::learn_app::fit(o);
+}
+
 int run_serve(const std::vector<std::string>& args) {
   int fd = -1;
   std::vector<std::string> checkpoints;
@@ -194,10 +215,14 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") return run_train(args);
     if (command == "serve") return run_serve(args);
-    std::cerr << "error: unknown command '" << command << "' (train, serve)\n";
+    if (command == "fit") return run_fit(args);
+    std::cerr << "error: unknown command '" << command << "' (train, serve, fit)\n";
     return 2;
   } catch (const po::error& e) {
     std::cerr << "error: " << e.what() << " (edgetwin-learn " << command << " --help)\n";
+    return 2;
+  } catch (const edgetwin::learn::ConfigError& e) {
+    std::cerr << "\nerror: " << e.what() << "\n";
     return 2;
   } catch (const edgetwin::learn::CheckpointError& e) {
     std::cerr << "\nerror: " << e.what() << "\n";

@@ -19,7 +19,7 @@
 namespace edgetwin::app {
 
 int run_train(const std::vector<std::string>& args) {
-  std::string file, out_dir, data_dir, traces_dir, resume;
+  std::string file, out_dir, data_dir, traces_dir, resume, dataset, model;
   std::vector<std::string> sets, networks, checkpoints;
   long long seed = -1;
   int episodes = -1, eval_every = -1, checkpoint_every = -1;
@@ -27,6 +27,11 @@ int run_train(const std::vector<std::string>& args) {
   po::options_description options("train options");
   options.add_options()("file", po::value<std::string>(&file),
                         "scenario file (with learned policies, e.g. ztt)")(
+      "dataset", po::value<std::string>(&dataset),
+      "instead of a scenario: train a supervised network from this CSV file (header row, numeric cells), "
+      "described by --model (docs/learning.md, \"Supervised networks\")")(
+      "model", po::value<std::string>(&model),
+      "with --dataset: the model spec (JSON): task, label or targets, features, hidden, epochs, ...")(
       "network", po::value<std::vector<std::string>>(&networks)->composing(),
       "train only this learned network (repeatable; default: every network of the scenario); the others "
       "decide greedily from --checkpoint or their policy's \"checkpoint\" parameter")(
@@ -35,7 +40,9 @@ int run_train(const std::vector<std::string>& args) {
       "NETWORK=DIR; repeatable)")("out", po::value<std::string>(&out_dir),
                                   "output directory (default: results/<scenario name>-train)")(
       "episodes", po::value<int>(&episodes),
-      "training episodes (default: the scenario's training.episodes, or 20)")(
+      "training episodes (default: the scenario's training.episodes, or 20); with --dataset: epochs (also "
+      "--epochs; default: the spec's epochs, or 20)")(
+      "epochs", po::value<int>(&episodes), "with --dataset: training epochs")(
       "eval-every", po::value<int>(&eval_every),
       "a greedy evaluation episode every N training episodes; the best checkpoint is the best evaluation "
       "(default: training.eval_every, or 5; 0 = never, best = best training return)")(
@@ -59,8 +66,25 @@ int run_train(const std::vector<std::string>& args) {
   positionals.add("file", 1);
   po::variables_map vm;
   if (!parse_args(args, options, positionals, vm,
-                  "edgetwin train FILE [--out DIR] [--episodes N] [--resume DIR] [--mpi]")) {
+                  "edgetwin train FILE [--out DIR] [--episodes N] [--resume DIR] [--mpi]\n"
+                  "edgetwin train --dataset CSV --model SPEC.json [--out DIR] [--epochs N] [--resume DIR]")) {
     return kExitOk;
+  }
+  if (!dataset.empty() || !model.empty()) {
+    if (dataset.empty() || model.empty())
+      throw std::invalid_argument("train: --dataset and --model go together (a CSV file and its model spec)");
+    if (!file.empty())
+      throw std::invalid_argument("train: either a scenario FILE or --dataset, not both");
+    if (mpi) throw std::invalid_argument("train: --mpi trains decision networks in scenarios, not --dataset");
+    if (out_dir.empty())
+      out_dir = (std::filesystem::path("results") / (std::filesystem::path(model).stem().string() + "-fit")).string();
+    std::vector<std::string> fit{tool_path("edgetwin-learn").string(), "fit", "--dataset", dataset, "--model", model,
+                                 "--out", out_dir};
+    if (episodes >= 0) fit.insert(fit.end(), {"--epochs", std::to_string(episodes)});
+    if (seed >= 0) fit.insert(fit.end(), {"--seed", std::to_string(seed)});
+    if (!resume.empty()) fit.insert(fit.end(), {"--resume", resume});
+    if (quiet) fit.emplace_back("--quiet");
+    return exec_tool(fit, "build the edgetwin-learn target");
   }
   if (file.empty()) throw std::invalid_argument("train: say which scenario file to train on");
   const auto catalog = load_catalog_or_throw(data_dir);
