@@ -1,6 +1,5 @@
 #include "agent_server.hpp"
 
-#include <filesystem>
 #include <stdexcept>
 
 #include "edgetwin/common/action_branches.hpp"
@@ -8,7 +7,6 @@
 namespace edgetwin::learn_app {
 
 namespace wire = policies::wire;
-namespace fs = std::filesystem;
 
 learn::Dataset Network::dataset() const {
   learn::Dataset data;
@@ -192,34 +190,6 @@ EpisodeStats serve(wire::Channel& channel,
     }
   }
   return stats;
-}
-
-std::string find_checkpoint(const std::vector<std::string>& candidates, const std::string& network,
-                            const std::string& policy, const std::string& subfolder) {
-  auto fits = [&](const fs::path& dir) {
-    if (!fs::exists(dir / "manifest.json")) return false;
-    try {
-      const auto user = learn::read_manifest(dir.string()).value("user", nlohmann::json::object());
-      if (user.contains("network")) return user.at("network") == network;
-      return user.value("policy", std::string()) == policy && network == policy;
-    } catch (const std::exception&) {
-      return true;  // unreadable: let loading report it by name
-    }
-  };
-  for (const auto& c : candidates) {
-    const auto eq = c.find('=');
-    if (eq != std::string::npos && c.substr(0, eq) == network) return c.substr(eq + 1);
-  }
-  for (const auto& c : candidates) {
-    if (c.find('=') != std::string::npos || c.empty()) continue;
-    const fs::path dir(c);
-    if (fs::exists(dir / "manifest.json")) {
-      if (fits(dir)) return c;
-    } else if (fs::exists(dir / network / subfolder / "manifest.json")) {
-      return (dir / network / subfolder).string();
-    }
-  }
-  return "";
 }
 
 }  // namespace edgetwin::learn_app

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/agent_wire/agent_wire.hpp"
+#include "edgetwin/agent_wire/greedy_network.hpp"
 #include "edgetwin/learn/factory.hpp"
 #include "edgetwin/learn/learner.hpp"
 #include "edgetwin/learn/supervised.hpp"
@@ -74,15 +75,8 @@ EpisodeStats serve(policies::wire::Channel& channel,
                    const std::function<Network&(const policies::AgentRequest&)>& network_for,
                    const std::function<void(const learn::UpdateStats&)>& after_update = {});
 
-/// The checkpoint of network `network` (of policy `policy`) among `candidates` (in order: "NET=DIR"
-/// entries naming it, then plain DIRs): a DIR holding manifest.json is a checkpoint, used when its
-/// user.network (or, for checkpoints written before networks had names, user.policy) matches;
-/// a DIR without one is an `edgetwin train` output folder, whose `<network>/best` is used. ""
-/// when none fits.
-std::string find_checkpoint(const std::vector<std::string>& candidates, const std::string& network,
-                            const std::string& policy, const std::string& subfolder = "best");
-
 using learn::spec_from_manifest;
 using learn::spec_mismatch;
+using policies::find_checkpoint;
 
 }  // namespace edgetwin::learn_app

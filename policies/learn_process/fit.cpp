@@ -30,9 +30,11 @@ std::vector<std::string> names_of(const nlohmann::json& spec, const char* key, c
   if (!spec.contains(key)) return {};
   const auto& v = spec.at(key);
   if (v.is_string()) return {v.get<std::string>()};
-  if (!v.is_array() || v.empty() || !std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_string(); }))
-    throw common::DataError(spec_file, std::string("/") + key, "found " + common::abbreviate(v.dump()) +
-                                                                   ", allowed: a column name or a list of them");
+  if (!v.is_array() || v.empty() ||
+      !std::all_of(v.begin(), v.end(), [](const auto& x) { return x.is_string(); }))
+    throw common::DataError(
+        spec_file, std::string("/") + key,
+        "found " + common::abbreviate(v.dump()) + ", allowed: a column name or a list of them");
   return v.get<std::vector<std::string>>();
 }
 
@@ -45,7 +47,8 @@ std::string csv_number(double x) {
 
 }  // namespace
 
-CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_in, const std::string& spec_file) {
+CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_in,
+                            const std::string& spec_file) {
   if (!spec_in.is_object()) throw common::DataError(spec_file, "", "a model spec is a JSON object");
   CsvDataset out;
   nlohmann::json spec = spec_in;
@@ -79,7 +82,8 @@ CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_i
   out.features = names_of(spec, "features", spec_file);
   if (out.features.empty()) {
     for (const auto& h : header) {
-      if (std::find(out.targets.begin(), out.targets.end(), h) == out.targets.end()) out.features.push_back(h);
+      if (std::find(out.targets.begin(), out.targets.end(), h) == out.targets.end())
+        out.features.push_back(h);
     }
   }
   std::vector<std::size_t> feature_cols, target_cols;
@@ -87,8 +91,9 @@ CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_i
     for (const auto& name : *list) {
       const auto it = column.find(name);
       if (it == column.end())
-        throw common::DataError(csv, "line 1",
-                                "no column '" + name + "' (named by " + spec_file + "); columns: " + common::join(header));
+        throw common::DataError(
+            csv, "line 1",
+            "no column '" + name + "' (named by " + spec_file + "); columns: " + common::join(header));
       (list == &out.features ? feature_cols : target_cols).push_back(it->second);
     }
   }
@@ -124,8 +129,9 @@ CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_i
     if (classify) {
       const double v = number(target_cols[0]);
       if (v < 0 || v != std::floor(v) || v > 1e6) {
-        throw common::DataError(csv, "line " + std::to_string(line_no) + ", column '" + header[target_cols[0]] + "'",
-                                "found " + common::format_double(v) + ", allowed: a class index 0, 1, 2, ...");
+        throw common::DataError(
+            csv, "line " + std::to_string(line_no) + ", column '" + header[target_cols[0]] + "'",
+            "found " + common::format_double(v) + ", allowed: a class index 0, 1, 2, ...");
       }
       data.labels.push_back(static_cast<std::int64_t>(v));
       max_label = std::max(max_label, data.labels.back());
@@ -139,15 +145,18 @@ CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_i
   const int inputs = data.input_dim;
   const int outputs = classify ? static_cast<int>(max_label + 1) : static_cast<int>(out.targets.size());
   if (spec.contains("inputs") && spec.at("inputs") != inputs)
-    throw common::DataError(spec_file, "/inputs", "found " + spec.at("inputs").dump() + ", but the file has " +
-                                                      std::to_string(inputs) + " feature columns");
+    throw common::DataError(spec_file, "/inputs",
+                            "found " + spec.at("inputs").dump() + ", but the file has " +
+                                std::to_string(inputs) + " feature columns");
   if (classify && spec.contains("outputs")) {
     if (!spec.at("outputs").is_number_integer() || spec.at("outputs").get<int>() < outputs)
-      throw common::DataError(spec_file, "/outputs", "found " + spec.at("outputs").dump() +
-                                                         ", but the labels go up to " + std::to_string(max_label));
+      throw common::DataError(
+          spec_file, "/outputs",
+          "found " + spec.at("outputs").dump() + ", but the labels go up to " + std::to_string(max_label));
   } else if (spec.contains("outputs") && spec.at("outputs") != outputs) {
-    throw common::DataError(spec_file, "/outputs", "found " + spec.at("outputs").dump() + ", but there are " +
-                                                       std::to_string(outputs) + " target columns");
+    throw common::DataError(spec_file, "/outputs",
+                            "found " + spec.at("outputs").dump() + ", but there are " +
+                                std::to_string(outputs) + " target columns");
   } else {
     spec["outputs"] = outputs;
   }
@@ -176,7 +185,9 @@ int fit(const FitOptions& o) {
   std::string from;
   if (!o.resume.empty()) {
     from = find_checkpoint({o.resume}, net.name, net.name, "last");
-    if (from.empty()) throw std::invalid_argument("--resume " + o.resume + " holds no checkpoint of network '" + net.name + "'");
+    if (from.empty())
+      throw std::invalid_argument("--resume " + o.resume + " holds no checkpoint of network '" + net.name +
+                                  "'");
     const auto have = spec_from_manifest(learn::read_manifest(from));
     if (const auto why = learn::spec_mismatch(have, spec); !why.empty())
       throw std::invalid_argument("checkpoint " + from + " does not fit " + o.model + ": " + why);
@@ -192,7 +203,8 @@ int fit(const FitOptions& o) {
   }
   std::ofstream curve(dir / "curve.csv", std::ios::app);
   if (!curve) throw std::runtime_error("cannot write " + (dir / "curve.csv").string());
-  if (!have_curve) curve << "epoch,rows,train_loss,validation_loss,train_accuracy,validation_accuracy,updates,wall_s\n";
+  if (!have_curve)
+    curve << "epoch,rows,train_loss,validation_loss,train_accuracy,validation_accuracy,updates,wall_s\n";
   double best = std::numeric_limits<double>::infinity();
   if (!from.empty()) {
     const auto u = learn::read_manifest(from).value("user", nlohmann::json::object());
@@ -225,7 +237,8 @@ int fit(const FitOptions& o) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     curve << e.epoch << ',' << dataset.data.size() << ',' << csv_number(e.train_loss) << ','
           << csv_number(e.validation_loss) << ',' << csv_number(e.train_accuracy) << ','
-          << csv_number(e.validation_accuracy) << ',' << net.supervised->updates() << ',' << csv_number(wall) << '\n';
+          << csv_number(e.validation_accuracy) << ',' << net.supervised->updates() << ',' << csv_number(wall)
+          << '\n';
     curve.flush();
     const bool validated = !std::isnan(e.validation_loss);
     const double score = validated ? e.validation_loss : e.train_loss;
@@ -247,7 +260,8 @@ int fit(const FitOptions& o) {
   std::cout << "fitted '" << net.name << "' (" << spec.value("task", "") << ", " << dataset.features.size()
             << " features, " << dataset.data.size() << " rows) for " << epochs << " epochs: best "
             << (std::isnan(e.validation_loss) ? "training" : "validation") << " loss " << csv_number(best);
-  if (!std::isnan(e.validation_accuracy)) std::cout << ", last validation accuracy " << csv_number(e.validation_accuracy);
+  if (!std::isnan(e.validation_accuracy))
+    std::cout << ", last validation accuracy " << csv_number(e.validation_accuracy);
   std::cout << "\nresults: " << o.out << "/" << net.name << "/{curve.csv, best/, last/}\n";
   return 0;
 }

@@ -34,9 +34,9 @@ struct FitOptions {
   std::string dataset;  ///< CSV file
   std::string model;    ///< JSON spec file
   std::string out;
-  int epochs = -1;          ///< < 0: the spec's epochs
-  std::uint64_t seed = 0;   ///< 0: the spec's seed
-  std::string resume;       ///< a checkpoint or a training folder ("" = fresh)
+  int epochs = -1;         ///< < 0: the spec's epochs
+  std::uint64_t seed = 0;  ///< 0: the spec's seed
+  std::string resume;      ///< a checkpoint or a training folder ("" = fresh)
   bool quiet = false;
 };
 

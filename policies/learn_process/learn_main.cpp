@@ -172,9 +172,10 @@ int run_fit(const std::vector<std::string>& args) {
   po::options_description options("edgetwin-learn fit");
   options.add_options()("help", "this help")("dataset", po::value(&o.dataset)->required(), "CSV file")(
       "model", po::value(&o.model)->required(), "model spec (JSON)")("out", po::value(&o.out)->required(),
-                                                                   "output directory")(
+                                                                     "output directory")(
       "epochs", po::value(&o.epochs), "epochs (default: the spec's)")("seed", po::value(&o.seed), "seed")(
-      "resume", po::value(&o.resume), "checkpoint or training folder")("quiet", po::bool_switch(&o.quiet), "");
+      "resume", po::value(&o.resume), "checkpoint or training folder")("quiet", po::bool_switch(&o.quiet),
+                                                                       "");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(options).run(), vm);
   if (vm.count("help")) {

@@ -5,8 +5,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
+
+#include "edgetwin/agent_wire/greedy_network.hpp"
 
 #include "cli.hpp"
 #include "tools.hpp"
@@ -63,10 +67,39 @@ void AgentLink::connect(const policies::AgentRequest& first) {
   channel_ = std::make_shared<policies::wire::Channel>(fds[0], "the checkpoint server (" + tool + " serve)");
 }
 
+std::shared_ptr<policies::Agent> AgentLink::local_agent(const policies::AgentRequest& request) {
+  if (!torch_free_ || agent_fd_ >= 0) return nullptr;
+  auto candidates = checkpoints_;
+  if (!request.checkpoint.empty()) candidates.push_back(request.checkpoint);
+  const std::string& name = request.network_name();
+  const std::string from = policies::find_checkpoint(candidates, name, request.policy);
+  // Nothing found, or a checkpoint without greedy.json (written before torch-free evaluation):
+  // the server gives the same message or serves it.
+  if (from.empty() || !std::filesystem::exists(std::filesystem::path(from) / "greedy.json")) return nullptr;
+  std::ifstream in(std::filesystem::path(from) / "manifest.json");
+  const auto manifest = nlohmann::json::parse(in, nullptr, false);
+  const auto user =
+      manifest.is_object() ? manifest.value("user", nlohmann::json::object()) : nlohmann::json::object();
+  std::string why;
+  if (user.value("policy", request.policy) != request.policy &&
+      !user.value("policy", std::string()).empty()) {
+    why = "it is of policy '" + user.value("policy", std::string()) + "', the scenario runs '" +
+          request.policy + "'";
+  }
+  auto network = std::make_shared<policies::GreedyNetwork>(policies::GreedyNetwork::load(from));
+  if (why.empty()) why = network->mismatch(request.learner);
+  if (!why.empty()) {
+    throw std::invalid_argument("cannot load checkpoint " + from + ": it does not fit network '" + name +
+                                "' of policy '" + request.policy + "': " + why);
+  }
+  ++local_;
+  return std::make_shared<policies::LocalAgent>(std::move(network));
+}
+
 std::shared_ptr<policies::Agent> AgentLink::get(const policies::AgentRequest& request) {
   const std::string& name = request.network_name();
   if (const auto it = agents_.find(name); it != agents_.end()) {
-    const auto& first = it->second->request();
+    const auto& first = requests_.at(name);
     if (request.learner != first.learner) {
       throw std::invalid_argument(
           "network '" + name + "': policy '" + request.policy + "' asks for another learner than policy '" +
@@ -76,9 +109,13 @@ std::shared_ptr<policies::Agent> AgentLink::get(const policies::AgentRequest& re
     }
     return it->second;
   }
-  if (!channel_) connect(request);
-  auto agent = std::make_shared<policies::wire::RemoteAgent>(channel_, request, run_);
+  std::shared_ptr<policies::Agent> agent = local_agent(request);
+  if (!agent) {
+    if (!channel_) connect(request);
+    agent = std::make_shared<policies::wire::RemoteAgent>(channel_, request, run_);
+  }
   agents_.emplace(name, agent);
+  requests_.emplace(name, request);
   return agent;
 }
 

@@ -31,6 +31,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   long long seed = -1;
   bool quiet = false;
   bool no_fast_path = false;
+  bool checkpoint_server = false;
   std::vector<std::string> checkpoints;
   int agent_fd = -1;
   po::options_description options("run options");
@@ -49,6 +50,9 @@ int run_run(const std::vector<std::string>& raw_args) {
       "what the learned networks are evaluated from, learning off (repeatable): a training folder written "
       "by edgetwin train (each network's best/), one network's checkpoint, or NETWORK=DIR; before the "
       "policies' \"checkpoint\" parameters (docs/learning.md)")(
+      "checkpoint-server", po::bool_switch(&checkpoint_server),
+      "evaluate checkpoints through the libtorch server edgetwin-learn instead of in this process (the "
+      "default evaluates their greedy.json without libtorch, same decisions; docs/learning.md)")(
       "agent-fd", po::value<int>(&agent_fd),
       "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn "
       "train)");
@@ -92,6 +96,7 @@ int run_run(const std::vector<std::string>& raw_args) {
                     {"scenario_hash", sweep::run_id_of(unseeded)},
                     {"seed", spec.seed},
                     {"edgetwin_version", sim::version_string()}});
+  agents.set_torch_free(!checkpoint_server);
   run_options.agents = agents.provider();
   const auto result = sim::run_simulation(spec, catalog, store, power_model, registry, run_options);
   if (agents.used()) {

@@ -41,8 +41,8 @@ int run_train(const std::vector<std::string>& args) {
                                   "output directory (default: results/<scenario name>-train)")(
       "episodes", po::value<int>(&episodes),
       "training episodes (default: the scenario's training.episodes, or 20); with --dataset: epochs (also "
-      "--epochs; default: the spec's epochs, or 20)")(
-      "epochs", po::value<int>(&episodes), "with --dataset: training epochs")(
+      "--epochs; default: the spec's epochs, or 20)")("epochs", po::value<int>(&episodes),
+                                                      "with --dataset: training epochs")(
       "eval-every", po::value<int>(&eval_every),
       "a greedy evaluation episode every N training episodes; the best checkpoint is the best evaluation "
       "(default: training.eval_every, or 5; 0 = never, best = best training return)")(
@@ -73,13 +73,19 @@ int run_train(const std::vector<std::string>& args) {
   if (!dataset.empty() || !model.empty()) {
     if (dataset.empty() || model.empty())
       throw std::invalid_argument("train: --dataset and --model go together (a CSV file and its model spec)");
-    if (!file.empty())
-      throw std::invalid_argument("train: either a scenario FILE or --dataset, not both");
+    if (!file.empty()) throw std::invalid_argument("train: either a scenario FILE or --dataset, not both");
     if (mpi) throw std::invalid_argument("train: --mpi trains decision networks in scenarios, not --dataset");
     if (out_dir.empty())
-      out_dir = (std::filesystem::path("results") / (std::filesystem::path(model).stem().string() + "-fit")).string();
-    std::vector<std::string> fit{tool_path("edgetwin-learn").string(), "fit", "--dataset", dataset, "--model", model,
-                                 "--out", out_dir};
+      out_dir = (std::filesystem::path("results") / (std::filesystem::path(model).stem().string() + "-fit"))
+                    .string();
+    std::vector<std::string> fit{tool_path("edgetwin-learn").string(),
+                                 "fit",
+                                 "--dataset",
+                                 dataset,
+                                 "--model",
+                                 model,
+                                 "--out",
+                                 out_dir};
     if (episodes >= 0) fit.insert(fit.end(), {"--epochs", std::to_string(episodes)});
     if (seed >= 0) fit.insert(fit.end(), {"--seed", std::to_string(seed)});
     if (!resume.empty()) fit.insert(fit.end(), {"--resume", resume});

@@ -220,6 +220,11 @@ def case_evaluate(cli):
     check(summary(cli.path("e1")) == summary(cli.path("e3")), "NETWORK=DIR names the same checkpoint")
     cli.evaluate("e2", "--set", '/platform/groups/0/policies/clocks/params/checkpoint="%s"' % last, *SHORT)
     check(summary(cli.path("e1")) == summary(cli.path("e2")), "greedy evaluation is deterministic")
+    # Torch-free (the default) and the libtorch server decide alike: the same results, bit for bit.
+    cli.evaluate("e_server", "--checkpoint", last, "--checkpoint-server", *SHORT)
+    check(summary(cli.path("e1")) == summary(cli.path("e_server")), "torch-free = libtorch server")
+    with open(cli.path("e1", "timeline.csv")) as a, open(cli.path("e_server", "timeline.csv")) as b:
+        check(a.read() == b.read(), "torch-free = libtorch server, timeline")
     with open(cli.path("e1", "timeline.csv")) as f:
         clocks = {(r["cpu_khz"], r["gpu_hz"]) for r in csv.DictReader(f)}
     allowed = {(c, g) for c in ("806400", "1420800", "2035200") for g in ("420750000", "828750000", "1236750000")}
@@ -236,8 +241,13 @@ def case_evaluate(cli):
     shutil.copytree(last, broken)
     with open(os.path.join(broken, "online.pt"), "r+b") as f:
         f.truncate(100)
-    code, out = cli.evaluate("broken", "--checkpoint", broken, *SHORT, expect_ok=False)
+    # The torch-free path reads greedy.json only; the server loads (and checks) everything.
+    code, out = cli.evaluate("broken", "--checkpoint", broken, "--checkpoint-server", *SHORT, expect_ok=False)
     check(code != 0 and "online.pt" in out, "corrupted checkpoint: %s" % out)
+    with open(os.path.join(broken, "greedy.json"), "r+b") as f:
+        f.truncate(100)
+    code, out = cli.evaluate("broken2", "--checkpoint", broken, *SHORT, expect_ok=False)
+    check(code != 0 and "greedy.json" in out and "truncated" in out, "corrupted greedy.json: %s" % out)
     code, out = cli.evaluate("other", "--checkpoint", last, "--set",
                              "/platform/groups/0/policies/clocks/params/cpu_levels=[3, 11]", *SHORT, expect_ok=False)
     check(code != 0 and "action_count is 9 in the checkpoint, 6 in the policy" in out, "mismatch: %s" % out)

@@ -304,6 +304,10 @@ void DqnLearner::save(const std::string& dir, const nlohmann::json& user) const 
   };
   detail::write_tensors(dir, "online.pt", named(m.online), manifest);
   detail::write_tensors(dir, "target.pt", named(m.target), manifest);
+  nlohmann::json greedy = {{"kind", "dqn"},
+                           {"decide", m.config.branches.empty() ? "argmax" : "branch_argmax"}};
+  if (!m.config.branches.empty()) greedy["branches"] = m.config.branches;
+  detail::write_greedy(dir, m.online, 0, m.core.normalizer(), greedy, manifest);
   detail::write_adam(dir, "optimizer.pt", m.adam, manifest);
   m.core.write_checkpoint_parts(dir, manifest);
   detail::write_manifest(dir, manifest);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -257,6 +258,51 @@ void LearnerCore::commit(CoreSnapshot snap) {
                   std::move(snap.rewards), std::move(snap.dones), std::move(snap.dt_s), snap.head,
                   snap.pushed);
   if (normalizer_) normalizer_->restore(snap.norm_count, std::move(snap.norm_mean), std::move(snap.norm_m2));
+}
+
+void write_greedy(const std::string& dir, const TorchMlp& network, int member,
+                  const RunningNormalizer* normalizer, const nlohmann::json& extra,
+                  nlohmann::json& manifest) {
+  const MlpSpec& spec = network.spec();
+  nlohmann::json doc = {{"format", "edgetwin-greedy-network"},
+                        {"format_version", 1},
+                        {"inputs", spec.inputs},
+                        {"hidden", spec.hidden},
+                        {"outputs", spec.outputs},
+                        {"activation", to_string(spec.activation)}};
+  doc.update(extra);
+  // Layer blocks: the weights of every member ([members, in, out], input-major), then the biases.
+  std::vector<int> sizes{spec.inputs};
+  sizes.insert(sizes.end(), spec.hidden.begin(), spec.hidden.end());
+  sizes.push_back(spec.outputs);
+  const auto members = static_cast<std::size_t>(network.members());
+  const auto m = static_cast<std::size_t>(member);
+  const float* p = network.data();
+  nlohmann::json layers = nlohmann::json::array();
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const auto in = static_cast<std::size_t>(sizes[l]), out = static_cast<std::size_t>(sizes[l + 1]);
+    const float* w = p + m * in * out;
+    const float* b = p + members * in * out + m * out;
+    p += members * (in * out + out);
+    // Floats widened to double print with the digits that read back as the same float.
+    layers.push_back(
+        {{"weight", std::vector<double>(w, w + in * out)}, {"bias", std::vector<double>(b, b + out)}});
+  }
+  doc["layers"] = std::move(layers);
+  if (normalizer != nullptr) {
+    doc["normalizer"] = {{"mean", normalizer->mean()},
+                         {"variance", normalizer->variance()},
+                         {"epsilon", normalizer->epsilon()},
+                         {"clip", normalizer->clip()}};
+  } else {
+    doc["normalizer"] = nullptr;
+  }
+  const std::string path = join_path(dir, "greedy.json");
+  std::ofstream f(path);
+  f << doc.dump() << "\n";
+  if (!f) throw std::runtime_error(path + ": cannot write");
+  f.close();
+  record_file(dir, "greedy.json", manifest);
 }
 
 }  // namespace edgetwin::learn::detail

@@ -103,6 +103,8 @@ class LearnerCore {
   void commit(CoreSnapshot snapshot);
 
   const CoreSettings& settings() const { return settings_; }
+  /// The state normaliser, when enabled (nullptr otherwise).
+  const RunningNormalizer* normalizer() const { return normalizer_ ? &*normalizer_ : nullptr; }
   ReplayBuffer& replay() { return replay_; }
   const ReplayBuffer& replay() const { return replay_; }
   std::mt19937_64& explore_rng() { return explore_rng_; }
@@ -118,6 +120,15 @@ class LearnerCore {
   std::vector<float> state_scratch_;
   TransitionBatch batch_scratch_;
 };
+
+class TorchMlp;
+
+/// The greedy network for torch-free evaluation (docs/learning.md, "Torch-free evaluation"):
+/// member `member` of `network` with the learner's normaliser (nullptr: none), written to
+/// greedy.json and recorded in the manifest like the tensor files. `extra` (kind, task, branches,
+/// decide) is merged into the document.
+void write_greedy(const std::string& dir, const TorchMlp& network, int member,
+                  const RunningNormalizer* normalizer, const nlohmann::json& extra, nlohmann::json& manifest);
 
 /// Adam state in its own tensor file (m, v, steps), recorded in the manifest like the others.
 void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam,

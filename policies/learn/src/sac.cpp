@@ -345,6 +345,8 @@ void SacLearner::save(const std::string& dir, const nlohmann::json& user) const 
                          {"critic", m.config.critic_network().to_json()}};
   manifest["hyper_parameters"] = m.config.hyper_parameters();
   detail::write_tensors(dir, "actor.pt", named(m.actor), manifest);
+  detail::write_greedy(dir, m.actor, 0, m.core.normalizer(), {{"kind", "sac"}, {"decide", "argmax"}},
+                       manifest);
   detail::write_tensors(dir, "critics.pt", named(m.critics), manifest);
   detail::write_tensors(dir, "targets.pt", named(m.targets), manifest);
   detail::write_tensors(dir, "alpha.pt", {{"log_alpha", torch::full({1}, m.log_alpha, torch::kFloat32)}},

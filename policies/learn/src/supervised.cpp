@@ -295,6 +295,9 @@ void SupervisedTrainer::save(const std::string& dir, const nlohmann::json& user)
   manifest["counters"] = {{"updates", m.updates}, {"epochs", m.epochs_done}};
   std::ostringstream shuffle;
   shuffle << m.shuffle_rng;
+  detail::write_greedy(dir, m.net, 0, nullptr,
+                       {{"kind", "supervised"}, {"task", to_string(m.config.task)}, {"decide", "outputs"}},
+                       manifest);
   manifest["rng"] = {{"shuffle", shuffle.str()}, {"split_seed", m.split_seed}};
   detail::NamedTensors named;
   const auto names = m.net.parameter_names();

@@ -24,6 +24,7 @@ class RunningNormalizer {
 
   int dim() const { return dim_; }
   double clip() const { return clip_; }
+  double epsilon() const { return epsilon_; }
   std::uint64_t count() const { return count_; }
   const std::vector<double>& mean() const { return mean_; }
   /// Population variance (sum of squared deviations / count); 1 before any update.
