@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "edgetwin/agent_wire/greedy_network.hpp"
+#include "edgetwin/agent_wire/local_agent.hpp"
 
 #include "cli.hpp"
 #include "tools.hpp"

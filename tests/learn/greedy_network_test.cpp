@@ -3,6 +3,8 @@
 // (one head and branched, with a state normaliser), SAC (the actor) and supervised networks, with
 // every activation. Also: the checkpoint's record of greedy.json guards it.
 
+#include "edgetwin/agent_wire/greedy_network.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +12,6 @@
 
 #include <gtest/gtest.h>
 
-#include "edgetwin/agent_wire/greedy_network.hpp"
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/sac.hpp"
@@ -25,8 +26,9 @@ class GreedyNetworkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     use_single_torch_thread();
-    dir_ = fs::temp_directory_path() /
-           ("edgetwin_greedy_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    dir_ =
+        fs::temp_directory_path() /
+        ("edgetwin_greedy_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -54,7 +56,8 @@ void train_randomly(Learner& learner, int state_dim, int actions, std::uint64_t 
   std::uniform_int_distribution<int> action(0, actions - 1);
   std::normal_distribution<double> reward(0.0, 1.0);
   for (int i = 0; i < 600; ++i) {
-    learner.observe({random_state(rng, state_dim), action(rng), reward(rng), random_state(rng, state_dim), false, 1.0});
+    learner.observe(
+        {random_state(rng, state_dim), action(rng), reward(rng), random_state(rng, state_dim), false, 1.0});
     learner.maybe_update();
   }
 }
@@ -136,11 +139,19 @@ TEST_F(GreedyNetworkTest, SupervisedOutputsAreTheTrainersBitForBit) {
     differing += !same_bits(trainer.predict(x), g.forward(x));
   }
   EXPECT_EQ(differing, 0);
-  EXPECT_EQ(g.mismatch({{"kind", "supervised"}, {"task", "regression"}, {"inputs", 6}, {"outputs", 3},
-                        {"hidden", {32, 16}}, {"activation", "tanh"}}),
+  EXPECT_EQ(g.mismatch({{"kind", "supervised"},
+                        {"task", "regression"},
+                        {"inputs", 6},
+                        {"outputs", 3},
+                        {"hidden", {32, 16}},
+                        {"activation", "tanh"}}),
             "");
-  EXPECT_EQ(g.mismatch({{"kind", "supervised"}, {"task", "regression"}, {"inputs", 6}, {"outputs", 4},
-                        {"hidden", {32, 16}}, {"activation", "tanh"}}),
+  EXPECT_EQ(g.mismatch({{"kind", "supervised"},
+                        {"task", "regression"},
+                        {"inputs", 6},
+                        {"outputs", 4},
+                        {"hidden", {32, 16}},
+                        {"activation", "tanh"}}),
             "outputs is 3 in the checkpoint, 4 in the policy");
 }
 

@@ -182,7 +182,19 @@ SupervisedConfig supervised_config_from_json(const nlohmann::json& spec) {
   return read_spec(spec, "learner spec (supervised)", [](const JsonReader& r) {
     SupervisedConfig c;
     r.require_only({"kind", "task", "inputs", "outputs", "hidden", "activation", "learning_rate",
-                    "batch_size", "epochs", "validation_fraction", "max_grad_norm", "seed", "max_samples"});
+                    "batch_size", "epochs", "validation_fraction", "max_grad_norm", "seed", "max_samples",
+                    "sequence"});
+    if (r.has("sequence")) {
+      const auto s = r.object("sequence");
+      s.require_only({"window", "features", "pool", "key_dim"});
+      SequenceSpec seq;
+      read_into(s, "window", seq.window);
+      read_into(s, "features", seq.features);
+      if (s.has("pool")) seq.pool = s.one_of("pool", {"attention", "mean"});
+      read_into(s, "key_dim", seq.key_dim);
+      c.sequence = seq;
+      c.network.inputs = seq.window * seq.features;  // the input row: the whole window
+    }
     if (r.has("task"))
       c.task = r.one_of("task", {"classification", "regression"}) == "classification"
                    ? SupervisedTask::kClassification
@@ -233,6 +245,7 @@ nlohmann::json spec_from_manifest(const nlohmann::json& manifest) {
     spec["outputs"] = net.at("outputs");
     spec["hidden"] = net.at("hidden");
     spec["activation"] = net.at("activation");
+    if (manifest.contains("sequence")) spec["sequence"] = manifest.at("sequence");
     return spec;
   }
   spec.erase("target_entropy");  // derived (SAC); make_learner recomputes it
@@ -258,6 +271,9 @@ std::string spec_mismatch(const nlohmann::json& have, const nlohmann::json& want
     const auto h = supervised_config_from_json(have), w = supervised_config_from_json(want);
     if (h.task != w.task)
       return "task is " + to_string(h.task) + " in the checkpoint, " + to_string(w.task) + " in the policy";
+    const auto hs = h.sequence ? h.sequence->to_json() : nlohmann::json();
+    const auto ws = w.sequence ? w.sequence->to_json() : nlohmann::json();
+    if (hs != ws) return "sequence is " + hs.dump() + " in the checkpoint, " + ws.dump() + " in the policy";
     if (h.network != w.network)
       return "network is " + h.network.to_json().dump() + " in the checkpoint, " +
              w.network.to_json().dump() + " in the policy";

@@ -297,12 +297,17 @@ void write_greedy(const std::string& dir, const TorchMlp& network, int member,
   } else {
     doc["normalizer"] = nullptr;
   }
-  const std::string path = join_path(dir, "greedy.json");
+  write_json_file(dir, "greedy.json", doc, manifest);
+}
+
+void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& doc,
+                     nlohmann::json& manifest) {
+  const std::string path = join_path(dir, name);
   std::ofstream f(path);
   f << doc.dump() << "\n";
   if (!f) throw std::runtime_error(path + ": cannot write");
   f.close();
-  record_file(dir, "greedy.json", manifest);
+  record_file(dir, name, manifest);
 }
 
 }  // namespace edgetwin::learn::detail

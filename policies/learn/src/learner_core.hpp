@@ -130,6 +130,10 @@ class TorchMlp;
 void write_greedy(const std::string& dir, const TorchMlp& network, int member,
                   const RunningNormalizer* normalizer, const nlohmann::json& extra, nlohmann::json& manifest);
 
+/// Writes `doc` to dir/name and records it in the manifest (size and hash).
+void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& doc,
+                     nlohmann::json& manifest);
+
 /// Adam state in its own tensor file (m, v, steps), recorded in the manifest like the others.
 void write_adam(const std::string& dir, const std::string& name, const FlatAdam& adam,
                 nlohmann::json& manifest);

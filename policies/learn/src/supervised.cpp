@@ -13,11 +13,13 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include "edgetwin/agent_wire/greedy_network.hpp"
 #include "edgetwin/learn/error.hpp"
 
 #include "checkpoint_io.hpp"
 #include "flat_adam.hpp"
 #include "learner_core.hpp"
+#include "sequence_net.hpp"
 #include "torch_mlp.hpp"
 
 namespace edgetwin::learn {
@@ -38,8 +40,30 @@ std::size_t Dataset::size() const {
   return input_dim > 0 ? inputs.size() / static_cast<std::size_t>(input_dim) : 0;
 }
 
+nlohmann::json SequenceSpec::to_json() const {
+  nlohmann::json j = {{"window", window}, {"features", features}, {"pool", pool}};
+  if (pool == "attention") j["key_dim"] = key_dim;
+  return j;
+}
+
+MlpSpec SupervisedConfig::mlp() const {
+  if (!sequence) return network;
+  return MlpSpec{sequence->pooled_width(), network.hidden, network.outputs, network.activation};
+}
+
 void SupervisedConfig::validate() const {
   network.validate("supervised config: network");
+  if (sequence) {
+    require(sequence->window >= 1, "sequence.window", std::to_string(sequence->window), ">= 1");
+    require(sequence->features >= 1, "sequence.features", std::to_string(sequence->features), ">= 1");
+    require(sequence->pool == "attention" || sequence->pool == "mean", "sequence.pool", sequence->pool,
+            "attention, mean");
+    require(sequence->pool != "attention" || sequence->key_dim >= 1, "sequence.key_dim",
+            std::to_string(sequence->key_dim), ">= 1");
+    require(network.inputs == sequence->window * sequence->features, "network.inputs",
+            std::to_string(network.inputs),
+            std::to_string(sequence->window * sequence->features) + " (sequence.window x sequence.features)");
+  }
   require(learning_rate > 0, "learning_rate", std::to_string(learning_rate), "> 0");
   require(batch_size >= 1, "batch_size", std::to_string(batch_size), ">= 1");
   require(epochs >= 0, "epochs", std::to_string(epochs), ">= 0");
@@ -66,11 +90,24 @@ struct SupervisedTrainer::Impl {
   explicit Impl(const SupervisedConfig& c)
       : config(c),
         rng(weight_rng(c)),
-        net(c.network, rng),
+        net(c.sequence ? nullptr : std::make_unique<detail::TorchMlp>(c.network, rng)),
+        seq(c.sequence ? std::make_unique<detail::SequenceNet>(*c.sequence, c.mlp(), rng) : nullptr),
         shuffle_rng(detail::derive_seeds(c.seed)[1]),
-        adam(net.size(), c.learning_rate),
-        grad(net.size()),
+        adam(size(), c.learning_rate),
+        grad(size()),
         split_seed(detail::derive_seeds(c.seed)[2]) {}
+
+  std::size_t size() const { return net ? net->size() : seq->size(); }
+  float* data() { return net ? net->data() : seq->data(); }
+  const float* data() const { return net ? net->data() : seq->data(); }
+  /// The torch-free form of the network (sequence models predict through it).
+  nlohmann::json greedy_doc() const {
+    return seq->greedy_doc({{"kind", "supervised"}, {"task", to_string(config.task)}, {"decide", "outputs"}});
+  }
+  const policies::GreedyNetwork& greedy() {
+    if (!greedy_cache) greedy_cache = policies::GreedyNetwork::from_json(greedy_doc(), "(in memory)");
+    return *greedy_cache;
+  }
 
   bool classification() const { return config.task == SupervisedTask::kClassification; }
 
@@ -126,9 +163,10 @@ struct SupervisedTrainer::Impl {
   }
 
   double step(const torch::Tensor& x, const torch::Tensor& y) {
+    if (seq) return step_sequence(x, y);
     torch::NoGradGuard no_grad;  // gradients are computed explicitly (TorchMlp::backward)
     detail::TorchMlp::Trace trace;
-    const auto out = net.forward_train(x, trace);
+    const auto out = net->forward_train(x, trace);
     const auto l = loss(out, y);
     const double rows = static_cast<double>(out.size(0));
     torch::Tensor d_out;
@@ -142,25 +180,44 @@ struct SupervisedTrainer::Impl {
       // d(mean squared error)/dz = 2 (z - y) / (B * outputs)
       d_out = (out - y) * (2.0 / static_cast<double>(out.numel()));
     }
-    net.backward(trace, d_out);
-    std::copy(net.gradient(), net.gradient() + net.size(), grad.begin());
+    net->backward(trace, d_out);
+    std::copy(net->gradient(), net->gradient() + net->size(), grad.begin());
     if (reducer) {
       const bool apply = reducer(grad);
-      if (grad.size() != net.size()) throw std::logic_error("gradient reducer: changed the gradient size");
+      if (grad.size() != net->size()) throw std::logic_error("gradient reducer: changed the gradient size");
       if (!apply) return l.item<double>();
     }
     if (config.max_grad_norm > 0) detail::clip_grad_norm(grad.data(), grad.size(), config.max_grad_norm);
-    adam.step(net.data(), grad.data());
+    adam.step(net->data(), grad.data());
     ++updates;
     return l.item<double>();
   }
+
+  /// The same step for a sequence model, its gradient from autograd.
+  double step_sequence(const torch::Tensor& x, const torch::Tensor& y) {
+    const auto l = loss(seq->forward(x), y);
+    l.backward();
+    seq->take_gradient(grad);
+    greedy_cache.reset();
+    if (reducer) {
+      const bool apply = reducer(grad);
+      if (grad.size() != seq->size()) throw std::logic_error("gradient reducer: changed the gradient size");
+      if (!apply) return l.item<double>();
+    }
+    if (config.max_grad_norm > 0) detail::clip_grad_norm(grad.data(), grad.size(), config.max_grad_norm);
+    adam.step(seq->data(), grad.data());
+    ++updates;
+    return l.item<double>();
+  }
+
+  torch::Tensor outputs_of(const torch::Tensor& x) const { return net ? net->forward(x) : seq->forward(x); }
 
   // Mean loss and accuracy over rows idx.
   std::pair<double, double> measure(const Dataset& d, const std::vector<std::size_t>& idx) const {
     if (idx.empty()) return {kNaN, kNaN};
     torch::NoGradGuard no_grad;
     const auto [x, y] = rows(d, idx.data(), idx.size());
-    const auto outputs = net.forward(x);
+    const auto outputs = outputs_of(x);
     const double l = loss(outputs, y).item<double>();
     if (!classification()) return {l, kNaN};
     const double correct = outputs.argmax(1).eq(y).sum().item<double>();
@@ -168,8 +225,10 @@ struct SupervisedTrainer::Impl {
   }
 
   SupervisedConfig config;
-  std::mt19937_64 rng;  // weight initialisation only
-  detail::TorchMlp net;
+  std::mt19937_64 rng;                       // weight initialisation only
+  std::unique_ptr<detail::TorchMlp> net;     // plain MLP
+  std::unique_ptr<detail::SequenceNet> seq;  // sequence model
+  std::optional<policies::GreedyNetwork> greedy_cache;
   std::mt19937_64 shuffle_rng;
   detail::FlatAdam adam;
   std::vector<float> grad;
@@ -236,8 +295,9 @@ std::vector<float> SupervisedTrainer::predict(const std::vector<float>& input) {
     throw std::invalid_argument("supervised predict: found " + std::to_string(input.size()) +
                                 " values, expected " + std::to_string(m.config.network.inputs));
   }
+  if (m.seq) return m.greedy().forward(input);
   std::vector<float> out(static_cast<std::size_t>(m.config.network.outputs));
-  m.net.forward_fast(input.data(), out.data());
+  m.net->forward_fast(input.data(), out.data());
   return out;
 }
 
@@ -260,16 +320,17 @@ EpochStats SupervisedTrainer::evaluate(const Dataset& data) {
 }
 
 std::vector<float> SupervisedTrainer::parameters_flat() const {
-  return {impl_->net.data(), impl_->net.data() + impl_->net.size()};
+  return {impl_->data(), impl_->data() + impl_->size()};
 }
 
 void SupervisedTrainer::set_parameters_flat(const std::vector<float>& flat) {
-  const auto expected = impl_->net.size();
+  const auto expected = impl_->size();
   if (flat.size() != expected) {
     throw std::invalid_argument("supervised set_parameters_flat: found " + std::to_string(flat.size()) +
                                 " values, expected " + std::to_string(expected));
   }
-  std::copy(flat.begin(), flat.end(), impl_->net.data());
+  std::copy(flat.begin(), flat.end(), impl_->data());
+  impl_->greedy_cache.reset();
 }
 
 void SupervisedTrainer::set_gradient_reducer(GradientReducer reducer) {
@@ -291,17 +352,23 @@ void SupervisedTrainer::save(const std::string& dir, const nlohmann::json& user)
   auto manifest =
       detail::manifest_header("supervised", m.config.network.inputs, m.config.network.outputs, user);
   manifest["network"] = m.config.network.to_json();
+  if (m.config.sequence) manifest["sequence"] = m.config.sequence->to_json();
   manifest["hyper_parameters"] = m.config.hyper_parameters();
   manifest["counters"] = {{"updates", m.updates}, {"epochs", m.epochs_done}};
   std::ostringstream shuffle;
   shuffle << m.shuffle_rng;
-  detail::write_greedy(dir, m.net, 0, nullptr,
-                       {{"kind", "supervised"}, {"task", to_string(m.config.task)}, {"decide", "outputs"}},
-                       manifest);
+  if (m.net) {
+    detail::write_greedy(dir, *m.net, 0, nullptr,
+                         {{"kind", "supervised"}, {"task", to_string(m.config.task)}, {"decide", "outputs"}},
+                         manifest);
+  } else {
+    detail::write_json_file(dir, "greedy.json", m.greedy_doc(), manifest);
+  }
   manifest["rng"] = {{"shuffle", shuffle.str()}, {"split_seed", m.split_seed}};
   detail::NamedTensors named;
-  const auto names = m.net.parameter_names();
-  for (std::size_t i = 0; i < names.size(); ++i) named.emplace_back(names[i], m.net.parameters()[i]);
+  const auto names = m.net ? m.net->parameter_names() : m.seq->parameter_names();
+  const auto& params = m.net ? m.net->parameters() : m.seq->parameters();
+  for (std::size_t i = 0; i < names.size(); ++i) named.emplace_back(names[i], params[i]);
   detail::write_tensors(dir, "network.pt", named, manifest);
   detail::write_adam(dir, "optimizer.pt", m.adam, manifest);
   detail::write_manifest(dir, manifest);
@@ -312,13 +379,22 @@ nlohmann::json SupervisedTrainer::load(const std::string& dir) {
   auto manifest =
       detail::read_and_check_manifest(dir, "supervised", m.config.network.inputs, m.config.network.outputs);
   detail::check_network(dir, manifest, "/network", m.config.network);
+  const auto sequence = manifest.value("sequence", nlohmann::json());
+  const auto expected_sequence = m.config.sequence ? m.config.sequence->to_json() : nlohmann::json();
+  if (sequence != expected_sequence) {
+    throw CheckpointError(
+        detail::join_path(dir, "manifest.json"), "/sequence",
+        "found " + sequence.dump() + ", expected " + expected_sequence.dump() + " (the learner's config)");
+  }
   const auto task = detail::field(dir, manifest, "/hyper_parameters/task");
   if (task != to_string(m.config.task)) {
     throw CheckpointError(detail::join_path(dir, "manifest.json"), "/hyper_parameters/task",
                           "found " + task.dump() + ", expected \"" + to_string(m.config.task) + "\"");
   }
   const auto params =
-      detail::read_tensors(dir, "network.pt", manifest, m.net.parameter_names(), m.net.parameters());
+      m.net
+          ? detail::read_tensors(dir, "network.pt", manifest, m.net->parameter_names(), m.net->parameters())
+          : detail::read_tensors(dir, "network.pt", manifest, m.seq->parameter_names(), m.seq->parameters());
   auto adam = detail::read_adam(dir, "optimizer.pt", manifest, m.adam);
   const auto updates = detail::field(dir, manifest, "/counters/updates").get<std::uint64_t>();
   const auto epochs = detail::field(dir, manifest, "/counters/epochs").get<int>();
@@ -326,8 +402,10 @@ nlohmann::json SupervisedTrainer::load(const std::string& dir) {
   const auto split_seed = detail::field(dir, manifest, "/rng/split_seed").get<std::uint64_t>();
   {
     torch::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < params.size(); ++i) m.net.parameters()[i].copy_(params[i]);
+    const auto& mine = m.net ? m.net->parameters() : m.seq->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) mine[i].detach().copy_(params[i]);
   }
+  m.greedy_cache.reset();
   m.adam.restore(std::move(adam.m), std::move(adam.v), adam.steps);
   m.updates = updates;
   m.epochs_done = epochs;

@@ -16,9 +16,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "edgetwin/policies/agent.hpp"
-
 namespace edgetwin::policies {
+
+/// The sequence front of a network whose input is a window of feature vectors (docs/learning.md,
+/// "Attention and sequence inputs"): the input row is `window` vectors of `features` values,
+/// oldest first; the front feeds the MLP [last vector, pooled], pooled = the window's mean
+/// ("mean", FrameExit-style accumulated pooling) or scaled dot-product attention of the last
+/// vector over the window ("attention": q = W_q^T x_last, k_t = W_k^T x_t, v_t = W_v^T x_t,
+/// a = softmax(q.k_t / sqrt(key_dim)), pooled = sum_t a_t v_t).
+struct SequenceFront {
+  int window = 0;
+  int features = 0;
+  std::string pool;               ///< "mean" or "attention"
+  int key_dim = 0;                ///< attention only
+  std::vector<float> wq, wk, wv;  ///< [features, key_dim] input-major (attention only)
+  /// The MLP's input width: features + (key_dim for attention, features for mean).
+  int pooled_width() const { return features + (pool == "attention" ? key_dim : features); }
+  /// Writes [last, pooled] of one input row to `out` (pooled_width() values).
+  void apply(const float* x, float* out) const;
+};
 
 class GreedyNetwork {
  public:
@@ -36,7 +52,7 @@ class GreedyNetwork {
   int act(const std::vector<float>& state) const;
 
   const std::string& kind() const { return kind_; }  ///< dqn, sac, supervised
-  int inputs() const { return sizes_.front(); }
+  int inputs() const { return raw_inputs_; }
   int outputs() const { return sizes_.back(); }
   /// The joint action count (decision networks).
   int action_count() const;
@@ -52,31 +68,13 @@ class GreedyNetwork {
   std::vector<int> sizes_;  ///< inputs, hidden..., outputs
   std::vector<int> branches_;
   std::vector<std::vector<float>> weights_, biases_;  ///< per layer; weights [in, out] input-major
+  bool sequence_ = false;
+  SequenceFront front_;
+  int raw_inputs_ = 0;  ///< the input width (window x features with a sequence front)
   bool normalize_ = false;
   std::vector<double> mean_, variance_;
   double epsilon_ = 0, clip_ = 0;
   mutable std::vector<float> a_, b_;  ///< scratch
-};
-
-/// An Agent that decides from a GreedyNetwork in this process: greedy actions or predictions;
-/// observe() and sample() only count (nothing learns).
-class LocalAgent final : public Agent {
- public:
-  explicit LocalAgent(std::shared_ptr<const GreedyNetwork> network) : network_(std::move(network)) {}
-  int act(const std::vector<float>& state) override { return network_->act(state); }
-  void observe(const std::vector<float>&, int, double reward, const std::vector<float>&, bool, double) override {
-    reward_sum_ += reward;
-    ++decisions_;
-  }
-  std::vector<float> predict(const std::vector<float>& input) override { return network_->forward(input); }
-  void sample(const std::vector<float>&, const std::vector<float>&) override {}
-  long decisions() const { return decisions_; }
-  double reward_sum() const { return reward_sum_; }
-
- private:
-  std::shared_ptr<const GreedyNetwork> network_;
-  long decisions_ = 0;
-  double reward_sum_ = 0;
 };
 
 /// The checkpoint of network `network` (of policy `policy`) among `candidates`, in order:

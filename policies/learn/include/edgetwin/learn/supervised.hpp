@@ -5,10 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "edgetwin/learn/learner.hpp"
 #include "edgetwin/learn/mlp_spec.hpp"
@@ -28,9 +29,31 @@ struct Dataset {
   std::size_t size() const;  ///< rows (inputs.size() / input_dim)
 };
 
+/// An input that is a window of feature vectors (docs/learning.md, "Attention and sequence
+/// inputs"): each row holds `window` vectors of `features` values, oldest first. The MLP sees
+/// [last vector, pooled]: "mean" pools the window's mean (FrameExit-style accumulated pooling,
+/// the baseline), "attention" the scaled dot-product attention of the last vector over the window
+/// (query, keys and values by learned [features, key_dim] projections).
+struct SequenceSpec {
+  int window = 0;
+  int features = 0;
+  std::string pool = "attention";  ///< "attention" or "mean"
+  int key_dim = 16;                ///< attention only
+  int pooled_width() const { return features + (pool == "attention" ? key_dim : features); }
+  nlohmann::json to_json() const;
+  bool operator==(const SequenceSpec& o) const {
+    return window == o.window && features == o.features && pool == o.pool &&
+           (pool != "attention" || key_dim == o.key_dim);
+  }
+};
+
 struct SupervisedConfig {
   SupervisedTask task = SupervisedTask::kClassification;
-  MlpSpec network;  ///< outputs = classes or regression targets
+  MlpSpec network;  ///< outputs = classes or regression targets; inputs = window x features with a sequence
+  /// A sequence input (window of vectors through mean pooling or attention); absent: a plain MLP.
+  std::optional<SequenceSpec> sequence;
+  /// The MLP after the sequence front ({pooled width, hidden, outputs}), or `network` without one.
+  MlpSpec mlp() const;
   double learning_rate = 1e-3;
   std::size_t batch_size = 64;
   int epochs = 20;
