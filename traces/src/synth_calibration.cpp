@@ -210,6 +210,16 @@ void Synthesizer::resolve_board(const std::string& board_id, std::map<std::strin
   const double own_cycles = board.synthetic.kernel_launch_cycles > 0 ? board.synthetic.kernel_launch_cycles
                                                                      : kDefaultCyclesPerKernel;
   const BoardRule* rule = rule_for(board_id);
+  if (rule == nullptr && board.base_id != board_id && !board.base_id.empty() &&
+      catalog_->has_board(board.base_id)) {
+    // Another release of a board file: same silicon, same calibrated scalars.
+    resolve_board(board.base_id, state);
+    BoardSynthParams inherited = params_.at(board.base_id);
+    inherited.derivation += " (release " + board.release.id + " of " + board.base_id + ")";
+    params_[board_id] = inherited;
+    state[board_id] = 2;
+    return;
+  }
   BoardSynthParams params;
   params.cpu_cycles_per_kernel = own_cycles;
   params.derivation =
