@@ -386,9 +386,10 @@ int calibration(const std::vector<std::string>& args) {
   int failed = 0;
   std::cout << "SYNTHETIC trace generator against public figures (docs/synthetic_traces.md, Validation).\n";
   for (const char* set : {"calibration", "validation"}) {
-    std::cout << "\n## " << (std::string(set) == "calibration"
-                                 ? "Calibration figures (used to fit or choose a parameter)"
-                                 : "Validation figures (held out: split before fitting, never used to fit)")
+    std::cout << "\n## "
+              << (std::string(set) == "calibration"
+                      ? "Calibration figures (used to fit or choose a parameter)"
+                      : "Validation figures (held out: split before fitting, never used to fit)")
               << "\n\n| figure | board | model | quantity | published | generated | abs error | check | ok | "
                  "runtime | timed | source |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& c : checks) {
@@ -407,8 +408,9 @@ int calibration(const std::vector<std::string>& args) {
                "excluded)\n\n| set | kind | figures | median abs error | worst abs error | worst figure |\n"
                "|---|---|---|---|---|---|\n";
   for (const auto& e : traces::summarize_errors(checks)) {
-    std::cout << "| " << e.set << " | " << e.kind << " | " << e.count << " | " << fmt(e.median_abs_error * 100, 1)
-              << " % | " << fmt(e.worst_abs_error * 100, 1) << " % | " << e.worst_figure << " |\n";
+    std::cout << "| " << e.set << " | " << e.kind << " | " << e.count << " | "
+              << fmt(e.median_abs_error * 100, 1) << " % | " << fmt(e.worst_abs_error * 100, 1) << " % | "
+              << e.worst_figure << " |\n";
   }
   const auto missed = traces::missed_targets(checks);
   std::cout << "\nValidation targets (median abs error: latency <= 20 %, power <= 20 %, ratio <= 10 %; no "

@@ -113,17 +113,17 @@ std::vector<std::int64_t> gpu_table(const std::string& id) {
 
 TEST(BoardReleases, Tx2R28GpuTableIsZttsTable) {
   // zTT Jetson_tx2/Util/GPU.py frequency list (JetPack 3.3).
-  EXPECT_EQ(gpu_table("tx2"), (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000,
-                                                         624750000, 726750000, 828750000, 930750000, 1032750000,
-                                                         1134750000, 1236750000, 1300500000}));
+  EXPECT_EQ(gpu_table("tx2"), (std::vector<std::int64_t>{
+                                  114750000, 216750000, 318750000, 420750000, 522750000, 624750000, 726750000,
+                                  828750000, 930750000, 1032750000, 1134750000, 1236750000, 1300500000}));
 }
 
 TEST(BoardReleases, Tx2R32GpuTableIsTheSweepsTableAndItsCapsAreThatTablesSteps) {
   // thynics/jetson_dvfs profiling/profiling.py available_frequencies (L4T R32 tegrastats format).
-  EXPECT_EQ(gpu_table("tx2@r32"), (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000,
-                                                             522750000, 624750000, 726750000, 854250000,
-                                                             930750000, 1032750000, 1122000000, 1236750000,
-                                                             1300500000}));
+  EXPECT_EQ(
+      gpu_table("tx2@r32"),
+      (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000, 624750000, 726750000,
+                                 854250000, 930750000, 1032750000, 1122000000, 1236750000, 1300500000}));
   const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
   EXPECT_EQ(catalog.board("tx2@r32").power_mode(1).gpu_max_hz, 854250000);   // MAXQ
   EXPECT_EQ(catalog.board("tx2@r32").power_mode(2).gpu_max_hz, 1122000000);  // MAXP_CORE_ALL
@@ -137,31 +137,31 @@ TEST(BoardReleases, Tx2R32GpuTableIsTheSweepsTableAndItsCapsAreThatTablesSteps) 
 }
 
 TEST(BoardReleases, NanoGpuTableIsTheJetPack4Table) {
-  EXPECT_EQ(gpu_table("nano"), (std::vector<std::int64_t>{76800000, 153600000, 230400000, 307200000, 384000000,
-                                                          460800000, 537600000, 614400000, 691200000, 768000000,
-                                                          844800000, 921600000}));
+  EXPECT_EQ(gpu_table("nano"),
+            (std::vector<std::int64_t>{76800000, 153600000, 230400000, 307200000, 384000000, 460800000,
+                                       537600000, 614400000, 691200000, 768000000, 844800000, 921600000}));
 }
 
 TEST(BoardReleases, XavierNxGpuTableIsTheJetPack46Table) {
   EXPECT_EQ(gpu_table("xavier_nx"),
-            (std::vector<std::int64_t>{114750000, 204000000, 306000000, 408000000, 510000000, 599250000, 701250000,
-                                       752250000, 803250000, 854250000, 905250000, 956250000, 1007250000,
-                                       1058250000, 1109250000}));
+            (std::vector<std::int64_t>{114750000, 204000000, 306000000, 408000000, 510000000, 599250000,
+                                       701250000, 752250000, 803250000, 854250000, 905250000, 956250000,
+                                       1007250000, 1058250000, 1109250000}));
 }
 
 TEST(BoardReleases, AgxXavierGpuTableIsJetsonPowerTestingsList) {
   EXPECT_EQ(gpu_table("agx_xavier"),
-            (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000, 624750000, 675750000,
-                                       828750000, 905250000, 1032750000, 1198500000, 1236750000, 1338750000,
-                                       1377000000}));
+            (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000, 624750000,
+                                       675750000, 828750000, 905250000, 1032750000, 1198500000, 1236750000,
+                                       1338750000, 1377000000}));
 }
 
 TEST(BoardReleases, AgxOrinJetPack5And6TablesDiffer) {
   EXPECT_EQ(gpu_table("agx_orin").size(), 13u);  // early JetPack 5 [PT]: the TX2 ladder
   EXPECT_EQ(gpu_table("agx_orin").front(), 114750000);
   EXPECT_EQ(gpu_table("agx_orin@jp6"),
-            (std::vector<std::int64_t>{306000000, 408000000, 510000000, 612000000, 714000000, 816000000, 918000000,
-                                       1020000000, 1122000000, 1224000000, 1300500000}));
+            (std::vector<std::int64_t>{306000000, 408000000, 510000000, 612000000, 714000000, 816000000,
+                                       918000000, 1020000000, 1122000000, 1224000000, 1300500000}));
 }
 
 TEST(BoardReleases, OrinNxGpuTableIsTheJetPack5Table) {

@@ -75,7 +75,8 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
   f.tolerance_rel = j.number_in("tolerance_rel", 0, 10);
   f.use = j.one_of("use", {"fit", "check"});
   f.set = j.one_of("set", {"calibration", "validation"});
-  if (f.use == "fit" && f.set != "calibration") j.fail("set", "a fitted figure (use: fit) is in the calibration set");
+  if (f.use == "fit" && f.set != "calibration")
+    j.fail("set", "a fitted figure (use: fit) is in the calibration set");
   f.timed = j.string("timed");
   f.source = j.string("source");
   f.notes = j.string_or("notes", "");
@@ -335,8 +336,7 @@ void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
   params.derivation = std::string(cpu_only ? "CPU cycles/op fitted (log least squares) to " + ids +
                                                  ", GPU efficiency from " + rule.gpu_from
                                            : "fitted (log least squares) to " + ids) +
-                      ": efficiency " +
-                      fmt(params.gpu_efficiency_max) + ", CPU cycles/op " +
+                      ": efficiency " + fmt(params.gpu_efficiency_max) + ", CPU cycles/op " +
                       fmt(params.cpu_cycles_per_kernel) + " (" + rule.note + ")";
 }
 
@@ -371,9 +371,7 @@ double Synthesizer::figure_value(const CalibrationFigure& figure) const {
   };
   // Energy of one inference: mean power x the figure's time (its component: GPU or compute
   // time for trends taken from a fused runtime).
-  auto energy = [&](const FigureConfig& c) {
-    return model_at(c).mean_power_w * config_latency(c, figure);
-  };
+  auto energy = [&](const FigureConfig& c) { return model_at(c).mean_power_w * config_latency(c, figure); };
   if (figure.quantity == "power_w") return model_at(figure.config).mean_power_w;
   if (figure.quantity == "energy_j") return energy(figure.config);
   if (!present(figure.reference)) return nan;

@@ -337,8 +337,8 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
-             {"name", "board", "release", "count", "power_mode", "models", "policies", "decision",
-              "backend", "hil_endpoint", "access", "ambient_c", "initial_temp_c"},
+             {"name", "board", "release", "count", "power_mode", "models", "policies", "decision", "backend",
+              "hil_endpoint", "access", "ambient_c", "initial_temp_c"},
              ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });
