@@ -3,6 +3,7 @@
 
 #include "edgetwin/traces/catalog.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -75,6 +76,138 @@ TEST(ShippedCatalog, AllBoardsAndModelsLoadAndValidate) {
                          "inception_v3", "yolov8n"}) {
     EXPECT_TRUE(catalog.has_model(id)) << id;
   }
+}
+
+// ---------- releases: every table belongs to an L4T/JetPack release (docs/boards.md) ----------
+
+TEST(BoardReleases, EveryModeCapOfEveryReleaseIsAValueOfThatReleasesTables) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  auto in = [](std::int64_t v, const std::vector<std::int64_t>& t) {
+    return std::find(t.begin(), t.end(), v) != t.end();
+  };
+  int releases = 0;
+  for (const auto& [id, b] : catalog.boards()) {
+    if (b.kind == "edge") {
+      EXPECT_FALSE(b.release.id.empty()) << id << ": an edge board names its release";
+      EXPECT_FALSE(b.release.source.empty()) << id;
+    }
+    ASSERT_FALSE(b.release_ids.empty()) << id;
+    EXPECT_EQ(b.release_ids.front(), b.base_id) << id << ": the default release comes first";
+    EXPECT_NE(std::find(b.release_ids.begin(), b.release_ids.end(), id), b.release_ids.end()) << id;
+    for (const auto& m : b.power_modes) {
+      EXPECT_TRUE(in(m.cpu_max_khz, b.cpu_freqs_khz)) << id << " mode " << m.name << " cpu " << m.cpu_max_khz;
+      EXPECT_TRUE(in(m.gpu_max_hz, b.gpu_freqs_hz)) << id << " mode " << m.name << " gpu " << m.gpu_max_hz;
+      EXPECT_TRUE(in(m.emc_max_hz, b.emc_freqs_hz)) << id << " mode " << m.name << " emc " << m.emc_max_hz;
+    }
+    ++releases;
+  }
+  EXPECT_GE(releases, 11);  // 9 board files, TX2 and AGX Orin with a second release
+}
+
+// One test per board: its table against the list its recorded source prints (copied by hand from
+// that source; docs/boards.md, Sources, names each).
+std::vector<std::int64_t> gpu_table(const std::string& id) {
+  static const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  return catalog.board(id).gpu_freqs_hz;
+}
+
+TEST(BoardReleases, Tx2R28GpuTableIsZttsTable) {
+  // zTT Jetson_tx2/Util/GPU.py frequency list (JetPack 3.3).
+  EXPECT_EQ(gpu_table("tx2"), (std::vector<std::int64_t>{
+                                  114750000, 216750000, 318750000, 420750000, 522750000, 624750000, 726750000,
+                                  828750000, 930750000, 1032750000, 1134750000, 1236750000, 1300500000}));
+}
+
+TEST(BoardReleases, Tx2R32GpuTableIsTheSweepsTableAndItsCapsAreThatTablesSteps) {
+  // thynics/jetson_dvfs profiling/profiling.py available_frequencies (L4T R32 tegrastats format).
+  EXPECT_EQ(
+      gpu_table("tx2@r32"),
+      (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000, 624750000, 726750000,
+                                 854250000, 930750000, 1032750000, 1122000000, 1236750000, 1300500000}));
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  EXPECT_EQ(catalog.board("tx2@r32").power_mode(1).gpu_max_hz, 854250000);   // MAXQ
+  EXPECT_EQ(catalog.board("tx2@r32").power_mode(2).gpu_max_hz, 1122000000);  // MAXP_CORE_ALL
+  EXPECT_EQ(catalog.board("tx2").power_mode(1).gpu_max_hz, 828750000);
+  // nvpmodel EMC caps of the TX2 conf: MAXQ 1331.2 MHz, MAXP 1600 MHz.
+  EXPECT_EQ(catalog.board("tx2").power_mode(1).emc_max_hz, 1331200000);
+  EXPECT_EQ(catalog.board("tx2@r32").power_mode(2).emc_max_hz, 1600000000);
+  EXPECT_EQ(catalog.board("tx2@r32").release.id, "r32");
+  EXPECT_EQ(catalog.board("tx2@r32").base_id, "tx2");
+  EXPECT_EQ(catalog.board("tx2").release_ids, (std::vector<std::string>{"tx2", "tx2@r32"}));
+}
+
+TEST(BoardReleases, NanoGpuTableIsTheJetPack4Table) {
+  EXPECT_EQ(gpu_table("nano"),
+            (std::vector<std::int64_t>{76800000, 153600000, 230400000, 307200000, 384000000, 460800000,
+                                       537600000, 614400000, 691200000, 768000000, 844800000, 921600000}));
+}
+
+TEST(BoardReleases, XavierNxGpuTableIsTheJetPack46Table) {
+  EXPECT_EQ(gpu_table("xavier_nx"),
+            (std::vector<std::int64_t>{114750000, 204000000, 306000000, 408000000, 510000000, 599250000,
+                                       701250000, 752250000, 803250000, 854250000, 905250000, 956250000,
+                                       1007250000, 1058250000, 1109250000}));
+}
+
+TEST(BoardReleases, AgxXavierGpuTableIsJetsonPowerTestingsList) {
+  EXPECT_EQ(gpu_table("agx_xavier"),
+            (std::vector<std::int64_t>{114750000, 216750000, 318750000, 420750000, 522750000, 624750000,
+                                       675750000, 828750000, 905250000, 1032750000, 1198500000, 1236750000,
+                                       1338750000, 1377000000}));
+}
+
+TEST(BoardReleases, AgxOrinJetPack5And6TablesDiffer) {
+  EXPECT_EQ(gpu_table("agx_orin").size(), 13u);  // early JetPack 5 [PT]: the TX2 ladder
+  EXPECT_EQ(gpu_table("agx_orin").front(), 114750000);
+  EXPECT_EQ(gpu_table("agx_orin@jp6"),
+            (std::vector<std::int64_t>{306000000, 408000000, 510000000, 612000000, 714000000, 816000000,
+                                       918000000, 1020000000, 1122000000, 1224000000, 1300500000}));
+}
+
+TEST(BoardReleases, OrinNxGpuTableIsTheJetPack5Table) {
+  EXPECT_EQ(gpu_table("orin_nx"), (std::vector<std::int64_t>{306000000, 408000000, 510000000, 612000000,
+                                                             714000000, 816000000, 918000000}));
+}
+
+TEST(BoardReleases, OrinNanoGpuTableIsTheSuperTable) {
+  // JetPack 6.2 'Super': 306..1020 MHz in 102 MHz steps.
+  EXPECT_EQ(gpu_table("orin_nano"), (std::vector<std::int64_t>{306000000, 408000000, 510000000, 612000000,
+                                                               714000000, 816000000, 918000000, 1020000000}));
+}
+
+TEST(BoardReleases, AReleaseCapOutsideItsTableIsRejectedNamingTheRelease) {
+  auto doc = fixture();
+  doc["releases"] = json::array({{{"id", "t2"},
+                                  {"name", "test release 2"},
+                                  {"source", "test"},
+                                  {"gpu_freqs_hz", {100000000, 300000000, 800000000}}}});
+  const fs::path dir = scratch_dir();
+  fs::create_directories(dir);
+  const std::string file = (dir / "tiny.json").string();
+  std::ofstream(file) << doc.dump(1);
+  // Mode 1 caps the GPU at 400 MHz, which release t2's table lacks.
+  try {
+    edgetwin::traces::load_board_releases(file);
+    ADD_FAILURE() << "a release cap outside its table loaded";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.file(), file);
+    EXPECT_EQ(e.where(), "/releases/0");
+    EXPECT_NE(e.reason().find("release t2, /power_modes/modes/1/gpu_max_hz"), std::string::npos) << e.what();
+  }
+  doc["releases"][0]["power_modes"] = json::array({{{"id", 1}, {"gpu_max_hz", 300000000}}});
+  std::ofstream(file) << doc.dump(1);
+  const auto boards = edgetwin::traces::load_board_releases(file);
+  ASSERT_EQ(boards.size(), 2u);
+  EXPECT_EQ(boards[1].id, "tiny@t2");
+  EXPECT_EQ(boards[1].power_mode(1).gpu_max_hz, 300000000);
+  EXPECT_EQ(boards[0].power_mode(1).gpu_max_hz, 400000000);
+  EXPECT_EQ(boards[0].release_ids, (std::vector<std::string>{"tiny", "tiny@t2"}));
+}
+
+TEST(BoardReleases, AnEdgeBoardWithoutItsReleaseIsRejected) {
+  auto doc = fixture();
+  doc.erase("release");
+  EXPECT_EQ(board_error(doc).where(), "/release");
 }
 
 TEST(BoardFile, FixtureLoads) {

@@ -45,6 +45,25 @@ Board load_board_file(const std::string& path) {
   return board;
 }
 
+std::vector<Board> load_board_releases(const std::string& path) {
+  const auto doc = common::read_json_file(path);
+  const common::JsonReader j(doc, path);
+  std::vector<Board> boards{load_board_file(path)};
+  for (Board& b : board_releases_from_json(j, boards.front())) {
+    // Errors of a release name its entry: /releases/<i> (tables and caps of that release).
+    const std::string at = "/releases/" + std::to_string(boards.size() - 1);
+    try {
+      validate_board(b, path);
+    } catch (const common::DataError& e) {
+      throw common::DataError(path, at, "release " + b.release.id + ", " + e.where() + ": " + e.reason());
+    }
+    boards.push_back(std::move(b));
+  }
+  // Every release knows all of them (the default first).
+  for (auto& b : boards) b.release_ids = boards.back().release_ids;
+  return boards;
+}
+
 Model load_model_file(const std::string& path) {
   const auto doc = common::read_json_file(path);
   Model model = model_from_json(common::JsonReader(doc, path));
@@ -65,7 +84,9 @@ Catalog Catalog::load(const std::string& data_dir) {
   }
   Catalog catalog;
   catalog.data_dir_ = data_dir;
-  for (const auto& file : json_files_in(root / "boards")) catalog.add_board(load_board_file(file));
+  for (const auto& file : json_files_in(root / "boards")) {
+    for (Board& b : load_board_releases(file)) catalog.add_board(std::move(b));
+  }
   for (const auto& file : json_files_in(root / "models")) catalog.add_model(load_model_file(file));
   if (catalog.boards_.empty())
     throw common::DataError((root / "boards").string(), "", "no board files (*.json)");

@@ -32,7 +32,9 @@ DvfsTransition transition_from_json(const common::JsonReader& j) {
 SyntheticModel synthetic_from_json(const common::JsonReader& j) {
   j.require_only({"gpu_fp32_flops_per_cycle", "gpu_fp16_ratio", "dram_bytes_per_cycle",
                   "kernel_launch_cycles", "cpu_dynamic_w_at_max", "gpu_dynamic_w_at_max",
-                  "emc_dynamic_w_at_max", "voltage_min_v", "voltage_max_v", "source", "estimated", "notes"});
+                  "emc_dynamic_w_at_max", "voltage_min_v", "voltage_max_v", "cpu_static_w_at_max",
+                  "gpu_static_w_at_max", "emc_static_w_at_max", "load_base_w", "source", "estimated",
+                  "notes"});
   SyntheticModel s;
   s.gpu_fp32_flops_per_cycle = j.number_in("gpu_fp32_flops_per_cycle", 1.0, 1e6);
   s.gpu_fp16_ratio = j.number_in("gpu_fp16_ratio", 0.25, 64.0);
@@ -44,6 +46,10 @@ SyntheticModel synthetic_from_json(const common::JsonReader& j) {
   s.voltage_min_v = j.number_in("voltage_min_v", 0.1, 5.0);
   s.voltage_max_v = j.number_in("voltage_max_v", 0.1, 5.0);
   if (s.voltage_min_v > s.voltage_max_v) j.fail("voltage_min_v", "must not exceed voltage_max_v");
+  if (j.has("cpu_static_w_at_max")) s.cpu_static_w_at_max = j.number_in("cpu_static_w_at_max", 0.0, 2000.0);
+  if (j.has("gpu_static_w_at_max")) s.gpu_static_w_at_max = j.number_in("gpu_static_w_at_max", 0.0, 2000.0);
+  if (j.has("emc_static_w_at_max")) s.emc_static_w_at_max = j.number_in("emc_static_w_at_max", 0.0, 2000.0);
+  s.load_base_w = j.has("load_base_w") ? j.number_in("load_base_w", 0.0, 2000.0) : 0.0;
   return s;
 }
 
@@ -98,7 +104,8 @@ ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
 
 Board board_from_json(const common::JsonReader& j) {
   j.require_only({"id", "name", "kind", "soc", "cpu", "gpu", "memory", "power_modes", "rails", "power",
-                  "dvfs_transition", "synthetic_model", "thermal", "source", "estimated", "notes"});
+                  "dvfs_transition", "synthetic_model", "thermal", "release", "releases", "source",
+                  "estimated", "notes"});
   Board b;
   b.id = j.string("id");
   b.name = j.string("name");
@@ -170,7 +177,68 @@ Board board_from_json(const common::JsonReader& j) {
 
   b.synthetic = synthetic_from_json(j.object("synthetic_model"));
   if (j.has("thermal")) b.thermal = thermal_from_json(j.object("thermal"), b);
+  b.base_id = b.id;
+  if (j.has("release")) {
+    const common::JsonReader r = j.object("release");
+    r.require_only({"id", "name", "source", "estimated", "notes"});
+    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source")};
+    if (b.release.id.empty() || b.release.id.find('@') != std::string::npos) {
+      r.fail("id", "a release id is a non-empty key without '@', e.g. \"r32\"");
+    }
+  } else if (b.kind == "edge") {
+    j.fail("release", "an edge board names the L4T/JetPack release its tables belong to");
+  }
+  b.release_ids = {b.id};
   return b;
+}
+
+std::vector<Board> board_releases_from_json(const common::JsonReader& j, const Board& base) {
+  std::vector<Board> out;
+  if (!j.has("releases")) return out;
+  std::vector<std::string> ids{base.release.id};
+  for (const auto& r : j.objects("releases")) {
+    r.require_only({"id", "name", "source", "cpu_freqs_khz", "gpu_freqs_hz", "emc_freqs_hz", "power_modes",
+                    "estimated", "notes"});
+    Board b = base;
+    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source")};
+    if (b.release.id.empty() || b.release.id.find('@') != std::string::npos) {
+      r.fail("id", "a release id is a non-empty key without '@', e.g. \"r32\"");
+    }
+    if (std::find(ids.begin(), ids.end(), b.release.id) != ids.end()) {
+      r.fail("id", "duplicate release \"" + b.release.id + "\" of board " + base.id);
+    }
+    ids.push_back(b.release.id);
+    b.id = base.id + "@" + b.release.id;
+    if (r.has("cpu_freqs_khz")) {
+      // The decision cluster's table (every cluster that shared it takes the release's).
+      const auto table = r.integers("cpu_freqs_khz");
+      for (auto& c : b.cpu_clusters) {
+        if (c.freqs_khz == base.cpu_freqs_khz) c.freqs_khz = table;
+      }
+      b.cpu_freqs_khz = table;
+    }
+    if (r.has("gpu_freqs_hz")) b.gpu_freqs_hz = r.integers("gpu_freqs_hz");
+    if (r.has("emc_freqs_hz")) b.emc_freqs_hz = r.integers("emc_freqs_hz");
+    if (r.has("power_modes")) {
+      for (const auto& m : r.objects("power_modes")) {
+        m.require_only({"id", "cpu_max_khz", "gpu_max_hz", "emc_max_hz", "source", "estimated", "notes"});
+        const int mode_id = static_cast<int>(m.integer_in("id", 0, 1000));
+        const auto it = std::find_if(b.power_modes.begin(), b.power_modes.end(),
+                                     [&](const PowerMode& pm) { return pm.id == mode_id; });
+        if (it == b.power_modes.end()) {
+          m.fail("id", "found " + std::to_string(mode_id) + ", not a power mode id of /power_modes/modes");
+        }
+        if (m.has("cpu_max_khz")) it->cpu_max_khz = m.integer("cpu_max_khz");
+        if (m.has("gpu_max_hz")) it->gpu_max_hz = m.integer("gpu_max_hz");
+        if (m.has("emc_max_hz")) it->emc_max_hz = m.integer("emc_max_hz");
+      }
+    }
+    out.push_back(std::move(b));
+  }
+  std::vector<std::string> catalog_ids{base.id};
+  for (const auto& b : out) catalog_ids.push_back(b.id);
+  for (auto& b : out) b.release_ids = catalog_ids;
+  return out;
 }
 
 namespace {

@@ -189,17 +189,10 @@ UnitPrediction Synthesizer::predict_work(const Board& board, const Unit& u, int 
   const double cpu_scale = dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz);
   const double gpu_scale = dvfs_scale(s, f_gpu, board.gpu_freqs_hz);
   const double emc_scale = dvfs_scale(s, f_emc, board.emc_freqs_hz);
-  auto split = [&](const char* key) {
-    const auto it = g.idle_split.find(key);
-    return it == g.idle_split.end() ? 0.0 : it->second * board.idle_power_w;
-  };
-  const double kappa = g.idle_clock_fraction;
-  const double idle_cpu =
-      split("cpu") + kappa * s.cpu_dynamic_w_at_max * (cpu_scale - table_min_scale(s, board.cpu_freqs_khz));
-  const double idle_gpu =
-      split("gpu") + kappa * s.gpu_dynamic_w_at_max * (gpu_scale - table_min_scale(s, board.gpu_freqs_hz));
-  const double idle_ddr =
-      split("ddr") + kappa * s.emc_dynamic_w_at_max * (emc_scale - table_min_scale(s, board.emc_freqs_hz));
+  const PowerComponents idle = idle_components(board, clocks);
+  const double idle_cpu = idle.cpu_w;
+  const double idle_gpu = idle.gpu_w;
+  const double idle_ddr = idle.ddr_w;
   const double busy_cores = std::min(cores, k * p.cpu_s / p.latency_s);
   // The GPU draws its dynamic power while computing (stretched by interference stalls); time
   // it waits on DRAM is charged to the DDR side. This keeps power monotone in every clock.
@@ -208,7 +201,8 @@ UnitPrediction Synthesizer::predict_work(const Board& board, const Unit& u, int 
   p.power_cpu_w = idle_cpu + busy_cores * s.cpu_dynamic_w_at_max * cpu_scale;
   p.power_gpu_w = idle_gpu + gpu_util * s.gpu_dynamic_w_at_max * gpu_scale;
   p.power_ddr_w = idle_ddr + emc_util * s.emc_dynamic_w_at_max * emc_scale;
-  p.power_soc_w = split("soc");
+  // Under load the module also draws load_base_w (regulators, fabric kept awake), booked on the SoC.
+  p.power_soc_w = idle.soc_w + s.load_base_w;
   p.power_total_w = p.power_cpu_w + p.power_gpu_w + p.power_ddr_w + p.power_soc_w;
   if (board.max_power_w > 0 && p.power_total_w > board.max_power_w) {
     // The module's envelope: real boards throttle there. Scale every component alike.
@@ -240,15 +234,19 @@ PowerComponents Synthesizer::idle_components(const Board& board, const ClockSett
     const auto it = g.idle_split.find(key);
     return it == g.idle_split.end() ? 0.0 : it->second * board.idle_power_w;
   };
-  const double kappa = g.idle_clock_fraction;
+  // Clock-dependent static power of each domain: the board file's *_static_w_at_max, or (not
+  // given) the global idle_clock_fraction of the domain's dynamic power.
+  auto static_w = [&](double given, double dynamic) {
+    return std::isnan(given) ? g.idle_clock_fraction * dynamic : given;
+  };
   PowerComponents c;
-  c.cpu_w = split("cpu") + kappa * s.cpu_dynamic_w_at_max *
+  c.cpu_w = split("cpu") + static_w(s.cpu_static_w_at_max, s.cpu_dynamic_w_at_max) *
                                (dvfs_scale(s, static_cast<double>(clocks.cpu_khz), board.cpu_freqs_khz) -
                                 table_min_scale(s, board.cpu_freqs_khz));
-  c.gpu_w = split("gpu") + kappa * s.gpu_dynamic_w_at_max *
+  c.gpu_w = split("gpu") + static_w(s.gpu_static_w_at_max, s.gpu_dynamic_w_at_max) *
                                (dvfs_scale(s, static_cast<double>(clocks.gpu_hz), board.gpu_freqs_hz) -
                                 table_min_scale(s, board.gpu_freqs_hz));
-  c.ddr_w = split("ddr") + kappa * s.emc_dynamic_w_at_max *
+  c.ddr_w = split("ddr") + static_w(s.emc_static_w_at_max, s.emc_dynamic_w_at_max) *
                                (dvfs_scale(s, static_cast<double>(clocks.emc_hz), board.emc_freqs_hz) -
                                 table_min_scale(s, board.emc_freqs_hz));
   c.soc_w = split("soc");
@@ -277,6 +275,7 @@ ModelPrediction Synthesizer::predict_model(const Board& board, const Model& mode
     energy += p.power_total_w * p.latency_s;
   }
   m.mean_power_w = m.latency_s > 0 ? energy / m.latency_s : 0;
+  m.energy_j = energy;
   return m;
 }
 

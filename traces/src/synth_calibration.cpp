@@ -48,8 +48,8 @@ FigureConfig read_config(const common::JsonReader& j) {
 
 CalibrationFigure read_figure(const common::JsonReader& j) {
   j.require_only({"id", "board", "model", "clocks", "runtime", "precision", "batch", "concurrency",
-                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use", "source",
-                  "notes"});
+                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use", "set",
+                  "timed", "source", "notes"});
   CalibrationFigure f;
   f.id = j.string("id");
   f.config = read_config(j);
@@ -58,20 +58,26 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
   f.precision = j.one_of("precision", {"fp32", "fp16"});
   f.batch = static_cast<int>(j.integer_in("batch", 1, 1024));
   f.concurrency = static_cast<int>(j.integer_in("concurrency", 1, 64));
-  f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "latency_ratio"});
+  f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "energy_j", "latency_ratio",
+                                     "power_ratio", "energy_ratio"});
   f.component = j.has("component") ? j.one_of("component", {"total", "gpu", "compute"}) : "total";
-  if (f.quantity == "latency_ratio") {
+  const bool ratio = f.quantity.size() > 6 && f.quantity.compare(f.quantity.size() - 6, 6, "_ratio") == 0;
+  if (ratio) {
     const common::JsonReader r = j.object("reference");
     r.require_only({"board", "model", "clocks"});
     f.reference = read_config(r);
     if (f.reference.model.empty()) f.reference.model = f.config.model;
   } else if (j.has("reference")) {
-    j.fail("reference", "only a latency_ratio figure has a reference");
+    j.fail("reference", "only a ratio figure (latency_ratio, power_ratio, energy_ratio) has a reference");
   }
   f.value = j.number_in("value", 1e-12, 1e12);
   f.check = j.has("check") ? j.one_of("check", {"within", "at_most", "at_least"}) : "within";
   f.tolerance_rel = j.number_in("tolerance_rel", 0, 10);
   f.use = j.one_of("use", {"fit", "check"});
+  f.set = j.one_of("set", {"calibration", "validation"});
+  if (f.use == "fit" && f.set != "calibration")
+    j.fail("set", "a fitted figure (use: fit) is in the calibration set");
+  f.timed = j.string("timed");
   f.source = j.string("source");
   f.notes = j.string_or("notes", "");
   if (f.runtime != "pytorch" && (f.quantity == "latency_s" || f.quantity == "throughput_fps")) {
@@ -79,7 +85,8 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
            "absolute latency/throughput figures must be PyTorch measurements; use "
            "other runtimes only through a latency_ratio (trend) figure");
   }
-  if (f.runtime != "pytorch" && f.component == "total" && f.quantity == "latency_ratio") {
+  if (f.runtime != "pytorch" && f.component == "total" &&
+      (f.quantity == "latency_ratio" || f.quantity == "energy_ratio")) {
     j.fail("component",
            "a trend from another runtime compares GPU or compute time only (\"gpu\", \"compute\")");
   }
@@ -116,7 +123,7 @@ BoardRule read_rule(const common::JsonReader& j) {
   j.require_only({"board", "method", "gpu_from", "cpu_from", "gpu_scale_figure", "note"});
   BoardRule r;
   r.board = j.string("board");
-  r.method = j.one_of("method", {"fit", "inherit"});
+  r.method = j.one_of("method", {"fit", "fit_cpu", "inherit"});
   r.gpu_from = j.string_or("gpu_from", "");
   r.cpu_from = j.string_or("cpu_from", "");
   r.gpu_scale_figure = j.string_or("gpu_scale_figure", "");
@@ -124,6 +131,7 @@ BoardRule read_rule(const common::JsonReader& j) {
   if (r.method == "inherit" && (r.gpu_from.empty() || r.cpu_from.empty())) {
     j.fail("method", "an inherit rule names gpu_from and cpu_from");
   }
+  if (r.method == "fit_cpu" && r.gpu_from.empty()) j.fail("method", "a fit_cpu rule names gpu_from");
   return r;
 }
 
@@ -210,13 +218,31 @@ void Synthesizer::resolve_board(const std::string& board_id, std::map<std::strin
   const double own_cycles = board.synthetic.kernel_launch_cycles > 0 ? board.synthetic.kernel_launch_cycles
                                                                      : kDefaultCyclesPerKernel;
   const BoardRule* rule = rule_for(board_id);
+  if (rule == nullptr && board.base_id != board_id && !board.base_id.empty() &&
+      catalog_->has_board(board.base_id)) {
+    // Another release of a board file: same silicon, same calibrated scalars.
+    resolve_board(board.base_id, state);
+    BoardSynthParams inherited = params_.at(board.base_id);
+    inherited.derivation += " (release " + board.release.id + " of " + board.base_id + ")";
+    params_[board_id] = inherited;
+    state[board_id] = 2;
+    return;
+  }
   BoardSynthParams params;
   params.cpu_cycles_per_kernel = own_cycles;
   params.derivation =
       "no calibration rule: estimated defaults (efficiency 0.5, CPU cycles from "
       "the board file), uncalibrated";
   params_[board_id] = params;
-  if (rule != nullptr && rule->method == "fit") {
+  if (rule != nullptr && rule->method == "fit_cpu") {
+    // GPU efficiency of the same (or the next) GPU architecture; CPU cycles per op of this
+    // board's own CPU, fitted to its figures.
+    if (catalog_->has_board(rule->gpu_from)) {
+      resolve_board(rule->gpu_from, state);
+      params_[board_id].gpu_efficiency_max = params_.at(rule->gpu_from).gpu_efficiency_max;
+    }
+    fit_board(board, *rule);
+  } else if (rule != nullptr && rule->method == "fit") {
     fit_board(board, *rule);
   } else if (rule != nullptr) {
     auto source = [&](const std::string& from) -> const BoardSynthParams* {
@@ -275,8 +301,11 @@ void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
     for (const auto* f : anchors) sum += std::pow(log_ratio(figure_value(*f), f->value), 2);
     return sum;
   };
-  // Deterministic coarse-to-fine grid search in log space over (efficiency, cycles/op).
-  double e_lo = std::log(kEffMin), e_hi = std::log(kEffMax);
+  const bool cpu_only = rule.method == "fit_cpu";
+  const double fixed_eff = params.gpu_efficiency_max;
+  // Deterministic coarse-to-fine grid search in log space over (efficiency, cycles/op); the
+  // efficiency stays fixed for fit_cpu.
+  double e_lo = std::log(cpu_only ? fixed_eff : kEffMin), e_hi = std::log(cpu_only ? fixed_eff : kEffMax);
   double c_lo = std::log(kCyclesMin), c_hi = std::log(kCyclesMax);
   double best_e = 0, best_c = 0, best = std::numeric_limits<double>::infinity();
   constexpr int kSteps = 16;
@@ -293,8 +322,10 @@ void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
         }
       }
     }
-    e_lo = std::max(std::log(kEffMin), best_e - 2 * de);
-    e_hi = std::min(std::log(kEffMax), best_e + 2 * de);
+    if (!cpu_only) {
+      e_lo = std::max(std::log(kEffMin), best_e - 2 * de);
+      e_hi = std::min(std::log(kEffMax), best_e + 2 * de);
+    }
     c_lo = std::max(std::log(kCyclesMin), best_c - 2 * dc);
     c_hi = std::min(std::log(kCyclesMax), best_c + 2 * dc);
   }
@@ -302,8 +333,10 @@ void Synthesizer::fit_board(const Board& board, const BoardRule& rule) {
   params.cpu_cycles_per_kernel = std::exp(best_c);
   std::string ids;
   for (const auto* f : anchors) ids += (ids.empty() ? "" : ", ") + f->id;
-  params.derivation = "fitted (log least squares) to " + ids + ": efficiency " +
-                      fmt(params.gpu_efficiency_max) + ", CPU cycles/op " +
+  params.derivation = std::string(cpu_only ? "CPU cycles/op fitted (log least squares) to " + ids +
+                                                 ", GPU efficiency from " + rule.gpu_from
+                                           : "fitted (log least squares) to " + ids) +
+                      ": efficiency " + fmt(params.gpu_efficiency_max) + ", CPU cycles/op " +
                       fmt(params.cpu_cycles_per_kernel) + " (" + rule.note + ")";
 }
 
@@ -331,13 +364,21 @@ double Synthesizer::figure_value(const CalibrationFigure& figure) const {
   if (figure.quantity == "throughput_fps") {
     return figure.batch * figure.concurrency / config_latency(figure.config, figure);
   }
-  if (figure.quantity == "power_w") {
-    const Board& board = catalog_->board(figure.config.board);
-    return predict_model(board, catalog_->model(figure.config.model), figure.batch, figure.concurrency,
-                         resolve_clocks(board, figure.config.clocks), figure.precision)
-        .mean_power_w;
-  }
+  auto model_at = [&](const FigureConfig& c) {
+    const Board& board = catalog_->board(c.board);
+    return predict_model(board, catalog_->model(c.model), figure.batch, figure.concurrency,
+                         resolve_clocks(board, c.clocks), figure.precision);
+  };
+  // Energy of one inference: mean power x the figure's time (its component: GPU or compute
+  // time for trends taken from a fused runtime).
+  auto energy = [&](const FigureConfig& c) { return model_at(c).mean_power_w * config_latency(c, figure); };
+  if (figure.quantity == "power_w") return model_at(figure.config).mean_power_w;
+  if (figure.quantity == "energy_j") return energy(figure.config);
   if (!present(figure.reference)) return nan;
+  if (figure.quantity == "power_ratio") {
+    return model_at(figure.config).mean_power_w / model_at(figure.reference).mean_power_w;
+  }
+  if (figure.quantity == "energy_ratio") return energy(figure.config) / energy(figure.reference);
   return config_latency(figure.config, figure) / config_latency(figure.reference, figure);
 }
 
@@ -360,6 +401,77 @@ std::vector<FigureCheck> Synthesizer::check_figures() const {
     checks.push_back(c);
   }
   return checks;
+}
+
+}  // namespace edgetwin::traces
+
+namespace edgetwin::traces {
+
+double FigureCheck::abs_error() const {
+  if (figure == nullptr || std::isnan(generated)) return std::numeric_limits<double>::quiet_NaN();
+  return std::abs(generated / figure->value - 1.0);
+}
+
+std::string figure_kind(const CalibrationFigure& figure) {
+  const std::string& q = figure.quantity;
+  if (q == "latency_s" || q == "throughput_fps") return "latency";
+  if (q == "power_w") return "power";
+  if (q == "energy_j") return "energy";
+  return "ratio";
+}
+
+std::vector<ErrorSummary> summarize_errors(const std::vector<FigureCheck>& checks) {
+  std::vector<ErrorSummary> out;
+  for (const char* set : {"calibration", "validation"}) {
+    for (const char* kind : {"latency", "power", "energy", "ratio"}) {
+      std::vector<std::pair<double, std::string>> errors;
+      for (const auto& c : checks) {
+        if (c.figure->set != set || figure_kind(*c.figure) != kind || c.figure->check != "within") continue;
+        errors.emplace_back(c.abs_error(), c.figure->id);
+      }
+      if (errors.empty()) continue;
+      std::sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) {
+        // NaN (not generated) sorts last, as the worst.
+        if (std::isnan(a.first) != std::isnan(b.first)) return std::isnan(b.first);
+        return a.first < b.first;
+      });
+      ErrorSummary e;
+      e.set = set;
+      e.kind = kind;
+      e.count = static_cast<int>(errors.size());
+      const std::size_t n = errors.size();
+      e.median_abs_error =
+          n % 2 == 1 ? errors[n / 2].first : 0.5 * (errors[n / 2 - 1].first + errors[n / 2].first);
+      e.worst_abs_error = errors.back().first;
+      e.worst_figure = errors.back().second;
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> missed_targets(const std::vector<FigureCheck>& checks, const ValidationTargets& t) {
+  std::vector<std::string> missed;
+  for (const auto& e : summarize_errors(checks)) {
+    if (e.set != "validation") continue;
+    const double target = e.kind == "latency" ? t.latency_median
+                          : e.kind == "power" ? t.power_median
+                          : e.kind == "ratio" ? t.ratio_median
+                                              : std::numeric_limits<double>::infinity();
+    if (!(e.median_abs_error <= target)) {
+      missed.push_back("validation " + e.kind + ": median absolute error " + fmt(e.median_abs_error * 100) +
+                       " % above the target " + fmt(target * 100) + " %");
+    }
+  }
+  for (const auto& c : checks) {
+    if (c.figure->set != "validation" || c.figure->check != "within") continue;
+    const double r = c.generated / c.figure->value;
+    if (!(r <= t.max_factor && r >= 1.0 / t.max_factor)) {
+      missed.push_back("validation figure " + c.figure->id + ": generated/published = " + fmt(r) +
+                       ", off by more than " + fmt(t.max_factor) + "x");
+    }
+  }
+  return missed;
 }
 
 }  // namespace edgetwin::traces

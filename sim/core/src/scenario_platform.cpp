@@ -152,6 +152,22 @@ const traces::Board* read_board(const common::JsonReader& r, const std::string& 
     if (!ctx.catalog.has_board(id)) {
       r.fail("board", "found unknown board \"" + id + "\", allowed (" + kind + " boards): " + join(allowed));
     }
+    if (r.has("release")) {
+      // A release of the board file: the catalog entry "<file id>@<release>" (docs/boards.md).
+      const std::string release = r.string("release");
+      const traces::Board& named = ctx.catalog.board(id);
+      std::vector<std::string> releases;
+      std::string found;
+      for (const auto& rid : named.release_ids) {
+        const traces::Board& rb = ctx.catalog.board(rid);
+        releases.push_back(rb.release.id + " (board \"" + rid + "\")");
+        if (rb.release.id == release) found = rid;
+      }
+      if (found.empty()) {
+        r.fail("release", "found \"" + release + "\", allowed on " + named.base_id + ": " + join(releases));
+      }
+      id = found;
+    }
     const traces::Board& b = ctx.catalog.board(id);
     if (b.kind != kind) {
       r.fail("board", "found \"" + id + "\", a" + (b.kind == "edge" ? "n " : " ") + b.kind +
@@ -321,7 +337,7 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
-             {"name", "board", "count", "power_mode", "models", "policies", "decision", "backend",
+             {"name", "board", "release", "count", "power_mode", "models", "policies", "decision", "backend",
               "hil_endpoint", "access", "ambient_c", "initial_temp_c"},
              ctx.errors);
   DeviceGroupSpec s;

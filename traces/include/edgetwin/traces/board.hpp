@@ -55,6 +55,17 @@ struct SyntheticModel {
   double emc_dynamic_w_at_max = 0;      ///< DRAM/EMC dynamic power at max clock and full bandwidth
   double voltage_min_v = 0.6;           ///< rail voltage at the lowest clock (all domains, estimate)
   double voltage_max_v = 1.0;           ///< rail voltage at the highest clock (estimate)
+  /// Rise of each domain's power with its clock while nothing runs on it (clock tree, leakage
+  /// at the higher voltage, DRAM refresh and controller at a higher EMC clock), from the table's
+  /// lowest to its highest clock, scaled like the dynamic power (f V^2). What a board draws with
+  /// its clocks pinned high and no load. NaN = not given: the calibration's global
+  /// idle_clock_fraction x the domain's dynamic power (docs/synthetic_traces.md).
+  double cpu_static_w_at_max = std::numeric_limits<double>::quiet_NaN();
+  double gpu_static_w_at_max = std::numeric_limits<double>::quiet_NaN();
+  double emc_static_w_at_max = std::numeric_limits<double>::quiet_NaN();
+  /// Power on the whole-module rail beyond the modelled components while a process runs
+  /// (regulator losses, SoC fabric kept awake): a constant added to the total under load. 0 = none.
+  double load_base_w = 0;
 };
 
 /// One heat input of a thermal zone: `weight` x the power of rail `rail` (index into Board::rails).
@@ -82,9 +93,19 @@ struct ThermalSpec {
   std::vector<ThermalZone> zones;
 };
 
+/// The software release (L4T / JetPack) a board's frequency tables and power-mode caps belong to.
+/// Tables change across releases (e.g. the TX2 GPU table), so each table says whose it is.
+struct BoardRelease {
+  std::string id;      ///< short key, e.g. "r28.2"; "" = not recorded (cloud boards)
+  std::string name;    ///< e.g. "L4T R28.2.1 (JetPack 3.3)"
+  std::string source;  ///< where the tables of this release were read
+};
+
 /// A board (edge module or cloud server GPU). All frequencies ascending.
 struct Board {
-  std::string id;        ///< catalog key, e.g. "xavier_nx"
+  /// Catalog key, e.g. "xavier_nx". A non-default release of a board file is its own catalog
+  /// entry "<file id>@<release id>", e.g. "tx2@r32" (docs/boards.md, "Releases").
+  std::string id;
   std::string name;      ///< e.g. "NVIDIA Jetson Xavier NX (8 GB)"
   std::string kind;      ///< "edge" or "cloud"
   std::string soc;       ///< e.g. "T194", "GA102"
@@ -111,6 +132,12 @@ struct Board {
 
   SyntheticModel synthetic;
   ThermalSpec thermal;
+
+  std::string base_id;   ///< id of the board file (== id for the file's default release)
+  BoardRelease release;  ///< the release whose tables and caps these are
+  /// Catalog ids of every release of the same board file, the default first (one entry when
+  /// the file holds a single release).
+  std::vector<std::string> release_ids;
 
   const std::vector<std::int64_t>& freqs(ClockDomain domain) const;  ///< kHz for cpu, Hz otherwise
   const DvfsTransition& transition(ClockDomain domain) const;

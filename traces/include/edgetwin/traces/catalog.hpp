@@ -15,12 +15,18 @@
 namespace edgetwin::traces {
 
 /// Reads and validates one board file; throws DataError naming the file and field.
+/// The board at the file's default release.
 Board load_board_file(const std::string& path);
+/// Every release of one board file: the default release first (id = the file's id), then one
+/// board "<id>@<release>" per entry of its "releases" (docs/boards.md, "Releases"); each validated.
+std::vector<Board> load_board_releases(const std::string& path);
 /// Reads and validates one model file; throws DataError naming the file and field.
 Model load_model_file(const std::string& path);
 
 /// JSON form of catalog entries (the file formats of docs/boards.md and docs/models.md).
 Board board_from_json(const common::JsonReader& json);
+/// The non-default releases of a board file: `base` with each release's tables and caps.
+std::vector<Board> board_releases_from_json(const common::JsonReader& json, const Board& base);
 Model model_from_json(const common::JsonReader& json);
 nlohmann::json model_to_json(const Model& model);
 

@@ -77,9 +77,16 @@ struct CalibrationFigure {
   std::string precision;  ///< precision the prediction is made at ("fp16", "fp32")
   int batch = 1;
   int concurrency = 1;
-  /// "latency_s" (whole model), "throughput_fps", "power_w", or "latency_ratio"
-  /// (latency(config) / latency(reference)).
+  /// "latency_s" (whole model), "throughput_fps", "power_w" (mean module power while it runs),
+  /// "energy_j" (energy per inference), or a ratio to `reference`: "latency_ratio",
+  /// "power_ratio", "energy_ratio" (config / reference).
   std::string quantity;
+  /// "calibration" (used to choose or fit a parameter) or "validation" (held out: decided before
+  /// any fitting, never used to choose a value). docs/synthetic_traces.md, "Validation".
+  std::string set;
+  /// What the source timed or metered, e.g. "GPU time (CUDA events around the forward)",
+  /// "model forward, host-timed", "VDD_IN (tegrastats) while running".
+  std::string timed;
   /// "total", "gpu" (GPU time only) or "compute" (roofline compute time only). Trends taken
   /// from another runtime (TensorRT fuses element-wise ops into convolutions) compare "gpu" or
   /// "compute", never the eager-PyTorch total.
@@ -97,6 +104,7 @@ struct CalibrationFigure {
 struct BoardRule {
   std::string board;
   /// "fit": least squares in log space over the board's "fit" figures;
+  /// "fit_cpu": GPU efficiency from gpu_from, CPU cycles per op fitted to the board's "fit" figures;
   /// "inherit": copy GPU efficiency from gpu_from and CPU cycles from cpu_from ("board_file":
   /// Board::synthetic.kernel_launch_cycles), then optionally rescale the GPU efficiency so the
   /// "gpu_scale_figure" ratio is met exactly.
@@ -153,6 +161,7 @@ struct ModelPrediction {
   double gpu_s = 0;
   double compute_s = 0;  ///< roofline compute time only (what fused runtimes approach)
   double mean_power_w = 0;
+  double energy_j = 0;  ///< energy of one inference (batch x concurrency images), all units
 };
 
 /// A generated value next to its figure.
@@ -160,7 +169,38 @@ struct FigureCheck {
   const CalibrationFigure* figure = nullptr;
   double generated = 0;
   bool ok = false;
+  /// |generated / published - 1| (NaN when not generated).
+  double abs_error() const;
 };
+
+/// Kind of a figure for the error summary: "latency" (latency_s, throughput_fps), "power",
+/// "energy" (energy_j) or "ratio" (every *_ratio: across clocks, power modes or boards).
+std::string figure_kind(const CalibrationFigure& figure);
+
+/// Median and worst absolute relative error of the figures of one set and kind.
+struct ErrorSummary {
+  std::string set;
+  std::string kind;
+  int count = 0;
+  double median_abs_error = 0;
+  double worst_abs_error = 0;
+  std::string worst_figure;
+};
+/// Targets on held-out (validation) figures (issue 18; docs/synthetic_traces.md, "Validation"):
+/// median absolute error per kind, and no figure off by more than a factor.
+struct ValidationTargets {
+  double latency_median = 0.20;
+  double power_median = 0.20;
+  double ratio_median = 0.10;
+  double max_factor = 2.0;  ///< generated / published within [1/f, f]
+};
+/// Every target missed by `checks` (validation figures), as sentences; empty = all met.
+std::vector<std::string> missed_targets(const std::vector<FigureCheck>& checks,
+                                        const ValidationTargets& targets = {});
+
+/// One summary per (set, kind) present among `checks`, calibration first; within a set the
+/// kinds in the order latency, power, energy, ratio. Upper bounds (check "at_most") are left out.
+std::vector<ErrorSummary> summarize_errors(const std::vector<FigureCheck>& checks);
 
 /// The calibrated model for a catalog. Construction resolves every board's parameters (a
 /// deterministic fit of a few scalars, see docs/synthetic_traces.md); afterwards it is immutable.
