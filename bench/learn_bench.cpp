@@ -1,7 +1,11 @@
 // Learner throughput: decisions per wall-clock second with learning off (act only) and on (act +
 // observe + maybe_update, an update of batch 64 every 4 decisions) for DQN and discrete SAC on a
 // zTT-sized problem (7 state values, 9 actions) and a DVFO-sized one (12 state values, 100
-// actions), two hidden layers of 64, one torch thread. The ratio on/off is the cost of learning
+// actions), two hidden layers of 64, one torch thread; then a DVFO-sized branched DQN (12 state
+// values; CPU x GPU x EMC x offload-share heads of 12, 13, 9 and 10: 14,040 joint actions, 44
+// outputs) and the BCEdge pair: a discrete SAC over 56 (batch size, instances) actions plus a
+// supervised interference predictor (8 inputs, 32 x 32, one output) that predicts once per decision
+// and takes a minibatch step of 64 rows every 16 decisions. The ratio on/off is the cost of learning
 // relative to pure inference measured in the same process. The machine's load average is printed
 // before and after: on a shared machine the rates fall as the load rises. "on cpu" divides by the
 // thread's CPU time instead of wall time: the rate without the time other processes took the core
@@ -20,6 +24,7 @@
 
 #include "edgetwin/learn/dqn.hpp"
 #include "edgetwin/learn/sac.hpp"
+#include "edgetwin/learn/supervised.hpp"
 
 #include <time.h>
 
@@ -32,6 +37,7 @@ struct Problem {
   const char* name;
   int state_dim;
   int actions;
+  std::vector<int> branches;  ///< DQN heads; empty = one head
 };
 
 std::unique_ptr<DiscreteLearner> make(const std::string& kind, const Problem& p) {
@@ -39,6 +45,7 @@ std::unique_ptr<DiscreteLearner> make(const std::string& kind, const Problem& p)
     edgetwin::learn::DqnConfig c;
     c.state_dim = p.state_dim;
     c.action_count = p.actions;
+    c.branches = p.branches;
     c.hidden = {64, 64};
     c.batch_size = 64;
     c.update_every = 4;
@@ -111,7 +118,9 @@ int main(int argc, char** argv) {
   edgetwin::learn::use_single_torch_thread();
   const int off_decisions = quick ? 20000 : 200000;
   const int on_decisions = quick ? 4000 : 40000;
-  const Problem problems[] = {{"zTT (7 -> 64 -> 64 -> 9)", 7, 9}, {"DVFO (12 -> 64 -> 64 -> 100)", 12, 100}};
+  const Problem problems[] = {{"zTT (7 -> 64 -> 64 -> 9)", 7, 9, {}},
+                              {"DVFO (12 -> 64 -> 64 -> 100)", 12, 100, {}},
+                              {"DVFO branched (12 -> 64 -> 64 -> 44)", 12, 14040, {12, 13, 9, 10}}};
   std::printf("load average (1, 5, 15 min) before: %s\n", load_average().c_str());
   std::printf("%-30s %-5s %14s %14s %9s %18s %9s\n", "problem", "kind", "off [dec/s]", "on [dec/s]", "on/off",
               "on cpu [dec/cpu s]", "updates");
@@ -123,6 +132,7 @@ int main(int argc, char** argv) {
       for (auto& v : s) v = g(rng);
     }
     for (const char* kind : {"dqn", "sac"}) {
+      if (!p.branches.empty() && std::strcmp(kind, "sac") == 0) continue;  // SAC has no branched form
       auto off_learner = make(kind, p);
       const double off = rate(*off_learner, states, off_decisions, false).wall;
       auto on_learner = make(kind, p);
@@ -131,6 +141,56 @@ int main(int argc, char** argv) {
       const Rates on = rate(*on_learner, states, on_decisions, true);
       std::printf("%-30s %-5s %14.0f %14.0f %9.3f %18.0f %9llu\n", p.name, kind, off, on.wall, on.wall / off,
                   on.cpu, static_cast<unsigned long long>(on_learner->counters().updates - updates_before));
+    }
+  }
+  // The BCEdge pair: SAC decisions plus the interference predictor's predictions and updates.
+  {
+    const Problem p{"BCEdge pair (SAC 10 -> 56, predictor 8 -> 1)", 10, 56, {}};
+    edgetwin::learn::SupervisedConfig pc;
+    pc.task = edgetwin::learn::SupervisedTask::kRegression;
+    pc.network = edgetwin::learn::MlpSpec{8, {32, 32}, 1, edgetwin::learn::Activation::kRelu};
+    std::mt19937_64 rng(2);
+    std::normal_distribution<float> g(0, 1);
+    std::vector<std::vector<float>> states(4096, std::vector<float>(10));
+    for (auto& s : states) {
+      for (auto& v : s) v = g(rng);
+    }
+    edgetwin::learn::Dataset batch;
+    batch.input_dim = 8;
+    for (int r = 0; r < 64; ++r) {
+      for (int i = 0; i < 8; ++i) batch.inputs.push_back(g(rng));
+      batch.targets.push_back(g(rng));
+    }
+    for (const bool learn : {false, true}) {
+      auto sac = make("sac", p);
+      edgetwin::learn::SupervisedTrainer predictor(pc);
+      if (learn) rate(*sac, states, 1000, true);
+      const int n = learn ? on_decisions : off_decisions / 4;
+      std::vector<float> x(8);
+      const auto start = std::chrono::steady_clock::now();
+      const double cpu_start = thread_cpu_s();
+      std::size_t i = 0;
+      edgetwin::learn::Transition t;
+      for (int d = 0; d < n; ++d) {
+        const auto& s = states[i];
+        i = (i + 1) % states.size();
+        std::copy_n(s.begin(), 8, x.begin());
+        const float slowdown = predictor.predict(x)[0];
+        const int a = sac->act(s, true);
+        if (learn) {
+          t.state = s;
+          t.action = a;
+          t.reward = slowdown;
+          t.next_state = states[i];
+          sac->observe(t);
+          sac->maybe_update();
+          if (d % 16 == 0) predictor.train_step(batch);
+        }
+      }
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+      std::printf("%-30s %-5s %14s %14.0f %9s %18.0f %9llu\n", p.name, learn ? "on" : "off", "",
+                  n / elapsed.count(), "", n / (thread_cpu_s() - cpu_start),
+                  static_cast<unsigned long long>(predictor.updates()));
     }
   }
   std::printf("load average (1, 5, 15 min) after: %s\n", load_average().c_str());

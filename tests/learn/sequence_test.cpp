@@ -98,7 +98,8 @@ TEST_F(Sequence, TorchFreeFrontMatchesTheAutogradForward) {
     const auto data = recall_task(200, 4);
     Dataset batch = data;
     for (int i = 0; i < 200; ++i) {
-      std::vector<float> x(data.inputs.begin() + i * data.input_dim, data.inputs.begin() + (i + 1) * data.input_dim);
+      std::vector<float> x(data.inputs.begin() + i * data.input_dim,
+                           data.inputs.begin() + (i + 1) * data.input_dim);
       const auto mine = trainer.predict(x);
       // The evaluation path of the trainer (autograd forward, no grad): evaluate on one row.
       Dataset one;
@@ -156,9 +157,8 @@ TEST_F(Sequence, SpecsNameTheirSequenceErrors) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/sequence/pool"), std::string::npos) << e.what();
   }
-  const auto ok = supervised_config_from_json({{"kind", "supervised"},
-                                               {"outputs", 2},
-                                               {"sequence", {{"window", 4}, {"features", 3}}}});
+  const auto ok = supervised_config_from_json(
+      {{"kind", "supervised"}, {"outputs", 2}, {"sequence", {{"window", 4}, {"features", 3}}}});
   EXPECT_EQ(ok.network.inputs, 12);
   EXPECT_EQ(ok.mlp().inputs, 3 + 16);
 }

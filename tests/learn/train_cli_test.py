@@ -16,6 +16,10 @@ cases: train     4 short zTT episodes: curve rows and columns, checkpoints and t
                  validation accuracy >= 0.93 on the held-out split; a generated regression gets a held-out
                  MSE below 10 % of the target variance (the mean predictor's); resume continues the
                  epochs; bad files and specs are named with line, column and field
+       networks  edgetwin-learn train with a stand-in for `edgetwin run` (fake_run.py) that uses two networks
+                 of different kinds in one run: a branched DQN bandit finds its best tuple (1, 2) and a
+                 supervised classifier, fitted after each episode from the examples the runs send, predicts
+                 a half-plane with held-out accuracy >= 0.9; each has its curve and checkpoints
        mpi       `MPIEXEC -np 2 edgetwin train --mpi --mpi-same-seeds` equals one process bit for bit;
                  with different seeds and episodes of different lengths the ranks finish and agree
 """
@@ -369,6 +373,37 @@ def case_fit(cli):
     print("ok fit")
 
 
+def case_networks(cli):
+    learn = os.path.join(os.path.dirname(cli.edgetwin), "..", "..", "policies", "learn_process", "edgetwin-learn")
+    fake = os.path.join(HERE, "fake_run.py")
+    scenario = cli.path("fake.json")
+    with open(scenario, "w") as f:
+        f.write("{}")
+    run([learn, "train", "--edgetwin", fake, "--scenario", scenario, "--out", cli.path("nets"), "--episodes", "4",
+         "--eval-every", "2", "--quiet"])
+    bandit = curve(cli.path("nets"), "bandit")
+    check([(r["episode"], r["kind"]) for r in bandit] ==
+          [("1", "train"), ("2", "train"), ("2", "eval"), ("3", "train"), ("4", "train"), ("4", "eval")],
+          "bandit curve: %s" % bandit)
+    check(all(r["decisions"] == "300" for r in bandit), "300 decisions per run")
+    with open(cli.path("nets", "eval", "episode_0004", "fake.json")) as f:
+        last_eval = json.load(f)
+    check(last_eval["actions"] == {"[1, 2]": 300}, "the branched bandit's greedy tuple: %s" % last_eval["actions"])
+    check(manifest(cli.path("nets", "bandit", "best"))["branches"] == [2, 3], "branches recorded")
+    with open(cli.path("nets", "halfplane", "curve.csv")) as f:
+        rows = list(csv.DictReader(f))
+    check([(r["episode"], r["epoch"]) for r in rows][:6] ==
+          [("1", "1"), ("1", "2"), ("1", "3"), ("1", "4"), ("1", "5"), ("2", "6")], "epochs per episode: %s" % rows[:6])
+    check(len(rows) == 20 and rows[-1]["samples"] == "1200", "4 episodes x 5 epochs, 4 x 300 examples kept")
+    accuracy = last_eval["accuracy"]
+    print("halfplane: validation accuracy %s, evaluation-run accuracy %.3f" % (rows[-1]["validation_accuracy"], accuracy))
+    check(float(rows[-1]["validation_accuracy"]) >= 0.9 and accuracy >= 0.9, "the supervised network learned")
+    m = manifest(cli.path("nets", "halfplane", "best"))
+    check(m["kind"] == "supervised" and m["user"]["samples"] == 1200 and "greedy.json" in m["files"],
+          "supervised checkpoint")
+    print("ok networks")
+
+
 def case_mpi(cli, mpiexec):
     mpi = [mpiexec, "--allow-run-as-root", "--oversubscribe", "-np", "2"]
     cli.train("single", "--episodes", "9", "--eval-every", "0", *SHORT)
@@ -403,6 +438,8 @@ def main():
         case_evaluate(cli)
     elif case == "ztt":
         case_ztt(cli)
+    elif case == "networks":
+        case_networks(cli)
     elif case == "fit":
         case_fit(cli)
     elif case == "mpi":

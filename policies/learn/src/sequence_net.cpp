@@ -43,7 +43,8 @@ SequenceNet::SequenceNet(const SequenceSpec& sequence, const MlpSpec& mlp, std::
     std::uniform_real_distribution<double> init(-bound, bound);
     for (std::size_t i = 0; i < n; ++i) buffer_[offset + i] = static_cast<float>(init(rng));
     // A leaf that shares the buffer: FlatAdam's in-place steps are what forward() sees next.
-    params_.push_back(torch::from_blob(buffer_.data() + offset, shapes_[p], torch::kFloat32).requires_grad_(true));
+    params_.push_back(
+        torch::from_blob(buffer_.data() + offset, shapes_[p], torch::kFloat32).requires_grad_(true));
     offset += n;
   }
 }
@@ -59,12 +60,12 @@ torch::Tensor SequenceNet::forward(const torch::Tensor& x) const {
     const auto& wk = params_[1];
     const auto& wv = params_[2];
     p = 3;
-    const auto q = last.matmul(wq);                                       // [B, d]
-    const auto k = seq.matmul(wk);                                        // [B, W, d]
-    const auto v = seq.matmul(wv);                                        // [B, W, d]
+    const auto q = last.matmul(wq);  // [B, d]
+    const auto k = seq.matmul(wk);   // [B, W, d]
+    const auto v = seq.matmul(wv);   // [B, W, d]
     const auto scores = (k * q.unsqueeze(1)).sum(2) / std::sqrt(static_cast<double>(sequence_.key_dim));
-    const auto a = torch::softmax(scores, 1);                             // [B, W]
-    pooled = (a.unsqueeze(2) * v).sum(1);                                 // [B, d]
+    const auto a = torch::softmax(scores, 1);  // [B, W]
+    pooled = (a.unsqueeze(2) * v).sum(1);      // [B, d]
   } else {
     pooled = seq.sum(1) / static_cast<double>(w);
   }
@@ -119,7 +120,8 @@ nlohmann::json SequenceNet::greedy_doc(const nlohmann::json& extra) const {
     offset += n;
     return v;
   };
-  nlohmann::json seq = {{"window", sequence_.window}, {"features", sequence_.features}, {"pool", sequence_.pool}};
+  nlohmann::json seq = {
+      {"window", sequence_.window}, {"features", sequence_.features}, {"pool", sequence_.pool}};
   const auto fd = static_cast<std::size_t>(sequence_.features) * static_cast<std::size_t>(sequence_.key_dim);
   if (sequence_.pool == "attention") {
     seq["key_dim"] = sequence_.key_dim;

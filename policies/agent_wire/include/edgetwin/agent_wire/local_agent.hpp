@@ -16,7 +16,8 @@ class LocalAgent final : public Agent {
  public:
   explicit LocalAgent(std::shared_ptr<const GreedyNetwork> network) : network_(std::move(network)) {}
   int act(const std::vector<float>& state) override { return network_->act(state); }
-  void observe(const std::vector<float>&, int, double reward, const std::vector<float>&, bool, double) override {
+  void observe(const std::vector<float>&, int, double reward, const std::vector<float>&, bool,
+               double) override {
     reward_sum_ += reward;
     ++decisions_;
   }
