@@ -13,7 +13,7 @@ edgetwin="$build/sim/cli/edgetwin"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 traces="$work/traces"
-"$edgetwin" traces generate --out "$traces" --board tx2 --model yolov8n >/dev/null
+"$edgetwin" traces generate --out "$traces" --board tx2 --model yolov8n --quiet >/dev/null
 if [ -z "$checkpoint" ]; then
   "$edgetwin" train "$root/scenarios/ztt/train.json" --traces "$traces" --out "$work/train" --episodes 4 \
     --eval-every 0 --set /duration_s=30 --quiet >/dev/null
