@@ -62,8 +62,42 @@ void FakeBoardDriver::stop() {
 }
 
 void FakeBoardDriver::set_load(std::optional<traces::PowerComponents> busy) {
+  // The power files change at once (as an INA3221 would see the load at its next conversion);
+  // frequencies and temperatures follow at the next step.
+  std::lock_guard<std::mutex> files(files_mutex_);
+  traces::ClockSetting clocks;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_ = busy;
+    clocks = clocks_;
+  }
+  const traces::PowerComponents components = busy ? *busy : synth_.idle_components(board_, clocks);
+  write_power(FakeTree(root_), components);
   std::lock_guard<std::mutex> lock(mutex_);
-  busy_ = busy;
+  power_w_ = components.total_w();
+}
+
+std::vector<double> FakeBoardDriver::write_power(const FakeTree& tree,
+                                                 const traces::PowerComponents& components) {
+  std::vector<double> rail_w;
+  for (const traces::Rail& rail : board_.rails) {
+    const double w = traces::rail_power_w(board_, rail, components);
+    rail_w.push_back(std::isnan(w) ? 0.0 : w);  // rails the model does not split carry nothing
+  }
+  for (std::size_t d = 0; d < family_.inas.size(); ++d) {
+    const FakeIna& ina = family_.inas[d];
+    const std::string dir = "sys/devices/platform/edgetwin-fake-i2c/i2c-" +
+                            ina.device.substr(0, ina.device.find('-')) + "/" + ina.device + "/" +
+                            fake_ina_dir(family_.ina_iio, static_cast<int>(d));
+    for (std::size_t ch = 0; ch < ina.labels.size(); ++ch) {
+      double watts = 0;
+      for (std::size_t r = 0; r < board_.rails.size(); ++r) {
+        if (board_.rails[r].name == ina.labels[ch]) watts = rail_w[r];
+      }
+      write_fake_channel(tree, dir, family_.ina_iio, static_cast<int>(ch), ina.labels[ch], watts, false);
+    }
+  }
+  return rail_w;
 }
 
 traces::ClockSetting FakeBoardDriver::clocks() const {
@@ -76,7 +110,19 @@ double FakeBoardDriver::power_w() const {
   return power_w_;
 }
 
+traces::ClockSetting FakeBoardDriver::loaded_clocks() const {
+  const FakeTree tree(root_);
+  traces::ClockSetting c = clocks();
+  const std::string policy =
+      "sys/devices/system/cpu/cpufreq/policy" + std::to_string(family_.cpu_clusters[0].front());
+  if (const auto hi = read_int(tree, policy + "/scaling_max_freq")) c.cpu_khz = *hi;
+  const std::string devfreq = family_.gpu_device + "/devfreq/" + family_.gpu_devfreq_name;
+  if (const auto hi = read_int(tree, devfreq + "/max_freq")) c.gpu_hz = *hi;
+  return c;
+}
+
 void FakeBoardDriver::step(double dt_s) {
+  std::lock_guard<std::mutex> files(files_mutex_);
   const FakeTree tree(root_);
   std::optional<traces::PowerComponents> busy;
   traces::ClockSetting clocks;
@@ -121,28 +167,14 @@ void FakeBoardDriver::step(double dt_s) {
 
   // Power: the running unit's, else idle at the current clocks.
   const traces::PowerComponents components = busy ? *busy : synth_.idle_components(board_, clocks);
-  std::vector<double> rail_w;
-  for (const traces::Rail& rail : board_.rails) {
-    const double w = traces::rail_power_w(board_, rail, components);
-    rail_w.push_back(std::isnan(w) ? 0.0 : w);  // rails the model does not split carry nothing
-  }
-  for (std::size_t d = 0; d < family_.inas.size(); ++d) {
-    const FakeIna& ina = family_.inas[d];
-    const std::string dir = "sys/devices/platform/edgetwin-fake-i2c/i2c-" +
-                            ina.device.substr(0, ina.device.find('-')) + "/" + ina.device + "/" +
-                            fake_ina_dir(family_.ina_iio, static_cast<int>(d));
-    for (std::size_t ch = 0; ch < ina.labels.size(); ++ch) {
-      double watts = 0;
-      for (std::size_t r = 0; r < board_.rails.size(); ++r) {
-        if (board_.rails[r].name == ina.labels[ch]) watts = rail_w[r];
-      }
-      write_fake_channel(tree, dir, family_.ina_iio, static_cast<int>(ch), ina.labels[ch], watts, false);
-    }
-  }
+  const std::vector<double> rail_w = write_power(tree, components);
 
-  // Temperatures: each catalog zone's RC node; the family's other zones follow the first.
+  // Temperatures: each catalog zone's RC node; the family's other zones follow the first. The
+  // files are rewritten every 100 ms (a board's thermal zones update at about that rate).
   std::size_t zone_file = 0;
-  for (std::size_t z = 0; z < board_.thermal.zones.size(); ++z) {
+  thermal_dt_s_ += dt_s;
+  const bool write_temps = thermal_dt_s_ >= 0.1;
+  for (std::size_t z = 0; z < board_.thermal.zones.size() && write_temps; ++z) {
     const traces::ThermalZone& zone = board_.thermal.zones[z];
     double heat_w = 0;
     for (const traces::ThermalInput& input : zone.inputs) {
@@ -150,16 +182,18 @@ void FakeBoardDriver::step(double dt_s) {
     }
     if (zone.inputs.empty()) heat_w = zone.fallback_total_weight * components.total_w();
     const double target = kAmbientC + zone.r_k_per_w * heat_w;
-    zone_temp_c_[z] += (target - zone_temp_c_[z]) * (1 - std::exp(-dt_s / zone.tau_s));
+    zone_temp_c_[z] += (target - zone_temp_c_[z]) * (1 - std::exp(-thermal_dt_s_ / zone.tau_s));
     for (std::size_t t = 0; t < zone.sysfs_types.size(); ++t) {
       put_if_changed(tree, "sys/devices/virtual/thermal/thermal_zone" + std::to_string(zone_file++) + "/temp",
                      std::to_string(std::lround(zone_temp_c_[z] * 1000)) + "\n");
     }
   }
-  for (std::size_t e = 0; e < family_.extra_thermal_types.size() && !zone_temp_c_.empty(); ++e) {
+  for (std::size_t e = 0; e < family_.extra_thermal_types.size() && !zone_temp_c_.empty() && write_temps;
+       ++e) {
     put_if_changed(tree, "sys/devices/virtual/thermal/thermal_zone" + std::to_string(zone_file++) + "/temp",
                    std::to_string(std::lround(zone_temp_c_.front() * 1000)) + "\n");
   }
+  if (write_temps) thermal_dt_s_ = 0;
 
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -18,6 +18,8 @@
 
 namespace edgetwin::hw {
 
+class FakeTree;
+
 class FakeBoardDriver {
  public:
   /// `board` and `synth` must outlive the driver. Does not start the thread.
@@ -36,6 +38,9 @@ class FakeBoardDriver {
   void set_load(std::optional<traces::PowerComponents> busy);
   /// The clocks the fake kernel applied at its last step.
   traces::ClockSetting clocks() const;
+  /// The clocks it applies under load (each domain's max limit; the EMC's current rate), read
+  /// from the tree now.
+  traces::ClockSetting loaded_clocks() const;
   /// Module power written at the last step (W).
   double power_w() const;
   /// Blocks until the thread has completed `count` more steps (at most 5 s).
@@ -44,15 +49,19 @@ class FakeBoardDriver {
   std::string last_error() const;
 
  private:
+  std::vector<double> write_power(const FakeTree& tree, const traces::PowerComponents& components);
+
   const traces::Board& board_;
   const traces::Synthesizer& synth_;
   FakeFamily family_;
   std::string root_;
+  std::mutex files_mutex_;  ///< serialises the thread's step and set_load's power writes
   mutable std::mutex mutex_;
   std::optional<traces::PowerComponents> busy_;
   traces::ClockSetting clocks_;
   double power_w_ = 0;
   std::vector<double> zone_temp_c_;
+  double thermal_dt_s_ = 0;  ///< time since the temperature files were last written
   long steps_ = 0;
   std::condition_variable stepped_;
   std::string last_error_;
