@@ -103,7 +103,11 @@ BoardDaemon::BoardDaemon(DaemonOptions options) : options_(std::move(options)) {
   sensor_ = std::make_unique<PowerSensor>(*sysfs_, *board_);
   sampler_ = std::make_unique<PowerSampler>(*sensor_, options_.sample_period_s);
   sampler_->start();
-  if (fake_driver_) executor_ = std::make_unique<FakeExecutor>(*board_, *synth_, *fake_driver_);
+  if (!options_.executor.empty()) {
+    executor_ = std::make_unique<ProcessExecutor>(options_.executor, options_.executor_log);
+  } else if (fake_driver_) {
+    executor_ = std::make_unique<FakeExecutor>(*board_, *synth_, *fake_driver_);
+  }
 }
 
 BoardDaemon::~BoardDaemon() {
@@ -338,15 +342,14 @@ nlohmann::json BoardDaemon::run_units(const nlohmann::json& request) {
   std::vector<std::pair<double, double>> frame_windows;
   for (const auto& [unit, head] : work) {
     for (int w = 0; w < warmup; ++w) executor_->run(model, unit, head, batch, precision);
+    // Latency: as the executor timed the unit; the window [t0, t1] (sampler clock) gives energy.
     std::vector<double> latencies;
     const double t0 = sampler_->now_s();
     double t1 = t0;
     while (static_cast<int>(latencies.size()) < repeats ||
            (mode == "profile" && t1 - t0 < options_.min_window_s && latencies.size() < 100000)) {
-      const double a = sampler_->now_s();
-      executor_->run(model, unit, head, batch, precision);
+      latencies.push_back(executor_->run(model, unit, head, batch, precision));
       t1 = sampler_->now_s();
-      latencies.push_back(t1 - a);
     }
     double mean = 0;
     for (double l : latencies) mean += l;
@@ -369,8 +372,9 @@ nlohmann::json BoardDaemon::run_units(const nlohmann::json& request) {
   const WindowEnergy whole = sampler_->window(frame_t0, frame_t1);
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const WindowEnergy w = sampler_->window(frame_windows[k].first, frame_windows[k].second);
-    const double n = rows[k]["repeats"].get<double>();
-    rows[k]["energy_j"] = w.energy_j / n;
+    // Energy of one execution: the window's mean power times the unit's own latency (the window
+    // also spans the daemon's bookkeeping between executions).
+    rows[k]["energy_j"] = w.mean_w * rows[k]["latency_mean_s"].get<double>();
     rows[k]["power_total_w"] = w.mean_w;
     nlohmann::json rail_w = nlohmann::json::array();
     for (double e : w.rail_energy_j) {

@@ -32,6 +32,8 @@ struct DaemonOptions {
   std::size_t max_message_bytes = kDefaultMaxMessageBytes;
   double sample_period_s = 0.005;  ///< power sampling period
   double min_window_s = 0.1;       ///< profile mode: repeat a unit until its window spans this
+  std::string executor;  ///< path of edgetwin-executor ("" = the fake executor with --fake, else none)
+  std::string executor_log = "edgetwin-executor.log";
 };
 
 class BoardDaemon {

@@ -45,6 +45,9 @@ constexpr const char* kUsage =
     "  --max-message-bytes N   larger messages are dropped (default 1048576)\n"
     "  --sample-period S       power sampling period (default 0.005)\n"
     "  --min-window S          profile mode: repeat a unit until its window spans S (default 0.1)\n"
+    "  --executor PATH         run units with edgetwin-executor (libtorch, RANDOM weights); without\n"
+    "                          it only --fake boards run units (the fake executor)\n"
+    "  --executor-log FILE     the executor's output (default edgetwin-executor.log)\n"
     "\n"
     "exit codes: 0 success (also after SIGINT/SIGTERM, board restored), 1 failure, 2 bad command\n"
     "line, 3 malformed catalog data\n";
@@ -145,6 +148,8 @@ int main(int argc, char** argv) {
     options.max_message_bytes = static_cast<std::size_t>(number("--max-message-bytes", 1048576, 256));
     options.sample_period_s = number("--sample-period", options.sample_period_s, 0.0005);
     options.min_window_s = number("--min-window", options.min_window_s, 0);
+    options.executor = get("--executor", "");
+    options.executor_log = get("--executor-log", options.executor_log);
     struct sigaction action {};
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
