@@ -1,5 +1,6 @@
 // `edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=... --log=...]`.
 
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -33,6 +34,9 @@ int run_run(const std::vector<std::string>& raw_args) {
   bool no_fast_path = false;
   std::string checkpoint;
   int agent_fd = -1;
+  const char* env_keys = std::getenv("EDGETWIN_HIL_KEYS");
+  std::string hil_keys = env_keys != nullptr ? env_keys : "";
+  double hil_timeout_s = 30;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
@@ -48,6 +52,10 @@ int run_run(const std::vector<std::string>& raw_args) {
       "checkpoint", po::value<std::string>(&checkpoint),
       "checkpoint directory (written by edgetwin train) for the scenario's learned policy, evaluated with "
       "learning off; overrides the policy's \"checkpoint\" parameter")(
+      "hil-keys", po::value<std::string>(&hil_keys),
+      "groups with backend \"hil\": directory with client.key and server.pub (default $EDGETWIN_HIL_KEYS; "
+      "docs/hil.md)")("hil-timeout", po::value<double>(&hil_timeout_s)->default_value(30),
+                      "seconds a board request may take before the board link counts as lost (exit code 1)")(
       "agent-fd", po::value<int>(&agent_fd),
       "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn "
       "train)");
@@ -80,6 +88,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.progress = !quiet;
   run_options.engine_args = engine_args;
   run_options.fast_path = !no_fast_path;
+  run_options.hil_keys_dir = hil_keys;
+  run_options.hil_timeout_s = hil_timeout_s;
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.
