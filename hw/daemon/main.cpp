@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       {"fake", {"--board", "--root", "--data"}},
       {"serve",
        {"--keys", "--bind", "--root", "--board", "--fake", "--data", "--client-timeout",
-        "--max-message-bytes", "--sample-period", "--min-window"}}};
+        "--max-message-bytes", "--sample-period", "--min-window", "--executor", "--executor-log"}}};
   const auto known = allowed.find(command);
   if (known == allowed.end())
     return usage_error("unknown command '" + command + "'. commands: keygen, fake, serve");

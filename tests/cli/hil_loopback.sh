@@ -6,16 +6,17 @@
 #      loads through an overlay directory (--base);
 #   3. killing the daemon mid-run ends the run with exit code 1 and a clear error, keeping the
 #      requests finished so far.
-# usage: hil_loopback.sh EDGETWIN BOARDD SOURCE_DIR TRACES_DIR WORK_DIR PORT
+#   4. with --executor, the daemon runs the units with libtorch (edgetwin-executor, RANDOM weights).
+# usage: hil_loopback.sh EDGETWIN BOARDD EXECUTOR SOURCE_DIR TRACES_DIR WORK_DIR PORT
 set -euo pipefail
-edgetwin=$1 boardd=$2 src=$3 traces=$4 work=$5 port=$6
+edgetwin=$1 boardd=$2 executor=$3 src=$4 traces=$5 work=$6 port=$7
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 fail() { echo "FAIL: $*" >&2; [ -f daemon.log ] && sed 's/^/  daemon: /' daemon.log >&2; exit 1; }
 daemon_pid=""
 cleanup() { [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 start_daemon() {
-  "$boardd" serve --keys keys --fake xavier_nx --root board --bind "tcp://127.0.0.1:$port" --min-window 0.01 \
+  "$boardd" serve --keys keys --fake xavier_nx --root board --bind "tcp://127.0.0.1:$port" --min-window 0.01 "$@" \
     > daemon.log 2>&1 &
   daemon_pid=$!
   for _ in $(seq 100); do grep -q "serving xavier_nx" daemon.log && return 0; sleep 0.05; done
@@ -80,4 +81,12 @@ code=0; wait "$run_pid" || code=$?
 grep -q "error: board link to tcp://127.0.0.1:$port lost: .*requests finished (in killed/requests.csv" killed.log \
   || { cat killed.log; fail "no clear error"; }
 [ "$(wc -l < killed/requests.csv)" -gt 2 ] || fail "the finished requests were not kept"
+
+# 4. The libtorch executor behind the daemon (CPU here): one clock setting, every unit and head.
+start_daemon --executor "$executor" --executor-log executor.log
+"$edgetwin" profile --model resnet18 --keys keys --connect "tcp://127.0.0.1:$port" --levels 1,1,1 --repeats 1 \
+  --warmup 1 --out torch --date 2026-01-01 > torch.log 2>&1 || { cat torch.log executor.log; fail "libtorch profile"; }
+grep -q "executor libtorch .* (RANDOM weights)" torch/xavier_nx/resnet18.pytorch.fp32.csv || fail "executor not named"
+"$edgetwin" traces validate torch/xavier_nx/resnet18.pytorch.fp32.csv | grep -q "(10 samples, measured)" \
+  || fail "traces validate (libtorch)"
 echo "hil loopback: ok"
