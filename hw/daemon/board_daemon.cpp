@@ -141,8 +141,9 @@ int BoardDaemon::serve(const std::atomic<bool>& stop) {
     router.set(zmq::sockopt::linger, 0);
     router.set(zmq::sockopt::sndtimeo, 1000);
     router.bind(options_.endpoint);
+    // The bound endpoint ("tcp://127.0.0.1:*" binds a free port: tests use it).
     std::cout << "edgetwin-boardd: serving " << board_->id << (fake_driver_ ? " (FAKE board)" : "") << " on "
-              << options_.endpoint << std::endl;
+              << router.get(zmq::sockopt::last_endpoint) << std::endl;
     while (!stop) {
       zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
       try {

@@ -7,25 +7,35 @@
 #   3. killing the daemon mid-run ends the run with exit code 1 and a clear error, keeping the
 #      requests finished so far.
 #   4. with --executor, the daemon runs the units with libtorch (edgetwin-executor, RANDOM weights).
-# usage: hil_loopback.sh EDGETWIN BOARDD EXECUTOR SOURCE_DIR TRACES_DIR WORK_DIR PORT
+# usage: hil_loopback.sh EDGETWIN BOARDD EXECUTOR SOURCE_DIR TRACES_DIR WORK_DIR
+# The daemon binds a free loopback port; step 0 uses one nothing listens on (from the first start).
 set -euo pipefail
-edgetwin=$1 boardd=$2 executor=$3 src=$4 traces=$5 work=$6 port=$7
+edgetwin=$1 boardd=$2 executor=$3 src=$4 traces=$5 work=$6
+port=""
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 fail() { echo "FAIL: $*" >&2; [ -f daemon.log ] && sed 's/^/  daemon: /' daemon.log >&2; exit 1; }
 daemon_pid=""
 cleanup() { [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 start_daemon() {
-  "$boardd" serve --keys keys --fake xavier_nx --root board --bind "tcp://127.0.0.1:$port" --min-window 0.01 "$@" \
+  "$boardd" serve --keys keys --fake xavier_nx --root board --bind "tcp://127.0.0.1:${port:-*}" --min-window 0.01 "$@" \
     > daemon.log 2>&1 &
   daemon_pid=$!
-  for _ in $(seq 100); do grep -q "serving xavier_nx" daemon.log && return 0; sleep 0.05; done
+  for _ in $(seq 100); do
+    if grep -q "serving xavier_nx" daemon.log; then
+      port=$(sed -n 's/.*serving xavier_nx (FAKE board) on tcp:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' daemon.log)
+      [ -n "$port" ] && return 0
+    fi
+    sleep 0.05
+  done
   fail "the daemon did not start"
 }
 
 "$boardd" keygen --out keys > /dev/null
 
-# 0. No daemon answers: the run fails before it starts, exit code 1.
+# 0. No daemon answers: the run fails before it starts, exit code 1 (a port the daemon had, freed).
+start_daemon
+kill -TERM "$daemon_pid"; wait "$daemon_pid" || true; daemon_pid=""
 code=0
 "$edgetwin" run "$src/scenarios/hil/loopback.json" --hil-keys keys --traces "$traces" --out none --quiet \
   --hil-timeout 0.5 --set "/platform/groups/0/hil_endpoint=\"127.0.0.1:$port\"" > none.log 2>&1 || code=$?

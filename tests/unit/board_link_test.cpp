@@ -34,18 +34,23 @@ class Daemon : public ::testing::Test {
     daemon_.reset();
     fs::remove_all(dir_);
   }
-  // Starts the daemon on a fake Xavier NX; returns once it serves.
-  void start(int port, const std::vector<std::string>& extra = {}) {
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(port);
-    std::vector<std::string> argv{EDGETWIN_BOARDD, "serve",     "--keys", (dir_ / "keys").string(),
-                                  "--fake",        "xavier_nx", "--root", root(),
-                                  "--bind",        endpoint_};
+  // Starts the daemon on a fake Xavier NX on a free loopback port; returns once it serves.
+  void start(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv{
+        EDGETWIN_BOARDD, "serve", "--keys", (dir_ / "keys").string(), "--fake", "xavier_nx",
+        "--root",        root(),  "--bind", "tcp://127.0.0.1:*"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     edgetwin::common::ChildOptions options;
     options.log_path = (dir_ / "daemon.log").string();
     daemon_ = std::make_unique<edgetwin::common::ChildProcess>(argv, options);
+    const std::string ready = "serving xavier_nx (FAKE board) on ";
     for (int i = 0; i < 200; ++i) {
-      if (log().find("serving xavier_nx") != std::string::npos) return;
+      const std::string text = log();
+      const auto at = text.find(ready);
+      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        endpoint_ = text.substr(at + ready.size(), text.find('\n', at) - at - ready.size());
+        return;
+      }
       ASSERT_FALSE(daemon_->poll()) << log();
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
@@ -109,7 +114,7 @@ TEST(LinkKeys, OwnerOnlyFilesNoOverwriteAndModeChecked) {
 }
 
 TEST_F(Daemon, SessionRunsUnitsAndByeRestores) {
-  start(56101);
+  start();
   const auto boot = board_state();
   BoardClient client(client_options());
   const auto hello = client.call("hello", {{"client", "test"}});
@@ -135,7 +140,7 @@ TEST_F(Daemon, SessionRunsUnitsAndByeRestores) {
 }
 
 TEST_F(Daemon, UnauthenticatedClientsAreRefused) {
-  start(56102);
+  start();
   // A client with a key pair the daemon does not know (but the right server key).
   edgetwin::hw::generate_link_keys((dir_ / "other").string());
   fs::remove(dir_ / "other/server.pub");
@@ -165,7 +170,7 @@ TEST_F(Daemon, UnauthenticatedClientsAreRefused) {
 }
 
 TEST_F(Daemon, OversizedMessagesAreDropped) {
-  start(56103, {"--max-message-bytes", "4096"});
+  start({"--max-message-bytes", "4096"});
   {
     BoardClient big(client_options(1));
     try {
@@ -180,7 +185,7 @@ TEST_F(Daemon, OversizedMessagesAreDropped) {
 }
 
 TEST_F(Daemon, OneClientAtATimeAndRequestsAreValidated) {
-  start(56104);
+  start();
   BoardClient first(client_options());
   first.call("hello");
   BoardClient second(client_options());
@@ -208,7 +213,7 @@ TEST_F(Daemon, OneClientAtATimeAndRequestsAreValidated) {
 }
 
 TEST_F(Daemon, SigtermRestoresTheBoard) {
-  start(56105);
+  start();
   const auto boot = board_state();
   BoardClient client(client_options());
   set_low_clocks(client);
@@ -221,7 +226,7 @@ TEST_F(Daemon, SigtermRestoresTheBoard) {
 }
 
 TEST_F(Daemon, SigintRestoresTheBoard) {
-  start(56106);
+  start();
   const auto boot = board_state();
   BoardClient client(client_options());
   set_low_clocks(client);
@@ -231,7 +236,7 @@ TEST_F(Daemon, SigintRestoresTheBoard) {
 }
 
 TEST_F(Daemon, ClientLossRestoresTheBoardAndFreesIt) {
-  start(56107, {"--client-timeout", "0.5"});
+  start({"--client-timeout", "0.5"});
   const auto boot = board_state();
   {
     BoardClient client(client_options());
