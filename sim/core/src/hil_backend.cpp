@@ -31,9 +31,32 @@ HilBackend::HilBackend(const std::string& endpoint, const std::string& keys_dir,
                              ", the scenario's group is " + board.id);
   }
   fake_ = hello.value("fake", false);
+  last_request_ = std::chrono::steady_clock::now();
+  keep_alive_thread_ = std::thread([this] { keep_alive(); });
+}
+
+void HilBackend::keep_alive() {
+  std::unique_lock<std::mutex> lock(client_mutex_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(500));
+    if (stopping_ || !failure_.empty()) break;
+    if (std::chrono::steady_clock::now() - last_request_ < std::chrono::seconds(2)) continue;
+    try {
+      client_->call("ping");
+    } catch (const std::exception&) {
+      // The next board request reports the lost link.
+    }
+    last_request_ = std::chrono::steady_clock::now();
+  }
 }
 
 HilBackend::~HilBackend() {
+  {
+    std::lock_guard<std::mutex> lock(client_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (keep_alive_thread_.joinable()) keep_alive_thread_.join();
   if (client_ && failure_.empty()) {
     try {
       client_->call("bye");
@@ -46,7 +69,10 @@ HilBackend::~HilBackend() {
 void HilBackend::fail(const std::string& what) {
   // An exception must not leave a SimGrid actor (the engine would abort): record the failure,
   // end every actor, and let run_simulation report it after the engine stops.
-  failure_ = "board link to " + endpoint_ + " lost: " + what;
+  {
+    std::lock_guard<std::mutex> lock(client_mutex_);
+    failure_ = "board link to " + endpoint_ + " lost: " + what;
+  }
   sg4::Actor::kill_all();
   sg4::this_actor::exit();
   throw std::logic_error("unreachable");  // this_actor::exit does not return
@@ -55,6 +81,7 @@ void HilBackend::fail(const std::string& what) {
 RunSums HilBackend::measure(const UnitsQuery& q, int first, int last, int exit) {
   if (q.concurrency != 1) fail("the hil backend runs one instance at a time (concurrency 1)");
   nlohmann::json result;
+  std::unique_lock<std::mutex> lock(client_mutex_);
   try {
     if (!clocks_known_ || !(applied_.cpu_khz == q.clocks.cpu_khz && applied_.gpu_hz == q.clocks.gpu_hz &&
                             applied_.emc_hz == q.clocks.emc_hz)) {
@@ -68,9 +95,12 @@ RunSums HilBackend::measure(const UnitsQuery& q, int first, int last, int exit) 
         {"model", q.model->id}, {"first", first}, {"last", last}, {"batch", q.batch}, {"mode", "frame"}};
     if (exit >= 0) request["exit"] = exit;
     result = client_->call("run_units", request);
+    last_request_ = std::chrono::steady_clock::now();
   } catch (const std::exception& e) {
+    lock.unlock();
     fail(e.what());
   }
+  lock.unlock();
   const int call = calls_++;
   RunSums sums;
   sums.rail_j.assign(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());

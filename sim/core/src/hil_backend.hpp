@@ -4,8 +4,12 @@
 // the simulation advances by the measured latency and energy. The trace replay's prediction for
 // the same query is recorded beside each measurement: the sim-vs-real report (docs/hil.md).
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "edgetwin/hw/board_link.hpp"
@@ -49,11 +53,19 @@ class HilBackend final : public ExecutionBackend {
  private:
   RunSums measure(const UnitsQuery& query, int first, int last, int exit);
   [[noreturn]] void fail(const std::string& what);
+  /// Keeps the session while the simulation is busy elsewhere: a ping after 2 s without a
+  /// request (the daemon frees a silent client after its --client-timeout, default 10 s).
+  void keep_alive();
 
   std::string endpoint_;
   const traces::Board& board_;
   TraceBackend& replay_;
   std::unique_ptr<hw::BoardClient> client_;
+  std::mutex client_mutex_;  ///< the client is used by the simulation and the keep-alive thread
+  std::chrono::steady_clock::time_point last_request_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread keep_alive_thread_;
   policies::Clocks applied_{};
   bool clocks_known_ = false;
   bool fake_ = false;
