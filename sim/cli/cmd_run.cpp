@@ -29,14 +29,15 @@ int run_run(const std::vector<std::string>& raw_args) {
   }
   std::string file, out_dir, data_dir, traces_dir;
   std::vector<std::string> sets;
+  // Groups with backend "hil" (docs/hil.md).
+  const char* env_keys = std::getenv("EDGETWIN_HIL_KEYS");
+  std::string hil_keys = env_keys != nullptr ? env_keys : "";
+  double hil_timeout_s = 30;
   long long seed = -1;
   bool quiet = false;
   bool no_fast_path = false;
   std::string checkpoint;
   int agent_fd = -1;
-  const char* env_keys = std::getenv("EDGETWIN_HIL_KEYS");
-  std::string hil_keys = env_keys != nullptr ? env_keys : "";
-  double hil_timeout_s = 30;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
@@ -52,15 +53,16 @@ int run_run(const std::vector<std::string>& raw_args) {
       "checkpoint", po::value<std::string>(&checkpoint),
       "checkpoint directory (written by edgetwin train) for the scenario's learned policy, evaluated with "
       "learning off; overrides the policy's \"checkpoint\" parameter")(
-      "hil-keys", po::value<std::string>(&hil_keys),
-      "groups with backend \"hil\": directory with client.key and server.pub (default $EDGETWIN_HIL_KEYS; "
-      "docs/hil.md)")("hil-timeout", po::value<double>(&hil_timeout_s)->default_value(30),
-                      "seconds a board request may take before the board link counts as lost (exit code 1)")(
       "agent-fd", po::value<int>(&agent_fd),
       "internal: the learned policy's agent is the trainer at the other end of this socket (edgetwin-learn "
       "train)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
+  options.add_options()("hil-keys", po::value<std::string>(&hil_keys),
+                        "groups with backend \"hil\": directory with client.key and server.pub (default "
+                        "$EDGETWIN_HIL_KEYS; docs/hil.md)")(
+      "hil-timeout", po::value<double>(&hil_timeout_s)->default_value(30),
+      "seconds a board request may take before the board link counts as lost (exit code 1)");
   po::positional_options_description positionals;
   positionals.add("file", 1);
   po::variables_map vm;
