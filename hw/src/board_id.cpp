@@ -4,6 +4,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 namespace edgetwin::hw {
 
@@ -54,7 +56,38 @@ constexpr std::array<ModuleEntry, 14> kModules{{
     {"p3701", "agx_orin"},
 }};
 
+// Chip ids of tegra_fuse (decimal 33, 24, 25, 35), from nvpmodel_plus.py as collected in
+// docs/hil.md ("Board identification").
+int read_chip_id(const std::string& base) {
+  for (const char* rel : {"sys/module/tegra_fuse/parameters/tegra_chip_id", "sys/devices/soc0/soc_id"}) {
+    const std::string text = first_line(base + rel);
+    if (text.empty()) continue;
+    try {
+      std::size_t used = 0;
+      const long value = std::stol(text, &used, 0);  // "25" or "0x19"
+      if (used == text.size() && value > 0 && value < 0x10000) return static_cast<int>(value);
+    } catch (const std::exception&) {
+    }
+  }
+  return 0;
+}
+
 }  // namespace
+
+std::string soc_for_chip_id(int chip_id) {
+  switch (chip_id) {
+    case 0x21:
+      return "T210";
+    case 0x18:
+      return "T186";
+    case 0x19:
+      return "T194";
+    case 0x23:
+      return "T234";
+    default:
+      return "";
+  }
+}
 
 std::string board_id_for_module(const std::string& module) {
   std::string best;
@@ -85,6 +118,8 @@ BoardIdentity identify_board(const std::string& root) {
     }
   }
   id.board_id = board_id_for_module(id.module);
+  id.chip_id = read_chip_id(base);
+  id.soc = soc_for_chip_id(id.chip_id);
   return id;
 }
 

@@ -45,6 +45,8 @@ int run_report(const std::vector<std::string>& args);
 int run_sweep(const std::vector<std::string>& args);
 /// `edgetwin train ...` (cmd_train.cpp): checks the scenario, then runs `edgetwin-learn train`.
 int run_train(const std::vector<std::string>& args);
+/// `edgetwin profile ...` (cmd_profile.cpp): measured traces from a board daemon.
+int run_profile(const std::vector<std::string>& args);
 
 namespace po = boost::program_options;
 

@@ -1,5 +1,6 @@
 // `edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=... --log=...]`.
 
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -28,6 +29,10 @@ int run_run(const std::vector<std::string>& raw_args) {
   }
   std::string file, out_dir, data_dir, traces_dir;
   std::vector<std::string> sets;
+  // Groups with backend "hil" (docs/hil.md).
+  const char* env_keys = std::getenv("EDGETWIN_HIL_KEYS");
+  std::string hil_keys = env_keys != nullptr ? env_keys : "";
+  double hil_timeout_s = 30;
   long long seed = -1;
   bool quiet = false;
   bool no_fast_path = false;
@@ -58,6 +63,11 @@ int run_run(const std::vector<std::string>& raw_args) {
       "train)");
   add_data_option(options, data_dir);
   add_traces_option(options, traces_dir);
+  options.add_options()("hil-keys", po::value<std::string>(&hil_keys),
+                        "groups with backend \"hil\": directory with client.key and server.pub (default "
+                        "$EDGETWIN_HIL_KEYS; docs/hil.md)")(
+      "hil-timeout", po::value<double>(&hil_timeout_s)->default_value(30),
+      "seconds a board request may take before the board link counts as lost (exit code 1)");
   po::positional_options_description positionals;
   positionals.add("file", 1);
   po::variables_map vm;
@@ -85,6 +95,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.progress = !quiet;
   run_options.engine_args = engine_args;
   run_options.fast_path = !no_fast_path;
+  run_options.hil_keys_dir = hil_keys;
+  run_options.hil_timeout_s = hil_timeout_s;
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.

@@ -17,6 +17,8 @@ std::vector<Command> builtin_commands() {
       {"sweep", "run a scenario's sweep in parallel processes into a SQLite database", &run_sweep},
       {"train", "train a scenario's learned policy (e.g. ztt) in simulation: curve and checkpoints",
        &run_train},
+      {"profile", "measure a model's per-unit traces on a board through edgetwin-boardd (docs/hil.md)",
+       &run_profile},
   };
 }
 

@@ -25,7 +25,7 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
       mutex_(sg4::Mutex::create()),
       cv_(sg4::ConditionVariable::create()),
       idle_power_(world.power_model, board),
-      backend_(world.trace) {
+      backend_(world.backend_for(group)) {
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);
   clocks_ = {mode.cpu_max_khz, mode.gpu_max_hz, mode.emc_max_hz};
   uplink_bps_ = uplink != nullptr ? uplink->get_bandwidth() * 8 : 0;

@@ -92,15 +92,19 @@ std::vector<common::DataError> check_policies(const ScenarioSpec& spec, const tr
 }
 
 std::vector<common::DataError> check_backends(const ScenarioSpec& spec) {
+  // The hil backend runs FIFO devices: one board, units in order, one instance at a time.
+  // Serving groups (a batching policy: concurrent batches as a fluid) replay traces only.
   std::vector<common::DataError> errors;
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
     const auto& group = spec.groups[g];
-    if (group.backend == "trace") continue;
-    errors.emplace_back(spec.file, "/platform/groups/" + std::to_string(g) + "/backend",
-                        "group '" + group.name + "' asks for backend \"" + group.backend +
-                            "\" (a real board through the board daemon at " + group.hil_endpoint +
-                            "), which this build cannot run yet: the board bridge is not built; allowed "
-                            "here: trace (docs/scenarios.md, \"backend\")");
+    if (group.backend != "hil") continue;
+    for (const auto& [roles, policy] : group.policies) {
+      if (("+" + roles + "+").find("+batching+") == std::string::npos) continue;
+      errors.emplace_back(spec.file, "/platform/groups/" + std::to_string(g) + "/backend",
+                          "group '" + group.name + "' is a serving group (batching policy '" + policy.name +
+                              "') with backend \"hil\"; the hil backend runs FIFO devices only (serving "
+                              "groups replay traces); allowed here: trace (docs/hil.md)");
+    }
   }
   return errors;
 }

@@ -311,7 +311,8 @@ void read_backend(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& 
     const auto colon = s.hil_endpoint.rfind(':');
     const std::string port = colon == std::string::npos ? "" : s.hil_endpoint.substr(colon + 1);
     if (colon == 0 || port.empty() || port.find_first_not_of("0123456789") != std::string::npos) {
-      g.fail("hil_endpoint", "found \"" + s.hil_endpoint + "\", allowed: HOST:PORT of a board agent");
+      g.fail("hil_endpoint",
+             "found \"" + s.hil_endpoint + "\", allowed: HOST:PORT of a board daemon (edgetwin-boardd)");
     }
   });
   ctx.errors.check([&] {

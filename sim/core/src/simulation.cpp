@@ -435,6 +435,13 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
 
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;
+  // A "hil" group's board: connected before anything starts (a missing daemon fails here).
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    if (spec.groups[g].backend != "hil") continue;
+    world.hil[static_cast<int>(g)] = std::make_unique<detail::HilBackend>(
+        "tcp://" + spec.groups[g].hil_endpoint, options.hil_keys_dir, catalog.board(spec.groups[g].board),
+        world.trace, options.hil_timeout_s);
+  }
   world.element_bytes = spec.precision == "fp16" ? 2 : spec.precision == "int8" ? 1 : 4;
   detail::attach_video_records(world);
   Platform platform;
@@ -453,9 +460,27 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // Run.
   engine.run();
   if (options.progress) std::cerr << "\n";
+  // A lost board link ended every actor: keep what finished (requests.csv, the hil report) and
+  // report the failure.
+  nlohmann::json hil_reports = nlohmann::json::object();
+  std::string hil_failure;
+  for (const auto& [g, backend] : world.hil) {
+    hil_reports[spec.groups[static_cast<std::size_t>(g)].name] =
+        detail::write_hil_report(*backend, options.out_dir);
+    if (hil_failure.empty()) hil_failure = backend->failure();
+  }
+  if (!hil_failure.empty()) {
+    if (world.requests_csv.is_open()) world.requests_csv.flush();
+    throw std::runtime_error(hil_failure + "; the run stopped at " + std::to_string(Engine::get_clock()) +
+                             " s with " + std::to_string(world.records.size()) + " requests finished" +
+                             (options.out_dir.empty()
+                                  ? std::string()
+                                  : " (in " + options.out_dir + "/requests.csv, hil_units.csv)"));
+  }
 
   // Results.
   RunResult result = collect_results(world, store, local_devices);
+  if (!world.hil.empty()) result.summary["hil"] = hil_reports;
   if (!options.out_dir.empty()) {
     write_text_file(fs::path(options.out_dir) / "summary.json", result.summary.dump(2) + "\n");
     write_text_file(fs::path(options.out_dir) / "scenario.resolved.json", spec.resolved.dump(2) + "\n");

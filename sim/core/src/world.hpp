@@ -28,6 +28,7 @@
 #include "cloud_server.hpp"
 #include "device.hpp"
 #include "execution_backend.hpp"
+#include "hil_backend.hpp"
 #include "request.hpp"
 #include "seed_stream.hpp"
 
@@ -58,6 +59,13 @@ struct World {
   /// The trace replay: every device's and cloud server's units, heads and batches go through it
   /// (the execution-backend seam, execution_backend.hpp).
   TraceBackend trace;
+  /// Groups with backend "hil": their board's backend, by group index (hil_backend.hpp).
+  std::map<int, std::unique_ptr<HilBackend>> hil;
+  /// The backend of a group's devices: its board for a "hil" group, else the trace replay.
+  ExecutionBackend& backend_for(int group) {
+    auto it = hil.find(group);
+    return it == hil.end() ? static_cast<ExecutionBackend&>(trace) : *it->second;
+  }
   /// Per video stream (spec.videos order), built by attach_video_records: its exit-record
   /// source (nullptr = none) and the accuracy table of its dataset (nullptr = none).
   std::vector<std::unique_ptr<traces::ExitRecordSource>> video_exit_records;

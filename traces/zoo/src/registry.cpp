@@ -102,6 +102,27 @@ std::vector<traces::ExitPoint> measure_exits(const ZooNetwork& net,
 
 }  // namespace
 
+std::shared_ptr<UnitModule> make_exit_head(const ZooNetwork& net, const traces::ExitPoint& exit,
+                                           const torch::Tensor& unit_output) {
+  for (const auto& extra : net.extra_exits) {
+    if (extra.head == exit.head &&
+        net.units.at(static_cast<std::size_t>(exit.after_unit)).name == extra.after_unit) {
+      return extra.module;
+    }
+  }
+  std::shared_ptr<UnitModule> head;
+  if (exit.head == "gap_fc") {
+    head = std::make_shared<GapFcHead>(unit_output.size(1), net.num_classes);
+  } else if (exit.head == "ln_fc_cls") {
+    head = std::make_shared<LnFcClsHead>(unit_output.size(2), net.num_classes);
+  } else {
+    throw std::invalid_argument("zoo: " + net.id + ": no exit head '" + exit.head + "' after unit " +
+                                std::to_string(exit.after_unit));
+  }
+  head->eval();
+  return head;
+}
+
 std::vector<ZooEntry> builtin_models() {
   return {
       {"efficientnet_b0", &build_efficientnet_b0},

@@ -37,10 +37,10 @@ DevicePolicies make_device_policies(const ScenarioSpec& spec, std::size_t group,
 std::vector<common::DataError> check_policies(const ScenarioSpec& spec, const traces::Catalog& catalog,
                                               const policies::PolicyRegistry& registry);
 
-/// The groups whose execution backend this build cannot run: `backend: "hil"` until the board
-/// bridge exists. One error per such group, at /platform/groups/G/backend; empty when every
-/// group replays traces. `run` refuses such a scenario (exit code 3) instead of replaying it
-/// from traces behind the user's back; `validate` reports the same errors.
+/// The groups whose execution backend cannot run them: `backend: "hil"` on a serving group (the
+/// board runs FIFO devices only; docs/hil.md). One error per such group, at
+/// /platform/groups/G/backend; empty otherwise. `run` refuses such a scenario (exit code 3)
+/// instead of replaying it from traces behind the user's back; `validate` reports the same errors.
 std::vector<common::DataError> check_backends(const ScenarioSpec& spec);
 
 }  // namespace edgetwin::sim

@@ -25,6 +25,10 @@ struct RunOptions {
   /// path"): same results up to floating-point rounding, far fewer engine activities. false =
   /// every device on the per-activity path (`edgetwin run --no-fast-path`).
   bool fast_path = true;
+  /// Groups with backend "hil": the directory with client.key and server.pub of the board
+  /// daemons (docs/hil.md), and the seconds a board request may take before the link is lost.
+  std::string hil_keys_dir;
+  double hil_timeout_s = 30;
   /// Agents of the scenario's learned policies (PolicyInfo::learned); empty = none may be used.
   policies::AgentProvider agents;
 };

@@ -32,6 +32,13 @@ traces::Model extract(ZooNetwork& net);
 /// build_network(id) then extract().
 traces::Model extract(const std::string& id);
 
+/// The head of catalog exit `exit` of `net` (random weights, eval mode): GAP + Linear or
+/// LayerNorm + Linear by the network's exit rule, or the architecture's own extra exit.
+/// `unit_output` is the output of the exit's unit (it gives the head's input width). Used by the
+/// board executor (hw/executor) to run exit heads.
+std::shared_ptr<UnitModule> make_exit_head(const ZooNetwork& net, const traces::ExitPoint& exit,
+                                           const torch::Tensor& unit_output);
+
 /// The provenance string written into every extracted model (tool and libtorch version).
 std::string provenance();
 
