@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
                               {"DVFO (12 -> 64 -> 64 -> 100)", 12, 100, {}},
                               {"DVFO branched (12 -> 64 -> 64 -> 44)", 12, 14040, {12, 13, 9, 10}}};
   std::printf("load average (1, 5, 15 min) before: %s\n", load_average().c_str());
-  std::printf("%-30s %-5s %14s %14s %9s %18s %9s\n", "problem", "kind", "off [dec/s]", "on [dec/s]", "on/off",
+  std::printf("%-46s %-5s %14s %14s %9s %18s %9s\n", "problem", "kind", "off [dec/s]", "on [dec/s]", "on/off",
               "on cpu [dec/cpu s]", "updates");
   for (const auto& p : problems) {
     std::mt19937_64 rng(1);
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
       rate(*on_learner, states, 1000, true);  // fill the warm-up so every measured 4th decision updates
       const auto updates_before = on_learner->counters().updates;
       const Rates on = rate(*on_learner, states, on_decisions, true);
-      std::printf("%-30s %-5s %14.0f %14.0f %9.3f %18.0f %9llu\n", p.name, kind, off, on.wall, on.wall / off,
+      std::printf("%-46s %-5s %14.0f %14.0f %9.3f %18.0f %9llu\n", p.name, kind, off, on.wall, on.wall / off,
                   on.cpu, static_cast<unsigned long long>(on_learner->counters().updates - updates_before));
     }
   }
@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
         }
       }
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-      std::printf("%-30s %-5s %14s %14.0f %9s %18.0f %9llu\n", p.name, learn ? "on" : "off", "",
+      std::printf("%-46s %-5s %14s %14.0f %9s %18.0f %9llu\n", p.name, learn ? "on" : "off", "",
                   n / elapsed.count(), "", n / (thread_cpu_s() - cpu_start),
                   static_cast<unsigned long long>(predictor.updates()));
     }
