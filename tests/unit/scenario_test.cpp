@@ -3,6 +3,7 @@
 
 #include "edgetwin/sim/scenario.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -180,6 +181,27 @@ TEST(ScenarioErrors, AmbientAndInitialTemperatureOutOfRange) {
   EXPECT_NE(std::string(ambient->what()).find("found 120, allowed range [-50, 100]"), std::string::npos)
       << ambient->what();
   EXPECT_NE(find(errors, "/platform/groups/0/initial_temp_c"), nullptr);
+}
+
+// Clock tables per L4T release (docs/boards.md, "Releases"): a group picks a release of its board
+// file with "release" (the catalog entry "<board>@<release>"), or names that entry as its board;
+// without either it gets the file's default release. An unknown release names the allowed ones.
+TEST(Scenario, AGroupPicksItsBoardsRelease) {
+  auto doc = minimal();
+  doc["platform"]["groups"][0]["board"] = "tx2";
+  EXPECT_EQ(parse(doc).groups[0].board, "tx2");
+  EXPECT_EQ(catalog().board("tx2").release.id, "r28.2");
+  doc["platform"]["groups"][0]["release"] = "r32";
+  const auto spec = parse(doc);
+  EXPECT_EQ(spec.groups[0].board, "tx2@r32");
+  const auto& gpu = catalog().board("tx2@r32").gpu_freqs_hz;
+  EXPECT_NE(std::find(gpu.begin(), gpu.end(), 854250000), gpu.end());
+  EXPECT_EQ(std::find(gpu.begin(), gpu.end(), 828750000), gpu.end());
+  auto named = minimal();
+  named["platform"]["groups"][0]["board"] = "tx2@r32";
+  EXPECT_EQ(parse(named).groups[0].board, "tx2@r32");
+  doc["platform"]["groups"][0]["release"] = "r99";
+  expect_single(errors_of(doc), "/platform/groups/0/release", {"found \"r99\"", "r28.2", "r32"});
 }
 
 TEST(Scenario, NameDefaultsToFileStem) {
