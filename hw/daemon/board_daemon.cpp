@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -100,8 +101,34 @@ BoardDaemon::BoardDaemon(DaemonOptions options) : options_(std::move(options)) {
   }
   control_ = std::make_unique<BoardControl>(*sysfs_, std::move(layout));
   control_->save();
-  sensor_ = std::make_unique<PowerSensor>(*sysfs_, *board_);
-  sampler_ = std::make_unique<PowerSampler>(*sensor_, options_.sample_period_s);
+  std::string ina_error;
+  if (options_.power != "tegrastats") {
+    try {
+      sensor_ = std::make_unique<PowerSensor>(*sysfs_, *board_);
+    } catch (const SysfsError& e) {
+      if (options_.power == "ina3221" || !std::filesystem::exists(options_.tegrastats)) {
+        throw SysfsError(e.what(), options_.power == "ina3221"
+                                       ? "the INA3221 rail files are needed (--power ina3221)"
+                                       : "and no tegrastats at " + options_.tegrastats +
+                                             " to fall back on (--tegrastats CMD)");
+      }
+      ina_error = e.what();
+    }
+  }
+  if (sensor_) {
+    power_source_ = "ina3221";
+    sampler_ = std::make_unique<PowerSampler>(*sensor_, options_.sample_period_s);
+  } else {
+    power_source_ = "tegrastats";
+    if (!ina_error.empty())
+      log_line("warning: INA3221 not readable (" + ina_error + "): power from tegrastats");
+    tegrastats_ = std::make_unique<TegrastatsPower>(options_.tegrastats, options_.tegrastats_interval_ms,
+                                                    options_.tegrastats_log, *board_);
+    // tegrastats refreshes every interval; sampling faster only repeats its last line.
+    sampler_ = std::make_unique<PowerSampler>(
+        [this] { return tegrastats_->read(); },
+        std::max(options_.sample_period_s, 0.25e-3 * options_.tegrastats_interval_ms));
+  }
   sampler_->start();
   if (!options_.executor.empty()) {
     executor_ = std::make_unique<ProcessExecutor>(options_.executor, options_.executor_log);
@@ -285,7 +312,7 @@ nlohmann::json BoardDaemon::info() {
   nlohmann::json rails = nlohmann::json::array();
   for (const traces::Rail& rail : board_->rails) rails.push_back(rail.name);
   const traces::ClockSetting now = control_->current_clocks();
-  const std::vector<double> rails_w = sensor_->read_rails_w();
+  const PowerSample power = read_power();
   return {{"board", board_->id},
           {"fake", static_cast<bool>(fake_driver_)},
           {"identity",
@@ -302,10 +329,22 @@ nlohmann::json BoardDaemon::info() {
           {"emc", {{"kind", to_string(layout.emc.kind)}, {"freqs_hz", ints(layout.emc.freqs_hz)}}},
           {"mismatches", mismatches_},
           {"rails", rails},
-          {"power_total_w", sensor_->total_w(rails_w)},
+          {"power_total_w", power.total_w},
+          {"power_source", power_source_},
           {"clocks", {{"cpu_khz", now.cpu_khz}, {"gpu_hz", now.gpu_hz}, {"emc_hz", now.emc_hz}}},
           {"temps_c", temps},
           {"executor", executor_ ? executor_->kind() : "none"}};
+}
+
+PowerSample BoardDaemon::read_power() {
+  if (sensor_) {
+    PowerSample p;
+    p.rails_w = sensor_->read_rails_w();
+    p.total_w = sensor_->total_w(p.rails_w);
+    return p;
+  }
+  const auto samples = sampler_->samples();
+  return samples.empty() ? tegrastats_->read() : samples.back();
 }
 
 nlohmann::json BoardDaemon::run_units(const nlohmann::json& request) {

@@ -16,6 +16,7 @@
 #include "edgetwin/hw/executor.hpp"
 #include "edgetwin/hw/fake_driver.hpp"
 #include "edgetwin/hw/power_sampler.hpp"
+#include "edgetwin/hw/tegrastats_power.hpp"
 #include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/traces/synth.hpp"
 
@@ -34,6 +35,12 @@ struct DaemonOptions {
   double min_window_s = 0.1;       ///< profile mode: repeat a unit until its window spans this
   std::string executor;  ///< path of edgetwin-executor ("" = the fake executor with --fake, else none)
   std::string executor_log = "edgetwin-executor.log";
+  /// Where power comes from: "ina3221" (the rail files), "tegrastats" (the fallback), or "auto":
+  /// the rail files, else tegrastats when `tegrastats` exists (docs/hil.md).
+  std::string power = "auto";
+  std::string tegrastats = "/usr/bin/tegrastats";  ///< the tegrastats command
+  int tegrastats_interval_ms = 100;
+  std::string tegrastats_log = "edgetwin-tegrastats.log";
 };
 
 class BoardDaemon {
@@ -60,8 +67,12 @@ class BoardDaemon {
   std::unique_ptr<FakeBoardDriver> fake_driver_;
   std::unique_ptr<Sysfs> sysfs_;
   std::unique_ptr<BoardControl> control_;
-  std::unique_ptr<PowerSensor> sensor_;
+  std::unique_ptr<PowerSensor> sensor_;          ///< the INA3221 files, when power comes from them
+  std::unique_ptr<TegrastatsPower> tegrastats_;  ///< else tegrastats
   std::unique_ptr<PowerSampler> sampler_;
+  std::string power_source_;  ///< "ina3221" or "tegrastats"
+  /// The latest whole-module power and rails, from whichever source.
+  PowerSample read_power();
   std::unique_ptr<UnitExecutor> executor_;
   std::vector<std::string> mismatches_;
   std::string session_peer_;  ///< "" when no client holds the board

@@ -48,6 +48,11 @@ constexpr const char* kUsage =
     "  --executor PATH         run units with edgetwin-executor (libtorch, RANDOM weights); without\n"
     "                          it only --fake boards run units (the fake executor)\n"
     "  --executor-log FILE     the executor's output (default edgetwin-executor.log)\n"
+    "  --power auto|ina3221|tegrastats  where power comes from (default auto: the INA3221 files, else\n"
+    "                          tegrastats when it exists)\n"
+    "  --tegrastats CMD        the tegrastats command (default /usr/bin/tegrastats)\n"
+    "  --tegrastats-interval MS  its interval (default 100)\n"
+    "  --tegrastats-log FILE   its output (default edgetwin-tegrastats.log)\n"
     "\n"
     "exit codes: 0 success (also after SIGINT/SIGTERM, board restored), 1 failure, 2 bad command\n"
     "line, 3 malformed catalog data\n";
@@ -72,7 +77,8 @@ int main(int argc, char** argv) {
       {"fake", {"--board", "--root", "--data"}},
       {"serve",
        {"--keys", "--bind", "--root", "--board", "--fake", "--data", "--client-timeout",
-        "--max-message-bytes", "--sample-period", "--min-window", "--executor", "--executor-log"}}};
+        "--max-message-bytes", "--sample-period", "--min-window", "--executor", "--executor-log", "--power",
+        "--tegrastats", "--tegrastats-interval", "--tegrastats-log"}}};
   const auto known = allowed.find(command);
   if (known == allowed.end())
     return usage_error("unknown command '" + command + "'. commands: keygen, fake, serve");
@@ -150,6 +156,12 @@ int main(int argc, char** argv) {
     options.min_window_s = number("--min-window", options.min_window_s, 0);
     options.executor = get("--executor", "");
     options.executor_log = get("--executor-log", options.executor_log);
+    options.power = get("--power", options.power);
+    if (options.power != "auto" && options.power != "ina3221" && options.power != "tegrastats")
+      return usage_error("--power: found '" + options.power + "', allowed: auto, ina3221, tegrastats");
+    options.tegrastats = get("--tegrastats", options.tegrastats);
+    options.tegrastats_interval_ms = static_cast<int>(number("--tegrastats-interval", 100, 1));
+    options.tegrastats_log = get("--tegrastats-log", options.tegrastats_log);
     struct sigaction action {};
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);

@@ -133,8 +133,13 @@ int run_run(const std::vector<std::string>& raw_args) {
             << number(overall["slo_violation_rate"], 100, 1) << " %, "
             << number(overall["energy_per_request_j"], 1e3, 1) << " mJ/request"
             << (result.summary["synthetic_traces"].get<bool>() ? " (SYNTHETIC traces)" : "") << "\n"
-            << "results: " << out_dir
-            << "/{summary.json, requests.csv, timeline.csv, scenario.resolved.json}\n";
+            << "results: " << out_dir << "/{summary.json, "
+            << (spec.outputs.requests_csv ? "requests.csv, " : "")
+            << (spec.outputs.timeline_csv ? "timeline.csv, " : "")
+            << (std::filesystem::exists(std::filesystem::path(out_dir) / "hil_units.csv")
+                    ? "hil_units.csv, hil_frames.csv, "
+                    : "")
+            << "scenario.resolved.json}\n";
   note_sweep_of(file);
   return kExitOk;
 }

@@ -139,6 +139,34 @@ TEST_F(Daemon, SessionRunsUnitsAndByeRestores) {
   expect_restored_to(boot, 0.5);
 }
 
+// Power from tegrastats (--power tegrastats, the fallback where the INA3221 files cannot be read):
+// a stand-in tegrastats prints VDD_IN 6 W every 20 ms; info names the source and a unit's energy
+// is its latency times those 6 W.
+TEST_F(Daemon, PowerFromTegrastatsWhenAsked) {
+  const fs::path fake = dir_ / "tegrastats";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\nwhile true; do echo \"RAM 1/2MB VDD_IN 6000mW/6000mW VDD_CPU_GPU_CV 2000mW/2000mW "
+         "VDD_SOC 1000mW/1000mW\"; sleep 0.02; done\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  start({"--power", "tegrastats", "--tegrastats", fake.string(), "--tegrastats-interval", "20",
+         "--tegrastats-log", (dir_ / "tegrastats.log").string()});
+  BoardClient client(client_options());
+  client.call("hello");
+  const auto info = client.call("info");
+  EXPECT_EQ(info["power_source"], "tegrastats");
+  EXPECT_DOUBLE_EQ(info["power_total_w"].get<double>(), 6.0);
+  const auto run =
+      client.call("run_units", {{"model", "resnet18"}, {"first", 0}, {"last", 1}, {"repeats", 1}});
+  ASSERT_EQ(run["units"].size(), 1U);
+  const auto& row = run["units"][0];
+  EXPECT_NEAR(row["energy_j"].get<double>(), 6.0 * row["latency_mean_s"].get<double>(),
+              1e-6 * row["energy_j"].get<double>())
+      << row;
+  client.call("bye");
+}
+
 TEST_F(Daemon, UnauthenticatedClientsAreRefused) {
   start();
   // A client with a key pair the daemon does not know (but the right server key).

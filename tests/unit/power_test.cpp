@@ -12,6 +12,7 @@
 #include "edgetwin/hw/fake_driver.hpp"
 #include "edgetwin/hw/power_sampler.hpp"
 #include "edgetwin/hw/power_sensor.hpp"
+#include "edgetwin/hw/tegrastats_power.hpp"
 #include "edgetwin/hw/thermal_zones.hpp"
 #include "edgetwin/traces/catalog.hpp"
 
@@ -197,3 +198,56 @@ TEST(Tegrastats, L4t32Jp5AndJp7Lines) {
 }
 
 }  // namespace
+
+// tegrastats as the power source (the fallback where the INA3221 files cannot be read): a stand-in
+// tegrastats prints a JetPack 5 line every 20 ms with VDD_IN at 4 W; the source follows its output,
+// the sampler integrates it, and a command that never gives the board's power is named.
+TEST(TegrastatsPower, FollowsTheCommandsLinesAndIntegratesThem) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "edgetwin_tegrastats_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path fake = dir / "tegrastats";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\n"
+         "[ \"$1\" = --interval ] || { echo \"usage: tegrastats --interval MS\" >&2; exit 2; }\n"
+         "while true; do\n"
+         "  echo \"RAM 2257/7620MB (lfb 6x4MB) EMC_FREQ 0%@204 GR3D_FREQ 7%@0 tj@41.5C VDD_IN 4000mW/4000mW "
+         "VDD_CPU_GPU_CV 1500mW/1500mW VDD_SOC 1200mW/1200mW\"\n"
+         "  sleep 0.02\n"
+         "done\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  const auto& board = catalog().board("xavier_nx");
+  {
+    edgetwin::hw::TegrastatsPower power(fake.string(), 20, (dir / "out.log").string(), board);
+    const auto first = power.read();
+    EXPECT_DOUBLE_EQ(first.total_w, 4.0);
+    ASSERT_EQ(first.rails_w.size(), board.rails.size());
+    EXPECT_DOUBLE_EQ(first.rails_w[0], 4.0);  // VDD_IN
+    edgetwin::hw::PowerSampler sampler([&power] { return power.read(); }, 0.005);
+    sampler.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const double t0 = sampler.now_s();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto w = sampler.window(t0, sampler.now_s());
+    sampler.stop();
+    EXPECT_NEAR(w.mean_w, 4.0, 1e-9);
+    EXPECT_NEAR(w.energy_j, 4.0 * w.duration_s, 1e-9);
+    EXPECT_GT(power.lines(), 3U);
+  }
+  // A command whose lines lack the board's total rail: named, with where its output went.
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\nwhile true; do echo \"RAM 1/2MB POM_5V_IN 933/933\"; sleep 0.02; done\n";
+  }
+  try {
+    edgetwin::hw::TegrastatsPower power(fake.string(), 20, (dir / "out2.log").string(), board, 0.3);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("rail VDD_IN"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("out2.log"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
