@@ -14,7 +14,9 @@ namespace edgetwin::hw {
 TegrastatsPower::TegrastatsPower(const std::string& command, int interval_ms, const std::string& log_path,
                                  const traces::Board& board, double first_line_s)
     : board_(&board), log_path_(log_path) {
-  if (interval_ms < 1) throw std::invalid_argument("tegrastats interval: found " + std::to_string(interval_ms) + " ms, allowed >= 1");
+  if (interval_ms < 1)
+    throw std::invalid_argument("tegrastats interval: found " + std::to_string(interval_ms) +
+                                " ms, allowed >= 1");
   last_.total_w = std::numeric_limits<double>::quiet_NaN();
   child_ = std::make_unique<common::ChildProcess>(
       std::vector<std::string>{command, "--interval", std::to_string(interval_ms)},
@@ -27,9 +29,10 @@ TegrastatsPower::TegrastatsPower(const std::string& command, int interval_ms, co
     }
     if (std::chrono::steady_clock::now() > deadline) {
       child_->terminate(1.0);
-      throw std::runtime_error(command + " gave no line with the whole-module power of " + board.id + " (" +
-                               (board.total_rail.empty() ? "the sum of its rails" : "rail " + board.total_rail) +
-                               ") within " + std::to_string(first_line_s) + " s; its output is in " + log_path);
+      throw std::runtime_error(
+          command + " gave no line with the whole-module power of " + board.id + " (" +
+          (board.total_rail.empty() ? "the sum of its rails" : "rail " + board.total_rail) + ") within " +
+          std::to_string(first_line_s) + " s; its output is in " + log_path);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(interval_ms, 20)));
   }
@@ -58,7 +61,8 @@ bool TegrastatsPower::follow() {
     last_.rails_w.clear();
     for (const traces::Rail& rail : board_->rails) {
       const auto it = s.rails_mw.find(rail.name);
-      last_.rails_w.push_back(it == s.rails_mw.end() ? std::numeric_limits<double>::quiet_NaN() : it->second / 1000.0);
+      last_.rails_w.push_back(it == s.rails_mw.end() ? std::numeric_limits<double>::quiet_NaN()
+                                                     : it->second / 1000.0);
     }
     fresh = true;
   }

@@ -3,7 +3,7 @@
 // networks and runs each episode as a child `edgetwin run FILE --seed S --agent-fd 3`, serving
 // their decisions and predictions over a socket; writes each network's learning curve and
 // checkpoints. With MPI, K such processes average their gradients at every update
-// (docs/learning.md, "Data-parallel training").
+// (docs/learning.md, "Scale out over MPI").
 
 #include <cstdint>
 #include <memory>

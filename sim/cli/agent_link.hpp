@@ -3,7 +3,7 @@
 /// socket handed to `edgetwin run --agent-fd N` by `edgetwin-learn train`, or a checkpoint
 /// server `edgetwin-learn serve` that this process starts for `--checkpoint` (or the policies'
 /// "checkpoint" parameters). One agent per learned network, all over one connection; every device
-/// whose policy names a network shares its agent (docs/learning.md, "Training in the simulation").
+/// whose policy names a network shares its agent (docs/learning.md, "Several networks in one scenario").
 
 #include <map>
 #include <memory>

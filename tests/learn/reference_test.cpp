@@ -230,7 +230,7 @@ struct BatchTensors {
 };
 
 /// The batch as tensors, with the weight of V(s') in the target: (1 - done) gamma^dt_s per
-/// second, or (1 - done) gamma per decision (docs/learning.md, "the semi-MDP discount"),
+/// second, or (1 - done) gamma per decision (docs/learning.md, "Reusable parts": the semi-MDP discount),
 /// computed in double and rounded once.
 BatchTensors tensors_of(const TransitionBatch& b, double gamma, bool per_second) {
   const auto rows = static_cast<std::int64_t>(b.size());

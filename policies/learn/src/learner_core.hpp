@@ -123,7 +123,7 @@ class LearnerCore {
 
 class TorchMlp;
 
-/// The greedy network for torch-free evaluation (docs/learning.md, "Torch-free evaluation"):
+/// The greedy network for torch-free evaluation (docs/learning.md, "Evaluate" and "greedy.json"):
 /// member `member` of `network` with the learner's normaliser (nullptr: none), written to
 /// greedy.json and recorded in the manifest like the tensor files. `extra` (kind, task, branches,
 /// decide) is merged into the document.

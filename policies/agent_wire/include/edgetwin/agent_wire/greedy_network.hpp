@@ -1,5 +1,5 @@
 #pragma once
-/// Torch-free evaluation of a trained network (docs/learning.md, "Torch-free evaluation"). Every
+/// Torch-free evaluation of a trained network (docs/learning.md, "Evaluate" and "greedy.json"). Every
 /// checkpoint holds greedy.json: the network that decides (DQN: the online network; SAC: the
 /// actor; supervised: the network), its state normaliser and how it decides. `edgetwin run
 /// --checkpoint` evaluates it here, in the simulator's process, without starting libtorch
