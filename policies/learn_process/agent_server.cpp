@@ -1,5 +1,9 @@
 #include "agent_server.hpp"
 
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 #include "edgetwin/common/action_branches.hpp"
@@ -7,6 +11,7 @@
 namespace edgetwin::learn_app {
 
 namespace wire = policies::wire;
+namespace fs = std::filesystem;
 
 learn::Dataset Network::dataset() const {
   learn::Dataset data;
@@ -33,6 +38,7 @@ void Network::build(const std::string& checkpoint_dir) {
   } else {
     decider = learn::make_learner(spec);
     if (!checkpoint_dir.empty()) decider->load(checkpoint_dir);
+    heads = wire::heads_of(spec);
   }
   checkpoint = checkpoint_dir;
 }
@@ -42,6 +48,24 @@ void Network::save(const std::string& dir, const nlohmann::json& user) const {
     supervised->save(dir, user);
   else
     decider->save(dir, user);
+}
+
+void Network::save_atomically(const std::string& dir, const nlohmann::json& user) const {
+  const fs::path tmp = dir + ".writing";
+  const fs::path old = dir + ".old";
+  fs::remove_all(tmp);
+  save(tmp.string(), user);
+  fs::remove_all(old);
+  if (fs::exists(dir)) fs::rename(dir, old);
+  fs::rename(tmp, dir);
+  fs::remove_all(old);
+}
+
+std::string csv_number(double x) {
+  if (std::isnan(x)) return "";
+  std::ostringstream os;
+  os << std::setprecision(10) << x;
+  return os.str();
 }
 
 NetworkStats EpisodeStats::of(const std::string& name) const {
@@ -106,8 +130,7 @@ EpisodeStats serve(wire::Channel& channel,
         Network& n = *stats.networks[id];
         if (!n.decider) throw wire::WireError("agent protocol: act for supervised network '" + n.name + "'");
         const int joint = n.decider->act(state, n.learning);
-        channel.send(wire::Type::action,
-                     wire::encode_action(common::action_tuple(wire::heads_of(n.spec), joint)));
+        channel.send(wire::Type::action, wire::encode_action(common::action_tuple(n.heads, joint)));
         break;
       }
       case wire::Type::observe: {
@@ -122,7 +145,7 @@ EpisodeStats serve(wire::Channel& channel,
         if (!n.learning) break;
         t.state = o.state;
         try {
-          t.action = common::joint_action(wire::heads_of(n.spec), o.action);
+          t.action = common::joint_action(n.heads, o.action);
         } catch (const std::exception& e) {
           throw wire::WireError("agent protocol: observe for network '" + n.name + "': " + e.what());
         }

@@ -41,7 +41,16 @@ struct Network {
   /// Builds the learner from `spec` (and loads `checkpoint` when given).
   void build(const std::string& checkpoint_dir);
   void save(const std::string& dir, const nlohmann::json& user) const;
+  /// save() through a temporary sibling renamed over `dir`, so that `dir` always holds a whole
+  /// checkpoint (the old one or the new one).
+  void save_atomically(const std::string& dir, const nlohmann::json& user) const;
+  /// The branch sizes of a decision network ({action_count} without branches), read from the spec
+  /// once at build(): what the wire's action tuples are made of.
+  std::vector<int> heads;
 };
+
+/// A number for the curves: 10 significant digits, "" for NaN (unknown).
+std::string csv_number(double x);
 
 /// What one run (episode) did with one network, as the server saw it.
 struct NetworkStats {

@@ -38,13 +38,6 @@ std::vector<std::string> names_of(const nlohmann::json& spec, const char* key, c
   return v.get<std::vector<std::string>>();
 }
 
-std::string csv_number(double x) {
-  if (std::isnan(x)) return "";
-  std::ostringstream os;
-  os << std::setprecision(10) << x;
-  return os.str();
-}
-
 }  // namespace
 
 CsvDataset read_csv_dataset(const std::string& csv, const nlohmann::json& spec_in,
@@ -223,13 +216,6 @@ int fit(const FitOptions& o) {
                           {"best_loss", best},
                           {"best_is", best_is}};
   };
-  auto save = [&](const fs::path& where, const nlohmann::json& u) {
-    const fs::path tmp = where.string() + ".writing";
-    fs::remove_all(tmp);
-    net.save(tmp.string(), u);
-    fs::remove_all(where);
-    fs::rename(tmp, where);
-  };
   const auto start = std::chrono::steady_clock::now();
   learn::EpochStats e;
   for (int i = 0; i < epochs; ++i) {
@@ -245,9 +231,9 @@ int fit(const FitOptions& o) {
     const std::string best_is = validated ? "validation loss" : "training loss";
     if (score < best) {
       best = score;
-      save(dir / "best", user(e, best_is));
+      net.save_atomically((dir / "best").string(), user(e, best_is));
     }
-    save(dir / "last", user(e, best_is));
+    net.save_atomically((dir / "last").string(), user(e, best_is));
     if (!o.quiet) {
       std::cerr << "\rfit " << net.name << ": epoch " << e.epoch << "  loss " << csv_number(e.train_loss)
                 << (validated ? "  validation " + csv_number(e.validation_loss) : std::string())

@@ -53,13 +53,6 @@ double number_or_nan(const nlohmann::json& j, const char* key) {
   return j.at(key).get<double>();
 }
 
-std::string csv_number(double x) {
-  if (std::isnan(x)) return "";
-  std::ostringstream os;
-  os << std::setprecision(10) << x;
-  return os.str();
-}
-
 /// One curve row: what a training or evaluation episode did.
 struct CurveRow {
   int episode = 0;
@@ -126,19 +119,6 @@ void write_row(std::ostream& out, const CurveRow& r) {
       << csv_number(number_or_nan(overall, "max_cpu_temp_c")) << ','
       << csv_number(number_or_nan(overall, "max_gpu_temp_c")) << '\n';
   out.flush();
-}
-
-/// Writes a checkpoint to `dir` through a temporary sibling, so that `dir` always holds a whole
-/// checkpoint (the old one or the new one).
-void save_atomically(const Network& network, const fs::path& dir, const nlohmann::json& user) {
-  const fs::path tmp = dir.string() + ".writing";
-  const fs::path old = dir.string() + ".old";
-  fs::remove_all(tmp);
-  network.save(tmp.string(), user);
-  fs::remove_all(old);
-  if (fs::exists(dir)) fs::rename(dir, old);
-  fs::rename(tmp, dir);
-  fs::remove_all(old);
 }
 
 /// What the trainer keeps per trained network besides the Network itself.
@@ -243,12 +223,12 @@ class Trainer {
         const fs::path dir = out / n.name;
         if (scored && score > t.best) {
           t.best = score;
-          save_atomically(n, dir / "best", user(t, episode, score_kind));
+          n.save_atomically((dir / "best").string(), user(t, episode, score_kind));
         }
-        save_atomically(n, dir / "last", user(t, episode, score_kind));
+        n.save_atomically((dir / "last").string(), user(t, episode, score_kind));
         if (o_.checkpoint_every > 0 && episode % o_.checkpoint_every == 0)
-          save_atomically(n, dir / "checkpoints" / ("episode_" + padded(episode)),
-                          user(t, episode, score_kind));
+          n.save_atomically((dir / "checkpoints" / ("episode_" + padded(episode))).string(),
+                            user(t, episode, score_kind));
       }
       if (!o_.quiet) progress(episode, first, last, start);
     }

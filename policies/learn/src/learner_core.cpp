@@ -260,17 +260,23 @@ void LearnerCore::commit(CoreSnapshot snap) {
   if (normalizer_) normalizer_->restore(snap.norm_count, std::move(snap.norm_mean), std::move(snap.norm_m2));
 }
 
-void write_greedy(const std::string& dir, const TorchMlp& network, int member,
-                  const RunningNormalizer* normalizer, const nlohmann::json& extra,
-                  nlohmann::json& manifest) {
-  const MlpSpec& spec = network.spec();
+nlohmann::json greedy_header(const MlpSpec& spec, const nlohmann::json& extra) {
   nlohmann::json doc = {{"format", "edgetwin-greedy-network"},
                         {"format_version", 1},
                         {"inputs", spec.inputs},
                         {"hidden", spec.hidden},
                         {"outputs", spec.outputs},
-                        {"activation", to_string(spec.activation)}};
+                        {"activation", to_string(spec.activation)},
+                        {"normalizer", nullptr}};
   doc.update(extra);
+  return doc;
+}
+
+void write_greedy(const std::string& dir, const TorchMlp& network, int member,
+                  const RunningNormalizer* normalizer, const nlohmann::json& extra,
+                  nlohmann::json& manifest) {
+  const MlpSpec& spec = network.spec();
+  nlohmann::json doc = greedy_header(spec, extra);
   // Layer blocks: the weights of every member ([members, in, out], input-major), then the biases.
   std::vector<int> sizes{spec.inputs};
   sizes.insert(sizes.end(), spec.hidden.begin(), spec.hidden.end());
@@ -294,8 +300,6 @@ void write_greedy(const std::string& dir, const TorchMlp& network, int member,
                          {"variance", normalizer->variance()},
                          {"epsilon", normalizer->epsilon()},
                          {"clip", normalizer->clip()}};
-  } else {
-    doc["normalizer"] = nullptr;
   }
   write_json_file(dir, "greedy.json", doc, manifest);
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgetwin/learn/learner.hpp"
+#include "edgetwin/learn/mlp_spec.hpp"
 #include "edgetwin/learn/normalizer.hpp"
 #include "edgetwin/learn/replay_buffer.hpp"
 
@@ -129,6 +130,10 @@ class TorchMlp;
 /// decide) is merged into the document.
 void write_greedy(const std::string& dir, const TorchMlp& network, int member,
                   const RunningNormalizer* normalizer, const nlohmann::json& extra, nlohmann::json& manifest);
+
+/// The head of a greedy.json document for an MLP of shape `spec` (format, version, inputs,
+/// hidden, outputs, activation, no normaliser), with `extra` merged in.
+nlohmann::json greedy_header(const MlpSpec& spec, const nlohmann::json& extra);
 
 /// Writes `doc` to dir/name and records it in the manifest (size and hash).
 void write_json_file(const std::string& dir, const std::string& name, const nlohmann::json& doc,

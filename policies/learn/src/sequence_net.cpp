@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "learner_core.hpp"
+
 namespace edgetwin::learn::detail {
 
 SequenceNet::SequenceNet(const SequenceSpec& sequence, const MlpSpec& mlp, std::mt19937_64& rng)
@@ -105,14 +107,7 @@ void SequenceNet::take_gradient(std::vector<float>& gradient) {
 }
 
 nlohmann::json SequenceNet::greedy_doc(const nlohmann::json& extra) const {
-  nlohmann::json doc = {{"format", "edgetwin-greedy-network"},
-                        {"format_version", 1},
-                        {"inputs", mlp_.inputs},
-                        {"hidden", mlp_.hidden},
-                        {"outputs", mlp_.outputs},
-                        {"activation", to_string(mlp_.activation)},
-                        {"normalizer", nullptr}};
-  doc.update(extra);
+  nlohmann::json doc = greedy_header(mlp_, extra);
   std::size_t offset = 0;
   auto take = [&](std::size_t n) {
     std::vector<double> v(buffer_.begin() + static_cast<std::ptrdiff_t>(offset),
