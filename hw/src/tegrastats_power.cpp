@@ -2,7 +2,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -43,12 +43,13 @@ TegrastatsPower::~TegrastatsPower() {
 }
 
 bool TegrastatsPower::follow() {
-  std::ifstream in(log_path_, std::ios::binary);
-  if (!in) return false;
-  in.seekg(static_cast<std::streamoff>(offset_));
-  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  offset_ += chunk.size();
-  partial_ += chunk;
+  // One stream, kept open: after its end-of-file it reads what tegrastats appended since.
+  if (!in_.is_open()) {
+    in_.open(log_path_, std::ios::binary);
+    if (!in_.is_open()) return false;
+  }
+  in_.clear();
+  partial_.append(std::istreambuf_iterator<char>(in_), std::istreambuf_iterator<char>());
   bool fresh = false;
   for (std::size_t nl; (nl = partial_.find('\n')) != std::string::npos;) {
     const std::string line = partial_.substr(0, nl);

@@ -46,7 +46,12 @@ void SequenceFront::apply(const float* x, float* out) const {
     return;
   }
   const auto d = static_cast<std::size_t>(key_dim);
-  std::vector<float> q(d, 0.0F), k(d), scores(w);
+  auto& q = q_;
+  auto& k = k_;
+  auto& scores = scores_;
+  q.assign(d, 0.0F);
+  k.resize(d);
+  scores.resize(w);
   for (std::size_t i = 0; i < f; ++i) {
     for (std::size_t j = 0; j < d; ++j) q[j] += last[i] * wq[i * d + j];
   }

@@ -8,6 +8,7 @@
 /// (docs/hil.md, "Power and thermal sampling").
 
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -40,8 +41,8 @@ class TegrastatsPower {
   const traces::Board* board_;
   std::string log_path_;
   std::unique_ptr<common::ChildProcess> child_;
-  std::uint64_t offset_ = 0;
-  std::string partial_;
+  std::ifstream in_;     ///< the log, followed
+  std::string partial_;  ///< an incomplete last line
   PowerSample last_;
   std::uint64_t lines_ = 0;
 };

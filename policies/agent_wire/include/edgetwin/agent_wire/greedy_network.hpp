@@ -34,6 +34,9 @@ struct SequenceFront {
   int pooled_width() const { return features + (pool == "attention" ? key_dim : features); }
   /// Writes [last, pooled] of one input row to `out` (pooled_width() values).
   void apply(const float* x, float* out) const;
+
+ private:
+  mutable std::vector<float> q_, k_, scores_;  ///< scratch of apply()
 };
 
 class GreedyNetwork {
