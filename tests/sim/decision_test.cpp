@@ -58,31 +58,7 @@ struct Fixture : test::MobileNetFixture {
 
 ScenarioSpec scenario(double fps, double duration_s, std::map<std::string, PolicySpec> pols,
                       bool with_cloud = false) {
-  ScenarioSpec spec;
-  spec.name = "decisions";
-  spec.duration_s = duration_s;
-  DeviceGroupSpec g;
-  g.name = "g";
-  g.board = "xavier_nx";
-  g.models = {"mobilenet_v2"};
-  g.policies = std::move(pols);
-  g.access.bandwidth_bps = 8e6;  // 1 MB/s
-  g.access.latency_s = 0.01;
-  spec.groups.push_back(g);
-  if (with_cloud) {
-    spec.clouds.push_back(CloudSpec{"c", "rtx3080", 1});
-    spec.wan.bandwidth_bps = 8e9;
-    spec.wan.latency_s = 0.02;
-  }
-  VideoStreamSpec v;
-  v.name = "v";
-  v.group = "g";
-  v.model = "mobilenet_v2";
-  v.fps = fps;
-  v.duration_s = duration_s;
-  spec.videos.push_back(v);
-  spec.outputs.timeline_interval_s = 0.25;
-  return spec;
+  return test::one_group_scenario(1, fps, duration_s, std::move(pols), with_cloud);
 }
 
 PolicySpec named(const char* name) {

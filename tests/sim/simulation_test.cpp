@@ -32,41 +32,11 @@ struct Fixture : test::MobileNetFixture {
   }
 };
 
-// One device, the given policies, one video stream of `frames` frames at `fps`.
-ScenarioSpec one_device(int devices, double fps, double duration_s, std::map<std::string, PolicySpec> pols,
-                        bool with_cloud = false) {
-  ScenarioSpec spec;
-  spec.name = "test";
-  spec.duration_s = duration_s;
-  DeviceGroupSpec g;
-  g.name = "g";
-  g.board = "xavier_nx";
-  g.count = devices;
-  g.models = {"mobilenet_v2"};
-  g.policies = std::move(pols);
-  g.access.bandwidth_bps = 8e6;  // 1 MB/s
-  g.access.latency_s = 0.01;
-  spec.groups.push_back(g);
-  if (with_cloud) {
-    spec.clouds.push_back(CloudSpec{"c", "rtx3080", 1});
-    spec.wan.bandwidth_bps = 8e9;  // 1 GB/s
-    spec.wan.latency_s = 0.02;
-  }
-  VideoStreamSpec v;
-  v.name = "v";
-  v.group = "g";
-  v.model = "mobilenet_v2";
-  v.fps = fps;
-  v.duration_s = duration_s;
-  spec.videos.push_back(v);
-  spec.outputs.timeline_interval_s = 0.25;
-  return spec;
-}
-
 TEST(Simulation, OneFrameAtFixedClocksIsTheSumOfUnitsAndEnergyIsPowerTimesTimePlusIdle) {
   Fixture f;
   // Two frames (t = 0 and t = 1 s) at the power mode's maximum clocks: no clock change.
-  const auto spec = one_device(1, 1.0, 2.0, {{"clocks", {"max_clocks", nlohmann::json::object()}}});
+  const auto spec =
+      test::one_group_scenario(1, 1.0, 2.0, {{"clocks", {"max_clocks", nlohmann::json::object()}}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 2u);
   const auto& mode = f.nx().power_mode(f.nx().default_power_mode);
@@ -124,7 +94,8 @@ TEST(Simulation, AClockChangeBetweenUnitsCostsExactlyTheTransitionLatency) {
                                          policies::Clocks{low.cpu_khz, low.gpu_hz, low.emc_hz}, at);
   };
   f.registry.add(info);
-  const auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"two_segments", nlohmann::json::object()}}});
+  const auto spec =
+      test::one_group_scenario(1, 1.0, 1.0, {{"clocks", {"two_segments", nlohmann::json::object()}}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
   const int n = static_cast<int>(f.model().units.size());
@@ -183,7 +154,8 @@ TEST(Simulation, AGovernorTickDuringAFrameTakesEffectAtTheNextUnitBoundary) {
                                              policies::Clocks{low.cpu_khz, low.gpu_hz, low.emc_hz}, period_s);
   };
   f.registry.add(info);
-  const auto spec = one_device(1, 1.0, 1.0, {{"clocks", {"one_tick", nlohmann::json::object()}}});
+  const auto spec =
+      test::one_group_scenario(1, 1.0, 1.0, {{"clocks", {"one_tick", nlohmann::json::object()}}});
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
   const int n = static_cast<int>(f.model().units.size());
@@ -197,7 +169,7 @@ TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
   const auto& b = f.nx();
   const auto& mode = b.power_mode(b.default_power_mode);
   const ClockSetting low{mode.cpu_max_khz, b.gpu_freqs_hz[3], b.emc_freqs_hz[2]};
-  const auto spec = one_device(
+  const auto spec = test::one_group_scenario(
       1, 1.0, 1.0,
       {{"clocks",
         {"fixed_clocks", {{"cpu_khz", low.cpu_khz}, {"gpu_hz", low.gpu_hz}, {"emc_hz", low.emc_hz}}}}});
@@ -214,7 +186,8 @@ TEST(Simulation, FixedClocksArePinnedAtBootWithoutATransition) {
 TEST(Simulation, AnUploadTakesBytesOverBandwidthPlusLatency) {
   Fixture f;
   // Cloud only: the input goes up through the 1 MB/s access link and the 1 GB/s WAN.
-  auto spec = one_device(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  auto spec =
+      test::one_group_scenario(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
   spec.groups[0].access.radio_tx_power_w = 2.0;
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 1u);
@@ -238,7 +211,8 @@ TEST(Simulation, AnUploadTakesBytesOverBandwidthPlusLatency) {
 TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
   Fixture f;
   // Two devices upload at t = 0 over their own links; the single cloud server runs them in turn.
-  const auto spec = one_device(2, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  const auto spec =
+      test::one_group_scenario(2, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 2u);
   const auto [cloud_s, cloud_j] = f.units("rtx3080", 0, static_cast<int>(f.model().units.size()) - 1,
@@ -254,9 +228,9 @@ TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
 // A serving device (batching policy) with two one-frame video streams: stream "v" at t = 0 and
 // stream "w" at `second_start_s`; whole-model latency/energy at (batch, concurrency) by hand.
 ScenarioSpec serving_device(double second_start_s, nlohmann::json batching_params) {
-  auto spec = one_device(1, 1.0, 1.0,
-                         {{"clocks", {"max_clocks", nlohmann::json::object()}},
-                          {"batching", {"fixed_batching", std::move(batching_params)}}});
+  auto spec = test::one_group_scenario(1, 1.0, 1.0,
+                                       {{"clocks", {"max_clocks", nlohmann::json::object()}},
+                                        {"batching", {"fixed_batching", std::move(batching_params)}}});
   auto w = spec.videos.front();
   w.name = "w";
   w.start_s = second_start_s;
