@@ -137,6 +137,7 @@ void Device::run_controller() {
     Request request = std::move(queue_.front());
     queue_.pop_front();
     process(request);
+    if (backend_.stopped()) break;  // a lost board: the request in flight is not recorded
   }
   meter_.advance(sg4::Engine::get_clock());
   XBT_DEBUG("device %d done: %ld requests", index_, completed_);
@@ -172,6 +173,7 @@ void Device::process(const Request& request) {
       if (it != model.exits.end()) record.energy_j += run_head(model, last);
     }
   }
+  if (backend_.stopped()) return;  // its units were not measured
   record.edge_units = edge_units;
   record.units = last + 1;
   ++completed_;

@@ -49,6 +49,11 @@ class ExecutionBackend {
   /// does not (a board measures runs). Lets a caller grow a run unit by unit (a governor's tick
   /// falls inside a unit) without asking once per unit.
   virtual const std::vector<RunSums>* per_unit(const UnitsQuery& query) = 0;
+  /// True once the backend can no longer answer (a lost board link). Its answers are then zero
+  /// runs; the device stops taking work and its actor returns normally: an exception thrown on
+  /// a SimGrid actor's stack (this_actor::exit unwinds with one) would abort the engine if it
+  /// escaped, and ASan cannot follow it across SimGrid's context switches.
+  virtual bool stopped() const { return false; }
 };
 
 /// Replays the traces of a TraceStore. Answers are computed once per distinct setting and kept:

@@ -67,19 +67,26 @@ HilBackend::~HilBackend() {
 }
 
 void HilBackend::fail(const std::string& what) {
-  // An exception must not leave a SimGrid actor (the engine would abort): record the failure,
-  // end every actor, and let run_simulation report it after the engine stops.
+  // No exception may leave a SimGrid actor (the engine would abort), and none is thrown here:
+  // record the failure, end every other actor (the board's device returns on its own, seeing
+  // stopped()), and let run_simulation report it after the engine stops.
   {
     std::lock_guard<std::mutex> lock(client_mutex_);
+    if (!failure_.empty()) return;
     failure_ = "board link to " + endpoint_ + " lost: " + what;
   }
+  stop_cv_.notify_all();
   sg4::Actor::kill_all();
-  sg4::this_actor::exit();
-  throw std::logic_error("unreachable");  // this_actor::exit does not return
 }
 
 RunSums HilBackend::measure(const UnitsQuery& q, int first, int last, int exit) {
-  if (q.concurrency != 1) fail("the hil backend runs one instance at a time (concurrency 1)");
+  RunSums stopped_run;  // the zero run answered after a failure
+  stopped_run.rail_j.assign(board_.rails.size(), std::numeric_limits<double>::quiet_NaN());
+  if (stopped()) return stopped_run;
+  if (q.concurrency != 1) {
+    fail("the hil backend runs one instance at a time (concurrency 1)");
+    return stopped_run;
+  }
   nlohmann::json result;
   std::unique_lock<std::mutex> lock(client_mutex_);
   try {
@@ -99,6 +106,7 @@ RunSums HilBackend::measure(const UnitsQuery& q, int first, int last, int exit) 
   } catch (const std::exception& e) {
     lock.unlock();
     fail(e.what());
+    return stopped_run;
   }
   lock.unlock();
   const int call = calls_++;
@@ -147,7 +155,7 @@ RunSums HilBackend::run_head(const UnitsQuery& q, int after_unit) {
     if (q.model->exits[e].after_unit == after_unit) exit = static_cast<int>(e);
   }
   if (exit < 0) fail("model " + q.model->id + " has no exit after unit " + std::to_string(after_unit));
-  return measure(q, after_unit, after_unit, exit);
+  return measure(q, after_unit, after_unit, exit);  // a zero run once failed
 }
 
 namespace {

@@ -47,12 +47,14 @@ class HilBackend final : public ExecutionBackend {
   const std::vector<HilComparison>& comparisons() const { return comparisons_; }
   /// The first link failure ("" while none): the run stops at it (simulation.cpp).
   const std::string& failure() const { return failure_; }
+  bool stopped() const override { return !failure_.empty(); }
   const std::string& endpoint() const { return endpoint_; }
   bool fake_board() const { return fake_; }
 
  private:
   RunSums measure(const UnitsQuery& query, int first, int last, int exit);
-  [[noreturn]] void fail(const std::string& what);
+  /// Records the first failure and ends every other actor; the caller returns a zero run.
+  void fail(const std::string& what);
   /// Keeps the session while the simulation is busy elsewhere: a ping after 2 s without a
   /// request (the daemon frees a silent client after its --client-timeout, default 10 s).
   void keep_alive();
