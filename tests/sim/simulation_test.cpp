@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/traces/synth.hpp"
 
@@ -303,6 +304,71 @@ TEST(Serving, AnOverlappingSecondBatchSlowsTheFirstAsTheTraceSays) {
   // The meter's busy energy is what the requests were attributed (nothing lost or doubled).
   EXPECT_NEAR(result.summary["overall"]["device_busy_energy_j"].get<double>(),
               first.energy_j + second.energy_j, 1e-9);
+}
+
+// Actors and memory mappings (context_plan.cpp): the count made before the run is the number
+// of actors the engine holds when it starts, and a run whose stacks would not fit the mapping
+// limit with guard pages runs without them, or stops with a DataError when guard pages were
+// asked for.
+
+TEST(Contexts, FastPathDevicesNeedOneControllerEachPlusTheCloudAndTheTimeline) {
+  Fixture f;
+  const auto spec =
+      test::one_group_scenario(3, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}},
+                               /*with_cloud=*/true);
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  EXPECT_EQ(result.local_time_devices, 3);
+  EXPECT_EQ(result.planned_actors, 3 + 1 + 1);
+  EXPECT_EQ(result.started_actors, result.planned_actors);
+  EXPECT_TRUE(result.guard_pages);
+}
+
+TEST(Contexts, OffTheFastPathEachStreamHasItsSourceActorAndATickingGovernorItsOwn) {
+  Fixture f;
+  const auto spec =
+      test::one_group_scenario(2, 1.0, 1.0, {{"clocks", {"ondemand", nlohmann::json::object()}}}, true);
+  RunOptions options;
+  options.fast_path = false;
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, options);
+  EXPECT_EQ(result.local_time_devices, 0);
+  EXPECT_EQ(result.planned_actors, 2 * (1 + 1 + 1) + 1 + 1);  // source, controller, governor
+  EXPECT_EQ(result.started_actors, result.planned_actors);
+}
+
+TEST(Contexts, AServingDeviceStartsOneInstancePerModel) {
+  Fixture f;
+  const auto spec = serving_device(0.0, {{"instances", 1}});
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  EXPECT_EQ(result.started_actors, result.planned_actors);
+  EXPECT_EQ(result.planned_actors, 2 + 1 + 1);  // two source actors, one instance, the timeline
+}
+
+TEST(Contexts, StacksBeyondTheMappingLimitRunWithoutGuardPages) {
+  Fixture f;
+  const auto spec = test::one_group_scenario(3, 1.0, 1.0, {});
+  RunOptions options;
+  options.max_map_count = 100;  // below what the process already holds
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, options);
+  EXPECT_FALSE(result.guard_pages);
+  EXPECT_EQ(result.requests.size(), 3u);
+}
+
+TEST(Contexts, GuardPagesAskedForBeyondTheMappingLimitStopWithADataError) {
+  Fixture f;
+  auto spec = test::one_group_scenario(3, 1.0, 1.0, {});
+  spec.file = "fleet.json";
+  RunOptions options;
+  options.max_map_count = 100;
+  options.engine_args = {"--cfg=contexts/guard-size:4096"};
+  try {
+    run_simulation(spec, f.catalog, f.store, f.synth, f.registry, options);
+    FAIL() << "expected a DataError";
+  } catch (const common::DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("fleet.json"), std::string::npos) << what;
+    EXPECT_NE(what.find("vm.max_map_count = 100"), std::string::npos) << what;
+    EXPECT_NE(what.find("drop --cfg=contexts/guard-size"), std::string::npos) << what;
+  }
 }
 
 }  // namespace

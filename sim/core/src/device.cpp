@@ -413,4 +413,18 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   complete(record);
 }
 
+long Device::planned_actors(bool local, int sources) const {
+  const auto& group = world_.spec.groups[static_cast<std::size_t>(group_)];
+  long n = local ? 0 : sources;
+  if (group.access.process.kind != "constant") ++n;
+  if (serving()) {
+    n += static_cast<long>(group.models.size());
+    if (policy_[static_cast<int>(policies::Role::batching)]->batch_slot_s() > 0) ++n;
+  } else {
+    ++n;
+  }
+  if (ticks()) ++n;
+  return n;
+}
+
 }  // namespace edgetwin::sim::detail

@@ -94,6 +94,11 @@ class Device {
   long dropped() const { return dropped_; }
   double uplink_bandwidth_bps() const { return uplink_bps_; }
   bool ticks() const;
+  /// Actors the run starts for this device before the engine runs (simulation.cpp start_actors;
+  /// context_plan.cpp counts them): its controller, or a serving device's slot actor and one
+  /// instance per model; `sources` arrival actors off the fast path (`local` false); a bandwidth
+  /// process for a varying access link; a governor when its clocks policy ticks.
+  long planned_actors(bool local, int sources) const;
   /// Gives the device a policy for `roles` (one instance plays them all). Call before the run.
   void set_policy(const std::vector<policies::Role>& roles, std::unique_ptr<policies::Policy> policy);
 

@@ -14,6 +14,7 @@
 
 #include "edgetwin/sim/device_policies.hpp"
 
+#include "context_plan.hpp"
 #include "world.hpp"
 
 XBT_LOG_NEW_CATEGORY(edgetwin, "EdgeTwin simulator");
@@ -449,6 +450,9 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   open_outputs(world, spec, options.out_dir);
   create_devices_and_clouds(world, platform, options);
   check_request_id_range(world);
+  // Before the first actor: do their stacks fit the process's memory mappings?
+  const detail::ContextPlan contexts = detail::plan_contexts(world, options);
+  if (!contexts.note.empty()) std::cerr << "note: " << contexts.note << "\n";
   const int local_devices = start_actors(world, platform, options);
   XBT_VERB("%d of %zu devices run in local time (fast path)", local_devices, world.devices.size());
   // Room for the expected requests up front: no reallocation copies, and a peak of one records
@@ -456,6 +460,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // 16 M records the vector grows as it needs.
   world.records.reserve(static_cast<std::size_t>(std::min(detail::expected_requests(spec), 16e6)));
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
+  const long started_actors = static_cast<long>(engine.get_actor_count());
 
   // Run.
   engine.run();
@@ -480,6 +485,9 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
 
   // Results.
   RunResult result = collect_results(world, store, local_devices);
+  result.planned_actors = contexts.actors;
+  result.started_actors = started_actors;
+  result.guard_pages = contexts.guard_pages;
   if (!world.hil.empty()) result.summary["hil"] = hil_reports;
   if (!options.out_dir.empty()) {
     write_text_file(fs::path(options.out_dir) / "summary.json", result.summary.dump(2) + "\n");

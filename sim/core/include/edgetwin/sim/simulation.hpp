@@ -31,6 +31,9 @@ struct RunOptions {
   double hil_timeout_s = 30;
   /// Agents of the scenario's learned policies (PolicyInfo::learned); empty = none may be used.
   policies::AgentProvider agents;
+  /// The process's limit on memory mappings; 0 = vm.max_map_count. Runs whose actors would need
+  /// more with stack guard pages run without them (docs/performance.md).
+  long max_map_count = 0;
 };
 
 /// What a run produced (the summary is also written as summary.json).
@@ -44,6 +47,9 @@ struct RunResult {
   /// (each one an engine activity on the per-activity path).
   long local_activities = 0;
   int local_time_devices = 0;  ///< devices that ran on the local-time fast path
+  long planned_actors = 0;     ///< actors counted before the run to size SimGrid's contexts
+  long started_actors = 0;     ///< actors the engine held when the run began
+  bool guard_pages = true;     ///< false: the actors' stacks ran without guard pages
 };
 
 /// Loads the traces a scenario needs (each board x model from `<traces_dir>/<board>/
