@@ -2,8 +2,6 @@
 
 #include "context_plan.hpp"
 
-#include <malloc.h>
-
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -12,6 +10,7 @@
 #include "edgetwin/common/error.hpp"
 
 #include "world.hpp"
+#include <malloc.h>
 
 namespace edgetwin::sim::detail {
 
@@ -85,8 +84,8 @@ ContextPlan plan_contexts(const World& world, const RunOptions& options) {
   ContextPlan plan;
   plan.actors = count_planned_actors(world, options.fast_path);
   plan.maps_now = count_own_mappings();
-  plan.map_limit =
-      options.max_map_count > 0 ? options.max_map_count : read_proc_number("/proc/sys/vm/max_map_count", 65530);
+  plan.map_limit = options.max_map_count > 0 ? options.max_map_count
+                                             : read_proc_number("/proc/sys/vm/max_map_count", 65530);
   // Actors started during the run (offloads in flight, serving instances loaded later) are not
   // counted above: a tenth more, and room for the engine's own mappings.
   const long margin = plan.actors / 10 + 512;
@@ -112,9 +111,10 @@ ContextPlan plan_contexts(const World& world, const RunOptions& options) {
     }
     sg4::Engine::set_config("contexts/guard-size:0");
     plan.guard_pages = false;
-    plan.note = std::to_string(plan.actors) + " actors would need about " + std::to_string(plan.maps_needed) +
-                " memory mappings with stack guard pages (vm.max_map_count = " + std::to_string(plan.map_limit) +
-                "): running without guard pages (--cfg=contexts/guard-size:0)";
+    plan.note =
+        std::to_string(plan.actors) + " actors would need about " + std::to_string(plan.maps_needed) +
+        " memory mappings with stack guard pages (vm.max_map_count = " + std::to_string(plan.map_limit) +
+        "): running without guard pages (--cfg=contexts/guard-size:0)";
   }
   // Under a strict overcommit policy every stack is committed memory up front.
   if (read_proc_number("/proc/sys/vm/overcommit_memory", 0) == 2) {
