@@ -39,6 +39,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   bool checkpoint_server = false;
   std::vector<std::string> checkpoints;
   int agent_fd = -1;
+  std::string shard_text;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
@@ -46,6 +47,10 @@ int run_run(const std::vector<std::string>& raw_args) {
       "set", po::value<std::vector<std::string>>(&sets)->composing(),
       "override POINTER=VALUE, e.g. /platform/groups/0/count=100 (repeatable)")(
       "quiet", po::bool_switch(&quiet), "no progress line")(
+      "shard", po::value<std::string>(&shard_text),
+      "R/K: simulate shard R (0 .. K-1) of the scenario split over K processes: its block of the "
+      "devices (global indices, seeds and request ids unchanged), cloud servers c with c mod K = R, "
+      "the WAN at its share of the devices (docs/performance.md \"Sharding\")")(
       "no-fast-path", po::bool_switch(&no_fast_path),
       "replay every device with one engine activity per unit run and per transition (the per-activity "
       "path); by default, devices that nothing else can observe between their own interactions run "
@@ -78,6 +83,16 @@ int run_run(const std::vector<std::string>& raw_args) {
     return kExitOk;
   }
   if (file.empty()) throw std::invalid_argument("run: say which scenario file to simulate");
+  int shard = 0, shards = 1;
+  if (!shard_text.empty()) {
+    char slash = 0;
+    std::istringstream in(shard_text);
+    if (!(in >> shard >> slash >> shards) || slash != '/' || !in.eof() || shards < 1 || shard < 0 ||
+        shard >= shards) {
+      throw std::invalid_argument("run: --shard " + shard_text +
+                                  ": expected R/K with K >= 1 and 0 <= R < K, e.g. --shard 0/3");
+    }
+  }
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
   if (!loaded) return kExitDataError;
@@ -97,6 +112,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.fast_path = !no_fast_path;
   run_options.hil_keys_dir = hil_keys;
   run_options.hil_timeout_s = hil_timeout_s;
+  run_options.shard = shard;
+  run_options.shards = shards;
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.

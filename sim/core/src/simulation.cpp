@@ -12,6 +12,7 @@
 #include <limits>
 #include <set>
 
+#include "edgetwin/common/error.hpp"
 #include "edgetwin/sim/device_policies.hpp"
 
 #include "context_plan.hpp"
@@ -71,13 +72,14 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
   auto* zone = sg4::create_star_zone("edgetwin");
   sg4::Link* wan = nullptr;
   if (!world.spec.clouds.empty()) {
-    wan = zone->create_link("wan", world.spec.wan.bandwidth_bps / 8)
+    wan = zone->create_link("wan", world.spec.wan.bandwidth_bps * world.wan_share / 8)
               ->set_latency(world.spec.wan.latency_s)
               ->seal();
   }
   int device = 0;
   for (const auto& g : world.spec.groups) {
     for (int i = 0; i < g.count; ++i, ++device) {
+      if (!world.owns_device(device)) continue;
       auto* host = zone->create_host("dev-" + std::to_string(device), kHostSpeedFlops)->seal();
       auto* link = zone->create_link("access-" + std::to_string(device), g.access.bandwidth_bps / 8)
                        ->set_latency(g.access.latency_s)
@@ -90,6 +92,7 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
   int cloud = 0;
   for (const auto& c : world.spec.clouds) {
     for (int i = 0; i < c.count; ++i, ++cloud) {
+      if (!world.owns_cloud(cloud)) continue;
       auto* host = zone->create_host("cloud-" + std::to_string(cloud), kHostSpeedFlops)->seal();
       zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(wan)}, true);
       cloud_hosts.push_back(host);
@@ -122,6 +125,40 @@ void start_timeline(World& world, double interval_s) {
     }
   });
   actor->daemonize();
+}
+
+int device_count(const ScenarioSpec& spec) {
+  int n = 0;
+  for (const auto& g : spec.groups) n += g.count;
+  return n;
+}
+
+void assign_shard(World& world, const RunOptions& options) {
+  const auto& spec = world.spec;
+  const int n = device_count(spec);
+  const int k = options.shards;
+  if (k < 1 || options.shard < 0 || options.shard >= k) {
+    throw std::invalid_argument("shard " + std::to_string(options.shard) + " of " + std::to_string(k) +
+                                ": the shard must be 0 .. shards - 1 and shards at least 1");
+  }
+  if (k > 1 && n < k) {
+    throw common::DataError(spec.file, "/platform/groups",
+                            std::to_string(n) + " devices cannot be split over " + std::to_string(k) +
+                                " shards: use at most " + std::to_string(n) + " ranks");
+  }
+  int clouds = 0;
+  for (const auto& c : spec.clouds) clouds += c.count;
+  if (k > 1 && clouds > 0 && clouds < k) {
+    throw common::DataError(spec.file, "/platform/clouds",
+                            std::to_string(clouds) + " cloud server(s) cannot be partitioned over " +
+                                std::to_string(k) + " shards (each shard owns whole servers): use at most " +
+                                std::to_string(clouds) + " ranks, or more servers");
+  }
+  world.shard = options.shard;
+  world.shards = k;
+  world.device_begin = static_cast<int>(static_cast<long>(n) * options.shard / k);
+  world.device_end = static_cast<int>(static_cast<long>(n) * (options.shard + 1) / k);
+  world.wan_share = n > 0 ? static_cast<double>(world.device_end - world.device_begin) / n : 1.0;
 }
 
 // Video frames exactly, request streams at 1.1 x their mean rate (MMPP: time-weighted).
@@ -270,7 +307,8 @@ void create_devices_and_clouds(World& world, const Platform& platform, const Run
     const auto& group = spec.groups[g];
     const auto& board = world.catalog.board(group.board);
     for (int i = 0; i < group.count; ++i, ++device) {
-      const auto d = static_cast<std::size_t>(device);
+      if (!world.owns_device(device)) continue;
+      const auto d = static_cast<std::size_t>(device - world.device_begin);
       auto dev = std::make_unique<Device>(world, device, static_cast<int>(g), platform.device_hosts[d],
                                           platform.uplinks[d], board, group.power_mode);
       for (auto& made :
@@ -283,8 +321,9 @@ void create_devices_and_clouds(World& world, const Platform& platform, const Run
   int cloud = 0;
   for (const auto& c : spec.clouds) {
     for (int i = 0; i < c.count; ++i, ++cloud) {
+      if (!world.owns_cloud(cloud)) continue;
       world.clouds.push_back(std::make_unique<CloudServer>(
-          world, cloud, platform.cloud_hosts[static_cast<std::size_t>(cloud)], world.catalog.board(c.board)));
+          world, cloud, platform.cloud_hosts[world.clouds.size()], world.catalog.board(c.board)));
     }
   }
 }
@@ -370,7 +409,7 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   if (sg4::Link* wan = sg4::Link::by_name_or_null("wan"); wan != nullptr && !platform.cloud_hosts.empty()) {
     detail::start_bandwidth_process(
         "bandwidth-wan", platform.cloud_hosts.front(), spec.wan,
-        [wan](double bps) { wan->set_bandwidth(bps / 8); },
+        [wan, share = world.wan_share](double bps) { wan->set_bandwidth(bps * share / 8); },
         derive_seed(spec.seed, SeedStream::wan_bandwidth, 0));
   }
   return local_devices;
@@ -436,6 +475,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
 
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;
+  detail::assign_shard(world, options);
   // A "hil" group's board: connected before anything starts (a missing daemon fails here).
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
     if (spec.groups[g].backend != "hil") continue;
@@ -458,7 +498,10 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // Room for the expected requests up front: no reallocation copies, and a peak of one records
   // array instead of two while the last one grows (10,000 devices: millions of records). Past
   // 16 M records the vector grows as it needs.
-  world.records.reserve(static_cast<std::size_t>(std::min(detail::expected_requests(spec), 16e6)));
+  world.records.reserve(static_cast<std::size_t>(
+      std::min(detail::expected_requests(spec) * (world.device_end - world.device_begin) /
+                   std::max(1, detail::device_count(spec)),
+               16e6)));
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());
 

@@ -54,7 +54,20 @@ struct World {
   long activities = 0;
   long local_activities = 0;  ///< unit runs, heads and transitions replayed in local time
   bool progress = false;
-  double element_bytes = 4;  ///< activation bytes per element at the scenario's precision
+  double element_bytes = 4;
+  /// The scenario's devices this process simulates, [device_begin, device_end) in scenario
+  /// order, and the share of the WAN's bandwidth it gets: all and 1 unless the run is one shard
+  /// of several (RunOptions::shards, docs/performance.md "Sharding").
+  int device_begin = 0;
+  int device_end = 0;
+  double wan_share = 1;
+  /// Whether cloud server `c` (scenario order) belongs to this shard: round robin over shards.
+  int shard = 0;
+  int shards = 1;
+  bool owns_cloud(int c) const { return c % shards == shard; }
+  bool owns_device(int d) const {
+    return d >= device_begin && d < device_end;
+  }  ///< activation bytes per element at the scenario's precision
 
   /// The trace replay: every device's and cloud server's units, heads and batches go through it
   /// (the execution-backend seam, execution_backend.hpp).

@@ -34,6 +34,13 @@ struct RunOptions {
   /// The process's limit on memory mappings; 0 = vm.max_map_count. Runs whose actors would need
   /// more with stack guard pages run without them (docs/performance.md).
   long max_map_count = 0;
+  /// One shard of a run split over `shards` processes (`edgetwin run --shard R/K`, the ranks of
+  /// `mpirun ... --mpi`): this process simulates devices [N*shard/shards, N*(shard+1)/shards) of
+  /// the scenario's N, with their global indices (seeds, request ids), the cloud servers c with
+  /// c mod shards = shard, and the WAN at the shard's share of the devices. Devices that share
+  /// nothing across shards get exactly the results of an unsharded run (docs/performance.md).
+  int shard = 0;
+  int shards = 1;
 };
 
 /// What a run produced (the summary is also written as summary.json).
