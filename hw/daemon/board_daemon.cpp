@@ -93,6 +93,7 @@ BoardDaemon::BoardDaemon(DaemonOptions options) : options_(std::move(options)) {
                                identity.dtsfilename + "'); name the board with --board ID");
     }
     board_ = &catalog_.board(id);
+    select_release(identity);
   }
   BoardLayout layout = discover_layout(*sysfs_, board_);
   for (const TableMismatch& m : compare_with_catalog(layout, *board_)) {
@@ -261,6 +262,40 @@ nlohmann::json BoardDaemon::handle(const std::string& peer, const std::string& p
   return response;
 }
 
+void BoardDaemon::select_release(const BoardIdentity& identity) {
+  l4t_version_ = l4t_version(identity.l4t_release);
+  if (l4t_version_.empty()) {
+    log_line("warning: no L4T version in " + options_.root + "etc/nv_tegra_release ('" +
+             identity.l4t_release + "'): the board's tables are compared with the catalog's " + board_->id);
+    return;
+  }
+  const std::string match = traces::release_for_l4t(catalog_, board_->id, l4t_version_);
+  if (options_.board.find('@') != std::string::npos) {
+    if (match != board_->id) {
+      log_line("warning: L4T " + l4t_version_ + " is " +
+               (match.empty() ? std::string("none of the catalog's releases of this board")
+                              : "catalog release " + match) +
+               "; --board " + options_.board + " is kept");
+    }
+    return;
+  }
+  if (match.empty()) {
+    std::string known;
+    for (const auto& id : board_->release_ids) {
+      known += (known.empty() ? "" : ", ") + id + " (";
+      const auto& patterns = catalog_.board(id).release.l4t;
+      for (std::size_t i = 0; i < patterns.size(); ++i) known += (i ? " " : "") + patterns[i];
+      known += ")";
+    }
+    log_line("warning: L4T " + l4t_version_ + " is none of the catalog's releases of " + board_->base_id +
+             ": " + known + "; the board's tables are compared with " + board_->id +
+             " and its own tables win");
+    return;
+  }
+  board_ = &catalog_.board(match);
+  log_line("L4T " + l4t_version_ + ": catalog release " + board_->id + " (" + board_->release.name + ")");
+}
+
 nlohmann::json BoardDaemon::dispatch(const std::string& op, const nlohmann::json& request) {
   common::JsonReader r(request, kRequestFile);
   if (op == "hello") {
@@ -319,6 +354,7 @@ nlohmann::json BoardDaemon::info() {
            {{"module", layout.identity.module},
             {"dtsfilename", layout.identity.dtsfilename},
             {"l4t_release", layout.identity.l4t_release},
+            {"l4t_version", l4t_version_},
             {"chip_id", layout.identity.chip_id},
             {"soc", layout.identity.soc}}},
           {"cpu_policies", cpu},

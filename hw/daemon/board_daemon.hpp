@@ -57,6 +57,9 @@ class BoardDaemon {
   nlohmann::json handle(const std::string& peer, const std::string& payload);
   nlohmann::json dispatch(const std::string& op, const nlohmann::json& request);
   nlohmann::json info();
+  /// Moves board_ to the catalog release of the board's L4T version (traces::release_for_l4t)
+  /// unless --board named a release; says what it chose, or why it could not, in the log.
+  void select_release(const BoardIdentity& identity);
   nlohmann::json run_units(const nlohmann::json& request);
   bool restore_board(const std::string& why);
 
@@ -71,6 +74,7 @@ class BoardDaemon {
   std::unique_ptr<TegrastatsPower> tegrastats_;  ///< else tegrastats
   std::unique_ptr<PowerSampler> sampler_;
   std::string power_source_;  ///< "ina3221" or "tegrastats"
+  std::string l4t_version_;   ///< "R32.7.4" from /etc/nv_tegra_release, "" unknown or fake
   /// The latest whole-module power and rails, from whichever source.
   PowerSample read_power();
   std::unique_ptr<UnitExecutor> executor_;

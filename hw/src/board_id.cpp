@@ -1,6 +1,7 @@
 #include "edgetwin/hw/board_id.hpp"
 
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -121,6 +122,28 @@ BoardIdentity identify_board(const std::string& root) {
   id.chip_id = read_chip_id(base);
   id.soc = soc_for_chip_id(id.chip_id);
   return id;
+}
+
+std::string l4t_version(const std::string& line) {
+  // "# R32 (release), REVISION: 7.4, ..."
+  const auto r = line.find('R');
+  if (r == std::string::npos) return "";
+  std::size_t i = r + 1;
+  std::size_t j = i;
+  while (j < line.size() && std::isdigit(static_cast<unsigned char>(line[j])) != 0) ++j;
+  if (j == i) return "";
+  const std::string major = line.substr(i, j - i);
+  const std::string key = "REVISION:";
+  const auto k = line.find(key, j);
+  if (k == std::string::npos) return "";
+  std::size_t a = k + key.size();
+  while (a < line.size() && line[a] == ' ') ++a;
+  std::size_t b = a;
+  while (b < line.size() && (std::isdigit(static_cast<unsigned char>(line[b])) != 0 || line[b] == '.')) ++b;
+  std::string revision = line.substr(a, b - a);
+  while (!revision.empty() && revision.back() == '.') revision.pop_back();
+  if (revision.empty() || revision.front() == '.') return "";
+  return "R" + major + "." + revision;
 }
 
 }  // namespace edgetwin::hw

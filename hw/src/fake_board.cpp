@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "edgetwin/common/strings.hpp"
+#include "edgetwin/hw/board_id.hpp"
 
 #include "fake_tree.hpp"
 
@@ -16,6 +17,22 @@ namespace {
 
 // Per-family paths, compatible strings, chip ids and INA3221 channel layouts: docs/hil.md,
 // "The fake board" (from jtop, energymon, NVIDIA's jetson_clocks and nvpmodel files).
+/// The family's /etc/nv_tegra_release line when its version is one of the board's release
+/// (the catalog's L4T patterns), else a line of the release's first pattern: a fake of
+/// "tx2@r32" says R32, a fake of "tx2" (r28.2) R28.
+std::string fake_release_line(const traces::Board& board, const std::string& family_line) {
+  if (board.release.l4t.empty()) return family_line;
+  for (const auto& pattern : board.release.l4t) {
+    if (traces::l4t_match(pattern, l4t_version(family_line)) > 0) return family_line;
+  }
+  std::string version = board.release.l4t.front();
+  if (version.back() == '+') version.pop_back();
+  const auto dot = version.find('.');
+  const std::string major = version.substr(0, dot);
+  const std::string revision = dot == std::string::npos ? "0" : version.substr(dot + 1);
+  return "# " + major + " (release), REVISION: " + revision + ", BOARD: generic (EDGETWIN FAKE BOARD)";
+}
+
 std::vector<FakeFamily> families() {
   const std::vector<std::string> t194_zones{"AUX-therm",    "AO-therm",     "PMIC-Die",
                                             "Tboard_tegra", "Tdiode_tegra", "thermal-fan-est"};
@@ -141,7 +158,7 @@ std::vector<std::string> fake_board_ids() {
 
 FakeFamily fake_family(const traces::Board& board) {
   for (FakeFamily family : families()) {
-    if (family.board_id != board.id) continue;
+    if (family.board_id != board.base_id) continue;
     if (family.cpu_clusters.empty()) {
       int next = 0;
       for (const traces::CpuCluster& cluster : board.cpu_clusters) {
@@ -173,7 +190,7 @@ void build_fake_board(const traces::Board& board, const std::string& root_dir) {
                                                           : board.soc == "T194" ? "tegra194"
                                                                                 : "tegra234") +
                                               std::string(1, '\0'));
-  tree.put("etc/nv_tegra_release", family.l4t_release + "\n");
+  tree.put("etc/nv_tegra_release", fake_release_line(board, family.l4t_release) + "\n");
   tree.put("sys/module/tegra_fuse/parameters/tegra_chip_id", std::to_string(family.chip_id) + "\n");
   tree.put("var/lib/nvpmodel/status",
            "pmode:" + std::string(4 - std::to_string(board.default_power_mode).size(), '0') +

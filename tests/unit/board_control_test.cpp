@@ -66,6 +66,25 @@ TEST_P(FakeBoardFamily, DiscoveryFindsTheCatalogLayout) {
   EXPECT_TRUE(edgetwin::hw::compare_with_catalog(layout, *board_).empty());
 }
 
+// A board's L4T version picks its catalog release (docs/boards.md "Releases"): the fake of every
+// release of every edge board says an L4T version that maps back to that release.
+TEST(FakeBoardRelease, EveryReleaseOfEveryEdgeBoardIsFoundFromItsL4tVersion) {
+  int checked = 0;
+  for (const auto& [id, board] : catalog().boards()) {
+    if (board.kind != "edge") continue;
+    const fs::path root = edgetwin::testing::make_test_root("edgetwin_fake_release");
+    edgetwin::hw::build_fake_board(board, root.string());
+    const auto identity = edgetwin::hw::identify_board(root.string());
+    const std::string version = edgetwin::hw::l4t_version(identity.l4t_release);
+    EXPECT_EQ(identity.board_id, board.base_id) << id;
+    EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog(), identity.board_id, version), id)
+        << id << ": " << identity.l4t_release;
+    fs::remove_all(root);
+    ++checked;
+  }
+  EXPECT_GE(checked, 9);  // seven board files, two with a second release
+}
+
 TEST_P(FakeBoardFamily, WritesOnlyKnownFilesAndRestoresTheSavedTree) {
   edgetwin::hw::FakeBoardDriver driver(*board_, synth(), root_.string());
   driver.start();

@@ -61,4 +61,16 @@ TEST_F(FakeRoot, NotAJetson) {
   EXPECT_EQ(edgetwin::hw::board_id_for_module("p9999-0000"), "");
 }
 
+TEST(L4tVersion, IsTheMajorReleaseAndTheRevision) {
+  using edgetwin::hw::l4t_version;
+  EXPECT_EQ(l4t_version("# R32 (release), REVISION: 7.4, GCID: 33514132, BOARD: t210ref, EABI: aarch64"),
+            "R32.7.4");
+  EXPECT_EQ(l4t_version("# R28 (release), REVISION: 2.1, GCID: 11272647, BOARD: t186ref"), "R28.2.1");
+  EXPECT_EQ(l4t_version("# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic"), "R36.4.3");
+  EXPECT_EQ(l4t_version("# R35 (release), REVISION: 1"), "R35.1");
+  EXPECT_EQ(l4t_version(""), "");
+  EXPECT_EQ(l4t_version("# R32 (release)"), "");             // no revision
+  EXPECT_EQ(l4t_version("# (release), REVISION: 4.1"), "");  // no major release
+}
+
 }  // namespace

@@ -276,6 +276,44 @@ TEST(BoardFile, TotalRailMustExist) {
   EXPECT_EQ(board_error(doc).where(), "/rails/total");
 }
 
+TEST(BoardFile, L4tPatternsAreReleasesAndNumbers) {
+  auto doc = fixture();
+  doc["release"]["l4t"] = {"R32", "35.1"};
+  const DataError e = board_error(doc);
+  EXPECT_EQ(e.where(), "/release/l4t");
+  EXPECT_NE(std::string(e.what()).find("found \"35.1\""), std::string::npos) << e.what();
+}
+
+// How an L4T version ("R32.7.4", from /etc/nv_tegra_release) is matched to a release's patterns.
+TEST(L4tMatch, PrefixesOfComponentsAndOpenEndedVersions) {
+  using edgetwin::traces::l4t_match;
+  EXPECT_EQ(l4t_match("R32", "R32.7.4"), 1);
+  EXPECT_EQ(l4t_match("R32.7", "R32.7.4"), 2);
+  EXPECT_EQ(l4t_match("R32.6", "R32.7.4"), 0);
+  EXPECT_EQ(l4t_match("R3", "R32.7.4"), 0);  // whole numbers, not text prefixes
+  EXPECT_EQ(l4t_match("R28.2", "R28.2.1"), 2);
+  EXPECT_EQ(l4t_match("R36.4.3+", "R36.4.3"), 3);
+  EXPECT_EQ(l4t_match("R36.4.3+", "R36.4.4"), 3);
+  EXPECT_EQ(l4t_match("R36.4.3+", "R36.5"), 3);
+  EXPECT_EQ(l4t_match("R36.4.3+", "R36.4.2"), 0);
+  EXPECT_EQ(l4t_match("R36.4.3+", "R36.4"), 0);  // R36.4 = R36.4.0
+  EXPECT_EQ(l4t_match("R36.4.3+", "R37.0"), 0);  // another major release
+  EXPECT_EQ(l4t_match("R32", "garbage"), 0);
+  EXPECT_TRUE(edgetwin::traces::valid_l4t_pattern("R36.4.3+"));
+  EXPECT_FALSE(edgetwin::traces::valid_l4t_pattern("R36.+"));
+  EXPECT_FALSE(edgetwin::traces::valid_l4t_pattern("r32"));
+}
+
+TEST(L4tMatch, Tx2ReleasesAreChosenByTheBoardsL4tVersion) {
+  const auto catalog = edgetwin::traces::Catalog::load(EDGETWIN_CATALOG_DIR);
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "tx2", "R28.2.1"), "tx2");
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "tx2", "R32.7.4"), "tx2@r32");
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "tx2@r32", "R28.2.1"), "tx2");
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "tx2", "R35.4.1"), "");
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "agx_orin", "R35.1.0"), "agx_orin");
+  EXPECT_EQ(edgetwin::traces::release_for_l4t(catalog, "agx_orin", "R36.3.0"), "agx_orin@jp6");
+}
+
 TEST(BoardFile, IdMustMatchFileName) {
   EXPECT_EQ(board_error(fixture(), "other").where(), "/id");
 }

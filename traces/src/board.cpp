@@ -57,4 +57,51 @@ int Board::total_core_count() const {
   return n;
 }
 
+namespace {
+
+/// "R32.7.4" -> {32, 7, 4}; empty when it is not "R" and dot-separated numbers.
+std::vector<long> l4t_components(const std::string& text) {
+  std::vector<long> out;
+  if (text.size() < 2 || text[0] != 'R') return {};
+  std::size_t i = 1;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j == i || j - i > 6) return {};
+    out.push_back(std::stol(text.substr(i, j - i)));
+    if (j == text.size()) break;
+    if (text[j] != '.' || j + 1 == text.size()) return {};
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool valid_l4t_pattern(const std::string& pattern) {
+  const bool open = !pattern.empty() && pattern.back() == '+';
+  return !l4t_components(open ? pattern.substr(0, pattern.size() - 1) : pattern).empty();
+}
+
+int l4t_match(const std::string& pattern, const std::string& version) {
+  const bool open = !pattern.empty() && pattern.back() == '+';
+  const auto p = l4t_components(open ? pattern.substr(0, pattern.size() - 1) : pattern);
+  const auto v = l4t_components(version);
+  if (p.empty() || v.empty()) return 0;
+  if (!open) {
+    if (p.size() > v.size()) return 0;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      if (p[i] != v[i]) return 0;
+    }
+    return static_cast<int>(p.size());
+  }
+  // "R36.4.3+": the same major release, and a version at least the pattern's.
+  if (p.front() != v.front()) return 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const long vi = i < v.size() ? v[i] : 0;
+    if (vi != p[i]) return vi > p[i] ? static_cast<int>(p.size()) : 0;
+  }
+  return static_cast<int>(p.size());
+}
+
 }  // namespace edgetwin::traces

@@ -207,4 +207,20 @@ std::string default_data_dir() {
   return EDGETWIN_DATA_DIR;
 }
 
+std::string release_for_l4t(const Catalog& catalog, const std::string& board_id,
+                            const std::string& l4t_version) {
+  std::string best;
+  int best_score = 0;
+  for (const auto& id : catalog.board(board_id).release_ids) {
+    for (const auto& pattern : catalog.board(id).release.l4t) {
+      const int score = l4t_match(pattern, l4t_version);
+      if (score > best_score) {
+        best = id;
+        best_score = score;
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace edgetwin::traces

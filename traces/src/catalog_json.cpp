@@ -100,6 +100,21 @@ ThermalSpec thermal_from_json(const common::JsonReader& j, const Board& b) {
   return spec;
 }
 
+/// A release's "l4t" patterns (optional), each checked.
+std::vector<std::string> l4t_patterns(const common::JsonReader& r) {
+  if (!r.has("l4t")) return {};
+  const auto patterns = r.strings("l4t");
+  for (const auto& p : patterns) {
+    if (!valid_l4t_pattern(p)) {
+      r.fail("l4t",
+             "found \"" + p +
+                 "\", allowed: L4T versions such as \"R32\" (every R32.x), \"R28.2\" or \"R36.4.3+\" (that "
+                 "version and later ones of R36)");
+    }
+  }
+  return patterns;
+}
+
 }  // namespace
 
 Board board_from_json(const common::JsonReader& j) {
@@ -180,8 +195,8 @@ Board board_from_json(const common::JsonReader& j) {
   b.base_id = b.id;
   if (j.has("release")) {
     const common::JsonReader r = j.object("release");
-    r.require_only({"id", "name", "source", "estimated", "notes"});
-    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source")};
+    r.require_only({"id", "name", "source", "l4t", "estimated", "notes"});
+    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source"), l4t_patterns(r)};
     if (b.release.id.empty() || b.release.id.find('@') != std::string::npos) {
       r.fail("id", "a release id is a non-empty key without '@', e.g. \"r32\"");
     }
@@ -197,10 +212,10 @@ std::vector<Board> board_releases_from_json(const common::JsonReader& j, const B
   if (!j.has("releases")) return out;
   std::vector<std::string> ids{base.release.id};
   for (const auto& r : j.objects("releases")) {
-    r.require_only({"id", "name", "source", "cpu_freqs_khz", "gpu_freqs_hz", "emc_freqs_hz", "power_modes",
-                    "estimated", "notes"});
+    r.require_only({"id", "name", "source", "l4t", "cpu_freqs_khz", "gpu_freqs_hz", "emc_freqs_hz",
+                    "power_modes", "estimated", "notes"});
     Board b = base;
-    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source")};
+    b.release = BoardRelease{r.string("id"), r.string("name"), r.string("source"), l4t_patterns(r)};
     if (b.release.id.empty() || b.release.id.find('@') != std::string::npos) {
       r.fail("id", "a release id is a non-empty key without '@', e.g. \"r32\"");
     }

@@ -25,6 +25,11 @@ BoardIdentity identify_board(const std::string& root = "/");
 /// Catalog id for a module part number such as "p3767-0003" (Orin Nano 8GB), or "".
 std::string board_id_for_module(const std::string& module);
 
+/// The L4T version of an /etc/nv_tegra_release first line: "R32.7.4" for
+/// "# R32 (release), REVISION: 7.4, GCID: ..., BOARD: t186ref, ..."; "" when it has no "R<n>"
+/// and REVISION. Matched against the catalog's releases by traces::release_for_l4t.
+std::string l4t_version(const std::string& nv_tegra_release_line);
+
 /// SoC name for a tegra_fuse chip id ("T194" for 0x19), or "".
 std::string soc_for_chip_id(int chip_id);
 

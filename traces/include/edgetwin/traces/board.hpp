@@ -99,7 +99,18 @@ struct BoardRelease {
   std::string id;      ///< short key, e.g. "r28.2"; "" = not recorded (cloud boards)
   std::string name;    ///< e.g. "L4T R28.2.1 (JetPack 3.3)"
   std::string source;  ///< where the tables of this release were read
+  /// The L4T versions whose boards have these tables (what a real board's
+  /// /etc/nv_tegra_release is matched against): "R32" covers every R32.x, "R28.2" every
+  /// R28.2.x, "R36.4.3+" R36.4.3 and every later R36; empty = not recorded.
+  std::vector<std::string> l4t;
 };
+
+/// Whether `pattern` is an L4T pattern of BoardRelease::l4t: "R" and dot-separated numbers,
+/// optionally ending in "+".
+bool valid_l4t_pattern(const std::string& pattern);
+/// How specifically `pattern` covers L4T version `version` ("R32.7.4"): 0 when it does not,
+/// else the number of version components it names (longer patterns are more specific).
+int l4t_match(const std::string& pattern, const std::string& version);
 
 /// A board (edge module or cloud server GPU). All frequencies ascending.
 struct Board {

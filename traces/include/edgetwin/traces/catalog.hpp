@@ -74,6 +74,12 @@ class Catalog {
   std::map<std::string, std::vector<AccuracyTable>> accuracy_;  ///< per model, the default first
 };
 
+/// The catalog id among the releases of board `board_id` (its Board::release_ids; an id with
+/// "@" stands for its board file) whose L4T patterns cover `l4t_version` ("R32.7.4") most
+/// specifically (docs/boards.md, "Releases"); "" when none does.
+std::string release_for_l4t(const Catalog& catalog, const std::string& board_id,
+                            const std::string& l4t_version);
+
 /// The data directory: $EDGETWIN_DATA if set, else the one compiled in (source tree).
 std::string default_data_dir();
 
