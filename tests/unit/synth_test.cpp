@@ -381,6 +381,72 @@ TEST(SynthCalibration, ErrorSummaryIsTheMedianAndWorstPerSetAndKind) {
   EXPECT_EQ(missed_targets(checks).size(), 2u);
 }
 
+TEST(SynthCalibration, LoadPowerIsPowerAboveIdleAtTheSameClocksOverTheMeterEfficiency) {
+  const Toy toy;
+  SynthCalibration calibration = toy_calibration();
+  CalibrationFigure f;
+  f.id = "p";
+  f.config.board = "toy";
+  f.config.model = "toymodel";
+  f.config.clocks.max = false;
+  f.config.clocks.clocks = ClockSetting{800000, 300000000, 800000000};
+  f.runtime = "tensorrt";
+  f.precision = "fp16";
+  f.quantity = "power_w";
+  f.value = 5;
+  f.tolerance_rel = 10;
+  f.use = "check";
+  f.set = "validation";
+  CalibrationFigure load = f, wall = f, wall_load = f;
+  load.id = "load";
+  load.quantity = "load_power_w";
+  wall.id = "wall";
+  wall.meter_efficiency = 0.8;
+  wall_load.id = "wall_load";
+  wall_load.quantity = "load_power_w";
+  wall_load.meter_efficiency = 0.5;
+  calibration.figures = {f, load, wall, wall_load};
+  const Synthesizer s(toy.catalog, calibration);
+  const auto checks = s.check_figures();
+  ASSERT_EQ(checks.size(), 4u);
+  const double idle = s.idle_power_w(toy.board, f.config.clocks.clocks);
+  // Power = idle at the figure's clocks + load; a wall meter sees the module power / efficiency.
+  EXPECT_NEAR(checks[0].generated, idle + checks[1].generated, 1e-12);
+  EXPECT_GT(checks[1].generated, 0.0);
+  EXPECT_NEAR(checks[2].generated, checks[0].generated / 0.8, 1e-12);
+  EXPECT_NEAR(checks[3].generated, checks[1].generated * 2, 1e-12);
+  EXPECT_EQ(figure_kind(load), "power");
+}
+
+TEST(SynthCalibrationFile, MeterEfficiencyOnlyOnPowerFiguresAndInRange) {
+  const std::string path = testing::TempDir() + "/synth_bad_meter.json";
+  std::ifstream in(default_calibration_path(EDGETWIN_CATALOG_DIR));
+  nlohmann::json doc = nlohmann::json::parse(in);
+  nlohmann::json* latency = nullptr;
+  nlohmann::json* power = nullptr;
+  for (auto& f : doc["figures"]) {
+    if (latency == nullptr && f["quantity"] == "latency_s") latency = &f;
+    if (power == nullptr && f["quantity"] == "load_power_w") power = &f;
+  }
+  ASSERT_NE(latency, nullptr);
+  ASSERT_NE(power, nullptr);
+  (*latency)["meter_efficiency"] = 0.8;
+  std::ofstream(path) << doc.dump();
+  try {
+    load_synth_calibration(path);
+    ADD_FAILURE() << "a latency figure with a meter efficiency was accepted";
+  } catch (const common::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("meter_efficiency"), std::string::npos) << e.what();
+  }
+  latency->erase("meter_efficiency");
+  (*power)["meter_efficiency"] = 1.5;
+  std::ofstream(path) << doc.dump();
+  EXPECT_THROW(load_synth_calibration(path), common::DataError);
+  (*power)["meter_efficiency"] = 0.9;
+  std::ofstream(path) << doc.dump();
+  EXPECT_NO_THROW(load_synth_calibration(path));
+}
+
 TEST(SynthCalibration, EveryBoardAndModelIsMonotoneAndWithinEnvelope) {
   const Shipped shipped;
   if (shipped.catalog.models().empty()) GTEST_SKIP() << "model catalog not generated yet";

@@ -47,9 +47,10 @@ FigureConfig read_config(const common::JsonReader& j) {
 }
 
 CalibrationFigure read_figure(const common::JsonReader& j) {
-  j.require_only({"id", "board", "model", "clocks", "runtime", "precision", "batch", "concurrency",
-                  "quantity", "component", "reference", "value", "check", "tolerance_rel", "use", "set",
-                  "timed", "source", "notes"});
+  j.require_only({"id",        "board", "model",       "clocks",        "runtime",
+                  "precision", "batch", "concurrency", "quantity",      "component",
+                  "reference", "value", "check",       "tolerance_rel", "use",
+                  "set",       "timed", "source",      "notes",         "meter_efficiency"});
   CalibrationFigure f;
   f.id = j.string("id");
   f.config = read_config(j);
@@ -58,8 +59,8 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
   f.precision = j.one_of("precision", {"fp32", "fp16"});
   f.batch = static_cast<int>(j.integer_in("batch", 1, 1024));
   f.concurrency = static_cast<int>(j.integer_in("concurrency", 1, 64));
-  f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "energy_j", "latency_ratio",
-                                     "power_ratio", "energy_ratio"});
+  f.quantity = j.one_of("quantity", {"latency_s", "throughput_fps", "power_w", "load_power_w", "energy_j",
+                                     "latency_ratio", "power_ratio", "energy_ratio"});
   f.component = j.has("component") ? j.one_of("component", {"total", "gpu", "compute"}) : "total";
   const bool ratio = f.quantity.size() > 6 && f.quantity.compare(f.quantity.size() - 6, 6, "_ratio") == 0;
   if (ratio) {
@@ -71,6 +72,11 @@ CalibrationFigure read_figure(const common::JsonReader& j) {
     j.fail("reference", "only a ratio figure (latency_ratio, power_ratio, energy_ratio) has a reference");
   }
   f.value = j.number_in("value", 1e-12, 1e12);
+  if (j.has("meter_efficiency")) {
+    if (f.quantity != "power_w" && f.quantity != "load_power_w")
+      j.fail("meter_efficiency", "only a power figure (power_w, load_power_w) has a meter efficiency");
+    f.meter_efficiency = j.number_in("meter_efficiency", 0.05, 1);
+  }
   f.check = j.has("check") ? j.one_of("check", {"within", "at_most", "at_least"}) : "within";
   f.tolerance_rel = j.number_in("tolerance_rel", 0, 10);
   f.use = j.one_of("use", {"fit", "check"});
@@ -372,7 +378,12 @@ double Synthesizer::figure_value(const CalibrationFigure& figure) const {
   // Energy of one inference: mean power x the figure's time (its component: GPU or compute
   // time for trends taken from a fused runtime).
   auto energy = [&](const FigureConfig& c) { return model_at(c).mean_power_w * config_latency(c, figure); };
-  if (figure.quantity == "power_w") return model_at(figure.config).mean_power_w;
+  if (figure.quantity == "power_w") return model_at(figure.config).mean_power_w / figure.meter_efficiency;
+  if (figure.quantity == "load_power_w") {
+    const Board& board = catalog_->board(figure.config.board);
+    const double idle = idle_power_w(board, resolve_clocks(board, figure.config.clocks));
+    return (model_at(figure.config).mean_power_w - idle) / figure.meter_efficiency;
+  }
   if (figure.quantity == "energy_j") return energy(figure.config);
   if (!present(figure.reference)) return nan;
   if (figure.quantity == "power_ratio") {
@@ -415,7 +426,7 @@ double FigureCheck::abs_error() const {
 std::string figure_kind(const CalibrationFigure& figure) {
   const std::string& q = figure.quantity;
   if (q == "latency_s" || q == "throughput_fps") return "latency";
-  if (q == "power_w") return "power";
+  if (q == "power_w" || q == "load_power_w") return "power";
   if (q == "energy_j") return "energy";
   return "ratio";
 }

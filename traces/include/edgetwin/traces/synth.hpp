@@ -78,9 +78,15 @@ struct CalibrationFigure {
   int batch = 1;
   int concurrency = 1;
   /// "latency_s" (whole model), "throughput_fps", "power_w" (mean module power while it runs),
-  /// "energy_j" (energy per inference), or a ratio to `reference`: "latency_ratio",
+  /// "load_power_w" (power while it runs minus the power at the same clocks with nothing
+  /// running), "energy_j" (energy per inference), or a ratio to `reference`: "latency_ratio",
   /// "power_ratio", "energy_ratio" (config / reference).
   std::string quantity;
+  /// Power figures metered upstream of the module (a wall meter): the fraction of the metered
+  /// power that reaches the module (adapter and carrier-board conversion; estimated, stated in
+  /// the figure). The module power the model predicts is divided by it before the comparison.
+  /// 1 for module rails (VDD_IN). docs/synthetic_traces.md, "Validation".
+  double meter_efficiency = 1.0;
   /// "calibration" (used to choose or fit a parameter) or "validation" (held out: decided before
   /// any fitting, never used to choose a value). docs/synthetic_traces.md, "Validation".
   std::string set;
