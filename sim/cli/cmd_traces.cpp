@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <set>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "edgetwin/common/hash.hpp"
@@ -311,8 +311,10 @@ int corunners(const std::vector<std::string>& args) {
       "model", po::value<std::vector<std::string>>(&models)->multitoken()->required(),
       "the deployed models (their order fixes the feature columns)")(
       "mixes", po::value<long>(&mixes)->default_value(2000), "rows, 1..10000000")(
-      "max-batch", po::value<int>(&max_batch)->default_value(64), "batch sizes 1, 2, 4, ... up to this (1..1024)")(
-      "max-corunners", po::value<int>(&max_corunners)->default_value(3), "co-runners per mix, 0..this (0..15)")(
+      "max-batch", po::value<int>(&max_batch)->default_value(64),
+      "batch sizes 1, 2, 4, ... up to this (1..1024)")("max-corunners",
+                                                       po::value<int>(&max_corunners)->default_value(3),
+                                                       "co-runners per mix, 0..this (0..15)")(
       "alpha", po::value<double>(&alpha)->default_value(0.1), "interference_alpha (0..10)")(
       "seed", po::value<std::uint64_t>(&seed)->default_value(1), "seed of the mixes")(
       "format", po::value<std::string>(&format)->default_value("dataset"), "dataset | slowdowns")(
@@ -342,7 +344,9 @@ int corunners(const std::vector<std::string>& args) {
   auto demand = [&](std::size_t m, int b) {
     auto it = demands.find({m, b});
     if (it == demands.end())
-      it = demands.emplace(std::make_pair(m, b), synth.gpu_demand(board, catalog.model(models[m]), b, clocks, "fp32"))
+      it = demands
+               .emplace(std::make_pair(m, b),
+                        synth.gpu_demand(board, catalog.model(models[m]), b, clocks, "fp32"))
                .first;
     return it->second;
   };
@@ -362,7 +366,8 @@ int corunners(const std::vector<std::string>& args) {
     for (const auto& m : models) file << "co_" << m << ',';
     file << "corunners,slowdown\n";
   } else {
-    file << "# SYNTHETIC: ground-truth co-runner slowdowns of the simulator's model (docs/simulation.md), board "
+    file << "# SYNTHETIC: ground-truth co-runner slowdowns of the simulator's model (docs/simulation.md), "
+            "board "
          << board_id << " at maximum clocks, fp32, alpha " << alpha << ", seed " << seed << "\n"
          << "board,model,batch,corunners,slowdown,source\n";
   }
@@ -391,7 +396,8 @@ int corunners(const std::vector<std::string>& args) {
       std::sort(entries.begin(), entries.end());
       std::string key = models[self] + "@" + std::to_string(self_batch) + "|";
       std::string list;
-      for (const auto& e : entries) list += (list.empty() ? "" : "+") + e.model + "@" + std::to_string(e.batch);
+      for (const auto& e : entries)
+        list += (list.empty() ? "" : "+") + e.model + "@" + std::to_string(e.batch);
       if (!seen.insert(key + list).second) continue;  // a key appears once
       file << board_id << ',' << models[self] << ',' << self_batch << ',' << list << ',' << slowdown
            << ",synthetic\n";
@@ -399,8 +405,8 @@ int corunners(const std::vector<std::string>& args) {
   }
   file.close();
   if (!file) throw std::runtime_error(out + ": cannot write the file");
-  std::cout << "wrote " << mixes << " SYNTHETIC co-runner mixes of " << models.size() << " models on " << board_id
-            << " to " << out << "\n";
+  std::cout << "wrote " << mixes << " SYNTHETIC co-runner mixes of " << models.size() << " models on "
+            << board_id << " to " << out << "\n";
   return kExitOk;
 }
 

@@ -11,8 +11,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include "edgetwin/sim/metrics.hpp"
@@ -21,6 +19,7 @@
 #include "edgetwin/traces/synth.hpp"
 
 #include "sim_fixture.hpp"
+#include <unistd.h>
 
 namespace edgetwin::sim {
 namespace {
@@ -76,7 +75,8 @@ const RequestRecord& by_stream(const RunResult& r, const std::string& stream) {
 
 TEST(ServingInterference, TwoModelsOnOneGpuSlowEachOtherAsTheCorunnerModelSays) {
   Fixture f;
-  auto spec = serving({"mobilenet_v2", "resnet50"}, {{"instances", 1}}, {{"mobilenet_v2", 0}, {"resnet50", 0}});
+  auto spec =
+      serving({"mobilenet_v2", "resnet50"}, {{"instances", 1}}, {{"mobilenet_v2", 0}, {"resnet50", 0}});
   spec.groups.front().serving.interference = "corunner";
   spec.groups.front().serving.interference_alpha = 0.5;
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
@@ -114,7 +114,8 @@ TEST(ServingInterference, TwoModelsOnOneGpuSlowEachOtherAsTheCorunnerModelSays) 
 
 TEST(ServingInterference, AMeasuredSlowdownReplacesTheModel) {
   Fixture f;
-  const auto dir = std::filesystem::temp_directory_path() / ("edgetwin_corunner_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("edgetwin_corunner_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto file = (dir / "slowdowns.csv").string();
   {
@@ -123,7 +124,8 @@ TEST(ServingInterference, AMeasuredSlowdownReplacesTheModel) {
         << "xavier_nx,mobilenet_v2,1,resnet50@1,1.5,test\n"
         << "xavier_nx,resnet50,1,mobilenet_v2@1,1.25,test\n";
   }
-  auto spec = serving({"mobilenet_v2", "resnet50"}, {{"instances", 1}}, {{"mobilenet_v2", 0}, {"resnet50", 0}});
+  auto spec =
+      serving({"mobilenet_v2", "resnet50"}, {{"instances", 1}}, {{"mobilenet_v2", 0}, {"resnet50", 0}});
   spec.groups.front().serving.interference = "corunner";
   spec.groups.front().serving.slowdowns =
       std::make_shared<traces::CorunnerTable>(traces::CorunnerTable::load(file));
@@ -224,9 +226,8 @@ TEST(ServingUtility, TheUtilityOfAHandMadeSetOfRequests) {
     return r;
   };
   const std::vector<RequestRecord> rs = {
-      rec(0.05, 0.1, RequestStatus::ok),      rec(0.1, 0.1, RequestStatus::ok),
-      rec(0.2, 0.1, RequestStatus::ok),       rec(0.0, 0.1, RequestStatus::dropped),
-      rec(0.3, 0.1, RequestStatus::timed_out)};
+      rec(0.05, 0.1, RequestStatus::ok), rec(0.1, 0.1, RequestStatus::ok), rec(0.2, 0.1, RequestStatus::ok),
+      rec(0.0, 0.1, RequestStatus::dropped), rec(0.3, 0.1, RequestStatus::timed_out)};
   const UtilityParams p{10.0, 0.5, 2.0};
   const double expected = 1.5 / 10.0 - 0.5 * (3.5 / 3.0) - 2.0 * 0.6;
   ServingTally t;
@@ -279,7 +280,8 @@ TEST(CorunnerTable, RowsAreFoundInAnyCoRunnerOrderAndBadRowsNameFileLineAndColum
 TEST(CorunnerSlowdown, AloneIsOneAndEachModelFeelsTheResourceItNeeds) {
   EXPECT_DOUBLE_EQ(corunner_slowdown({0.6, 0.3}, {}, 0.2), 1.0);
   // Compute-bound self (a = 0.8/1.0) beside a memory-bound co-runner: C = 1.0, M = 0.2 + 0.9.
-  EXPECT_DOUBLE_EQ(corunner_slowdown({0.8, 0.2}, {{0.2, 0.9}}, 0.2), (0.8 * 1.0 + 0.2 * 1.1) * (1 + 0.2 * 0.9));
+  EXPECT_DOUBLE_EQ(corunner_slowdown({0.8, 0.2}, {{0.2, 0.9}}, 0.2),
+                   (0.8 * 1.0 + 0.2 * 1.1) * (1 + 0.2 * 0.9));
   // The memory-bound one: a = 0.2/1.1.
   EXPECT_DOUBLE_EQ(corunner_slowdown({0.2, 0.9}, {{0.8, 0.2}}, 0.2),
                    (0.2 / 1.1 * 1.0 + 0.9 / 1.1 * 1.1) * (1 + 0.2 * 0.2));

@@ -132,10 +132,12 @@ CorunnerTable CorunnerTable::parse(const std::string& text, const std::string& p
     }
     const std::string k = key(f[0], f[1], batch, corunners);
     if (!table.rows_.emplace(k, slowdown).second) {
-      throw common::DataError(path, where, "found a second row for the same board, model, batch and co-runners");
+      throw common::DataError(path, where,
+                              "found a second row for the same board, model, batch and co-runners");
     }
   }
-  if (!header) throw common::DataError(path, "line 1", std::string("found no header, allowed: \"") + kHeader + "\"");
+  if (!header)
+    throw common::DataError(path, "line 1", std::string("found no header, allowed: \"") + kHeader + "\"");
   return table;
 }
 
