@@ -25,6 +25,7 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(confidence_exit_info());
   // batching role (serving devices)
   registry.add(fixed_batching_info());
+  registry.add(bcedge_info());
 }
 
 }  // namespace edgetwin::policies
