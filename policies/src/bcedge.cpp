@@ -19,9 +19,9 @@ namespace {
 /// Discrete SAC (the learner library's defaults otherwise): two hidden layers of 64, gamma 0.9
 /// (a slot's decision mostly pays within a few slots), small warm-up for short episodes.
 nlohmann::json default_sac() {
-  return {{"kind", "sac"},     {"hidden", {64, 64}},     {"activation", "relu"}, {"gamma", 0.9},
-          {"batch_size", 64},  {"replay_capacity", 20000}, {"warmup", 200},        {"update_every", 1},
-          {"seed", 1},         {"normalize_states", true}};
+  return {{"kind", "sac"},    {"hidden", {64, 64}},       {"activation", "relu"}, {"gamma", 0.9},
+          {"batch_size", 64}, {"replay_capacity", 20000}, {"warmup", 200},        {"update_every", 1},
+          {"seed", 1},        {"normalize_states", true}};
 }
 /// The DQN variant (what max-entropy adds, issue 16): the same sizes, epsilon-greedy.
 nlohmann::json default_dqn() {
@@ -61,7 +61,7 @@ class BcedgePolicy final : public Policy {
     int max_instances = 4;
     std::vector<int> batches;  // 1, 2, 4, ..., max_batch
     double throughput_scale_hz = 100, latency_weight = 0.5, slo_penalty = 1.0;
-    std::vector<std::string> deployed;         // model ids, in deployment order
+    std::vector<std::string> deployed;          // model ids, in deployment order
     std::vector<std::string> predictor_models;  // the predictor's feature models ([] = no predictor)
   };
 
@@ -144,7 +144,8 @@ class BcedgePolicy final : public Policy {
     // Arrivals over the slot: what completed plus what the queue grew by.
     const double arrivals = obs.slot_s > 0 ? static_cast<double>(obs.completed + obs.queued - mem.queued) : 0;
     const double rate = obs.slot_s > 0 ? std::max(0.0, arrivals) / obs.slot_s : 0;
-    const double all_instances = static_cast<double>(s_.deployed.size() * static_cast<std::size_t>(s_.max_instances));
+    const double all_instances =
+        static_cast<double>(s_.deployed.size() * static_cast<std::size_t>(s_.max_instances));
     std::vector<float> x = {
         static_cast<float>(obs.queued / 64.0),
         static_cast<float>(rate / s_.throughput_scale_hz),
@@ -181,19 +182,24 @@ PolicyInfo bcedge_info() {
       "BCEdge (TNSM 2024): discrete SAC picks each model's batch size and instances per slot for a "
       "throughput/latency utility, with an interference predictor (learned)";
   info.params = {
-      {"slo_s", "0.1", "SLO scale (s) until a model's own SLO is seen; the slot and the batching delay follow it"},
-      {"slot_slos", "2", "slot length in SLOs: slot_s = slot_slos x slo_s (BCEdge derives its slot from the SLOs)"},
-      {"max_wait_slos", "0.25", "batching delay in SLOs of the model: an instance starts a partial batch then"},
+      {"slo_s", "0.1",
+       "SLO scale (s) until a model's own SLO is seen; the slot and the batching delay follow it"},
+      {"slot_slos", "2",
+       "slot length in SLOs: slot_s = slot_slos x slo_s (BCEdge derives its slot from the SLOs)"},
+      {"max_wait_slos", "0.25",
+       "batching delay in SLOs of the model: an instance starts a partial batch then"},
       {"max_batch", "64", "batch sizes 1, 2, 4, ... up to this power of two (1..64)"},
       {"max_instances", "4", "instances per model 1..this (1..8)"},
       {"throughput_scale_hz", "100", "reward = the slot's utility: throughput scale (docs/simulation.md)"},
       {"latency_weight", "0.5", "reward: weight of mean latency / SLO"},
       {"slo_penalty", "1", "reward: weight of the SLO violation share"},
       {"predictor", "true",
-       "use the interference predictor (a supervised network, scripts/bcedge-predictor); false: state value 0"},
+       "use the interference predictor (a supervised network, scripts/bcedge-predictor); false: state value "
+       "0"},
       {"predictor_network", "\"interference\"", "name of the predictor's network"},
       {"predictor_checkpoint", "\"\"", "the predictor's checkpoint (a training folder or its best/)"},
-      {"learner", "{}", "overrides of the learner spec (default discrete SAC); {\"kind\": \"dqn\"}: the DQN variant"},
+      {"learner", "{}",
+       "overrides of the learner spec (default discrete SAC); {\"kind\": \"dqn\"}: the DQN variant"},
       {"network", "\"bcedge\"", "name of the scheduler's network"},
       {"checkpoint", "\"\"", "the scheduler's checkpoint to evaluate (or edgetwin run --checkpoint)"},
   };
@@ -212,26 +218,30 @@ PolicyInfo bcedge_info() {
     s.latency_weight = reader.number("latency_weight", 0, 1e6);
     s.slo_penalty = reader.number("slo_penalty", 0, 1e6);
     const auto& use_predictor = reader.value("predictor");
-    if (!use_predictor.is_boolean()) reader.fail("predictor", "found " + use_predictor.dump() + ", allowed: true, false");
+    if (!use_predictor.is_boolean())
+      reader.fail("predictor", "found " + use_predictor.dump() + ", allowed: true, false");
     for (const auto* m : ctx.models) s.deployed.push_back(m->id);
-    if (s.deployed.empty()) reader.fail("predictor", "a serving group deploys at least one model");
     if (use_predictor.get<bool>()) {
       s.predictor_models = kPredictorModels;
       for (const auto& id : s.deployed) {
         if (std::find(kPredictorModels.begin(), kPredictorModels.end(), id) == kPredictorModels.end())
-          reader.fail("predictor", "model " + id + " is not among the predictor's models (resnet50, mobilenet_v2, "
-                                   "efficientnet_b0, yolov8n, vit_b_16); allowed: false for other models");
+          reader.fail("predictor",
+                      "model " + id +
+                          " is not among the predictor's models (resnet50, mobilenet_v2, "
+                          "efficientnet_b0, yolov8n, vit_b_16); allowed: false for other models");
       }
     }
     const auto overrides = reader.object("learner");
     for (const char* fixed : {"state_dim", "action_count"}) {
-      if (overrides.contains(fixed)) reader.fail("learner", std::string("'") + fixed + "' is set by the policy");
+      if (overrides.contains(fixed))
+        reader.fail("learner", std::string("'") + fixed + "' is set by the policy");
     }
     const auto kind = overrides.value("kind", std::string("sac"));
     if (kind != "sac" && kind != "dqn") reader.fail("learner", "kind \"" + kind + "\": allowed sac, dqn");
     if (!ctx.agents) {
       throw std::invalid_argument(
-          "policy 'bcedge' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint DIR` "
+          "policy 'bcedge' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint "
+          "DIR` "
           "(or its parameter \"checkpoint\"), or train one with `edgetwin train FILE --out DIR`");
     }
     AgentRequest request;
@@ -240,9 +250,9 @@ PolicyInfo bcedge_info() {
     request.learner.merge_patch(overrides);
     request.learner["state_dim"] = 9 + static_cast<int>(s.deployed.size());
     request.learner["action_count"] = static_cast<int>(s.batches.size()) * s.max_instances;
-    request.state_names = {"queued_per_64",     "arrival_rate_per_scale", "oldest_wait_slos",
-                           "slo_slack",         "slo_violation_rate",     "batches_running_share",
-                           "log2_batch_per_6",  "instances_share",        "predicted_slowdown_minus_1"};
+    request.state_names = {"queued_per_64",    "arrival_rate_per_scale", "oldest_wait_slos",
+                           "slo_slack",        "slo_violation_rate",     "batches_running_share",
+                           "log2_batch_per_6", "instances_share",        "predicted_slowdown_minus_1"};
     for (const auto& id : s.deployed) request.state_names.push_back("model_" + id);
     for (int b : s.batches) {
       for (int n = 1; n <= s.max_instances; ++n)
@@ -258,7 +268,10 @@ PolicyInfo bcedge_info() {
       pr.network = reader.text("predictor_network");
       pr.checkpoint = reader.text("predictor_checkpoint");
       const int inputs = 2 * static_cast<int>(kPredictorModels.size()) + 2;
-      pr.learner = {{"kind", "supervised"}, {"task", "regression"}, {"inputs", inputs}, {"outputs", 1},
+      pr.learner = {{"kind", "supervised"},
+                    {"task", "regression"},
+                    {"inputs", inputs},
+                    {"outputs", 1},
                     {"hidden", {32, 32}}};
       for (const auto& m : kPredictorModels) pr.state_names.push_back("self_" + m);
       pr.state_names.push_back("self_log2_batch");

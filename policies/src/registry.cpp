@@ -26,6 +26,8 @@ void register_builtin_policies(PolicyRegistry& registry) {
   // batching role (serving devices)
   registry.add(fixed_batching_info());
   registry.add(bcedge_info());
+  registry.add(clipper_aimd_info());
+  registry.add(triton_dynamic_info());
 }
 
 }  // namespace edgetwin::policies
