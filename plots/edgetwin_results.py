@@ -559,7 +559,8 @@ def cdf(values, max_points=None):
 
 
 def read_column(csv_path, column):
-    """Finite numbers of one column of a CSV file, read by header name."""
+    """Finite numbers of one column of a CSV file, read by header name. Rows of requests.csv whose
+    `status` is not `ok` (serving devices: dropped or timed out, docs/results.md) are left out."""
     with open(csv_path, newline="") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames is None or column not in reader.fieldnames:
@@ -567,6 +568,8 @@ def read_column(csv_path, column):
                                f"{_allowed(reader.fieldnames or [])})", EXIT_DATA)
         out = []
         for row in reader:
+            if row.get("status", "ok") not in (None, "", "ok"):
+                continue
             text = row[column]
             if text not in (None, ""):
                 v = float(text)

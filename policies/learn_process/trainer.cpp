@@ -533,7 +533,10 @@ int serve_checkpoint(int fd, const std::vector<std::string>& checkpoints) {
         const auto manifest = learn::read_manifest(from);
         n->spec = spec_from_manifest(manifest);
         const auto& user = manifest.value("user", nlohmann::json::object());
-        if (user.value("policy", request.policy) != request.policy) {
+        // A network fitted from a file (edgetwin train --dataset) has no policy: any policy whose
+        // request fits its shape may use it (as edgetwin run's in-process evaluation allows).
+        if (user.value("policy", request.policy) != request.policy &&
+            !user.value("policy", std::string()).empty()) {
           throw std::invalid_argument("it is of policy '" + user.value("policy", std::string()) +
                                       "', the scenario runs '" + request.policy + "'");
         }

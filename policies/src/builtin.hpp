@@ -22,6 +22,9 @@ PolicyInfo fixed_split_info();
 PolicyInfo neurosurgeon_info();
 PolicyInfo confidence_exit_info();
 PolicyInfo fixed_batching_info();
+PolicyInfo bcedge_info();
+PolicyInfo clipper_aimd_info();
+PolicyInfo triton_dynamic_info();
 
 /// The device's allowed clocks; throws std::invalid_argument naming `who` when ctx has no board.
 ClockTables context_tables(const PolicyContext& ctx, const std::string& who);

@@ -25,6 +25,9 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(confidence_exit_info());
   // batching role (serving devices)
   registry.add(fixed_batching_info());
+  registry.add(bcedge_info());
+  registry.add(clipper_aimd_info());
+  registry.add(triton_dynamic_info());
 }
 
 }  // namespace edgetwin::policies

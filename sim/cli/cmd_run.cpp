@@ -153,6 +153,7 @@ int run_run(const std::vector<std::string>& raw_args) {
             << "results: " << out_dir << "/{summary.json, "
             << (spec.outputs.requests_csv ? "requests.csv, " : "")
             << (spec.outputs.timeline_csv ? "timeline.csv, " : "")
+            << (std::filesystem::exists(std::filesystem::path(out_dir) / "slots.csv") ? "slots.csv, " : "")
             << (std::filesystem::exists(std::filesystem::path(out_dir) / "hil_units.csv")
                     ? "hil_units.csv, hil_frames.csv, "
                     : "")

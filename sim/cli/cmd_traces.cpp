@@ -6,8 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "edgetwin/common/hash.hpp"
@@ -291,6 +294,122 @@ int validate(const std::vector<std::string>& args) {
 
 // `traces exit-records`: per-head accuracy and mean confidence of a records file, or of the
 // SYNTHETIC generator for a model (docs/exit_records.md).
+// `traces corunners`: random co-runner mixes on one board and the slowdown the simulator's
+// corunner interference gives each (the ground-truth model of docs/simulation.md, "Heterogeneous
+// interference"; SYNTHETIC). `--format dataset`: one row per mix, features and the target, for
+// `edgetwin train --dataset` (the interference predictor); `--format slowdowns`: the co-runner
+// slowdown file format (docs/traces.md).
+int corunners(const std::vector<std::string>& args) {
+  std::string data_dir, board_id, out, format;
+  std::vector<std::string> models;
+  long mixes = 2000;
+  int max_batch = 64, max_corunners = 3;
+  double alpha = 0.1;
+  std::uint64_t seed = 1;
+  po::options_description options("traces corunners options");
+  options.add_options()("board", po::value<std::string>(&board_id)->required(), "board id")(
+      "model", po::value<std::vector<std::string>>(&models)->multitoken()->required(),
+      "the deployed models (their order fixes the feature columns)")(
+      "mixes", po::value<long>(&mixes)->default_value(2000), "rows, 1..10000000")(
+      "max-batch", po::value<int>(&max_batch)->default_value(64),
+      "batch sizes 1, 2, 4, ... up to this (1..1024)")("max-corunners",
+                                                       po::value<int>(&max_corunners)->default_value(3),
+                                                       "co-runners per mix, 0..this (0..15)")(
+      "alpha", po::value<double>(&alpha)->default_value(0.1), "interference_alpha (0..10)")(
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "seed of the mixes")(
+      "format", po::value<std::string>(&format)->default_value("dataset"), "dataset | slowdowns")(
+      "out", po::value<std::string>(&out)->required(), "output CSV file");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm,
+                  "edgetwin traces corunners --board ID --model ID... --out CSV [--mixes N] [--seed S]")) {
+    return kExitOk;
+  }
+  if (format != "dataset" && format != "slowdowns") {
+    throw std::invalid_argument("--format: found '" + format + "', allowed: dataset, slowdowns");
+  }
+  if (mixes < 1 || mixes > 10000000) throw std::invalid_argument("--mixes: allowed 1..10000000");
+  if (max_batch < 1 || max_batch > 1024) throw std::invalid_argument("--max-batch: allowed 1..1024");
+  if (max_corunners < 0 || max_corunners > 15) throw std::invalid_argument("--max-corunners: allowed 0..15");
+  if (!(alpha >= 0 && alpha <= 10)) throw std::invalid_argument("--alpha: allowed 0..10");
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto& board = catalog.board(board_id);
+  for (const auto& m : models) catalog.model(m);
+  const traces::Synthesizer synth(catalog,
+                                  traces::load_synth_calibration(traces::default_calibration_path(data_dir)));
+  const auto clocks = traces::Synthesizer::max_clocks(board);
+  std::vector<int> batches;
+  for (int b = 1; b <= max_batch; b *= 2) batches.push_back(b);
+  std::map<std::pair<std::size_t, int>, traces::GpuDemand> demands;
+  auto demand = [&](std::size_t m, int b) {
+    auto it = demands.find({m, b});
+    if (it == demands.end())
+      it = demands
+               .emplace(std::make_pair(m, b),
+                        synth.gpu_demand(board, catalog.model(models[m]), b, clocks, "fp32"))
+               .first;
+    return it->second;
+  };
+  std::uint64_t state = common::hash_combine(seed, 0x636f72756eULL);
+  auto draw = [&](std::size_t n) {
+    state = common::splitmix64(state);
+    return static_cast<std::size_t>(state % n);
+  };
+  std::ofstream file(out);
+  if (!file) throw std::runtime_error(out + ": cannot write the file");
+  file << std::setprecision(17);
+  if (format == "dataset") {
+    // Features: which model (one-hot), log2 of its batch, per model log2(1 + co-runners' summed
+    // batch of that model), the number of co-runners; target: the slowdown.
+    for (const auto& m : models) file << "self_" << m << ',';
+    file << "self_log2_batch,";
+    for (const auto& m : models) file << "co_" << m << ',';
+    file << "corunners,slowdown\n";
+  } else {
+    file << "# SYNTHETIC: ground-truth co-runner slowdowns of the simulator's model (docs/simulation.md), "
+            "board "
+         << board_id << " at maximum clocks, fp32, alpha " << alpha << ", seed " << seed << "\n"
+         << "board,model,batch,corunners,slowdown,source\n";
+  }
+  std::set<std::string> seen;
+  for (long i = 0; i < mixes; ++i) {
+    const std::size_t self = draw(models.size());
+    const int self_batch = batches[draw(batches.size())];
+    const std::size_t n = draw(static_cast<std::size_t>(max_corunners) + 1);
+    std::vector<traces::GpuDemand> others;
+    std::vector<double> co(models.size(), 0.0);
+    std::vector<traces::CorunnerEntry> entries;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t m = draw(models.size());
+      const int b = batches[draw(batches.size())];
+      others.push_back(demand(m, b));
+      co[m] += b;
+      entries.push_back({models[m], b});
+    }
+    const double slowdown = traces::corunner_slowdown(demand(self, self_batch), others, alpha);
+    if (format == "dataset") {
+      for (std::size_t m = 0; m < models.size(); ++m) file << (m == self ? 1 : 0) << ',';
+      file << std::log2(self_batch) << ',';
+      for (double c : co) file << std::log2(1.0 + c) << ',';
+      file << n << ',' << slowdown << '\n';
+    } else {
+      std::sort(entries.begin(), entries.end());
+      std::string key = models[self] + "@" + std::to_string(self_batch) + "|";
+      std::string list;
+      for (const auto& e : entries)
+        list += (list.empty() ? "" : "+") + e.model + "@" + std::to_string(e.batch);
+      if (!seen.insert(key + list).second) continue;  // a key appears once
+      file << board_id << ',' << models[self] << ',' << self_batch << ',' << list << ',' << slowdown
+           << ",synthetic\n";
+    }
+  }
+  file.close();
+  if (!file) throw std::runtime_error(out + ": cannot write the file");
+  std::cout << "wrote " << mixes << " SYNTHETIC co-runner mixes of " << models.size() << " models on "
+            << board_id << " to " << out << "\n";
+  return kExitOk;
+}
+
 int exit_records(const std::vector<std::string>& args) {
   std::string data_dir, model_id, file, dataset;
   long frames = 10000;
@@ -425,13 +544,14 @@ int calibration(const std::vector<std::string>& args) {
 
 int run_traces(const std::vector<std::string>& args) {
   const std::string usage =
-      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records> [options]\n"
+      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records|corunners> [options]\n"
       "  generate     write SYNTHETIC calibrated traces for boards x models (docs/synthetic_traces.md)\n"
       "  inspect      per-unit latency/power of one trace and the store's fit error (docs/traces.md)\n"
       "  validate     check trace files against the catalogs\n"
       "  calibration  calibration and held-out validation figures next to the generated values, errors\n"
       "               per kind (markdown; exit 1 if a calibration figure or a validation target fails)\n"
-      "  exit-records per-exit accuracy and confidence of exit records or the SYNTHETIC generator\n";
+      "  exit-records per-exit accuracy and confidence of exit records or the SYNTHETIC generator\n"
+      "  corunners    SYNTHETIC co-runner mixes and their slowdowns (interference predictor data)\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -442,6 +562,7 @@ int run_traces(const std::vector<std::string>& args) {
   if (args[0] == "validate") return validate(rest);
   if (args[0] == "calibration") return calibration(rest);
   if (args[0] == "exit-records") return exit_records(rest);
+  if (args[0] == "corunners") return corunners(rest);
   std::cerr << "error: unknown traces subcommand '" << args[0] << "'\n" << usage;
   return kExitUsage;
 }

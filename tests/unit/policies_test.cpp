@@ -431,3 +431,44 @@ TEST(Registry, EveryBuiltinBuildsWithDefaultsOnEveryBoard) {
     }
   }
 }
+
+// Clipper's AIMD (issue 16 baselines): + step while the slot's mean latency is under target x SLO,
+// x backoff (floored, at least 1) when it exceeds the SLO; the slot and delay follow the SLO.
+TEST(ClipperAimd, IncreasesAdditivelyAndBacksOffMultiplicatively) {
+  auto p = make("clipper_aimd", json{{"step", 2}, {"backoff", 0.5}, {"instances", 3}}, context("xavier_nx"));
+  EXPECT_DOUBLE_EQ(p->batch_slot_s(), 0.2);  // 2 x slo_s 0.1
+  const auto& model = catalog().model("mobilenet_v2");
+  pol::BatchObservation obs;
+  obs.model = &model;
+  auto a = p->on_batch(obs);  // the first call: batch 1
+  EXPECT_EQ(a.batch_size, 1);
+  EXPECT_EQ(a.instances, 3);
+  obs.slot_s = 0.2;
+  obs.completed = 10;
+  obs.slo_s = 0.05;           // the model's own SLO from now on
+  obs.mean_latency_s = 0.02;  // < 0.9 x 0.05
+  EXPECT_EQ(p->on_batch(obs).batch_size, 3);
+  EXPECT_EQ(p->on_batch(obs).batch_size, 5);
+  obs.mean_latency_s = 0.06;  // > 0.05: 5 x 0.5 = 2.5 -> 2
+  a = p->on_batch(obs);
+  EXPECT_EQ(a.batch_size, 2);
+  EXPECT_DOUBLE_EQ(a.max_wait_s, 0.25 * 0.05);
+  obs.mean_latency_s = 0.046;  // between target and SLO: unchanged
+  EXPECT_EQ(p->on_batch(obs).batch_size, 2);
+}
+
+// Triton-like dynamic batching: the largest preferred size already waiting, else the smallest.
+TEST(TritonDynamic, WaitsForTheLargestPreferredSizeTheQueueHolds) {
+  auto p = make("triton_dynamic", json{{"preferred_batch_sizes", {2, 8}}, {"max_queue_delay_s", 0.004}},
+                context("xavier_nx"));
+  EXPECT_DOUBLE_EQ(p->batch_slot_s(), 0.01);
+  pol::BatchObservation obs;
+  for (const auto& [queued, expected] : std::vector<std::pair<int, int>>{{0, 2}, {3, 2}, {8, 8}, {20, 8}}) {
+    obs.queued = queued;
+    const auto a = p->on_batch(obs);
+    EXPECT_EQ(a.batch_size, expected) << queued << " waiting";
+    EXPECT_DOUBLE_EQ(a.max_wait_s, 0.004);
+    EXPECT_EQ(a.instances, 2);
+  }
+  EXPECT_NE(make_error("triton_dynamic", json{{"preferred_batch_sizes", {8, 2}}}, context("xavier_nx")), "");
+}

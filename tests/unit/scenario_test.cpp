@@ -717,3 +717,39 @@ TEST(ScenarioExitRecords, AFileIsReadRelativeToTheScenario) {
 }
 
 }  // namespace
+
+// A serving group's "serving" object (docs/scenarios.md): read, resolved, and refused elsewhere.
+TEST(Scenario, ServingFieldsAreReadAndResolved) {
+  json doc = minimal();
+  auto& g = doc["platform"]["groups"][0];
+  g["policies"] = {{"batching", {{"name", "fixed_batching"}}}};
+  g["serving"] = {{"queue_limit", 8},
+                  {"timeout_s", 0.5},
+                  {"memory_fraction", 0.5},
+                  {"interference", "corunner"},
+                  {"utility", {{"slo_penalty", 2}}}};
+  const auto spec = parse(doc);
+  const auto& s = spec.groups[0].serving;
+  EXPECT_TRUE(s.given);
+  EXPECT_EQ(s.queue_limit, 8);
+  EXPECT_DOUBLE_EQ(s.timeout_s, 0.5);
+  EXPECT_DOUBLE_EQ(s.memory_fraction, 0.5);
+  EXPECT_EQ(s.interference, "corunner");
+  EXPECT_DOUBLE_EQ(s.interference_alpha, 0.1);
+  EXPECT_DOUBLE_EQ(s.utility.slo_penalty, 2.0);
+  EXPECT_DOUBLE_EQ(s.utility.throughput_scale_hz, 100.0);
+  EXPECT_EQ(spec.resolved["platform"]["groups"][0]["serving"]["timeout_s"], 0.5);
+  EXPECT_EQ(parse(spec.resolved).groups[0].serving.queue_limit, 8);
+}
+
+TEST(ScenarioErrors, ServingOutsideAServingGroupAndBadServingFields) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["serving"] = {
+      {"queue_limit", -1}, {"interference", "magic"}, {"slowdown_file", "x"}};
+  const auto errors = errors_of(doc);
+  EXPECT_NE(find(errors, "/platform/groups/0/serving"), nullptr);  // no batching policy
+  EXPECT_NE(find(errors, "/platform/groups/0/serving/queue_limit"), nullptr);
+  const auto* interference = find(errors, "/platform/groups/0/serving/interference");
+  ASSERT_NE(interference, nullptr);
+  EXPECT_NE(std::string(interference->what()).find("corunner"), std::string::npos) << interference->what();
+}

@@ -198,8 +198,8 @@ TEST(SynthGenerate, DeterministicLabelledAndWithinEnvelope) {
   const TraceFile a = s.generate(toy.board, toy.model, options);
   const TraceFile b = s.generate(toy.board, toy.model, options);
   ASSERT_EQ(a.samples.size(), b.samples.size());
-  // 3 units x 6 batches x 3 concurrency x (3 cpu x 4 gpu x 3 emc) levels
-  EXPECT_EQ(a.samples.size(), 3u * 6 * 3 * 36);
+  // 3 units x 7 batches x 4 concurrency x (3 cpu x 4 gpu x 3 emc) levels
+  EXPECT_EQ(a.samples.size(), 3u * 7 * 4 * 36);
   for (std::size_t i = 0; i < a.samples.size(); ++i) {
     EXPECT_EQ(a.samples[i].latency_mean_s, b.samples[i].latency_mean_s);
     EXPECT_EQ(a.samples[i].latency_std_s, b.samples[i].latency_std_s);
@@ -243,8 +243,8 @@ TEST(SynthGenerate, WritesHeadRowsForEveryExitFromTheSameModel) {
   const TraceFile plain = s.generate(toy.board, toy.model, options);
   const TraceFile t = s.generate(toy.board, with_exits, options);
   EXPECT_TRUE(plain.head_samples.empty());
-  // 2 exits x 6 batches x 3 concurrency x 36 clock settings; unit rows are unchanged by the heads.
-  ASSERT_EQ(t.head_samples.size(), 2u * 6 * 3 * 36);
+  // 2 exits x 7 batches x 4 concurrency x 36 clock settings; unit rows are unchanged by the heads.
+  ASSERT_EQ(t.head_samples.size(), 2u * 7 * 4 * 36);
   ASSERT_EQ(t.samples.size(), plain.samples.size());
   for (std::size_t i = 0; i < t.samples.size(); ++i) {
     EXPECT_EQ(t.samples[i].latency_mean_s, plain.samples[i].latency_mean_s);

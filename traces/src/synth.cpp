@@ -272,11 +272,23 @@ ModelPrediction Synthesizer::predict_model(const Board& board, const Model& mode
     m.latency_s += p.latency_s;
     m.gpu_s += p.gpu_s;
     m.compute_s += p.compute_s;
+    m.memory_s += p.memory_s;
     energy += p.power_total_w * p.latency_s;
   }
   m.mean_power_w = m.latency_s > 0 ? energy / m.latency_s : 0;
   m.energy_j = energy;
   return m;
+}
+
+GpuDemand Synthesizer::gpu_demand(const Board& board, const Model& model, int batch,
+                                  const ClockSetting& clocks, const std::string& precision) const {
+  const ModelPrediction m = predict_model(board, model, batch, 1, clocks, precision);
+  GpuDemand d;
+  if (m.latency_s > 0) {
+    d.compute = m.compute_s / m.latency_s;
+    d.memory = m.memory_s / m.latency_s;
+  }
+  return d;
 }
 
 TraceFile Synthesizer::generate(const Board& board, const Model& model, const SynthOptions& options) const {

@@ -105,6 +105,14 @@ void Device::set_uplink_bandwidth(double bandwidth_bps) {
 void Device::enqueue(Request request) {
   if (serving()) {
     ServedModel* m = served(request.model);
+    const int limit = serving_.spec->queue_limit;
+    if (limit > 0 && static_cast<int>(m->queue.size()) >= limit) {
+      expire(*m);  // what already timed out leaves room first
+      if (static_cast<int>(m->queue.size()) >= limit) {
+        give_up(request, RequestStatus::dropped, request.arrival_s);
+        return;
+      }
+    }
     m->queue.push_back(std::move(request));
     m->cv->notify_all();
     return;

@@ -57,6 +57,8 @@ class Device {
   bool serving() const { return policy_[static_cast<int>(policies::Role::batching)] != nullptr; }
   /// Serving devices: the first batching decision and the instance actors (before the run).
   void start_serving();
+  /// Serving: per deployed model, how many of its batching actions the memory cap cut down.
+  std::vector<std::pair<std::string, long>> memory_capped_actions() const;
   void set_uplink_bandwidth(double bandwidth_bps);
 
   /// Local-time fast path (device_fast_path.cpp, docs/simulation.md "Local time fast path"): a device
@@ -108,6 +110,16 @@ class Device {
   void run_batching_slots();               ///< actor body (daemon) when the policy has slots
   void run_instance(ServedModel& served);  ///< actor body: one model instance
   void run_batch(ServedModel& served, std::vector<Request>& batch);
+  /// Serving: a request given up at `end_s` (queue full at arrival, or waited past the timeout)
+  /// becomes a row of requests.csv with that status.
+  void give_up(const Request& request, RequestStatus status, double end_s);
+  /// Serving: the waiting requests of `served` that have waited timeout_s by now time out.
+  void expire(ServedModel& served);
+  /// Serving: cuts `action` down to what the board's memory holds beside the other models'
+  /// instances; returns whether it had to.
+  bool fit_memory(const ServedModel& served, policies::BatchAction& action) const;
+  /// Serving, corunner interference: the slowdown of running batch `id` beside the others.
+  double corunner_slowdown(long id);
   /// Advances every running batch to now at the rates set last (progress and energy).
   void advance_gpu();
   /// Re-rates the running batches at the current concurrency and clocks: new deadlines, the

@@ -20,10 +20,22 @@ std::string num(double x) {
 
 }  // namespace
 
+const char* to_string(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::ok:
+      return "ok";
+    case RequestStatus::dropped:
+      return "dropped";
+    case RequestStatus::timed_out:
+      return "timed_out";
+  }
+  return "?";
+}
+
 void write_requests_header(std::ostream& out) {
   out << "id,device,group,stream,model,arrival_s,start_s,end_s,latency_s,energy_j,cloud_energy_j,"
          "exit_after_unit,edge_units,units,offload_share,offload_bytes,cpu_khz,gpu_hz,emc_hz,slo_s,slo_met,"
-         "batch,concurrency,accuracy,correct,radio_energy_j,decision_s\n";
+         "batch,concurrency,accuracy,correct,radio_energy_j,decision_s,status\n";
 }
 
 void write_request(std::ostream& out, const RequestRecord& r) {
@@ -34,7 +46,7 @@ void write_request(std::ostream& out, const RequestRecord& r) {
       << ',' << r.gpu_hz << ',' << r.emc_hz << ',' << num(r.slo_s) << ',' << (r.slo_met() ? 1 : 0) << ','
       << r.batch << ',' << r.concurrency << ',' << num(r.accuracy) << ',';
   if (r.correct >= 0) out << r.correct;  // empty: the workload does not know the label
-  out << ',' << num(r.radio_energy_j) << ',' << num(r.decision_s) << '\n';
+  out << ',' << num(r.radio_energy_j) << ',' << num(r.decision_s) << ',' << to_string(r.status) << '\n';
 }
 
 void write_timeline_header(std::ostream& out) {
@@ -66,7 +78,7 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   double accuracy_sum = 0;
   std::size_t device_count = 0;
   for (const auto& r : requests) {
-    if (group >= 0 && r.group != group) continue;
+    if ((group >= 0 && r.group != group) || !r.served()) continue;
     latencies.push_back(r.latency_s());
     attributed_j += r.energy_j;
     cloud_j += r.cloud_energy_j;
@@ -149,6 +161,100 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     out["rail_energy_j"] = rails;
   }
   return out;
+}
+
+void ServingTally::add(const RequestRecord& r) {
+  ++requests;
+  if (r.status == RequestStatus::dropped) ++dropped;
+  if (r.status == RequestStatus::timed_out) ++timed_out;
+  if (!r.served()) return;
+  ++completed;
+  latency_sum_s += r.latency_s();
+  if (r.slo_met()) ++slo_met;
+  if (r.slo_s > 0) {
+    ++with_slo;
+    latency_ratio_sum += r.latency_s() / r.slo_s;
+  }
+}
+
+double utility(const ServingTally& t, double window_s, const UtilityParams& params) {
+  const double x = window_s > 0 ? static_cast<double>(t.completed) / window_s : 0;
+  const double ratio = t.with_slo > 0 ? t.latency_ratio_sum / static_cast<double>(t.with_slo) : 0;
+  const double missed =
+      t.requests > 0 ? 1.0 - static_cast<double>(t.slo_met) / static_cast<double>(t.requests) : 0;
+  return x / params.throughput_scale_hz - params.latency_weight * ratio - params.slo_penalty * missed;
+}
+
+namespace {
+
+nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, double window_s,
+                          const UtilityParams& params) {
+  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+  const auto nan = std::numeric_limits<double>::quiet_NaN();
+  return {
+      {"requests", t.requests},
+      {"completed", t.completed},
+      {"dropped", t.dropped},
+      {"timed_out", t.timed_out},
+      {"throughput_rps", window_s > 0 ? static_cast<double>(t.completed) / window_s : nan},
+      {"latency_mean_s", or_null(t.completed > 0 ? t.latency_sum_s / static_cast<double>(t.completed) : nan)},
+      {"latency_p95_s", or_null(percentile(std::move(latencies), 95))},
+      {"slo_satisfaction",
+       or_null(t.requests > 0 ? static_cast<double>(t.slo_met) / static_cast<double>(t.requests) : nan)},
+      {"utility", utility(t, window_s, params)},
+  };
+}
+
+}  // namespace
+
+nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
+                                const std::vector<std::string>& models, double duration_s,
+                                const UtilityParams& params) {
+  nlohmann::json out = nlohmann::json::object();
+  double total = 0;
+  for (const auto& model : models) {
+    ServingTally t;
+    std::vector<double> latencies;
+    for (const auto& r : requests) {
+      if (r.group != group || r.model != model) continue;
+      t.add(r);
+      if (r.served()) latencies.push_back(r.latency_s());
+    }
+    out[model] = tally_json(t, std::move(latencies), duration_s, params);
+    total += out[model]["utility"].get<double>();
+  }
+  return {{"models", out}, {"utility", total}};
+}
+
+void write_slots_header(std::ostream& out) {
+  out << "slot_start_s,group,model,requests,completed,dropped,timed_out,throughput_rps,latency_mean_s,"
+         "slo_satisfaction,utility\n";
+}
+
+void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
+                 const std::string& group_name, const std::vector<std::string>& models, double duration_s,
+                 double slot_s, const UtilityParams& params) {
+  const double end = std::max(duration_s, 0.0);
+  const auto slots = static_cast<std::size_t>(std::max(1.0, std::ceil(end / slot_s)));
+  for (const auto& model : models) {
+    std::vector<ServingTally> tallies(slots);
+    for (const auto& r : requests) {
+      if (r.group != group || r.model != model) continue;
+      // Requests ending after the run's duration (draining) count in the last slot.
+      const auto k =
+          std::min(slots - 1, static_cast<std::size_t>(std::max(0.0, std::floor(r.end_s / slot_s))));
+      tallies[k].add(r);
+    }
+    for (std::size_t k = 0; k < slots; ++k) {
+      const auto& t = tallies[k];
+      const double x = static_cast<double>(t.completed) / slot_s;
+      out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << model << ',' << t.requests
+          << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
+          << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
+          << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")
+          << ',' << num(utility(t, slot_s, params)) << '\n';
+    }
+  }
 }
 
 }  // namespace edgetwin::sim

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -297,6 +298,76 @@ void read_decision(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext&
   });
 }
 
+// "serving": queues, memory, interference and utility of a serving device (docs/scenarios.md).
+void read_serving(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
+  const auto v = optional_object(g, "serving", ctx.errors);
+  if (!v) return;
+  check_keys(*v,
+             {"queue_limit", "timeout_s", "memory_fraction", "instance_overhead_bytes", "interference",
+              "interference_alpha", "slowdown_file", "utility"},
+             ctx.errors);
+  auto& spec = s.serving;
+  spec.given = true;
+  ctx.errors.check([&] {
+    bool batching = false;
+    for (const auto& [roles, policy] : s.policies)
+      batching = batching || roles.find("batching") != std::string::npos;
+    if (!batching) {
+      v->fail("", "found \"serving\" on a group without a batching policy; allowed only on serving groups");
+    }
+  });
+  ctx.errors.check([&] {
+    spec.queue_limit = v->has("queue_limit") ? static_cast<int>(v->integer_in("queue_limit", 0, 1000000)) : 0;
+  });
+  ctx.errors.check(
+      [&] { spec.timeout_s = v->has("timeout_s") ? v->number_in("timeout_s", 0.0, 3600.0) : 0.0; });
+  ctx.errors.check([&] {
+    spec.memory_fraction = v->has("memory_fraction") ? v->number_in("memory_fraction", 1e-6, 1.0) : 1.0;
+  });
+  ctx.errors.check([&] {
+    spec.instance_overhead_bytes =
+        v->has("instance_overhead_bytes") ? v->number_in("instance_overhead_bytes", 0.0, 1e12) : 0.0;
+  });
+  ctx.errors.check([&] {
+    spec.interference = v->has("interference") ? v->one_of("interference", {"trace", "corunner"}) : "trace";
+  });
+  ctx.errors.check([&] {
+    spec.interference_alpha =
+        v->has("interference_alpha") ? v->number_in("interference_alpha", 0.0, 10.0) : 0.1;
+  });
+  ctx.errors.check([&] {
+    if (!v->has("slowdown_file")) return;
+    if (spec.interference != "corunner") {
+      v->fail("slowdown_file", "found it with interference \"" + spec.interference +
+                                   "\"; allowed only with interference \"corunner\"");
+    }
+    const std::filesystem::path given = v->string("slowdown_file");
+    spec.slowdown_file = std::filesystem::absolute(given.is_absolute() ? given : ctx.base_dir / given)
+                             .lexically_normal()
+                             .string();
+    if (!std::filesystem::is_regular_file(spec.slowdown_file)) {
+      v->fail("slowdown_file",
+              "found \"" + given.string() + "\" (" + spec.slowdown_file +
+                  "), allowed: an existing co-runner slowdown file, relative to the scenario file");
+    }
+    spec.slowdowns = std::make_shared<traces::CorunnerTable>(traces::CorunnerTable::load(spec.slowdown_file));
+  });
+  const auto u = optional_object(*v, "utility", ctx.errors);
+  if (!u) return;
+  check_keys(*u, {"throughput_scale_hz", "latency_weight", "slo_penalty", "slot_s"}, ctx.errors);
+  auto& util = spec.utility;
+  ctx.errors.check([&] {
+    util.throughput_scale_hz =
+        u->has("throughput_scale_hz") ? u->number_in("throughput_scale_hz", 1e-6, 1e9) : 100.0;
+  });
+  ctx.errors.check([&] {
+    util.latency_weight = u->has("latency_weight") ? u->number_in("latency_weight", 0.0, 1e6) : 0.5;
+  });
+  ctx.errors.check(
+      [&] { util.slo_penalty = u->has("slo_penalty") ? u->number_in("slo_penalty", 0.0, 1e6) : 1.0; });
+  ctx.errors.check([&] { util.slot_s = u->has("slot_s") ? u->number_in("slot_s", 1e-3, 1e6) : 1.0; });
+}
+
 void read_backend(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
   ctx.errors.check([&] { s.backend = g.has("backend") ? g.one_of("backend", {"trace", "hil"}) : "trace"; });
   ctx.errors.check([&] {
@@ -339,7 +410,7 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
              {"name", "board", "release", "count", "power_mode", "models", "policies", "decision", "backend",
-              "hil_endpoint", "access", "ambient_c", "initial_temp_c"},
+              "hil_endpoint", "access", "ambient_c", "initial_temp_c", "serving"},
              ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });
@@ -351,6 +422,7 @@ DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   read_policies(g, s, ctx);
   read_backend(g, s, ctx);
   read_decision(g, s, ctx);
+  read_serving(g, s, ctx);
   read_temperatures(g, s, ctx);
   const LinkSpec access_defaults{100e6, 0.002, {}};
   const auto access = optional_object(g, "access", ctx.errors);

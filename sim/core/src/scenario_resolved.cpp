@@ -41,6 +41,22 @@ json group_json(const DeviceGroupSpec& g) {
       d["board_seconds_per_host_second"] = g.decision.board_seconds_per_host_second;
     out["decision"] = d;
   }
+  if (g.serving.given) {
+    const auto& v = g.serving;
+    json sv = {{"queue_limit", v.queue_limit},
+               {"timeout_s", v.timeout_s},
+               {"memory_fraction", v.memory_fraction},
+               {"instance_overhead_bytes", v.instance_overhead_bytes},
+               {"interference", v.interference},
+               {"interference_alpha", v.interference_alpha},
+               {"utility",
+                {{"throughput_scale_hz", v.utility.throughput_scale_hz},
+                 {"latency_weight", v.utility.latency_weight},
+                 {"slo_penalty", v.utility.slo_penalty},
+                 {"slot_s", v.utility.slot_s}}}};
+    if (!v.slowdown_file.empty()) sv["slowdown_file"] = v.slowdown_file;
+    out["serving"] = sv;
+  }
   return out;
 }
 

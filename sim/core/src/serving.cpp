@@ -25,6 +25,12 @@ XBT_LOG_NEW_DEFAULT_SUBCATEGORY(edgetwin_serving, edgetwin, "EdgeTwin serving de
 
 namespace edgetwin::sim::detail {
 
+std::vector<std::pair<std::string, long>> Device::memory_capped_actions() const {
+  std::vector<std::pair<std::string, long>> out;
+  for (const auto& m : serving_.models) out.emplace_back(m->model->id, m->capped_actions);
+  return out;
+}
+
 ServedModel* Device::served(const traces::Model* model) {
   for (auto& m : serving_.models) {
     if (m->model == model) return m.get();
@@ -34,6 +40,7 @@ ServedModel* Device::served(const traces::Model* model) {
 }
 
 void Device::start_serving() {
+  serving_.spec = &world_.spec.groups[static_cast<std::size_t>(group_)].serving;
   for (const auto& id : world_.spec.groups[static_cast<std::size_t>(group_)].models) {
     auto m = std::make_unique<ServedModel>();
     m->model = &world_.catalog.model(id);
@@ -72,6 +79,7 @@ void Device::batching_decision(ServedModel& m, double slot_s, double slot_energy
   obs.board = &board_;
   obs.model = m.model;
   obs.clocks = clocks_;
+  expire(m);
   obs.queued = static_cast<int>(m.queue.size());
   if (!m.queue.empty()) {
     obs.oldest_wait_s = obs.now_s - m.queue.front().arrival_s;
@@ -92,6 +100,10 @@ void Device::batching_decision(ServedModel& m, double slot_s, double slot_energy
   action.batch_size = std::max(1, action.batch_size);
   action.instances = std::max(1, action.instances);
   action.max_wait_s = std::max(0.0, action.max_wait_s);
+  if (fit_memory(m, action)) ++m.capped_actions;
+  m.reserved_bytes =
+      action.instances * traces::instance_memory_bytes(*m.model, action.batch_size, world_.element_bytes,
+                                                       serving_.spec->instance_overhead_bytes);
   m.action = action;
   // More instances: load them now. Fewer: the surplus retire when they next look for work.
   for (; m.instances < action.instances; ++m.instances) {
@@ -116,6 +128,7 @@ void Device::run_instance(ServedModel& m) {
         return;
       }
       const bool sources_done = active_sources_ == 0;
+      expire(m);
       if (m.queue.empty()) {
         if (sources_done) return;
         m.cv->wait(lock);
@@ -126,7 +139,10 @@ void Device::run_instance(ServedModel& m) {
         take = true;
         continue;
       }
-      const double deadline = m.queue.front().arrival_s + m.action.max_wait_s;
+      double deadline = m.queue.front().arrival_s + m.action.max_wait_s;
+      // Wake up when the oldest times out, if that comes first.
+      if (serving_.spec->timeout_s > 0)
+        deadline = std::min(deadline, m.queue.front().arrival_s + serving_.spec->timeout_s);
       if (sg4::Engine::get_clock() >= deadline) {
         take = true;
         continue;
@@ -150,7 +166,10 @@ void Device::advance_gpu() {
   for (auto& [id, b] : serving_.running) {
     if (b.latency_s <= 0) continue;  // added since the last rating
     b.progress = std::min(1.0, b.progress + dt / b.latency_s);
-    b.energy_j += dt * b.power_w / static_cast<double>(b.concurrency);
+    // (trace interference: the long-standing expression, so its results stay bit for bit)
+    b.energy_j += serving_.spec->interference == "corunner"
+                      ? dt * b.attributed_w
+                      : dt * b.power_w / static_cast<double>(b.concurrency);
   }
 }
 
@@ -163,6 +182,36 @@ void Device::rate_gpu() {
   }
   double power = 0;
   std::vector<double> rails(board_.rails.size(), 0.0);
+  if (serving_.spec->interference == "corunner") {
+    // Each batch at its traced latency alone, stretched by its co-runner slowdown S. The board
+    // draws its idle power plus each batch's dynamic power (traced power alone - idle) spread
+    // over its S times longer run; each batch is attributed idle / k plus its dynamic share.
+    const double idle = idle_power_w();
+    const auto& idle_rails = idle_rails_w();
+    power = idle;
+    rails = idle_rails;
+    for (auto& [id, b] : serving_.running) {
+      UnitsQuery q = query(*b.model, 0, static_cast<int>(b.model->units.size()) - 1);
+      q.batch = b.batch;
+      q.concurrency = 1;
+      const RunSums run = backend_.run_units(q);
+      const double slowdown = corunner_slowdown(id);
+      b.latency_s = run.latency_s * slowdown;
+      b.power_w = run.energy_j / run.latency_s;
+      const double dynamic = (b.power_w - idle) / slowdown;
+      b.attributed_w = idle / k + dynamic;
+      power += dynamic;
+      for (std::size_t r = 0; r < rails.size(); ++r)
+        rails[r] += (run.rail_j[r] / run.latency_s - idle_rails[r]) / slowdown;
+      b.concurrency = k;
+      b.max_concurrency = std::max(b.max_concurrency, k);
+      b.deadline_s = now + (1.0 - b.progress) * b.latency_s;
+    }
+    meter_.set(now, PowerState::busy, power);
+    meter_.set_rails(rails);
+    serving_.gpu_cv->notify_all();
+    return;
+  }
   for (auto& [id, b] : serving_.running) {
     UnitsQuery q = query(*b.model, 0, static_cast<int>(b.model->units.size()) - 1);
     q.batch = b.batch;
@@ -173,6 +222,7 @@ void Device::rate_gpu() {
     const auto& rail_j = run.rail_j;
     b.latency_s = latency;
     b.power_w = energy / latency;
+    b.attributed_w = b.power_w / k;
     b.concurrency = k;
     b.max_concurrency = std::max(b.max_concurrency, k);
     b.deadline_s = now + (1.0 - b.progress) * latency;
@@ -241,6 +291,103 @@ void Device::run_batch(ServedModel& m, std::vector<Request>& batch) {
   }
   completed_ += b;
   batch.clear();
+}
+
+double Device::corunner_slowdown(long id) {
+  const ServingSpec& spec = *serving_.spec;
+  auto demand = [&](const RunningBatch& b) {
+    const auto key = std::make_tuple(b.model, b.batch, clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz);
+    auto it = serving_.demands.find(key);
+    if (it == serving_.demands.end()) {
+      // The synthetic model covers fp32 and fp16; int8 runs are taken at fp16's demand.
+      const std::string precision = world_.spec.precision == "fp32" ? "fp32" : "fp16";
+      it = serving_.demands
+               .emplace(key, world_.power_model.gpu_demand(board_, *b.model, b.batch,
+                                                           {clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz},
+                                                           precision))
+               .first;
+    }
+    return it->second;
+  };
+  const RunningBatch& self = serving_.running.at(id);
+  std::vector<traces::GpuDemand> others;
+  std::vector<traces::CorunnerEntry> entries;
+  for (const auto& [other_id, b] : serving_.running) {
+    if (other_id == id) continue;
+    others.push_back(demand(b));
+    entries.push_back({b.model->id, b.batch});
+  }
+  if (spec.slowdowns) {
+    if (const auto measured = spec.slowdowns->find(board_.id, self.model->id, self.batch, entries))
+      return *measured;
+  }
+  return traces::corunner_slowdown(demand(self), others, spec.interference_alpha);
+}
+
+void Device::give_up(const Request& request, RequestStatus status, double end_s) {
+  RequestRecord record = record_for(request);
+  record.status = status;
+  record.start_s = record.end_s = end_s;
+  record.batch = 0;
+  record.concurrency = 0;
+  record.cpu_khz = clocks_.cpu_khz;
+  record.gpu_hz = clocks_.gpu_hz;
+  record.emc_hz = clocks_.emc_hz;
+  ServedModel* m = served(request.model);
+  if (record.slo_s > 0) {
+    ++m->slo_total;
+    ++m->slo_missed;
+  }
+  if (status == RequestStatus::dropped) {
+    drop(request);  // counts it and tells the outcome policies
+  } else if (!outcome_policies_.empty()) {
+    policies::Outcome o;
+    o.request_id = request.id;
+    o.device = index_;
+    o.model = request.model;
+    o.status = policies::OutcomeStatus::dropped;
+    o.arrival_s = request.arrival_s;
+    o.start_s = o.end_s = end_s;
+    o.slo_s = request.slo_s;
+    o.slo_met = false;
+    o.exit_after_unit = policies::kNoExit;
+    deliver(o);
+  }
+  world_.complete(record);
+}
+
+void Device::expire(ServedModel& m) {
+  const double timeout = serving_.spec->timeout_s;
+  if (timeout <= 0) return;
+  const double now = sg4::Engine::get_clock();
+  while (!m.queue.empty() && now - m.queue.front().arrival_s >= timeout) {
+    const Request r = std::move(m.queue.front());
+    m.queue.pop_front();
+    give_up(r, RequestStatus::timed_out, r.arrival_s + timeout);
+  }
+}
+
+bool Device::fit_memory(const ServedModel& m, policies::BatchAction& action) const {
+  const ServingSpec& spec = *serving_.spec;
+  const double cap = board_.memory_bytes * spec.memory_fraction;
+  if (cap <= 0) return false;  // a board without a memory size: not modelled
+  double others = 0;
+  for (const auto& o : serving_.models) {
+    if (o.get() != &m) others += o->reserved_bytes;
+  }
+  auto per_instance = [&](int batch) {
+    return traces::instance_memory_bytes(*m.model, batch, world_.element_bytes, spec.instance_overhead_bytes);
+  };
+  if (others + action.instances * per_instance(action.batch_size) <= cap) return false;
+  // Fewer instances first; when not even one fits, halve the batch size; one instance of batch
+  // 1 is always kept (the model must be served).
+  auto fitting = [&](int batch) {
+    return static_cast<int>(std::floor((cap - others) / per_instance(batch)));
+  };
+  while (fitting(action.batch_size) < 1 && action.batch_size > 1)
+    action.batch_size = std::max(1, action.batch_size / 2);
+  action.instances = std::max(1, std::min(action.instances, fitting(action.batch_size)));
+  return true;
 }
 
 }  // namespace edgetwin::sim::detail

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <limits>
 #include <set>
+#include <sstream>
 
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/sim/device_policies.hpp"
@@ -415,6 +416,14 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   return local_devices;
 }
 
+/// A group whose policies include the batching role (a serving device).
+bool serving_group(const DeviceGroupSpec& g) {
+  for (const auto& [roles, policy] : g.policies) {
+    if (roles.find("batching") != std::string::npos) return true;
+  }
+  return false;
+}
+
 /// The summary and counters of a finished run; moves the request records out of `world`.
 RunResult collect_results(World& world, const traces::TraceStore& store, int local_devices) {
   const auto& spec = world.spec;
@@ -436,6 +445,27 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
     groups[spec.groups[g].name] =
         summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
   }
+  // Serving groups: per model summaries, memory caps and utility (docs/simulation.md).
+  double run_utility = 0;
+  bool any_serving = false;
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    if (!serving_group(spec.groups[g])) continue;
+    any_serving = true;
+    const auto& u = spec.groups[g].serving.utility;
+    auto models = summarize_models(world.records, static_cast<int>(g), spec.groups[g].models, spec.duration_s,
+                                   {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
+    for (const auto& dev : world.devices) {
+      if (dev->group() != static_cast<int>(g)) continue;
+      for (const auto& [model, capped] : dev->memory_capped_actions()) {
+        auto& entry = models["models"][model];
+        entry["memory_capped_actions"] = entry.value("memory_capped_actions", 0L) + capped;
+      }
+    }
+    auto& group = groups[spec.groups[g].name];
+    group["models"] = models["models"];
+    group["utility"] = models["utility"];
+    run_utility += models["utility"].get<double>();
+  }
   result.summary = {{"scenario", spec.name},
                     {"seed", spec.seed},
                     {"duration_s", spec.duration_s},
@@ -443,6 +473,7 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
                     {"synthetic_traces", uses_synthetic_traces(store)},
                     {"overall", summarize(world.records, totals, spec.duration_s)},
                     {"groups", groups}};
+  if (any_serving) result.summary["utility"] = run_utility;
   result.activities = world.activities;
   result.local_activities = world.local_activities;
   result.local_time_devices = local_devices;
@@ -535,6 +566,20 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (!options.out_dir.empty()) {
     write_text_file(fs::path(options.out_dir) / "summary.json", result.summary.dump(2) + "\n");
     write_text_file(fs::path(options.out_dir) / "scenario.resolved.json", spec.resolved.dump(2) + "\n");
+    bool any_serving = false;
+    for (const auto& g : spec.groups) any_serving = any_serving || serving_group(g);
+    if (any_serving && spec.outputs.requests_csv) {
+      // Per slot, group and model of the serving groups (docs/results.md, "slots.csv").
+      std::ostringstream slots;
+      write_slots_header(slots);
+      for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+        if (!serving_group(spec.groups[g])) continue;
+        const auto& u = spec.groups[g].serving.utility;
+        write_slots(slots, result.requests, static_cast<int>(g), spec.groups[g].name, spec.groups[g].models,
+                    spec.duration_s, u.slot_s, {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
+      }
+      write_text_file(fs::path(options.out_dir) / "slots.csv", slots.str());
+    }
   }
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;

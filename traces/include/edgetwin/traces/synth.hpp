@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/traces/serving_model.hpp"
 #include "edgetwin/traces/trace_format.hpp"
 
 namespace edgetwin::traces {
@@ -23,8 +24,8 @@ inline constexpr const char* kSynthProvenanceKind = "synthetic-calibrated";
 struct SynthOptions {
   std::string runtime = "pytorch";  ///< only "pytorch" (eager PyTorch/libtorch on the GPU)
   std::string precision = "fp32";   ///< "fp32" or "fp16"
-  std::vector<int> batches{1, 2, 4, 8, 16, 32};
-  std::vector<int> concurrency{1, 2, 4};
+  std::vector<int> batches{1, 2, 4, 8, 16, 32, 64};
+  std::vector<int> concurrency{1, 2, 4, 8};
   /// Levels per clock domain, spread evenly (by table index) over the board's table, always
   /// including its minimum and maximum.
   int cpu_levels = 3;
@@ -166,6 +167,7 @@ struct ModelPrediction {
   double latency_s = 0;
   double gpu_s = 0;
   double compute_s = 0;  ///< roofline compute time only (what fused runtimes approach)
+  double memory_s = 0;   ///< roofline DRAM time only
   double mean_power_w = 0;
   double energy_j = 0;  ///< energy of one inference (batch x concurrency images), all units
 };
@@ -240,6 +242,11 @@ class Synthesizer {
   PowerComponents idle_components(const Board& board, const ClockSetting& clocks) const;
   ModelPrediction predict_model(const Board& board, const Model& model, int batch, int concurrency,
                                 const ClockSetting& clocks, const std::string& precision) const;
+  /// What one batch of `model` alone (concurrency 1) asks of the GPU: roofline compute time and
+  /// DRAM time over its latency (the inputs of corunner_slowdown, docs/simulation.md
+  /// "Heterogeneous interference").
+  GpuDemand gpu_demand(const Board& board, const Model& model, int batch, const ClockSetting& clocks,
+                       const std::string& precision) const;
 
   /// One trace file (provenance kind "synthetic-calibrated") for the sparse grid of `options`:
   /// every unit, and the head of every exit of the model (head rows).

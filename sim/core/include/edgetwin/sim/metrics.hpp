@@ -12,6 +12,12 @@
 
 namespace edgetwin::sim {
 
+/// What became of a request. Only serving devices (docs/simulation.md, "Serving devices") write
+/// rows of requests that were not served: dropped at arrival (their model's queue was full) or
+/// timed out in the queue; such a row has start_s = end_s = when it was given up.
+enum class RequestStatus { ok, dropped, timed_out };
+const char* to_string(RequestStatus status);
+
 /// One completed (or dropped) frame/request.
 struct RequestRecord {
   long id = 0;
@@ -41,8 +47,11 @@ struct RequestRecord {
   /// the exit taken and the offloaded share; NaN = the model has no accuracy table.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
   int correct = -1;  ///< 1/0, -1 unknown: its result was right, from its stream's exit records
+  RequestStatus status = RequestStatus::ok;
   double latency_s() const { return end_s - arrival_s; }
-  bool slo_met() const { return slo_s <= 0 || latency_s() <= slo_s; }
+  bool served() const { return status == RequestStatus::ok; }
+  /// An unserved request never meets its objective (nor has one been met without an objective).
+  bool slo_met() const { return served() && (slo_s <= 0 || latency_s() <= slo_s); }
 };
 
 /// One timeline row: a device's state averaged over the last interval.
@@ -94,5 +103,39 @@ double percentile(std::vector<double> values, double p);
 /// the highest over the scope's devices (null when none has a thermal model).
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
                          double duration_s, const std::vector<std::string>& rail_names = {}, int group = -1);
+
+/// Utility parameters (docs/simulation.md, "Utility"; our reconstruction of BCEdge's).
+struct UtilityParams {
+  double throughput_scale_hz = 100;
+  double latency_weight = 0.5;
+  double slo_penalty = 1.0;
+};
+/// One model's requests over a window (served or not).
+struct ServingTally {
+  long requests = 0;   ///< rows: served, dropped and timed out
+  long completed = 0;  ///< served
+  long dropped = 0;
+  long timed_out = 0;
+  long slo_met = 0;  ///< served within their objective (or without one)
+  double latency_sum_s = 0;
+  double latency_ratio_sum = 0;  ///< latency / SLO over served requests with an SLO
+  long with_slo = 0;             ///< served requests with an SLO
+  void add(const RequestRecord& r);
+};
+/// U = X / throughput_scale_hz - latency_weight * mean(latency / SLO) - slo_penalty * V over a
+/// window of `window_s`: X completed per second, the mean over served requests with an SLO (0
+/// when none), V = 1 - slo_met / requests (0 when no request).
+double utility(const ServingTally& t, double window_s, const UtilityParams& params);
+/// Per model of `models` (ids) of device group `group`: requests, completed, dropped, timed
+/// out, throughput, latency mean/p95, SLO satisfaction and utility over `duration_s`; plus
+/// "utility" (the sum over the models) one level up, in the returned object's "utility".
+nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
+                                const std::vector<std::string>& models, double duration_s,
+                                const UtilityParams& params);
+/// slots.csv: per window of `slot_s` (by end_s), group and model, the same quantities.
+void write_slots_header(std::ostream& out);
+void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
+                 const std::string& group_name, const std::vector<std::string>& models, double duration_s,
+                 double slot_s, const UtilityParams& params);
 
 }  // namespace edgetwin::sim

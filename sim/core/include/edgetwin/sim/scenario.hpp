@@ -14,6 +14,7 @@
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/traces/catalog.hpp"
 #include "edgetwin/traces/exit_records.hpp"
+#include "edgetwin/traces/serving_model.hpp"
 
 namespace edgetwin::sim {
 
@@ -71,6 +72,35 @@ struct DecisionCostSpec {
   bool free() const { return cost == "none"; }
 };
 
+/// The utility of a serving device's requests (docs/simulation.md, "Utility"; our reconstruction
+/// of BCEdge's throughput/latency trade-off), per model over a window of T seconds:
+///   U = X / throughput_scale_hz - latency_weight * mean(latency / SLO) - slo_penalty * V
+/// X: completed requests per second; the mean over completed requests with an SLO; V: the share
+/// of the window's requests that missed their SLO, were dropped or timed out.
+struct UtilitySpec {
+  double throughput_scale_hz = 100;
+  double latency_weight = 0.5;
+  double slo_penalty = 1.0;
+  double slot_s = 1.0;  ///< window of the per-slot utility (slots.csv)
+};
+
+/// What a serving device (batching role) models beyond the traces (docs/simulation.md, "Serving
+/// devices"). The defaults reproduce serving as it was before these fields existed.
+struct ServingSpec {
+  bool given = false;    ///< the group's file has a "serving" object
+  int queue_limit = 0;   ///< per model queue; an arrival that finds this many waiting is dropped (0 = never)
+  double timeout_s = 0;  ///< a request that waited this long unserved times out (0 = never)
+  double memory_fraction = 1.0;        ///< share of the board's memory the instances may hold
+  double instance_overhead_bytes = 0;  ///< fixed memory per loaded instance
+  /// "trace": a batch's rate from L(b, k), k the running batches (the trace's concurrency
+  /// samples); "corunner": L(b, 1) times the co-runner slowdown of the running set.
+  std::string interference = "trace";
+  double interference_alpha = 0.1;  ///< corunner: contention per unit of co-runners' memory demand
+  std::string slowdown_file;        ///< corunner: measured co-runner slowdowns (absolute path; "" = none)
+  std::shared_ptr<const traces::CorunnerTable> slowdowns;
+  UtilitySpec utility;
+};
+
 struct DeviceGroupSpec {
   std::string name;
   std::string board;  ///< board catalog id (kind "edge")
@@ -84,6 +114,7 @@ struct DeviceGroupSpec {
   double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
   double initial_temp_c = 25;  ///< every thermal zone at the start (°C; the file's default: ambient_c)
   DecisionCostSpec decision;   ///< what each frame decision costs on the device
+  ServingSpec serving;         ///< serving devices only (a batching policy)
 };
 
 struct CloudSpec {
