@@ -26,6 +26,7 @@ json link_json(const LinkSpec& link) {
 json group_json(const DeviceGroupSpec& g) {
   json access = link_json(g.access);
   access["radio_tx_power_w"] = g.access.radio_tx_power_w;
+  if (g.access.radio_rx_power_w > 0) access["radio_rx_power_w"] = g.access.radio_rx_power_w;
   json policies = json::object();
   for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
   json out = {{"name", g.name},           {"board", g.board},
@@ -40,6 +41,15 @@ json group_json(const DeviceGroupSpec& g) {
     if (g.decision.cost == "measured")
       d["board_seconds_per_host_second"] = g.decision.board_seconds_per_host_second;
     out["decision"] = d;
+  }
+  if (g.channel_split.enabled) {
+    const auto& c = g.channel_split;
+    out["channel_split"] = {{"fixed_fraction", c.fixed_fraction},
+                            {"exponent", c.exponent},
+                            {"codec_bits", c.codec_bits},
+                            {"entropy_ratio", c.entropy_ratio},
+                            {"encode_s_per_melement", c.encode_s_per_melement},
+                            {"fusion_s", c.fusion_s}};
   }
   return out;
 }
