@@ -177,8 +177,18 @@ void Device::process(const Request& request) {
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
   const bool offloaded = edge_units < last + 1;
-  record.accuracy =
-      accuracy_.get(world_.catalog, model, request.accuracy_table, record.exit_after_unit, offloaded, share);
+  const auto& split = world_.spec.groups[static_cast<std::size_t>(group_)].channel_split;
+  if (split.enabled && offloaded && edge_units > 0) {
+    // DVFO's channel split: the accuracy table's channel-split model (share, codec bits, ranking).
+    const traces::AccuracyTable* table =
+        request.accuracy_table != nullptr ? request.accuracy_table : world_.catalog.accuracy(model.id);
+    record.accuracy = table != nullptr ? table->split_accuracy(model, record.exit_after_unit, share,
+                                                               split.codec_bits, split.ranking == "attention")
+                                       : std::numeric_limits<double>::quiet_NaN();
+  } else {
+    record.accuracy = accuracy_.get(world_.catalog, model, request.accuracy_table, record.exit_after_unit,
+                                    offloaded, share);
+  }
   // Correctness is known for results of the device's own heads and for a whole feature map sent
   // (the cloud runs the model's own head); a partial share has only its expected accuracy.
   if (!offloaded || share >= 1.0) record.correct = request_correct(request, record.exit_after_unit);
@@ -193,7 +203,7 @@ void Device::process(const Request& request) {
           ? static_cast<double>(model.units.front().input_elements)
           : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
   record.offload_share = share;
-  if (world_.spec.groups[static_cast<std::size_t>(group_)].channel_split.enabled && edge_units > 0) {
+  if (split.enabled && edge_units > 0) {
     split_offload(request, record, action, edge_units, last, share);
     return;
   }

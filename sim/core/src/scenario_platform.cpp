@@ -329,6 +329,9 @@ void read_channel_split(const common::JsonReader& g, DeviceGroupSpec& s, ReadCon
   ctx.errors.check(
       [&] { spec.fusion_s = c->has("fusion_s") ? c->number_in("fusion_s", 0.0, 1.0) : defaults.fusion_s; });
   ctx.errors.check([&] {
+    spec.ranking = c->has("ranking") ? c->one_of("ranking", {"attention", "random"}) : defaults.ranking;
+  });
+  ctx.errors.check([&] {
     if (s.backend == "hil")
       g.fail("channel_split",
              "found a channel split on a \"hil\" group; allowed only with backend \"trace\"");

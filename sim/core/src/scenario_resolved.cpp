@@ -49,7 +49,8 @@ json group_json(const DeviceGroupSpec& g) {
                             {"codec_bits", c.codec_bits},
                             {"entropy_ratio", c.entropy_ratio},
                             {"encode_s_per_melement", c.encode_s_per_melement},
-                            {"fusion_s", c.fusion_s}};
+                            {"fusion_s", c.fusion_s},
+                            {"ranking", c.ranking}};
   }
   return out;
 }

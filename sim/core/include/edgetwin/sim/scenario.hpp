@@ -74,6 +74,9 @@ struct ChannelSplitSpec {
   double entropy_ratio = 1.0;        ///< entropy-coded size / quantised size, (0, 1]
   double encode_s_per_melement = 0;  ///< device CPU time to quantise and code 10^6 elements
   double fusion_s = 0;               ///< device CPU time of the weighted fusion of both results
+  /// Which channels are offloaded: "attention" (the spatial-channel attention ranks them, the least
+  /// important go) or "random"; enters through the accuracy table (docs/accuracy.md).
+  std::string ranking = "attention";
   /// Time (and energy) factor of a unit on channel share `c`.
   double compute_scale(double c) const;
   /// Bytes sent for `elements` elements of which `share` are offloaded.
