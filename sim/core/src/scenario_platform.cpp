@@ -301,9 +301,10 @@ void read_decision(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext&
 void read_channel_split(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
   const auto c = optional_object(g, "channel_split", ctx.errors);
   if (!c) return;
-  check_keys(
-      *c, {"fixed_fraction", "exponent", "codec_bits", "entropy_ratio", "encode_s_per_melement", "fusion_s"},
-      ctx.errors);
+  check_keys(*c,
+             {"fixed_fraction", "exponent", "codec_bits", "entropy_ratio", "encode_s_per_melement",
+              "fusion_s", "ranking"},
+             ctx.errors);
   auto& spec = s.channel_split;
   spec.enabled = true;
   const ChannelSplitSpec defaults;

@@ -22,9 +22,8 @@ SpatialChannelAttentionImpl::SpatialChannelAttentionImpl(std::int64_t channels, 
   fc1 = register_module("fc1", torch::nn::Linear(torch::nn::LinearOptions(channels, hidden).bias(false)));
   fc2 = register_module("fc2", torch::nn::Linear(torch::nn::LinearOptions(hidden, channels).bias(false)));
   spatial = register_module(
-      "spatial",
-      torch::nn::Conv2d(
-          torch::nn::Conv2dOptions(2, 1, spatial_kernel).padding(spatial_kernel / 2).bias(false)));
+      "spatial", torch::nn::Conv2d(
+                     torch::nn::Conv2dOptions(2, 1, spatial_kernel).padding(spatial_kernel / 2).bias(false)));
 }
 
 torch::Tensor SpatialChannelAttentionImpl::channel_weights(const torch::Tensor& x) {
@@ -59,7 +58,8 @@ std::vector<std::int64_t> rank_channels(const torch::Tensor& importance) {
 
 std::vector<std::int64_t> offloaded_channels(const torch::Tensor& importance, double share) {
   const auto order = rank_channels(importance);
-  const auto n = static_cast<std::size_t>(std::llround(std::clamp(share, 0.0, 1.0) * static_cast<double>(order.size())));
+  const auto n =
+      static_cast<std::size_t>(std::llround(std::clamp(share, 0.0, 1.0) * static_cast<double>(order.size())));
   return {order.rbegin(), order.rbegin() + static_cast<std::ptrdiff_t>(n)};
 }
 

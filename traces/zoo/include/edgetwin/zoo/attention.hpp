@@ -20,7 +20,8 @@ class SpatialChannelAttentionImpl : public torch::nn::Module {
  public:
   /// `channels` C of the feature map, the channel MLP's `reduction` r (hidden C / r, at least 1)
   /// and the spatial attention's square kernel (odd).
-  SpatialChannelAttentionImpl(std::int64_t channels, std::int64_t reduction = 16, std::int64_t spatial_kernel = 7);
+  SpatialChannelAttentionImpl(std::int64_t channels, std::int64_t reduction = 16,
+                              std::int64_t spatial_kernel = 7);
   /// Channel attention Mc = sigmoid(MLP(avgpool x) + MLP(maxpool x)), [N, C], in (0, 1).
   torch::Tensor channel_weights(const torch::Tensor& x);
   /// Spatial attention Ms = sigmoid(conv([mean_c y, max_c y])) of y = x * Mc, [N, 1, H, W].
