@@ -155,6 +155,11 @@ void Device::process(const Request& request) {
   record.cpu_khz = clocks_.cpu_khz;
   record.gpu_hz = clocks_.gpu_hz;
   record.emc_hz = clocks_.emc_hz;
+  const auto& split = world_.spec.groups[static_cast<std::size_t>(group_)].channel_split;
+  // A channel split runs the units after the split on the device too, under the frame's clock
+  // segments (the checkpoints below consume them).
+  std::vector<policies::ClockSegment> branch_segments;
+  if (split.enabled && edge_units > 0 && edge_units <= last) branch_segments = action.clocks;
 
   if (edge_units > 0) {
     int head_ran_at = -1;
@@ -177,7 +182,6 @@ void Device::process(const Request& request) {
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
   const bool offloaded = edge_units < last + 1;
-  const auto& split = world_.spec.groups[static_cast<std::size_t>(group_)].channel_split;
   if (split.enabled && offloaded && edge_units > 0) {
     // DVFO's channel split: the accuracy table's channel-split model (share, codec bits, ranking).
     const traces::AccuracyTable* table =
@@ -204,7 +208,7 @@ void Device::process(const Request& request) {
           : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
   record.offload_share = share;
   if (split.enabled && edge_units > 0) {
-    split_offload(request, record, action, edge_units, last, share);
+    split_offload(request, record, branch_segments, edge_units, last, share);
     return;
   }
   record.offload_bytes = std::ceil(elements * world_.element_bytes * share);

@@ -175,8 +175,9 @@ class Device {
   /// DVFO's channel split (device_channel_split.cpp, docs/simulation.md "Channel split"): codes
   /// and uploads the offloaded share of the split feature map, then runs units
   /// [edge_units, last] on the kept channels while the cloud runs them on the offloaded ones.
-  void split_offload(const Request& request, RequestRecord& record, policies::FrameAction& action,
-                     int edge_units, int last, double share);
+  void split_offload(const Request& request, RequestRecord& record,
+                     const std::vector<policies::ClockSegment>& segments, int edge_units, int last,
+                     double share);
   /// Units [first, last] with the frame's clock segments, time and energy x `factor`; transitions
   /// are charged to `record`. Returns the units' energy.
   double run_scaled(const traces::Model& model, int first, int last,

@@ -39,8 +39,9 @@ double Device::run_scaled(const traces::Model& model, int first, int last,
   return energy;
 }
 
-void Device::split_offload(const Request& request, RequestRecord& record, policies::FrameAction& action,
-                           int edge_units, int last, double share) {
+void Device::split_offload(const Request& request, RequestRecord& record,
+                           const std::vector<policies::ClockSegment>& segments, int edge_units, int last,
+                           double share) {
   const auto& split = world_.spec.groups[static_cast<std::size_t>(group_)].channel_split;
   const traces::Model& model = *request.model;
   const double elements =
@@ -65,7 +66,7 @@ void Device::split_offload(const Request& request, RequestRecord& record, polici
   RequestRecord branch;
   const double kept = 1.0 - share;
   if (kept > 0) {
-    branch.energy_j += run_scaled(model, edge_units, last, action.clocks, split.compute_scale(kept), branch);
+    branch.energy_j += run_scaled(model, edge_units, last, segments, split.compute_scale(kept), branch);
     join->fusion_s = split.fusion_s;
     join->fusion_j = split.fusion_s * (cpu_busy_power_w() - idle_power_w());
   }
