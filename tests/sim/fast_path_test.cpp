@@ -585,5 +585,45 @@ TEST(FastPath, ACaptureBufferDropsTheFramesThatFindItFullOnBothPaths) {
   fs::remove_all(scratch(""));
 }
 
+// DVFO's channel split (docs/simulation.md "Channel split") on both paths: devices whose cloud
+// branch ends last (slow links), devices whose own branch ends last (fast links), all sharing one
+// cloud GPU, with receive energy, a codec and a fusion.
+TEST(FastPath, AChannelSplitGivesThePerActivityResults) {
+  Fixture f;
+  ScenarioSpec spec;
+  spec.name = "fast_path_channel_split";
+  spec.seed = 3;
+  spec.duration_s = 6;
+  const double starts[] = {0.002, 0.0067, 0.0121, 0.0173};
+  const double bandwidths[] = {8e6, 8e6, 400e6, 400e6};
+  for (int d = 0; d < 4; ++d) {
+    const std::string name = "cs" + std::to_string(d);
+    spec.groups.push_back(group(
+        name, 1,
+        {{"clocks", {"max_clocks", nlohmann::json::object()}},
+         {"placement", {"fixed_split", {{"split_after", 9}, {"offload_share", d % 2 == 0 ? 0.5 : 0.2}}}}}));
+    auto& g = spec.groups.back();
+    g.access.bandwidth_bps = bandwidths[d];
+    g.access.radio_rx_power_w = 0.94;
+    g.channel_split.enabled = true;
+    g.channel_split.entropy_ratio = 0.6;
+    g.channel_split.encode_s_per_melement = 0.02;
+    g.channel_split.fusion_s = 0.0005;
+    spec.videos.push_back(video("v" + std::to_string(d), name, 20, starts[d], 6));
+  }
+  spec.clouds.push_back(CloudSpec{"c", "rtx3080", 1});
+  spec.wan.bandwidth_bps = 8e9;
+  spec.wan.latency_s = 0.002;
+  spec.outputs.timeline_interval_s = 0.5;
+  const auto fast = run_in_child(f, spec, true, scratch("split_fast"));
+  const auto slow = run_in_child(f, spec, false, scratch("split_slow"));
+  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 4);
+  expect_same_results(fast, slow);
+  nlohmann::json s;
+  std::ifstream(fast.dir / "summary.json") >> s;
+  EXPECT_EQ(s["overall"]["requests_offloaded"].get<long>(), 4 * 120);
+  if (!HasFailure()) fs::remove_all(scratch(""));
+}
+
 }  // namespace
 }  // namespace edgetwin::sim

@@ -550,4 +550,41 @@ TEST(AccuracyTables, AnExitThatIsNotAnExitPointIsRejected) {
   fs::remove(file);
 }
 
+TEST(AccuracyTables, ChannelSplitAccuracyByShareCodecAndRankingIsHandComputed) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  for (const auto& id : catalog.model_ids()) EXPECT_TRUE(catalog.accuracy(id)->channel_split.present) << id;
+  const auto& model = catalog.model("resnet50");
+  const auto& table = *catalog.accuracy("resnet50");
+  // Attention-ranked, half the channels at 8 bits: M = 0.5^3 = 0.125;
+  // loss = 0.125 x 0.01 x 1 + 4 x 0.02 x 0.125 x 0.875 = 0.01.
+  EXPECT_NEAR(table.split_accuracy(model, -1, 0.5, 8, true), 0.7613 * (1 - 0.01), 1e-12);
+  // Random channels: M = 0.5; loss = 0.005 + 4 x 0.02 x 0.25 = 0.025.
+  EXPECT_NEAR(table.split_accuracy(model, -1, 0.5, 8, false), 0.7613 * (1 - 0.025), 1e-12);
+  // 4 bits: the quantisation term x 2^4: 0.125 x 0.01 x 16 + 0.00875 = 0.02875.
+  EXPECT_NEAR(table.split_accuracy(model, -1, 0.5, 4, true), 0.7613 * (1 - 0.02875), 1e-12);
+  // Nothing offloaded: no loss; everything offloaded (M = 1): only the quantisation term.
+  EXPECT_NEAR(table.split_accuracy(model, -1, 0.0, 8, true), 0.7613, 1e-12);
+  EXPECT_NEAR(table.split_accuracy(model, -1, 1.0, 8, false), 0.7613 * (1 - 0.01), 1e-12);
+
+  // Measured points override the curve for their (share, bits, ranking); a bad ranking is refused.
+  const fs::path file = scratch_dir() / "accuracy_split_test.json";
+  fs::create_directories(file.parent_path());
+  json doc = json::parse(std::ifstream(fs::path(EDGETWIN_CATALOG_DIR) / "accuracy" / "resnet50.json"));
+  doc["channel_split"]["points"] =
+      json::parse(R"([{"share": 0.5, "bits": 8, "ranking": "random", "accuracy": 0.70}])");
+  std::ofstream(file) << doc.dump();
+  const auto measured = edgetwin::traces::load_accuracy_file(file.string(), model);
+  EXPECT_NEAR(measured.split_accuracy(model, -1, 0.5, 8, false), 0.70, 1e-12);
+  EXPECT_NEAR(measured.split_accuracy(model, -1, 0.5, 8, true), 0.7613 * (1 - 0.01), 1e-12);
+  doc["channel_split"]["points"][0]["ranking"] = "best";
+  std::ofstream(file) << doc.dump();
+  try {
+    edgetwin::traces::load_accuracy_file(file.string(), model);
+    FAIL() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.where(), "/channel_split/points/0/ranking");
+  }
+  fs::remove(file);
+}
+
 }  // namespace

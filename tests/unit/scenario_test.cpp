@@ -621,6 +621,25 @@ TEST(ScenarioErrors, DecisionCostFieldsNameWhatIsAllowed) {
   EXPECT_EQ(spec.groups[0].decision.mode, "wait");
 }
 
+TEST(ScenarioErrors, ChannelSplitFieldsNameWhatIsAllowed) {
+  json doc = minimal();
+  doc["platform"]["groups"][0]["channel_split"] = json::parse(R"({"codec_bits": 0})");
+  expect_single(errors_of(doc), "/platform/groups/0/channel_split/codec_bits", {"found 0"});
+  doc["platform"]["groups"][0]["channel_split"] = json::parse(R"({"ranking": "best"})");
+  expect_single(errors_of(doc), "/platform/groups/0/channel_split/ranking",
+                {"found \"best\"", "attention, random"});
+  doc["platform"]["groups"][0]["channel_split"] = json::parse(R"({"bits": 8})");
+  expect_single(errors_of(doc), "/platform/groups/0/channel_split/bits", {"unknown field"});
+  doc["platform"]["groups"][0]["channel_split"] = json::parse(R"({"codec_bits": 4, "ranking": "random"})");
+  const auto spec = parse(doc);
+  EXPECT_TRUE(spec.groups[0].channel_split.enabled);
+  EXPECT_EQ(spec.groups[0].channel_split.codec_bits, 4);
+  EXPECT_EQ(spec.groups[0].channel_split.ranking, "random");
+  EXPECT_DOUBLE_EQ(spec.groups[0].channel_split.entropy_ratio, 1.0);
+  EXPECT_EQ(spec.resolved["platform"]["groups"][0]["channel_split"]["ranking"], "random");
+  EXPECT_FALSE(parse(minimal()).groups[0].channel_split.enabled);  // absent: off, as before
+}
+
 TEST(ScenarioSchema, CoversEveryKeyTheLoaderAccepts) {
   const json schema = edgetwin::common::read_json_file(kScenarioDir + "/schema/scenario.schema.json");
   EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");

@@ -16,6 +16,7 @@
 #include <torch/utils.h>
 
 #include "edgetwin/traces/catalog.hpp"
+#include "edgetwin/zoo/attention.hpp"
 #include "edgetwin/zoo/layers.hpp"
 #include "edgetwin/zoo/mac_counter.hpp"
 
@@ -232,6 +233,31 @@ TEST(ZooCounter, NestedScopesAddUp) {
   }
   EXPECT_EQ(outer.counts().macs, 12);
   EXPECT_EQ(outer.counts().kernels, 1);
+}
+
+// The spatial-channel attention with hand-set weights: a one-to-one channel MLP (reduction 1,
+// identity matrices) and a zero spatial kernel (Ms = sigmoid(0) = 0.5 everywhere). A channel of
+// constant value v >= 0 gets Mc = sigmoid(v + v) and importance v x sigmoid(2v) x 0.5.
+TEST(SpatialChannelAttention, ImportanceAndRankingFollowTheChannelAndSpatialWeights) {
+  torch::NoGradGuard no_grad;
+  SpatialChannelAttention att(4, 1, 7);
+  att->fc1->weight.copy_(torch::eye(4));
+  att->fc2->weight.copy_(torch::eye(4));
+  att->spatial->weight.zero_();
+  const std::vector<double> values = {0.5, 2.0, 0.0, 1.0};
+  auto x = torch::zeros({2, 4, 3, 5});
+  for (int c = 0; c < 4; ++c) x.select(1, c).fill_(values[static_cast<std::size_t>(c)]);
+  const auto imp = att->channel_importance(x).to(torch::kDouble);
+  for (int c = 0; c < 4; ++c) {
+    const double v = values[static_cast<std::size_t>(c)];
+    EXPECT_NEAR(imp[c].item<double>(), v * (1 / (1 + std::exp(-2 * v))) * 0.5, 1e-6) << c;
+  }
+  EXPECT_EQ(rank_channels(imp), (std::vector<std::int64_t>{1, 3, 0, 2}));
+  // Half the channels offloaded: the two least important, least first.
+  EXPECT_EQ(offloaded_channels(imp, 0.5), (std::vector<std::int64_t>{2, 0}));
+  EXPECT_TRUE(offloaded_channels(imp, 0.0).empty());
+  EXPECT_EQ(att->forward(x).sizes(), x.sizes());
+  EXPECT_THROW(SpatialChannelAttention(4, 1, 6), std::invalid_argument);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "edgetwin/common/error.hpp"
 #include "edgetwin/common/json_reader.hpp"
@@ -30,7 +31,51 @@ double AccuracyTable::accuracy(const Model& m, int exit_after_unit, bool offload
   return a;
 }
 
+double ChannelSplitAccuracy::offloaded_importance(double share, bool attention) const {
+  const double x = std::clamp(share, 0.0, 1.0);
+  return attention ? std::pow(x, attention_concentration) : x;
+}
+
+double ChannelSplitAccuracy::relative_loss(double share, int bits, bool attention) const {
+  const double m = offloaded_importance(share, attention);
+  const double loss = m * quantisation_loss_8bit * std::pow(2.0, 8 - bits) + 4 * split_loss * m * (1 - m);
+  return std::clamp(loss, 0.0, 1.0);
+}
+
+double AccuracyTable::split_accuracy(const Model& m, int exit_after_unit, double share, int bits,
+                                     bool attention) const {
+  if (!channel_split.present) return std::numeric_limits<double>::quiet_NaN();
+  const double base = accuracy(m, exit_after_unit, false, 1.0);
+  for (const auto& p : channel_split.points) {
+    if (std::abs(p.share - share) < 1e-9 && p.bits == bits && p.attention == attention)
+      return base * p.accuracy / final_accuracy;
+  }
+  return base * (1 - channel_split.relative_loss(share, bits, attention));
+}
+
 namespace {
+
+ChannelSplitAccuracy read_channel_split(const common::JsonReader& r) {
+  r.require_only(
+      {"attention_concentration", "quantisation_loss_8bit", "split_loss", "synthetic", "source", "points"});
+  ChannelSplitAccuracy c;
+  c.present = true;
+  c.attention_concentration = r.number_in("attention_concentration", 1.0, 20.0);
+  c.quantisation_loss_8bit = r.number_in("quantisation_loss_8bit", 0.0, 1.0);
+  c.split_loss = r.number_in("split_loss", 0.0, 0.25);
+  c.synthetic = r.boolean_or("synthetic", true);
+  c.source = r.string("source");
+  for (const common::JsonReader& p : r.objects_or_empty("points")) {
+    p.require_only({"share", "bits", "ranking", "accuracy"});
+    ChannelSplitAccuracy::Point point;
+    point.share = p.number_in("share", 0.0, 1.0);
+    point.bits = static_cast<int>(p.integer_in("bits", 1, 32));
+    point.attention = p.one_of("ranking", {"attention", "random"}) == "attention";
+    point.accuracy = p.number_in("accuracy", 0.0, 1.0);
+    c.points.push_back(point);
+  }
+  return c;
+}
 
 LossCurve read_curve(const common::JsonReader& r) {
   r.require_only({"max_relative_loss", "exponent", "synthetic", "source"});
@@ -48,7 +93,7 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   const nlohmann::json doc = common::read_json_file(path);
   const common::JsonReader root(doc, path);
   root.require_only({"$comment", "model", "dataset_key", "dataset", "metric", "final_accuracy",
-                     "final_source", "exit_curve", "exits", "offload"});
+                     "final_source", "exit_curve", "exits", "offload", "channel_split"});
   AccuracyTable t;
   t.file = path;
   t.model = root.string("model");
@@ -69,6 +114,7 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   t.final_source = root.string("final_source");
   t.exit_curve = read_curve(root.object("exit_curve"));
   t.offload = read_curve(root.object("offload"));
+  if (root.has("channel_split")) t.channel_split = read_channel_split(root.object("channel_split"));
   {
     for (const common::JsonReader& e : root.objects_or_empty("exits")) {
       e.require_only({"after_unit", "accuracy"});

@@ -39,7 +39,7 @@ void CloudServer::run() {
     query.last = job->last_unit;
     query.clocks = {clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz};
     const RunSums run = world_.trace.run_units(query);
-    const double run_s = run.latency_s, run_j = run.energy_j;
+    const double run_s = run.latency_s * job->scale, run_j = run.energy_j * job->scale;
     sg4::this_actor::execute(run_s * kHostSpeedFlops);
     ++world_.activities;
     job->energy_j = run_j;

@@ -24,6 +24,7 @@ class CloudServer {
     Request request;
     int first_unit = 0;
     int last_unit = 0;
+    double scale = 1.0;   ///< time and energy factor (channel split: the offloaded share's compute)
     double energy_j = 0;  ///< filled by the server
     sg4::SemaphorePtr done;
   };

@@ -164,6 +164,11 @@ void Device::process(const Request& request) {
   record.cpu_khz = clocks_.cpu_khz;
   record.gpu_hz = clocks_.gpu_hz;
   record.emc_hz = clocks_.emc_hz;
+  const auto& split = world_.spec.groups[static_cast<std::size_t>(group_)].channel_split;
+  // A channel split runs the units after the split on the device too, under the frame's clock
+  // segments (the checkpoints below consume them).
+  std::vector<policies::ClockSegment> branch_segments;
+  if (split.enabled && edge_units > 0 && edge_units <= last) branch_segments = action.clocks;
 
   if (edge_units > 0) {
     int head_ran_at = -1;
@@ -187,8 +192,17 @@ void Device::process(const Request& request) {
   ++completed_;
   const double share = std::clamp(action.offload_share, 0.0, 1.0);
   const bool offloaded = edge_units < last + 1;
-  record.accuracy =
-      accuracy_.get(world_.catalog, model, request.accuracy_table, record.exit_after_unit, offloaded, share);
+  if (split.enabled && offloaded && edge_units > 0) {
+    // DVFO's channel split: the accuracy table's channel-split model (share, codec bits, ranking).
+    const traces::AccuracyTable* table =
+        request.accuracy_table != nullptr ? request.accuracy_table : world_.catalog.accuracy(model.id);
+    record.accuracy = table != nullptr ? table->split_accuracy(model, record.exit_after_unit, share,
+                                                               split.codec_bits, split.ranking == "attention")
+                                       : std::numeric_limits<double>::quiet_NaN();
+  } else {
+    record.accuracy = accuracy_.get(world_.catalog, model, request.accuracy_table, record.exit_after_unit,
+                                    offloaded, share);
+  }
   // Correctness is known for results of the device's own heads and for a whole feature map sent
   // (the cloud runs the model's own head); a partial share has only its expected accuracy.
   if (!offloaded || share >= 1.0) record.correct = request_correct(request, record.exit_after_unit);
@@ -203,6 +217,10 @@ void Device::process(const Request& request) {
           ? static_cast<double>(model.units.front().input_elements)
           : static_cast<double>(model.units[static_cast<std::size_t>(edge_units - 1)].boundary_elements);
   record.offload_share = share;
+  if (split.enabled && edge_units > 0) {
+    split_offload(request, record, branch_segments, edge_units, last, share);
+    return;
+  }
   record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
   // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
   if (fast_.enabled) sync_engine();
@@ -391,31 +409,55 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
 }
 
-void Device::offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes) {
+void Device::offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes,
+                     double cloud_scale, std::shared_ptr<SplitJoin> join) {
   CloudServer* cloud = world_.pick_cloud();
   if (cloud == nullptr) throw std::logic_error("offloading without a cloud server");
+  const auto& access = world_.spec.groups[static_cast<std::size_t>(group_)].access;
+  // Radio energy that comes after the upload (receive, fusion) keeps the upload "in flight" for the
+  // fast path's timeline until it is counted; without any, the upload ends it (as before).
+  const bool late_energy = join != nullptr || access.radio_rx_power_w > 0;
   const double t0 = sg4::Engine::get_clock();
   sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
   ++world_.activities;
-  const double radio_j = world_.spec.groups[static_cast<std::size_t>(group_)].access.radio_tx_power_w *
-                         (sg4::Engine::get_clock() - t0);
+  const double radio_j = access.radio_tx_power_w * (sg4::Engine::get_clock() - t0);
   meter_.add_j(PowerState::radio, radio_j);
-  --uploads_in_flight_;
+  if (!late_energy) --uploads_in_flight_;
   record.energy_j += radio_j;
   record.radio_energy_j = radio_j;
   CloudServer::Job job;
   job.request = request;
   job.first_unit = first_unit;
   job.last_unit = last_unit;
+  job.scale = cloud_scale;
   job.done = sg4::Semaphore::create(0);
   cloud->submit(&job);
   job.done->acquire();
   record.cloud_energy_j = job.energy_j;
   // The result (class scores / detections of the last unit) comes back down.
   const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
+  const double t1 = sg4::Engine::get_clock();
   sg4::Comm::sendto(cloud->host(), host_,
                     static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
   ++world_.activities;
+  if (access.radio_rx_power_w > 0) {
+    const double rx_j = access.radio_rx_power_w * (sg4::Engine::get_clock() - t1);
+    meter_.add_j(PowerState::radio, rx_j);
+    record.energy_j += rx_j;
+    record.radio_energy_j += rx_j;
+  }
+  if (join != nullptr) {
+    // Channel split: the fusion waits for the later of the two branches.
+    join->device_done->acquire();
+    if (join->device_end_s > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(join->device_end_s);
+    record.energy_j += join->device_energy_j;
+    if (join->fusion_s > 0) {
+      sg4::this_actor::sleep_for(join->fusion_s);
+      meter_.add_j(PowerState::busy, join->fusion_j);
+      record.energy_j += join->fusion_j;
+    }
+  }
+  if (late_energy) --uploads_in_flight_;
   record.end_s = sg4::Engine::get_clock();
   if (!outcome_policies_.empty()) --outcomes_in_flight_;
   complete(record);

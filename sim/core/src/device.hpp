@@ -41,6 +41,16 @@ struct FrameCheckpoint {
   policies::Policy* policy = nullptr;
 };
 
+/// The meeting point of a channel-split request's two branches (device_channel_split.cpp): the
+/// device's branch on the kept channels and the cloud's on the offloaded ones.
+struct SplitJoin {
+  sg4::SemaphorePtr device_done;  ///< released when the device's branch has ended
+  double device_end_s = 0;        ///< when it ended (the device's time)
+  double device_energy_j = 0;     ///< its units and transitions
+  double fusion_s = 0;            ///< the fusion after the later branch
+  double fusion_j = 0;            ///< its energy (dynamic CPU power: it overlaps other work)
+};
+
 /// An edge device: request queue, controller actor, clocks, policies, energy.
 class Device {
  public:
@@ -174,7 +184,22 @@ class Device {
   /// Latency and energy of moving from the current clocks to `target` (changed domains only).
   std::pair<double, double> transition_cost(const policies::Clocks& target) const;
   void make_prober();  ///< the device's probes (device_decisions.cpp)
-  void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes);
+  /// Uploads `bytes`, the cloud runs units [first_unit, last_unit] (time and energy x
+  /// `cloud_scale`), the result comes down; with `join`, the request then waits for the device's
+  /// branch and ends at the fusion (channel split).
+  void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes,
+               double cloud_scale = 1.0, std::shared_ptr<SplitJoin> join = nullptr);
+  /// DVFO's channel split (device_channel_split.cpp, docs/simulation.md "Channel split"): codes
+  /// and uploads the offloaded share of the split feature map, then runs units
+  /// [edge_units, last] on the kept channels while the cloud runs them on the offloaded ones.
+  void split_offload(const Request& request, RequestRecord& record,
+                     const std::vector<policies::ClockSegment>& segments, int edge_units, int last,
+                     double share);
+  /// Units [first, last] with the frame's clock segments, time and energy x `factor`; transitions
+  /// are charged to `record`. Returns the units' energy.
+  double run_scaled(const traces::Model& model, int first, int last,
+                    const std::vector<policies::ClockSegment>& segments, double factor,
+                    RequestRecord& record);
   double idle_power_w() const { return idle_power_.total_w(clocks_); }
   /// One CPU core busy at the current clocks (a decision's power), kept per clock setting.
   double cpu_busy_power_w();

@@ -368,6 +368,48 @@ void read_serving(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& 
   ctx.errors.check([&] { util.slot_s = u->has("slot_s") ? u->number_in("slot_s", 1e-3, 1e6) : 1.0; });
 }
 
+// DVFO's channel split (docs/simulation.md, "Channel split"); absent = disabled.
+void read_channel_split(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
+  const auto c = optional_object(g, "channel_split", ctx.errors);
+  if (!c) return;
+  check_keys(*c,
+             {"fixed_fraction", "exponent", "codec_bits", "entropy_ratio", "encode_s_per_melement",
+              "fusion_s", "ranking"},
+             ctx.errors);
+  auto& spec = s.channel_split;
+  spec.enabled = true;
+  const ChannelSplitSpec defaults;
+  ctx.errors.check([&] {
+    spec.fixed_fraction =
+        c->has("fixed_fraction") ? c->number_in("fixed_fraction", 0.0, 1.0) : defaults.fixed_fraction;
+  });
+  ctx.errors.check(
+      [&] { spec.exponent = c->has("exponent") ? c->number_in("exponent", 0.25, 4.0) : defaults.exponent; });
+  ctx.errors.check([&] {
+    spec.codec_bits =
+        c->has("codec_bits") ? static_cast<int>(c->integer_in("codec_bits", 1, 32)) : defaults.codec_bits;
+  });
+  ctx.errors.check([&] {
+    spec.entropy_ratio =
+        c->has("entropy_ratio") ? c->number_in("entropy_ratio", 1e-3, 1.0) : defaults.entropy_ratio;
+  });
+  ctx.errors.check([&] {
+    spec.encode_s_per_melement = c->has("encode_s_per_melement")
+                                     ? c->number_in("encode_s_per_melement", 0.0, 10.0)
+                                     : defaults.encode_s_per_melement;
+  });
+  ctx.errors.check(
+      [&] { spec.fusion_s = c->has("fusion_s") ? c->number_in("fusion_s", 0.0, 1.0) : defaults.fusion_s; });
+  ctx.errors.check([&] {
+    spec.ranking = c->has("ranking") ? c->one_of("ranking", {"attention", "random"}) : defaults.ranking;
+  });
+  ctx.errors.check([&] {
+    if (s.backend == "hil")
+      g.fail("channel_split",
+             "found a channel split on a \"hil\" group; allowed only with backend \"trace\"");
+  });
+}
+
 void read_backend(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& ctx) {
   ctx.errors.check([&] { s.backend = g.has("backend") ? g.one_of("backend", {"trace", "hil"}) : "trace"; });
   ctx.errors.check([&] {
@@ -410,7 +452,7 @@ void read_temperatures(const common::JsonReader& g, DeviceGroupSpec& s, ReadCont
 DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   check_keys(g,
              {"name", "board", "release", "count", "power_mode", "models", "policies", "decision", "backend",
-              "hil_endpoint", "access", "ambient_c", "initial_temp_c", "serving"},
+              "hil_endpoint", "access", "ambient_c", "initial_temp_c", "serving", "channel_split"},
              ctx.errors);
   DeviceGroupSpec s;
   ctx.errors.check([&] { s.name = read_name(g); });
@@ -424,6 +466,7 @@ DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
   read_decision(g, s, ctx);
   read_serving(g, s, ctx);
   read_temperatures(g, s, ctx);
+  read_channel_split(g, s, ctx);
   const LinkSpec access_defaults{100e6, 0.002, {}};
   const auto access = optional_object(g, "access", ctx.errors);
   s.access = access ? read_link(*access, access_defaults, ctx, true) : access_defaults;
@@ -432,6 +475,11 @@ DeviceGroupSpec read_group(const common::JsonReader& g, ReadContext& ctx) {
       s.access.radio_tx_power_w = access->has("radio_tx_power_w")
                                       ? access->number_in("radio_tx_power_w", 0.0, kMaxRadioPowerW)
                                       : LinkSpec{}.radio_tx_power_w;
+    });
+    ctx.errors.check([&] {
+      s.access.radio_rx_power_w = access->has("radio_rx_power_w")
+                                      ? access->number_in("radio_rx_power_w", 0.0, kMaxRadioPowerW)
+                                      : LinkSpec{}.radio_rx_power_w;
     });
   }
   return s;
@@ -451,7 +499,8 @@ CloudSpec read_cloud(const common::JsonReader& c, ReadContext& ctx) {
 
 LinkSpec read_link(const common::JsonReader& r, const LinkSpec& defaults, ReadContext& ctx, bool access) {
   if (access) {
-    check_keys(r, {"bandwidth_bps", "latency_s", "process", "radio_tx_power_w"}, ctx.errors);
+    check_keys(r, {"bandwidth_bps", "latency_s", "process", "radio_tx_power_w", "radio_rx_power_w"},
+               ctx.errors);
   } else {
     check_keys(r, {"bandwidth_bps", "latency_s", "process"}, ctx.errors);
   }
@@ -494,4 +543,14 @@ void read_platform(const common::JsonReader& platform, ReadContext& ctx, Scenari
 }
 
 }  // namespace detail
+
+double ChannelSplitSpec::compute_scale(double c) const {
+  if (c <= 0) return 0;
+  return fixed_fraction + (1 - fixed_fraction) * std::pow(std::min(c, 1.0), exponent);
+}
+
+double ChannelSplitSpec::coded_bytes(double elements, double share) const {
+  return std::ceil(elements * share * codec_bits / 8.0 * entropy_ratio);
+}
+
 }  // namespace edgetwin::sim

@@ -26,6 +26,7 @@ json link_json(const LinkSpec& link) {
 json group_json(const DeviceGroupSpec& g) {
   json access = link_json(g.access);
   access["radio_tx_power_w"] = g.access.radio_tx_power_w;
+  if (g.access.radio_rx_power_w > 0) access["radio_rx_power_w"] = g.access.radio_rx_power_w;
   json policies = json::object();
   for (const auto& [role, p] : g.policies) policies[role] = {{"name", p.name}, {"params", p.params}};
   json out = {{"name", g.name},           {"board", g.board},
@@ -56,6 +57,16 @@ json group_json(const DeviceGroupSpec& g) {
                  {"slot_s", v.utility.slot_s}}}};
     if (!v.slowdown_file.empty()) sv["slowdown_file"] = v.slowdown_file;
     out["serving"] = sv;
+  }
+  if (g.channel_split.enabled) {
+    const auto& c = g.channel_split;
+    out["channel_split"] = {{"fixed_fraction", c.fixed_fraction},
+                            {"exponent", c.exponent},
+                            {"codec_bits", c.codec_bits},
+                            {"entropy_ratio", c.entropy_ratio},
+                            {"encode_s_per_melement", c.encode_s_per_melement},
+                            {"fusion_s", c.fusion_s},
+                            {"ranking", c.ranking}};
   }
   return out;
 }

@@ -55,6 +55,33 @@ struct LinkSpec {
   /// ns-3 WifiRadioEnergyModel TxCurrentA 0.38 A x 3.0 V = 1.14 W, the transmit power SimGrid's
   /// wifi energy plugin uses by default (simgrid src/plugins/link_energy_wifi.cpp, pTx_ = 1.14).
   double radio_tx_power_w = 1.14;
+  /// Access links only: the radio's receive power while the result comes down. Default 0 (not
+  /// counted, as before this field existed); SimGrid's wifi energy plugin uses pRx_ = 0.94 W.
+  double radio_rx_power_w = 0;
+};
+
+/// DVFO's channel split (docs/simulation.md, "Channel split"): after the split unit the device
+/// continues the model on the kept (1 - share) channels while the cloud runs the offloaded share,
+/// the offloaded channels pass through a codec, and the request ends at the fusion of both
+/// results. Absent (enabled false): an offloaded share is only sent, the device runs nothing after
+/// the split (the behaviour before this field existed).
+struct ChannelSplitSpec {
+  bool enabled = false;
+  /// Compute of a unit on a channel share c: latency x (fixed_fraction + (1 - fixed_fraction) x
+  /// c^exponent); c = 0 runs nothing. A reconstruction (docs/simulation.md).
+  double fixed_fraction = 0.1;
+  double exponent = 1.0;
+  int codec_bits = 8;                ///< quantisation bits per offloaded element, 1..32
+  double entropy_ratio = 1.0;        ///< entropy-coded size / quantised size, (0, 1]
+  double encode_s_per_melement = 0;  ///< device CPU time to quantise and code 10^6 elements
+  double fusion_s = 0;               ///< device CPU time of the weighted fusion of both results
+  /// Which channels are offloaded: "attention" (the spatial-channel attention ranks them, the least
+  /// important go) or "random"; enters through the accuracy table (docs/accuracy.md).
+  std::string ranking = "attention";
+  /// Time (and energy) factor of a unit on channel share `c`.
+  double compute_scale(double c) const;
+  /// Bytes sent for `elements` elements of which `share` are offloaded.
+  double coded_bytes(double elements, double share) const;
 };
 
 /// What a frame decision costs on the device (docs/policies.md, "Decision cost").
@@ -112,9 +139,10 @@ struct DeviceGroupSpec {
   std::string hil_endpoint;                    ///< hil only: agent address "host:port"
   LinkSpec access;                             ///< each device's own link to the access point
   double ambient_c = 25;                       ///< air temperature around the boards (°C; thermal model)
-  double initial_temp_c = 25;  ///< every thermal zone at the start (°C; the file's default: ambient_c)
-  DecisionCostSpec decision;   ///< what each frame decision costs on the device
-  ServingSpec serving;         ///< serving devices only (a batching policy)
+  double initial_temp_c = 25;      ///< every thermal zone at the start (°C; the file's default: ambient_c)
+  DecisionCostSpec decision;       ///< what each frame decision costs on the device
+  ServingSpec serving;             ///< serving devices only (a batching policy)
+  ChannelSplitSpec channel_split;  ///< DVFO's channel split of offloaded feature maps
 };
 
 struct CloudSpec {
