@@ -296,6 +296,7 @@ int exit_records(const std::vector<std::string>& args) {
   long frames = 10000;
   double mean_complexity = 0.5;
   std::uint64_t seed = 1;
+  int features = 0;
   po::options_description options("traces exit-records options");
   options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
       "file", po::value<std::string>(&file), "a records file (default: the SYNTHETIC generator)")(
@@ -304,7 +305,8 @@ int exit_records(const std::vector<std::string>& args) {
       "frames", po::value<long>(&frames)->default_value(10000), "generator: frames drawn")(
       "mean-complexity", po::value<double>(&mean_complexity)->default_value(0.5),
       "generator: complexity mean (frames uniform within +-0.2 of it, inside [0, 1])")(
-      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed");
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed")(
+      "features", po::value<int>(&features)->default_value(0), "generator: features per record");
   add_data_option(options, data_dir);
   po::variables_map vm;
   if (!parse_args(args, options, {}, vm,
@@ -313,30 +315,50 @@ int exit_records(const std::vector<std::string>& args) {
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto& model = catalog.model(model_id);
   const std::size_t heads = model.exits.size() + 1;
-  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan(""));
+  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan("")), earliest(heads + 1, 0);
   long n = 0;
+  const traces::AccuracyTable* accuracy = nullptr;
+  // Per frame: each head's correctness and confidence, and the first head that is right (the
+  // oracle's exit; `heads` = none is).
+  const auto count = [&](const traces::ExitRecord& r) {
+    std::size_t first = heads;
+    for (std::size_t k = 0; k < heads; ++k) {
+      right[k] += r.outcomes[k].correct;
+      confidence[k] += r.outcomes[k].confidence;
+      if (r.outcomes[k].correct && first == heads) first = k;
+    }
+    earliest[first] += 1;
+  };
   if (!file.empty()) {
     const auto records = traces::read_exit_records_file(file, model);
     std::cout << "records    " << file << " (" << records.provenance.kind << ", dataset "
               << records.provenance.dataset_key << ", " << records.records.size() << " frames)\n";
-    for (const auto& r : records.records) {
-      for (std::size_t k = 0; k < heads; ++k) {
-        right[k] += r.outcomes[k].correct;
-        confidence[k] += r.outcomes[k].confidence;
-      }
-    }
+    for (const auto& r : records.records) count(r);
     n = static_cast<long>(records.records.size());
+    const auto keys = catalog.accuracy_datasets(model_id);
+    if (std::find(keys.begin(), keys.end(), records.provenance.dataset_key) != keys.end())
+      accuracy = catalog.accuracy(model_id, records.provenance.dataset_key);
+    if (accuracy != nullptr) {
+      for (std::size_t k = 0; k + 1 < heads; ++k)
+        table[k] = accuracy->accuracy(model, model.exits[k].after_unit, false, 1.0);
+      table[heads - 1] = accuracy->accuracy(model, -1, false, 1.0);
+    }
   } else {
-    const auto* accuracy = catalog.accuracy(model_id, dataset);
+    accuracy = catalog.accuracy(model_id, dataset);
     if (accuracy == nullptr) {
       throw std::invalid_argument("--dataset: model " + model_id + " has no accuracy table '" + dataset +
                                   "'; its tables: " + common::join(catalog.accuracy_datasets(model_id)));
     }
     if (frames < 1)
       throw std::invalid_argument("--frames: found " + std::to_string(frames) + ", allowed: >= 1");
+    if (features < 0 || features > traces::kMaxGeneratedFeatures) {
+      throw std::invalid_argument("--features: found " + std::to_string(features) + ", allowed: 0.." +
+                                  std::to_string(traces::kMaxGeneratedFeatures));
+    }
     traces::ExitRecordGeneratorParams p;
     p.mean_complexity = mean_complexity;
     p.seed = seed;
+    p.feature_count = features;
     const traces::ExitRecordGenerator g(model, *accuracy, p);
     const double w = std::min({mean_complexity, 1 - mean_complexity, 0.2});
     std::cout << "generator  SYNTHETIC " << g.describe() << "\n           " << frames
@@ -346,27 +368,51 @@ int exit_records(const std::vector<std::string>& args) {
       const auto key = static_cast<std::uint64_t>(i);
       const double c =
           mean_complexity - w + 2 * w * common::uniform01(common::hash_combine(seed ^ 0x636f6d70, key));
-      const auto r = g.generate(c, key);
-      for (std::size_t k = 0; k < heads; ++k) {
-        right[k] += r.outcomes[k].correct;
-        confidence[k] += r.outcomes[k].confidence;
-      }
+      count(g.generate(c, key));
     }
     table = g.accuracies();
     n = frames;
   }
+  const double total_macs = static_cast<double>(std::max<std::int64_t>(1, model.total_macs()));
+  std::vector<double> share(heads, 1.0);
+  for (std::size_t k = 0; k + 1 < heads; ++k) {
+    double before = 0;
+    for (int i = 0; i <= model.exits[k].after_unit; ++i)
+      before += static_cast<double>(model.units[static_cast<std::size_t>(i)].macs);
+    share[k] = before / total_macs;
+  }
   std::cout << "\n"
             << std::left << std::setw(7) << "after" << std::setw(16) << "head" << std::right << std::setw(10)
-            << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
-            << "\n";
+            << "MACs" << std::setw(10) << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
+            << std::setw(11) << "earliest" << "\n";
   for (std::size_t k = 0; k < heads; ++k) {
     const bool final_head = k + 1 == heads;
     std::cout << std::left << std::setw(7)
               << (final_head ? std::string("final") : std::to_string(model.exits[k].after_unit))
               << std::setw(16) << (final_head ? std::string("(model)") : model.exits[k].head) << std::right
-              << std::setw(10) << fmt(table[k], 4) << std::setw(10)
+              << std::setw(10) << fmt(share[k], 3) << std::setw(10) << fmt(table[k], 4) << std::setw(10)
               << fmt(right[k] / static_cast<double>(n), 4) << std::setw(12)
-              << fmt(confidence[k] / static_cast<double>(n), 4) << "\n";
+              << fmt(confidence[k] / static_cast<double>(n), 4) << std::setw(11)
+              << fmt(earliest[k] / static_cast<double>(n), 4) << "\n";
+  }
+  std::cout << std::left << std::setw(7) << "none" << std::setw(16) << "(no head right)" << std::right
+            << std::setw(52) << fmt(earliest[heads] / static_cast<double>(n), 4) << "\n"
+            << "MACs: share of the backbone's MACs before the head; earliest: share of frames whose first right "
+               "head it is (an oracle's exit)\n";
+  if (accuracy != nullptr && !accuracy->calibration.empty()) {
+    std::cout << "\ncited figures the exit curve was calibrated to (" << accuracy->file << "):\n  "
+              << accuracy->calibration_source << "\n\n"
+              << std::right << std::setw(14) << "compute share" << std::setw(12) << "cited" << std::setw(12)
+              << "curve" << std::setw(12) << "difference" << "\n";
+    for (const auto& c : accuracy->calibration) {
+      const double curve = accuracy->exit_curve.factor(c.compute_share);
+      std::cout << std::setw(14) << fmt(c.compute_share, 4) << std::setw(12) << fmt(c.relative_accuracy, 4)
+                << std::setw(12) << fmt(curve, 4) << std::setw(12) << fmt(curve - c.relative_accuracy, 4)
+                << "\n";
+    }
+    std::cout << "(relative accuracy: accuracy / the final head's; the table's curve 1 - "
+              << fmt(accuracy->exit_curve.max_relative_loss, 3) << " (1 - d)^"
+              << fmt(accuracy->exit_curve.exponent, 3) << ")\n";
   }
   return kExitOk;
 }

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "edgetwin/traces/model.hpp"
 
@@ -19,6 +20,13 @@ struct LossCurve {
   double factor(double d) const;  ///< 1 - max_relative_loss x (1 - clamp(d))^exponent
 };
 
+/// A published figure an exit curve was calibrated to: at `compute_share` of the full compute, an
+/// early-exit system kept `relative_accuracy` of its full accuracy.
+struct CalibrationPoint {
+  double compute_share = 0;
+  double relative_accuracy = 0;
+};
+
 struct AccuracyTable {
   std::string model;
   std::string dataset_key;    ///< lowercase id a workload selects it by, e.g. "imagenet1k_val"
@@ -29,6 +37,9 @@ struct AccuracyTable {
   LossCurve exit_curve;         ///< exits without an explicit value: d = MACs share before the head
   std::map<int, double> exits;  ///< explicit accuracy per exit (after_unit), overriding the curve
   LossCurve offload;            ///< d = share of the split feature map sent to the cloud
+  /// Optional: the figures `exit_curve` was fitted to, and where they come from.
+  std::vector<CalibrationPoint> calibration;
+  std::string calibration_source;
   std::string file;
 
   /// Expected accuracy of a result from exit `exit_after_unit` (-1 = the final head) of `model`,
