@@ -270,3 +270,111 @@ TEST(E4Policy, BadParametersNameTheKeyAndTheAllowedValues) {
 }
 
 }  // namespace
+
+namespace {
+
+// Returns the logits it was given and records every input.
+class FakeCascade final : public pol::Agent {
+ public:
+  std::vector<float> logits;
+  std::vector<std::vector<float>> inputs;
+  int act(const std::vector<float>&) override { return 0; }
+  void observe(const std::vector<float>&, int, double, const std::vector<float>&, bool, double) override {}
+  std::vector<float> predict(const std::vector<float>& input) override {
+    inputs.push_back(input);
+    return logits;
+  }
+};
+
+TEST(E4Policy, CascadeExitsAtTheHighestLogitOverAWindowOfFeatures) {
+  const auto& board = catalog().board("xavier_nx");
+  const auto& model = catalog().model("mobilenet_v2");  // 18 exits: 19 heads
+  ASSERT_EQ(model.exits.size(), 18u);
+  pol::PolicyRegistry reg;
+  pol::register_builtin_policies(reg);
+  pol::PolicyContext ctx;
+  ctx.board = &board;
+  ctx.models = {&model};
+  auto agent = std::make_shared<FakeCascade>();
+  pol::AgentRequest asked;
+  ctx.agents = [&](const pol::AgentRequest& r) {
+    asked = r;
+    return agent;
+  };
+  const json params = {{"exit", "cascade"}, {"dvfs", false}, {"window", 2},     {"features", 3},
+                       {"key_dim", 4},      {"hidden", {5}},  {"seconds_per_mac", 1e-9}};
+  auto e4 = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", params, ctx);
+  EXPECT_EQ(asked.network, "e4_cascade");
+  EXPECT_EQ(asked.learner["inputs"], 6);
+  EXPECT_EQ(asked.learner["outputs"], 20);  // 19 heads + "no head right"
+  EXPECT_EQ(asked.learner["sequence"]["pool"], "attention");
+  // Certain that head 4 is the first right one: exit there (later heads cost more MACs).
+  agent->logits.assign(20, -50.0f);
+  agent->logits[4] = 50.0f;
+  const std::vector<float> f1 = {1, 2, 3}, f2 = {4, 5, 6};
+  pol::FrameObservation obs;
+  obs.board = &board;
+  obs.model = &model;
+  obs.features = &f1;
+  const auto a = e4->on_frame(obs);
+  EXPECT_EQ(a.exit_after_unit, model.exits[4].after_unit);
+  // MACs: 3 x 2 x 3 x 4 projections + 2 x 2 x 4 scores and pooling + (3 + 4) x 5 + 5 x 20 = 223.
+  EXPECT_NEAR(a.decision_s, 223e-9, 1e-18);
+  // Certain that no head is right: the cheapest, the first exit.
+  agent->logits[4] = -50.0f;
+  agent->logits[19] = 50.0f;
+  obs.features = &f2;
+  EXPECT_EQ(e4->on_frame(obs).exit_after_unit, model.exits[0].after_unit);
+  // Half "first right at head 10", half "only the final head": P(right) is 0.5 from head 10 on and 1 at
+  // the final head, whose share is 1: 1 - 0.5 + 0.5 share(10) < 0 + 0.5 x 1 needs share(10) < 0; so the
+  // final head at weight 0.5, and head 10 at weight 2 (0.5 + 2 share(10) < 2 for share(10) < 0.75).
+  agent->logits.assign(20, -50.0f);
+  agent->logits[10] = 0.0f;
+  agent->logits[18] = 0.0f;
+  EXPECT_EQ(e4->on_frame(obs).exit_after_unit, pol::kNoExit);
+  ASSERT_EQ(agent->inputs.size(), 3u);
+  EXPECT_EQ(agent->inputs[0], (std::vector<float>{0, 0, 0, 1, 2, 3}));  // zeros before the first frame
+  EXPECT_EQ(agent->inputs[1], (std::vector<float>{1, 2, 3, 4, 5, 6}));  // oldest first
+  // Half "first right at head 10" (MACs share 0.5046), half "none right": at weight 0.5 head 10
+  // costs 0.5 + 0.5 x 0.5046 = 0.752, the first exit 1 + 0.5 x 0.036, the final head 0.5 + 0.5;
+  // at weight 2 head 10 costs 1.509 and the first exit 1.072: give up early.
+  agent->logits[18] = -50.0f;
+  agent->logits[19] = 0.0f;
+  EXPECT_EQ(e4->on_frame(obs).exit_after_unit, model.exits[10].after_unit);
+  json heavy = params;
+  heavy["energy_weight"] = 2;
+  auto e4b = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", heavy, ctx);
+  EXPECT_EQ(e4b->on_frame(obs).exit_after_unit, model.exits[0].after_unit);
+  // A frame without the features the network was built for is refused, naming the fix.
+  const std::vector<float> short_f = {1};
+  obs.features = &short_f;
+  try {
+    e4->on_frame(obs);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("needs 3 features per frame, found 1"), std::string::npos) << e.what();
+  }
+  // Without agents (no checkpoint given) the cascade is refused with what to do.
+  ctx.agents = nullptr;
+  EXPECT_THROW(reg.get("e4").make(params, ctx), pol::ParamError);
+}
+
+TEST(E4Policy, RandomExitDrawsEveryHead) {
+  const auto& board = catalog().board("xavier_nx");
+  const auto& model = catalog().model("mobilenet_v2");
+  pol::PolicyRegistry reg;
+  pol::register_builtin_policies(reg);
+  pol::PolicyContext ctx;
+  ctx.board = &board;
+  ctx.models = {&model};
+  ctx.seed = 3;
+  auto e4 = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", json{{"exit", "random"}, {"dvfs", false}}, ctx);
+  pol::FrameObservation obs;
+  obs.model = &model;
+  std::map<int, int> seen;
+  for (int i = 0; i < 1900; ++i) ++seen[e4->on_frame(obs).exit_after_unit];
+  EXPECT_EQ(seen.size(), 19u);  // every exit and the final head
+  for (const auto& [exit, n] : seen) EXPECT_NEAR(n, 100, 40) << exit;  // binomial sd 9.7
+}
+
+}  // namespace

@@ -299,7 +299,9 @@ std::vector<float> ExitRecordGenerator::features(double complexity, std::uint64_
   f.reserve(static_cast<std::size_t>(params_.feature_count));
   for (int j = 0; j < params_.feature_count; ++j) {
     const auto jj = static_cast<std::uint64_t>(j);
-    const double theta = kPi * common::uniform01(common::hash_combine(params_.seed ^ 0x66656174ULL, jj));
+    // The directions are the same for every seed: a property of the network's features, not of
+    // the video (a cascade trained on one set of videos applies to another).
+    const double theta = kPi * common::uniform01(common::hash_combine(0x66656174ULL, jj));
     const double v = common::uniform01(common::hash_combine(frame, 0x10000ULL + jj));
     const double noise = std::log((v + 0.5e-16) / (1 - v + 0.5e-16)) / kLogisticToUnit;
     f.push_back(static_cast<float>(std::cos(theta) * deviation + std::sin(theta) * difficulty +

@@ -97,7 +97,7 @@ class ExitRecordGenerator {
   ExitOutcome outcome(double complexity, std::uint64_t sequence, int index) const;
   /// The record's features (empty when feature_count is 0): feature j is
   /// cos(theta_j) (c - m) / 0.2 + sin(theta_j) logit(u) / 1.7 + feature_noise x logistic noise / 1.7,
-  /// u the frame's correctness uniform and theta_j in [0, pi) fixed per seed and j.
+  /// u the frame's correctness uniform and theta_j in [0, pi) fixed per j (the same for every seed).
   std::vector<float> features(double complexity, std::uint64_t sequence) const;
   /// P(correct at head `index` | complexity): the generator's calibrated probability.
   double p_correct(int index, double complexity) const;
