@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "edgetwin/policies/agent.hpp"
+#include "edgetwin/traces/exit_records.hpp"
 
 #include "builtin.hpp"
 #include "edgetwin/policies/jit_profiler.hpp"
@@ -35,7 +36,7 @@ std::vector<std::int64_t> spread_levels(const std::vector<std::int64_t>& table, 
   return out;
 }
 
-enum class ExitMode { fixed, cascade, random };
+enum class ExitMode { fixed, cascade, random, oracle };
 
 struct E4Params {
   ExitMode mode = ExitMode::fixed;
@@ -74,6 +75,8 @@ class E4 final : public Policy {
     if (p_.mode == ExitMode::cascade) {
       exit = cascade_exit(obs, model);
       decision += p_.cascade_s;
+    } else if (p_.mode == ExitMode::oracle) {
+      exit = oracle_exit(obs, model);
     } else if (p_.mode == ExitMode::random) {
       const auto k = std::uniform_int_distribution<std::size_t>(0, model.exits.size())(rng_);
       exit = k < model.exits.size() ? model.exits[k].after_unit : kNoExit;
@@ -159,6 +162,28 @@ class E4 final : public Policy {
     return choice < model.exits.size() ? model.exits[choice].after_unit : kNoExit;
   }
 
+  // The upper bound: from the frame's exit record, the head minimising (1 - right) +
+  // energy_weight x MACs share (the earliest right head, or the first exit when none is right or
+  // the right one costs more than an error).
+  int oracle_exit(const FrameObservation& obs, const traces::Model& model) const {
+    if (obs.exit_records == nullptr) {
+      throw std::invalid_argument(
+          "policy 'e4': exit \"oracle\" needs exit records on the video stream (docs/exit_records.md)");
+    }
+    double best = std::numeric_limits<double>::infinity();
+    std::size_t choice = model.exits.size();
+    for (std::size_t e = 0; e <= model.exits.size(); ++e) {
+      const int after = e < model.exits.size() ? model.exits[e].after_unit : kNoExit;
+      const bool right = obs.exit_records->outcome(obs.exit_record_key, obs.complexity, after).correct;
+      const double cost = (right ? 0.0 : 1.0) + p_.energy_weight * share_[e];
+      if (cost < best - 1e-12) {
+        best = cost;
+        choice = e;
+      }
+    }
+    return choice < model.exits.size() ? model.exits[choice].after_unit : kNoExit;
+  }
+
   E4Params p_;
   JitProfiler jit_;
   Clocks max_;
@@ -181,8 +206,9 @@ PolicyInfo e4_info() {
   info.params = {
       {"exit", "\"none\"",
        "exit role: \"none\" (run to the model's head), a unit index with an exit head (a fixed exit), "
-       "\"cascade\" (the attention cascade, from a checkpoint) or \"random\" (a head drawn uniformly per "
-       "frame); playing clocks only, the exit role's decision is used"},
+       "\"cascade\" (the attention cascade, from a checkpoint), \"oracle\" (the upper bound: reads the frame's "
+       "exit record) or \"random\" (a head drawn uniformly per frame); playing clocks only, the exit role's "
+       "decision is used"},
       {"window", "8", "cascade: frames whose features the attention pools, 1..256"},
       {"features", "8", "cascade: features per frame (the exit records' feature count), 1..256"},
       {"hidden", "[64, 64]", "cascade: hidden layers of the network after the attention pooling"},
@@ -190,8 +216,8 @@ PolicyInfo e4_info() {
       {"seconds_per_mac", "1e-09",
        "cascade: reported CPU time per multiply-accumulate of a prediction, s (1 GMAC/s: one ARM core)"},
       {"energy_weight", "0.5",
-       "cascade: the accuracy/energy trade-off: the exit minimises P(wrong) + this x the MACs share before it, "
-       ">= 0"},
+       "cascade and oracle: the accuracy/energy trade-off: the exit minimises P(wrong) + this x the MACs share "
+       "before it, >= 0"},
       {"network", "\"e4_cascade\"", "cascade: the network's name (checkpoint folder / manifest)"},
       {"checkpoint", "\"\"", "cascade: checkpoint to evaluate; or edgetwin run --checkpoint"},
       {"dvfs", "true", "clocks role: the JIT profiler (true) or every unit at the highest clocks (false)"},
@@ -217,6 +243,8 @@ PolicyInfo e4_info() {
       e.fixed_exit = kNoExit;
     } else if (exit.is_string() && exit.get<std::string>() == "cascade") {
       e.mode = ExitMode::cascade;
+    } else if (exit.is_string() && exit.get<std::string>() == "oracle") {
+      e.mode = ExitMode::oracle;
     } else if (exit.is_string() && exit.get<std::string>() == "random") {
       e.mode = ExitMode::random;
     } else if (exit.is_number_integer() && exit.get<long long>() >= 0 && exit.get<long long>() < 100000) {
@@ -234,7 +262,7 @@ PolicyInfo e4_info() {
       }
     } else {
       reader.fail("exit", "found " + exit.dump() +
-                              ", allowed: \"none\", \"cascade\", \"random\" or a unit index with an exit head");
+                              ", allowed: \"none\", \"cascade\", \"oracle\", \"random\" or a unit index with an exit head");
     }
     if (!reader.value("dvfs").is_boolean())
       reader.fail("dvfs", "found " + reader.value("dvfs").dump() + ", allowed: true or false");
@@ -312,7 +340,9 @@ PolicyInfo e4_info() {
     }
     e.energy_weight = reader.number("energy_weight", 0.0, 1e6);
     auto policy = std::make_unique<E4>(e, std::move(jit), tables.max(), std::move(agent), ctx.seed);
-    if (e.mode == ExitMode::cascade) {
+    if (e.mode == ExitMode::cascade || e.mode == ExitMode::oracle) {
+      if (ctx.models.size() != 1 || ctx.models.front() == nullptr)
+        reader.fail("exit", "found " + exit.dump() + ": needs exactly one model deployed on the device");
       const traces::Model& m = *ctx.models.front();
       const double total = static_cast<double>(std::max<std::int64_t>(1, m.total_macs()));
       std::vector<double> share;

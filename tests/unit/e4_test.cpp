@@ -378,3 +378,39 @@ TEST(E4Policy, RandomExitDrawsEveryHead) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BudgetedExit, StopsAtTheThresholdAndSteersItToTheBudget) {
+  const auto& model = catalog().model("mobilenet_v2");
+  pol::PolicyRegistry reg;
+  pol::register_builtin_policies(reg);
+  pol::PolicyContext ctx;
+  ctx.models = {&model};
+  auto p = reg.create(pol::Role::exit, "budgeted_exit", json{{"budget", 0.4}, {"threshold", 0.8}, {"step", 0.1}}, ctx);
+  pol::FrameObservation obs;
+  obs.model = &model;
+  EXPECT_EQ(p->on_frame(obs).checkpoints.size(), 18u);
+  pol::UnitObservation u;
+  u.head.ran = true;
+  u.head.confidence = 0.79;
+  EXPECT_FALSE(p->on_unit(u).stop);
+  // A frame that ran the whole model (share 1): threshold 0.8 - 0.1 x (1 - 0.4) = 0.74.
+  pol::Outcome o;
+  o.model = &model;
+  o.exit_after_unit = pol::kNoExit;
+  p->on_outcome(o);
+  EXPECT_TRUE(p->on_unit(u).stop);
+  u.head.confidence = 0.7399;
+  EXPECT_FALSE(p->on_unit(u).stop);
+  // A frame that exited after head 10 (share 0.5046): 0.74 - 0.1 x 0.1046 = 0.72954.
+  o.exit_after_unit = model.exits[10].after_unit;
+  p->on_outcome(o);
+  u.head.confidence = 0.7296;
+  EXPECT_TRUE(p->on_unit(u).stop);
+  u.head.confidence = 0.7294;
+  EXPECT_FALSE(p->on_unit(u).stop);
+  EXPECT_THROW(reg.get("budgeted_exit").make(json{{"budget", 0}}, ctx), pol::ParamError);
+}
+
+}  // namespace
