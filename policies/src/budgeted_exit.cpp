@@ -15,7 +15,8 @@ namespace {
 
 class BudgetedExit final : public Policy {
  public:
-  BudgetedExit(double budget, double threshold, double step) : budget_(budget), threshold_(threshold), step_(step) {}
+  BudgetedExit(double budget, double threshold, double step)
+      : budget_(budget), threshold_(threshold), step_(step) {}
 
   FrameAction on_frame(const FrameObservation& obs) override {
     FrameAction a;
@@ -62,14 +63,16 @@ PolicyInfo budgeted_exit_info() {
   info.name = "budgeted_exit";
   info.roles = {Role::exit};
   info.summary =
-      "EENet-like budgeted early exit: heads at every exit, one confidence threshold steered so that the mean "
+      "EENet-like budgeted early exit: heads at every exit, one confidence threshold steered so that the "
+      "mean "
       "share of backbone MACs meets a budget";
   info.params = {
       {"budget", "0.5", "target mean share of the backbone's MACs per frame, (0, 1]"},
       {"threshold", "0.8", "starting confidence threshold, (0, 1]"},
       {"step", "0.05", "threshold change per frame per unit of (MACs share - budget), [0, 10]"},
   };
-  info.make = [params = info.params](const nlohmann::json& p, const PolicyContext&) -> std::unique_ptr<Policy> {
+  info.make = [params = info.params](const nlohmann::json& p,
+                                     const PolicyContext&) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy 'budgeted_exit'", p, params);
     const double budget = reader.number("budget", 0.0, 1.0);
     if (budget <= 0) reader.fail("budget", "found " + reader.value("budget").dump() + ", allowed: (0, 1]");

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "edgetwin/policies/agent.hpp"
+#include "edgetwin/policies/jit_profiler.hpp"
 #include "edgetwin/traces/exit_records.hpp"
 
 #include "builtin.hpp"
-#include "edgetwin/policies/jit_profiler.hpp"
 #include "param_reader.hpp"
 
 namespace edgetwin::policies {
@@ -29,7 +29,8 @@ std::vector<std::int64_t> spread_levels(const std::vector<std::int64_t>& table, 
   if (count >= n) return table;
   std::vector<std::int64_t> out;
   for (int i = 0; i < count; ++i) {
-    const int idx = count == 1 ? n - 1 : static_cast<int>(std::lround(static_cast<double>(i) * (n - 1) / (count - 1)));
+    const int idx =
+        count == 1 ? n - 1 : static_cast<int>(std::lround(static_cast<double>(i) * (n - 1) / (count - 1)));
     if (out.empty() || out.back() != table[static_cast<std::size_t>(idx)])
       out.push_back(table[static_cast<std::size_t>(idx)]);
   }
@@ -40,12 +41,12 @@ enum class ExitMode { fixed, cascade, random, oracle };
 
 struct E4Params {
   ExitMode mode = ExitMode::fixed;
-  int fixed_exit = kNoExit;  ///< exit mode "fixed": the unit; kNoExit = run to the model's head
-  int window = 8;            ///< cascade: frames per input
-  int features = 8;          ///< cascade: features per frame
-  int heads = 0;             ///< cascade: the model's exits + its final head (classes: + "none right")
+  int fixed_exit = kNoExit;    ///< exit mode "fixed": the unit; kNoExit = run to the model's head
+  int window = 8;              ///< cascade: frames per input
+  int features = 8;            ///< cascade: features per frame
+  int heads = 0;               ///< cascade: the model's exits + its final head (classes: + "none right")
   double energy_weight = 0.5;  ///< cascade: an error costs 1, the whole backbone this much
-  double cascade_s = 0;      ///< cascade: reported CPU time of one prediction
+  double cascade_s = 0;        ///< cascade: reported CPU time of one prediction
   bool dvfs = true;
   bool probe_on_device = true;
   double deadline_share = 0.9;
@@ -81,7 +82,8 @@ class E4 final : public Policy {
       const auto k = std::uniform_int_distribution<std::size_t>(0, model.exits.size())(rng_);
       exit = k < model.exits.size() ? model.exits[k].after_unit : kNoExit;
     }
-    if (obs.decided != nullptr && obs.decided->exit_after_unit != kNoExit) exit = obs.decided->exit_after_unit;
+    if (obs.decided != nullptr && obs.decided->exit_after_unit != kNoExit)
+      exit = obs.decided->exit_after_unit;
     if (exit != kNoExit && !std::any_of(model.exits.begin(), model.exits.end(),
                                         [&](const traces::ExitPoint& x) { return x.after_unit == exit; }))
       exit = kNoExit;  // the frame's model has no exit there: run it whole
@@ -98,17 +100,17 @@ class E4 final : public Policy {
       if (obs.slo_s > 0 && deadline <= 0) deadline = 1e-9;  // already late: as fast as possible
       Prober& prober = *obs.probe;
       const bool on_device = p_.probe_on_device;
-      const JitPlan plan = jit_.plan(model, end, obs.clocks, deadline,
-                                     [&](const traces::Model& m, int unit, const Clocks& c) {
-                                       ProbeRequest r;
-                                       r.model = &m;
-                                       r.first_unit = unit;
-                                       r.end_unit = unit + 1;
-                                       r.clocks = c;
-                                       r.on_device = on_device;
-                                       const ProbeResult res = prober.measure(r);
-                                       return UnitCost{res.latency_s, res.energy_j};
-                                     });
+      const JitPlan plan =
+          jit_.plan(model, end, obs.clocks, deadline, [&](const traces::Model& m, int unit, const Clocks& c) {
+            ProbeRequest r;
+            r.model = &m;
+            r.first_unit = unit;
+            r.end_unit = unit + 1;
+            r.clocks = c;
+            r.on_device = on_device;
+            const ProbeResult res = prober.measure(r);
+            return UnitCost{res.latency_s, res.energy_j};
+          });
       a.clocks = plan.segments;
       decision += p_.search_s_per_evaluation * static_cast<double>(plan.evaluations);
     }
@@ -124,31 +126,34 @@ class E4 final : public Policy {
   int cascade_exit(const FrameObservation& obs, const traces::Model& model) {
     if (obs.features == nullptr || static_cast<int>(obs.features->size()) != p_.features) {
       throw std::invalid_argument(
-          "policy 'e4': exit \"cascade\" needs " + std::to_string(p_.features) + " features per frame, found " +
-          std::to_string(obs.features == nullptr ? 0 : obs.features->size()) +
+          "policy 'e4': exit \"cascade\" needs " + std::to_string(p_.features) +
+          " features per frame, found " + std::to_string(obs.features == nullptr ? 0 : obs.features->size()) +
           "; give the video stream exit_records with as many features (docs/exit_records.md), or set "
           "\"features\"");
     }
     if (static_cast<int>(model.exits.size()) + 1 != p_.heads) {
       throw std::invalid_argument("policy 'e4': exit \"cascade\" was built for " + std::to_string(p_.heads) +
-                                  " heads; model " + model.id + " has " + std::to_string(model.exits.size() + 1));
+                                  " heads; model " + model.id + " has " +
+                                  std::to_string(model.exits.size() + 1));
     }
     history_.push_back(*obs.features);
     while (static_cast<int>(history_.size()) > p_.window) history_.pop_front();
-    input_.assign(static_cast<std::size_t>(p_.window - static_cast<int>(history_.size()) ) *
+    input_.assign(static_cast<std::size_t>(p_.window - static_cast<int>(history_.size())) *
                       static_cast<std::size_t>(p_.features),
                   0.0f);
     for (const auto& f : history_) input_.insert(input_.end(), f.begin(), f.end());
     const std::vector<float> logits = agent_->predict(input_);
     if (logits.size() != static_cast<std::size_t>(p_.heads) + 1)
-      throw std::logic_error("policy 'e4': the cascade answered " + std::to_string(logits.size()) + " logits");
+      throw std::logic_error("policy 'e4': the cascade answered " + std::to_string(logits.size()) +
+                             " logits");
     // Softmax: P(the first right head is k), k = heads meaning none is. Right answers are
     // nested (a frame right at a head is right at every later one), so P(right at e) is the sum
     // up to e; the exit minimises 1 - P(right at e) + energy_weight x MACs share(e).
     const float top = *std::max_element(logits.begin(), logits.end());
     std::vector<double> p(logits.size());
     double sum = 0;
-    for (std::size_t i = 0; i < logits.size(); ++i) sum += (p[i] = std::exp(static_cast<double>(logits[i] - top)));
+    for (std::size_t i = 0; i < logits.size(); ++i)
+      sum += (p[i] = std::exp(static_cast<double>(logits[i] - top)));
     double right = 0, best = std::numeric_limits<double>::infinity();
     std::size_t choice = model.exits.size();
     for (std::size_t e = 0; e <= model.exits.size(); ++e) {
@@ -206,7 +211,8 @@ PolicyInfo e4_info() {
   info.params = {
       {"exit", "\"none\"",
        "exit role: \"none\" (run to the model's head), a unit index with an exit head (a fixed exit), "
-       "\"cascade\" (the attention cascade, from a checkpoint), \"oracle\" (the upper bound: reads the frame's "
+       "\"cascade\" (the attention cascade, from a checkpoint), \"oracle\" (the upper bound: reads the "
+       "frame's "
        "exit record) or \"random\" (a head drawn uniformly per frame); playing clocks only, the exit role's "
        "decision is used"},
       {"window", "8", "cascade: frames whose features the attention pools, 1..256"},
@@ -216,25 +222,29 @@ PolicyInfo e4_info() {
       {"seconds_per_mac", "1e-09",
        "cascade: reported CPU time per multiply-accumulate of a prediction, s (1 GMAC/s: one ARM core)"},
       {"energy_weight", "0.5",
-       "cascade and oracle: the accuracy/energy trade-off: the exit minimises P(wrong) + this x the MACs share "
+       "cascade and oracle: the accuracy/energy trade-off: the exit minimises P(wrong) + this x the MACs "
+       "share "
        "before it, >= 0"},
       {"network", "\"e4_cascade\"", "cascade: the network's name (checkpoint folder / manifest)"},
       {"checkpoint", "\"\"", "cascade: checkpoint to evaluate; or edgetwin run --checkpoint"},
       {"dvfs", "true", "clocks role: the JIT profiler (true) or every unit at the highest clocks (false)"},
-      {"cpu_levels", "4", "CPU levels searched: this many of the mode's table, evenly spaced, highest included, 1..64"},
+      {"cpu_levels", "4",
+       "CPU levels searched: this many of the mode's table, evenly spaced, highest included, 1..64"},
       {"gpu_levels", "5", "GPU levels searched, as cpu_levels, 1..64"},
       {"max_rounds", "4", "coordinate-descent rounds per group of units, 1..100"},
       {"max_probes_per_frame", "8",
        "probes a frame's plan may make beyond the highest levels (always measured); 0 = unlimited"},
       {"probe_on_device", "true",
        "true: probes run on the device, their time and energy charged to the frame (JIT); false: free"},
-      {"deadline_share", "0.9", "with an SLO, the plan's deadline is this share of it minus the time waited, (0, 1]"},
+      {"deadline_share", "0.9",
+       "with an SLO, the plan's deadline is this share of it minus the time waited, (0, 1]"},
       {"deadline_s", "0", "without an SLO: the plan's deadline, s (0 = none)"},
       {"search_s_per_evaluation", "2e-06",
        "reported decision time per objective evaluation of the search, s (decision cost \"reported\")"},
       {"decision_s", "0", "reported decision time per frame besides the search, s"},
   };
-  info.make = [params = info.params](const nlohmann::json& p, const PolicyContext& ctx) -> std::unique_ptr<Policy> {
+  info.make = [params = info.params](const nlohmann::json& p,
+                                     const PolicyContext& ctx) -> std::unique_ptr<Policy> {
     const ParamReader reader("policy 'e4'", p, params);
     const ClockTables tables = context_tables(ctx, reader.who());
     E4Params e;
@@ -255,20 +265,25 @@ PolicyInfo e4_info() {
                                     [&](const traces::ExitPoint& x) { return x.after_unit == e.fixed_exit; });
         if (!ok) {
           std::string allowed;
-          for (const auto& x : m->exits) allowed += (allowed.empty() ? "" : ", ") + std::to_string(x.after_unit);
+          for (const auto& x : m->exits)
+            allowed += (allowed.empty() ? "" : ", ") + std::to_string(x.after_unit);
           reader.fail("exit", "found " + exit.dump() + ", but model " + m->id +
-                                  " has no exit head after that unit; allowed: \"none\" or one of " + allowed);
+                                  " has no exit head after that unit; allowed: \"none\" or one of " +
+                                  allowed);
         }
       }
     } else {
-      reader.fail("exit", "found " + exit.dump() +
-                              ", allowed: \"none\", \"cascade\", \"oracle\", \"random\" or a unit index with an exit head");
+      reader.fail(
+          "exit",
+          "found " + exit.dump() +
+              ", allowed: \"none\", \"cascade\", \"oracle\", \"random\" or a unit index with an exit head");
     }
     if (!reader.value("dvfs").is_boolean())
       reader.fail("dvfs", "found " + reader.value("dvfs").dump() + ", allowed: true or false");
     e.dvfs = reader.value("dvfs").get<bool>();
     if (!reader.value("probe_on_device").is_boolean())
-      reader.fail("probe_on_device", "found " + reader.value("probe_on_device").dump() + ", allowed: true or false");
+      reader.fail("probe_on_device",
+                  "found " + reader.value("probe_on_device").dump() + ", allowed: true or false");
     e.probe_on_device = reader.value("probe_on_device").get<bool>();
     e.deadline_share = reader.number("deadline_share", 0.0, 1.0);
     if (e.deadline_share <= 0)
@@ -292,8 +307,7 @@ PolicyInfo e4_info() {
     e.features = reader.integer("features", 1, 256);
     const int key_dim = reader.integer("key_dim", 1, 256);
     const auto& hidden = reader.value("hidden");
-    if (!hidden.is_array() ||
-        !std::all_of(hidden.begin(), hidden.end(), [](const nlohmann::json& h) {
+    if (!hidden.is_array() || !std::all_of(hidden.begin(), hidden.end(), [](const nlohmann::json& h) {
           return h.is_number_integer() && h.get<long long>() >= 1 && h.get<long long>() <= 4096;
         }))
       reader.fail("hidden", "found " + hidden.dump() + ", allowed: a list of layer sizes 1..4096");
@@ -308,17 +322,19 @@ PolicyInfo e4_info() {
       request.network = reader.text("network");
       if (request.network.empty()) request.network = "e4_cascade";
       request.checkpoint = reader.text("checkpoint");
-      request.learner = {{"kind", "supervised"},
-                         {"task", "classification"},
-                         {"inputs", e.window * e.features},
-                         {"outputs", e.heads + 1},
-                         {"hidden", hidden},
-                         {"sequence",
-                          {{"window", e.window}, {"features", e.features}, {"pool", "attention"}, {"key_dim", key_dim}}}};
+      request.learner = {
+          {"kind", "supervised"},
+          {"task", "classification"},
+          {"inputs", e.window * e.features},
+          {"outputs", e.heads + 1},
+          {"hidden", hidden},
+          {"sequence",
+           {{"window", e.window}, {"features", e.features}, {"pool", "attention"}, {"key_dim", key_dim}}}};
       for (int t = 0; t < e.window; ++t)
         for (int j = 0; j < e.features; ++j)
           request.state_names.push_back("f" + std::to_string(t) + "_" + std::to_string(j));
-      for (const auto& x : model->exits) request.action_names.push_back("exit_after_" + std::to_string(x.after_unit));
+      for (const auto& x : model->exits)
+        request.action_names.push_back("exit_after_" + std::to_string(x.after_unit));
       request.action_names.push_back("final");
       request.action_names.push_back("none_right");
       // Multiply-accumulates of one prediction: the three [F, d] projections of every frame, the
@@ -332,9 +348,11 @@ PolicyInfo e4_info() {
       macs += static_cast<double>(in) * (e.heads + 1);
       e.cascade_s = macs * seconds_per_mac;
       if (!ctx.agents) {
-        reader.fail("exit",
-                    "\"cascade\" is learned: train it from exit records (`edgetwin traces exit-dataset`, then "
-                    "`edgetwin train --dataset`) and evaluate with `edgetwin run FILE --checkpoint DIR` (docs/e4.md)");
+        reader.fail(
+            "exit",
+            "\"cascade\" is learned: train it from exit records (`edgetwin traces exit-dataset`, then "
+            "`edgetwin train --dataset`) and evaluate with `edgetwin run FILE --checkpoint DIR` "
+            "(docs/e4.md)");
       }
       agent = ctx.agents(request);
     }
@@ -348,7 +366,8 @@ PolicyInfo e4_info() {
       std::vector<double> share;
       for (const auto& x : m.exits) {
         double before = 0;
-        for (int i = 0; i <= x.after_unit; ++i) before += static_cast<double>(m.units[static_cast<std::size_t>(i)].macs);
+        for (int i = 0; i <= x.after_unit; ++i)
+          before += static_cast<double>(m.units[static_cast<std::size_t>(i)].macs);
         share.push_back(before / total);
       }
       share.push_back(1.0);

@@ -99,7 +99,8 @@ std::optional<UnitCost> JitProfiler::cost(const traces::Model& model, int unit, 
   // The starting pair (the highest levels) is always measured: a plan needs it.
   const bool start = cpu + 1 == static_cast<int>(config_.cpu_khz.size()) &&
                      gpu + 1 == static_cast<int>(config_.gpu_hz.size());
-  if (!start && config_.max_probes_per_plan > 0 && plan_probes_ >= config_.max_probes_per_plan) return std::nullopt;
+  if (!start && config_.max_probes_per_plan > 0 && plan_probes_ >= config_.max_probes_per_plan)
+    return std::nullopt;
   const UnitCost c = measure(model, unit, clocks_of(cpu, gpu));
   ++plan_probes_;
   ++probes_;
@@ -187,8 +188,8 @@ std::vector<JitProfiler::Group> JitProfiler::optimise(const traces::Model& model
   return groups;
 }
 
-JitPlan JitProfiler::evaluate(const traces::Model& model, const std::vector<Group>& groups, const Clocks& current,
-                              double deadline_s, double lambda) const {
+JitPlan JitProfiler::evaluate(const traces::Model& model, const std::vector<Group>& groups,
+                              const Clocks& current, double deadline_s, double lambda) const {
   JitPlan p;
   p.lambda_w = lambda;
   p.groups = static_cast<int>(groups.size());

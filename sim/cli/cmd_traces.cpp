@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <limits>
-#include <random>
 #include <iomanip>
 #include <iostream>
+#include <limits>
+#include <random>
 #include <sstream>
 
 #include "edgetwin/common/hash.hpp"
@@ -331,7 +331,8 @@ int exit_records(const std::vector<std::string>& args) {
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto& model = catalog.model(model_id);
   const std::size_t heads = model.exits.size() + 1;
-  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan("")), earliest(heads + 1, 0);
+  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan("")),
+      earliest(heads + 1, 0);
   long n = 0;
   const traces::AccuracyTable* accuracy = nullptr;
   // Per frame: each head's correctness and confidence, and the first head that is right (the
@@ -392,8 +393,9 @@ int exit_records(const std::vector<std::string>& args) {
   const std::vector<double> share = head_mac_shares(model);
   std::cout << "\n"
             << std::left << std::setw(7) << "after" << std::setw(16) << "head" << std::right << std::setw(10)
-            << "MACs" << std::setw(10) << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
-            << std::setw(11) << "earliest" << "\n";
+            << "MACs" << std::setw(10) << "table" << std::setw(10) << "accuracy" << std::setw(12)
+            << "mean conf" << std::setw(11) << "earliest"
+            << "\n";
   for (std::size_t k = 0; k < heads; ++k) {
     const bool final_head = k + 1 == heads;
     std::cout << std::left << std::setw(7)
@@ -404,15 +406,17 @@ int exit_records(const std::vector<std::string>& args) {
               << fmt(confidence[k] / static_cast<double>(n), 4) << std::setw(11)
               << fmt(earliest[k] / static_cast<double>(n), 4) << "\n";
   }
-  std::cout << std::left << std::setw(7) << "none" << std::setw(16) << "(no head right)" << std::right
-            << std::setw(52) << fmt(earliest[heads] / static_cast<double>(n), 4) << "\n"
-            << "MACs: share of the backbone's MACs before the head; earliest: share of frames whose first right "
-               "head it is (an oracle's exit)\n";
+  std::cout
+      << std::left << std::setw(7) << "none" << std::setw(16) << "(no head right)" << std::right
+      << std::setw(52) << fmt(earliest[heads] / static_cast<double>(n), 4) << "\n"
+      << "MACs: share of the backbone's MACs before the head; earliest: share of frames whose first right "
+         "head it is (an oracle's exit)\n";
   if (accuracy != nullptr && !accuracy->calibration.empty()) {
     std::cout << "\ncited figures the exit curve was calibrated to (" << accuracy->file << "):\n  "
               << accuracy->calibration_source << "\n\n"
               << std::right << std::setw(14) << "compute share" << std::setw(12) << "cited" << std::setw(12)
-              << "curve" << std::setw(12) << "difference" << "\n";
+              << "curve" << std::setw(12) << "difference"
+              << "\n";
     for (const auto& c : accuracy->calibration) {
       const double curve = accuracy->exit_curve.factor(c.compute_share);
       std::cout << std::setw(14) << fmt(c.compute_share, 4) << std::setw(12) << fmt(c.relative_accuracy, 4)
@@ -433,12 +437,13 @@ int exit_records(const std::vector<std::string>& args) {
 int exit_dataset(const std::vector<std::string>& args) {
   std::string data_dir, model_id, dataset, out;
   int videos = 40, frames = 300, features = 8, window = 8;
-  double fps = 10, feature_noise = 1.0, energy_weight = 0.5, mean = 0.5, rate = 0.1, spread = 0.2, jitter = 0.05,
-         sensitivity = 0.5;
+  double fps = 10, feature_noise = 1.0, energy_weight = 0.5, mean = 0.5, rate = 0.1, spread = 0.2,
+         jitter = 0.05, sensitivity = 0.5;
   std::uint64_t seed = 1;
   po::options_description options("traces exit-dataset options");
   options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
-      "dataset", po::value<std::string>(&dataset), "dataset_key of the accuracy table (default: the model's)")(
+      "dataset", po::value<std::string>(&dataset),
+      "dataset_key of the accuracy table (default: the model's)")(
       "out", po::value<std::string>(&out)->required(), "CSV file to write")(
       "videos", po::value<int>(&videos)->default_value(40), "videos, 1..100000")(
       "frames", po::value<int>(&frames)->default_value(300), "frames per video, 1..1000000")(
@@ -449,8 +454,9 @@ int exit_dataset(const std::vector<std::string>& args) {
       "energy-weight", po::value<double>(&energy_weight)->default_value(0.5),
       "summary's objective: an error costs 1, running the whole backbone this much, >= 0")(
       "mean-complexity", po::value<double>(&mean)->default_value(0.5), "complexity process: mean, [0, 1]")(
-      "scene-change-rate-hz", po::value<double>(&rate)->default_value(0.1), "complexity process: scene changes")(
-      "scene-spread", po::value<double>(&spread)->default_value(0.2), "complexity process: scene level spread")(
+      "scene-change-rate-hz", po::value<double>(&rate)->default_value(0.1),
+      "complexity process: scene changes")("scene-spread", po::value<double>(&spread)->default_value(0.2),
+                                           "complexity process: scene level spread")(
       "jitter", po::value<double>(&jitter)->default_value(0.05), "complexity process: per-frame noise")(
       "complexity-sensitivity", po::value<double>(&sensitivity)->default_value(0.5),
       "generator: complexity_sensitivity, [0, 0.5]")(
@@ -461,8 +467,8 @@ int exit_dataset(const std::vector<std::string>& args) {
     return kExitOk;
   const auto range = [](const char* name, double v, double lo, double hi) {
     if (!(v >= lo && v <= hi)) {
-      throw std::invalid_argument(std::string("--") + name + ": found " + fmt(v, 6) + ", allowed: " + fmt(lo, 6) +
-                                  " .. " + fmt(hi, 6));
+      throw std::invalid_argument(std::string("--") + name + ": found " + fmt(v, 6) +
+                                  ", allowed: " + fmt(lo, 6) + " .. " + fmt(hi, 6));
     }
   };
   range("videos", videos, 1, 100000);
@@ -542,8 +548,8 @@ int exit_dataset(const std::vector<std::string>& args) {
     }
   }
   if (!csv.flush()) throw std::invalid_argument("--out: write failed: " + out);
-  std::cout << "wrote " << rows << " rows (" << videos << " SYNTHETIC videos x " << frames << " frames, window "
-            << window << " x " << features << " features) to " << out << "\n"
+  std::cout << "wrote " << rows << " rows (" << videos << " SYNTHETIC videos x " << frames
+            << " frames, window " << window << " x " << features << " features) to " << out << "\n"
             << "objective per frame: (1 - correct) + " << fmt(energy_weight, 3) << " x MACs share\n"
             << "  oracle            " << fmt(label_cost / static_cast<double>(rows), 4) << "\n";
   std::size_t best_fixed = 0;
@@ -551,8 +557,9 @@ int exit_dataset(const std::vector<std::string>& args) {
     if (fixed_cost[h] < fixed_cost[best_fixed]) best_fixed = h;
   double random = 0;
   for (const double f : fixed_cost) random += f / static_cast<double>(heads);
-  std::cout << "  best fixed head   " << fmt(fixed_cost[best_fixed] / static_cast<double>(rows), 4) << " (head "
-            << best_fixed << ")\n  random head       " << fmt(random / static_cast<double>(rows), 4) << "\n"
+  std::cout << "  best fixed head   " << fmt(fixed_cost[best_fixed] / static_cast<double>(rows), 4)
+            << " (head " << best_fixed << ")\n  random head       "
+            << fmt(random / static_cast<double>(rows), 4) << "\n"
             << "label shares:";
   for (std::size_t h = 0; h <= heads; ++h) std::cout << " " << fmt(labels[h] / static_cast<double>(rows), 3);
   std::cout << " (the last: no head right)\n";

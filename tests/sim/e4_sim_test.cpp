@@ -39,7 +39,8 @@ struct Frame {
 
 class Recording final : public policies::Policy {
  public:
-  Recording(std::unique_ptr<policies::Policy> inner, std::vector<Frame>* out) : inner_(std::move(inner)), out_(out) {}
+  Recording(std::unique_ptr<policies::Policy> inner, std::vector<Frame>* out)
+      : inner_(std::move(inner)), out_(out) {}
   std::optional<Clocks> initial_clocks() const override { return inner_->initial_clocks(); }
   policies::FrameAction on_frame(const policies::FrameObservation& obs) override {
     RecordingProber p;
@@ -68,12 +69,15 @@ TEST(E4Simulation, AFrameIsItsProbesTransitionsUnitsAtThePlannedClocksHeadAndSea
   info.name = "recording_e4";
   info.roles = {policies::Role::exit, policies::Role::clocks};
   info.summary = "test";
-  info.make = [&](const nlohmann::json&, const policies::PolicyContext& ctx) -> std::unique_ptr<policies::Policy> {
-    const nlohmann::json params = {{"exit", exit}, {"cpu_levels", 2}, {"gpu_levels", 3}, {"max_probes_per_frame", 0}};
+  info.make = [&](const nlohmann::json&,
+                  const policies::PolicyContext& ctx) -> std::unique_ptr<policies::Policy> {
+    const nlohmann::json params = {
+        {"exit", exit}, {"cpu_levels", 2}, {"gpu_levels", 3}, {"max_probes_per_frame", 0}};
     return std::make_unique<Recording>(f.registry.get("e4").make(params, ctx), &frames);
   };
   f.registry.add(info);
-  auto spec = test::one_group_scenario(1, 1.0, 3.0, {{"exit+clocks", {"recording_e4", nlohmann::json::object()}}});
+  auto spec =
+      test::one_group_scenario(1, 1.0, 3.0, {{"exit+clocks", {"recording_e4", nlohmann::json::object()}}});
   spec.groups[0].decision.cost = "reported";
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   ASSERT_EQ(result.requests.size(), 3u);
@@ -123,11 +127,13 @@ TEST(E4Simulation, AFrameIsItsProbesTransitionsUnitsAtThePlannedClocksHeadAndSea
       units_s += unit_s(i, c);
     }
     const double head_s =
-        f.store.head_estimate("xavier_nx", "mobilenet_v2", exit, 1, 1, {cur.cpu_khz, cur.gpu_hz, cur.emc_hz}).latency_s;
+        f.store.head_estimate("xavier_nx", "mobilenet_v2", exit, 1, 1, {cur.cpu_khz, cur.gpu_hz, cur.emc_hz})
+            .latency_s;
     // The search's reported time: 2 us per evaluation, at least one per unit.
     EXPECT_GE(fr.action.decision_s, 2e-6 * (exit + 1));
     EXPECT_NEAR(r.decision_s, fr.action.decision_s, 1e-15);
-    EXPECT_NEAR(r.latency_s(), fr.action.decision_s + probes_s + switches_s + units_s + head_s, 1e-9) << "frame " << k;
+    EXPECT_NEAR(r.latency_s(), fr.action.decision_s + probes_s + switches_s + units_s + head_s, 1e-9)
+        << "frame " << k;
     if (k > 0) {
       // The same plan from the cache, and the frame starts where the last one ended.
       EXPECT_EQ(fr.action.clocks.size(), frames[0].action.clocks.size());

@@ -45,7 +45,8 @@ TEST(CoordinateDescent, ReachesTheExhaustiveOptimumOnSmallGrids) {
             for (int i = 0; i < nc; ++i) fc.push_back(0.3 + 0.7 * i / (nc - 1));
             for (int j = 0; j < ng; ++j) fg.push_back(0.2 + 0.8 * j / (ng - 1));
             const auto cost = [&](int i, int j) -> std::optional<double> {
-              return shaped_energy(fc[static_cast<std::size_t>(i)], fg[static_cast<std::size_t>(j)], a, b, p0);
+              return shaped_energy(fc[static_cast<std::size_t>(i)], fg[static_cast<std::size_t>(j)], a, b,
+                                   p0);
             };
             double best = std::numeric_limits<double>::infinity();
             for (int i = 0; i < nc; ++i)
@@ -235,7 +236,8 @@ TEST(E4Policy, PlansTheUnitsBeforeTheExitWithinTheModesTables) {
   EXPECT_GE(prober.calls, exit + 1);
   EXPECT_GT(a.decision_s, 0);  // 2 us per evaluation
   // Without DVFS: one segment at the highest clocks, no probe.
-  auto flat = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", json{{"exit", exit}, {"dvfs", false}}, ctx);
+  auto flat =
+      reg.create({pol::Role::exit, pol::Role::clocks}, "e4", json{{"exit", exit}, {"dvfs", false}}, ctx);
   const int before = prober.calls;
   const auto b = flat->on_frame(obs);
   ASSERT_EQ(b.clocks.size(), 1u);
@@ -301,8 +303,9 @@ TEST(E4Policy, CascadeExitsAtTheHighestLogitOverAWindowOfFeatures) {
     asked = r;
     return agent;
   };
-  const json params = {{"exit", "cascade"}, {"dvfs", false}, {"window", 2},     {"features", 3},
-                       {"key_dim", 4},      {"hidden", {5}},  {"seconds_per_mac", 1e-9}};
+  const json params = {{"exit", "cascade"},      {"dvfs", false}, {"window", 2},
+                       {"features", 3},          {"key_dim", 4},  {"hidden", {5}},
+                       {"seconds_per_mac", 1e-9}};
   auto e4 = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", params, ctx);
   EXPECT_EQ(asked.network, "e4_cascade");
   EXPECT_EQ(asked.learner["inputs"], 6);
@@ -352,7 +355,8 @@ TEST(E4Policy, CascadeExitsAtTheHighestLogitOverAWindowOfFeatures) {
     e4->on_frame(obs);
     ADD_FAILURE() << "no error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("needs 3 features per frame, found 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("needs 3 features per frame, found 1"), std::string::npos)
+        << e.what();
   }
   // Without agents (no checkpoint given) the cascade is refused with what to do.
   ctx.agents = nullptr;
@@ -368,12 +372,13 @@ TEST(E4Policy, RandomExitDrawsEveryHead) {
   ctx.board = &board;
   ctx.models = {&model};
   ctx.seed = 3;
-  auto e4 = reg.create({pol::Role::exit, pol::Role::clocks}, "e4", json{{"exit", "random"}, {"dvfs", false}}, ctx);
+  auto e4 =
+      reg.create({pol::Role::exit, pol::Role::clocks}, "e4", json{{"exit", "random"}, {"dvfs", false}}, ctx);
   pol::FrameObservation obs;
   obs.model = &model;
   std::map<int, int> seen;
   for (int i = 0; i < 1900; ++i) ++seen[e4->on_frame(obs).exit_after_unit];
-  EXPECT_EQ(seen.size(), 19u);  // every exit and the final head
+  EXPECT_EQ(seen.size(), 19u);                                         // every exit and the final head
   for (const auto& [exit, n] : seen) EXPECT_NEAR(n, 100, 40) << exit;  // binomial sd 9.7
 }
 
@@ -387,7 +392,8 @@ TEST(BudgetedExit, StopsAtTheThresholdAndSteersItToTheBudget) {
   pol::register_builtin_policies(reg);
   pol::PolicyContext ctx;
   ctx.models = {&model};
-  auto p = reg.create(pol::Role::exit, "budgeted_exit", json{{"budget", 0.4}, {"threshold", 0.8}, {"step", 0.1}}, ctx);
+  auto p = reg.create(pol::Role::exit, "budgeted_exit",
+                      json{{"budget", 0.4}, {"threshold", 0.8}, {"step", 0.1}}, ctx);
   pol::FrameObservation obs;
   obs.model = &model;
   EXPECT_EQ(p->on_frame(obs).checkpoints.size(), 18u);

@@ -88,9 +88,11 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
     t.calibration_source = c.string("source");
     for (const common::JsonReader& p : c.objects_or_empty("points")) {
       p.require_only({"compute_share", "relative_accuracy"});
-      t.calibration.push_back({p.number_in("compute_share", 0.0, 1.0), p.number_in("relative_accuracy", 0.0, 1.0)});
+      t.calibration.push_back(
+          {p.number_in("compute_share", 0.0, 1.0), p.number_in("relative_accuracy", 0.0, 1.0)});
     }
-    if (t.calibration.empty()) c.fail("points", "found none, allowed: at least one {compute_share, relative_accuracy}");
+    if (t.calibration.empty())
+      c.fail("points", "found none, allowed: at least one {compute_share, relative_accuracy}");
   }
   return t;
 }

@@ -135,8 +135,10 @@ ExitRecordsSpec read_exit_records(const common::JsonReader& e, const VideoStream
   }
   const auto g = optional_object(e, "generator", ctx.errors);
   if (!g) return s;
-  check_keys(*g, {"complexity_sensitivity", "confidence_separation", "confidence_noise", "features", "feature_noise"},
-             ctx.errors);
+  check_keys(
+      *g,
+      {"complexity_sensitivity", "confidence_separation", "confidence_noise", "features", "feature_noise"},
+      ctx.errors);
   ctx.errors.check([&] {
     s.complexity_sensitivity = non_negative_or(*g, "complexity_sensitivity", s.complexity_sensitivity, 0.5);
   });

@@ -60,10 +60,10 @@ struct JitPlan {
   double time_s = 0;                   ///< units + switches (the first from the current clocks)
   double energy_j = 0;
   bool meets_deadline = true;
-  double lambda_w = 0;  ///< the price of time the plan was found at (0: no deadline pressure)
-  int probes = 0;       ///< probes this plan made
-  long evaluations = 0; ///< objective evaluations of groups at clock pairs (cached or probed)
-  int groups = 0;       ///< clock groups after merging
+  double lambda_w = 0;   ///< the price of time the plan was found at (0: no deadline pressure)
+  int probes = 0;        ///< probes this plan made
+  long evaluations = 0;  ///< objective evaluations of groups at clock pairs (cached or probed)
+  int groups = 0;        ///< clock groups after merging
 };
 
 class JitProfiler {
@@ -89,9 +89,10 @@ class JitProfiler {
     int first = 0, end = 0;
     int cpu = 0, gpu = 0;
   };
-  std::optional<UnitCost> cost(const traces::Model& model, int unit, int cpu, int gpu, const Measure& measure);
-  std::optional<double> group_value(const traces::Model& model, const Group& g, int cpu, int gpu, double lambda,
-                                    const Measure& measure);
+  std::optional<UnitCost> cost(const traces::Model& model, int unit, int cpu, int gpu,
+                               const Measure& measure);
+  std::optional<double> group_value(const traces::Model& model, const Group& g, int cpu, int gpu,
+                                    double lambda, const Measure& measure);
   /// Switch cost between two pairs (0 when equal), as time and energy.
   UnitCost switch_cost(const Clocks& from, const Clocks& to) const;
   std::vector<Group> optimise(const traces::Model& model, int end_unit, const Clocks& current, double lambda,
