@@ -649,7 +649,8 @@ TEST(ScenarioExitRecords, DatasetDefaultsToTheModelsTableAndIsChecked) {
   doc["workloads"]["videos"][0]["dataset"] = "coco_val2017";
   expect_single(
       errors_of(doc), "/workloads/videos/0/dataset",
-      {"found \"coco_val2017\", allowed: imagenet1k_val (the accuracy tables of model mobilenet_v2)"});
+      {"found \"coco_val2017\", allowed: imagenet1k_val, activitynet_v13, minikinetics (the accuracy tables of "
+       "model mobilenet_v2)"});
 }
 
 TEST(ScenarioExitRecords, GeneratorParametersAreReadCheckedAndResolved) {
