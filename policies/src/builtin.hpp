@@ -21,6 +21,8 @@ PolicyInfo cloud_only_info();
 PolicyInfo fixed_split_info();
 PolicyInfo neurosurgeon_info();
 PolicyInfo confidence_exit_info();
+PolicyInfo budgeted_exit_info();
+PolicyInfo e4_info();
 PolicyInfo fixed_batching_info();
 PolicyInfo bcedge_info();
 PolicyInfo clipper_aimd_info();

@@ -23,6 +23,9 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(neurosurgeon_info());
   // exit role, on the exit heads' confidence
   registry.add(confidence_exit_info());
+  registry.add(budgeted_exit_info());
+  // exit and clocks roles: E4 (JIT profiler on probes)
+  registry.add(e4_info());
   // batching role (serving devices)
   registry.add(fixed_batching_info());
   registry.add(bcedge_info());

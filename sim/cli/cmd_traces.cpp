@@ -9,7 +9,9 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -292,6 +294,19 @@ int validate(const std::vector<std::string>& args) {
   return bad == 0 ? kExitOk : kExitDataError;
 }
 
+// Share of the backbone's MACs before each head (exits in Model::exits order, then 1 for the final).
+std::vector<double> head_mac_shares(const traces::Model& model) {
+  const double total_macs = static_cast<double>(std::max<std::int64_t>(1, model.total_macs()));
+  std::vector<double> share(model.exits.size() + 1, 1.0);
+  for (std::size_t k = 0; k < model.exits.size(); ++k) {
+    double before = 0;
+    for (int i = 0; i <= model.exits[k].after_unit; ++i)
+      before += static_cast<double>(model.units[static_cast<std::size_t>(i)].macs);
+    share[k] = before / total_macs;
+  }
+  return share;
+}
+
 // `traces exit-records`: per-head accuracy and mean confidence of a records file, or of the
 // SYNTHETIC generator for a model (docs/exit_records.md).
 // `traces corunners`: random co-runner mixes on one board and the slowdown the simulator's
@@ -415,6 +430,7 @@ int exit_records(const std::vector<std::string>& args) {
   long frames = 10000;
   double mean_complexity = 0.5;
   std::uint64_t seed = 1;
+  int features = 0;
   po::options_description options("traces exit-records options");
   options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
       "file", po::value<std::string>(&file), "a records file (default: the SYNTHETIC generator)")(
@@ -423,7 +439,8 @@ int exit_records(const std::vector<std::string>& args) {
       "frames", po::value<long>(&frames)->default_value(10000), "generator: frames drawn")(
       "mean-complexity", po::value<double>(&mean_complexity)->default_value(0.5),
       "generator: complexity mean (frames uniform within +-0.2 of it, inside [0, 1])")(
-      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed");
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "generator: seed")(
+      "features", po::value<int>(&features)->default_value(0), "generator: features per record");
   add_data_option(options, data_dir);
   po::variables_map vm;
   if (!parse_args(args, options, {}, vm,
@@ -432,30 +449,51 @@ int exit_records(const std::vector<std::string>& args) {
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto& model = catalog.model(model_id);
   const std::size_t heads = model.exits.size() + 1;
-  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan(""));
+  std::vector<double> right(heads, 0), confidence(heads, 0), table(heads, std::nan("")),
+      earliest(heads + 1, 0);
   long n = 0;
+  const traces::AccuracyTable* accuracy = nullptr;
+  // Per frame: each head's correctness and confidence, and the first head that is right (the
+  // oracle's exit; `heads` = none is).
+  const auto count = [&](const traces::ExitRecord& r) {
+    std::size_t first = heads;
+    for (std::size_t k = 0; k < heads; ++k) {
+      right[k] += r.outcomes[k].correct;
+      confidence[k] += r.outcomes[k].confidence;
+      if (r.outcomes[k].correct && first == heads) first = k;
+    }
+    earliest[first] += 1;
+  };
   if (!file.empty()) {
     const auto records = traces::read_exit_records_file(file, model);
     std::cout << "records    " << file << " (" << records.provenance.kind << ", dataset "
               << records.provenance.dataset_key << ", " << records.records.size() << " frames)\n";
-    for (const auto& r : records.records) {
-      for (std::size_t k = 0; k < heads; ++k) {
-        right[k] += r.outcomes[k].correct;
-        confidence[k] += r.outcomes[k].confidence;
-      }
-    }
+    for (const auto& r : records.records) count(r);
     n = static_cast<long>(records.records.size());
+    const auto keys = catalog.accuracy_datasets(model_id);
+    if (std::find(keys.begin(), keys.end(), records.provenance.dataset_key) != keys.end())
+      accuracy = catalog.accuracy(model_id, records.provenance.dataset_key);
+    if (accuracy != nullptr) {
+      for (std::size_t k = 0; k + 1 < heads; ++k)
+        table[k] = accuracy->accuracy(model, model.exits[k].after_unit, false, 1.0);
+      table[heads - 1] = accuracy->accuracy(model, -1, false, 1.0);
+    }
   } else {
-    const auto* accuracy = catalog.accuracy(model_id, dataset);
+    accuracy = catalog.accuracy(model_id, dataset);
     if (accuracy == nullptr) {
       throw std::invalid_argument("--dataset: model " + model_id + " has no accuracy table '" + dataset +
                                   "'; its tables: " + common::join(catalog.accuracy_datasets(model_id)));
     }
     if (frames < 1)
       throw std::invalid_argument("--frames: found " + std::to_string(frames) + ", allowed: >= 1");
+    if (features < 0 || features > traces::kMaxGeneratedFeatures) {
+      throw std::invalid_argument("--features: found " + std::to_string(features) + ", allowed: 0.." +
+                                  std::to_string(traces::kMaxGeneratedFeatures));
+    }
     traces::ExitRecordGeneratorParams p;
     p.mean_complexity = mean_complexity;
     p.seed = seed;
+    p.feature_count = features;
     const traces::ExitRecordGenerator g(model, *accuracy, p);
     const double w = std::min({mean_complexity, 1 - mean_complexity, 0.2});
     std::cout << "generator  SYNTHETIC " << g.describe() << "\n           " << frames
@@ -465,28 +503,184 @@ int exit_records(const std::vector<std::string>& args) {
       const auto key = static_cast<std::uint64_t>(i);
       const double c =
           mean_complexity - w + 2 * w * common::uniform01(common::hash_combine(seed ^ 0x636f6d70, key));
-      const auto r = g.generate(c, key);
-      for (std::size_t k = 0; k < heads; ++k) {
-        right[k] += r.outcomes[k].correct;
-        confidence[k] += r.outcomes[k].confidence;
-      }
+      count(g.generate(c, key));
     }
     table = g.accuracies();
     n = frames;
   }
+  const std::vector<double> share = head_mac_shares(model);
   std::cout << "\n"
             << std::left << std::setw(7) << "after" << std::setw(16) << "head" << std::right << std::setw(10)
-            << "table" << std::setw(10) << "accuracy" << std::setw(12) << "mean conf"
+            << "MACs" << std::setw(10) << "table" << std::setw(10) << "accuracy" << std::setw(12)
+            << "mean conf" << std::setw(11) << "earliest"
             << "\n";
   for (std::size_t k = 0; k < heads; ++k) {
     const bool final_head = k + 1 == heads;
     std::cout << std::left << std::setw(7)
               << (final_head ? std::string("final") : std::to_string(model.exits[k].after_unit))
               << std::setw(16) << (final_head ? std::string("(model)") : model.exits[k].head) << std::right
-              << std::setw(10) << fmt(table[k], 4) << std::setw(10)
+              << std::setw(10) << fmt(share[k], 3) << std::setw(10) << fmt(table[k], 4) << std::setw(10)
               << fmt(right[k] / static_cast<double>(n), 4) << std::setw(12)
-              << fmt(confidence[k] / static_cast<double>(n), 4) << "\n";
+              << fmt(confidence[k] / static_cast<double>(n), 4) << std::setw(11)
+              << fmt(earliest[k] / static_cast<double>(n), 4) << "\n";
   }
+  std::cout
+      << std::left << std::setw(7) << "none" << std::setw(16) << "(no head right)" << std::right
+      << std::setw(52) << fmt(earliest[heads] / static_cast<double>(n), 4) << "\n"
+      << "MACs: share of the backbone's MACs before the head; earliest: share of frames whose first right "
+         "head it is (an oracle's exit)\n";
+  if (accuracy != nullptr && !accuracy->calibration.empty()) {
+    std::cout << "\ncited figures the exit curve was calibrated to (" << accuracy->file << "):\n  "
+              << accuracy->calibration_source << "\n\n"
+              << std::right << std::setw(14) << "compute share" << std::setw(12) << "cited" << std::setw(12)
+              << "curve" << std::setw(12) << "difference"
+              << "\n";
+    for (const auto& c : accuracy->calibration) {
+      const double curve = accuracy->exit_curve.factor(c.compute_share);
+      std::cout << std::setw(14) << fmt(c.compute_share, 4) << std::setw(12) << fmt(c.relative_accuracy, 4)
+                << std::setw(12) << fmt(curve, 4) << std::setw(12) << fmt(curve - c.relative_accuracy, 4)
+                << "\n";
+    }
+    std::cout << "(relative accuracy: accuracy / the final head's; the table's curve 1 - "
+              << fmt(accuracy->exit_curve.max_relative_loss, 3) << " (1 - d)^"
+              << fmt(accuracy->exit_curve.exponent, 3) << ")\n";
+  }
+  return kExitOk;
+}
+
+// `traces exit-dataset`: a supervised training set for E4's cascade (docs/e4.md, "Cascade"):
+// SYNTHETIC videos from the complexity process, per frame the window of the last frames'
+// features and the label: the earliest head that is right (the number of heads: none is). The
+// summary scores choices by (1 - correct) + energy_weight x MACs share.
+int exit_dataset(const std::vector<std::string>& args) {
+  std::string data_dir, model_id, dataset, out;
+  int videos = 40, frames = 300, features = 8, window = 8;
+  double fps = 10, feature_noise = 1.0, energy_weight = 0.5, mean = 0.5, rate = 0.1, spread = 0.2,
+         jitter = 0.05, sensitivity = 0.5;
+  std::uint64_t seed = 1;
+  po::options_description options("traces exit-dataset options");
+  options.add_options()("model", po::value<std::string>(&model_id)->required(), "model id")(
+      "dataset", po::value<std::string>(&dataset),
+      "dataset_key of the accuracy table (default: the model's)")(
+      "out", po::value<std::string>(&out)->required(), "CSV file to write")(
+      "videos", po::value<int>(&videos)->default_value(40), "videos, 1..100000")(
+      "frames", po::value<int>(&frames)->default_value(300), "frames per video, 1..1000000")(
+      "fps", po::value<double>(&fps)->default_value(10), "frame rate, for the scene changes, (0, 1000]")(
+      "features", po::value<int>(&features)->default_value(8), "features per frame, 1..256")(
+      "feature-noise", po::value<double>(&feature_noise)->default_value(1.0), "noise on the features, >= 0")(
+      "window", po::value<int>(&window)->default_value(8), "frames per row (the cascade's window), 1..256")(
+      "energy-weight", po::value<double>(&energy_weight)->default_value(0.5),
+      "summary's objective: an error costs 1, running the whole backbone this much, >= 0")(
+      "mean-complexity", po::value<double>(&mean)->default_value(0.5), "complexity process: mean, [0, 1]")(
+      "scene-change-rate-hz", po::value<double>(&rate)->default_value(0.1),
+      "complexity process: scene changes")("scene-spread", po::value<double>(&spread)->default_value(0.2),
+                                           "complexity process: scene level spread")(
+      "jitter", po::value<double>(&jitter)->default_value(0.05), "complexity process: per-frame noise")(
+      "complexity-sensitivity", po::value<double>(&sensitivity)->default_value(0.5),
+      "generator: complexity_sensitivity, [0, 0.5]")(
+      "seed", po::value<std::uint64_t>(&seed)->default_value(1), "seed of the videos");
+  add_data_option(options, data_dir);
+  po::variables_map vm;
+  if (!parse_args(args, options, {}, vm, "edgetwin traces exit-dataset --model ID --out CSV [options]"))
+    return kExitOk;
+  const auto range = [](const char* name, double v, double lo, double hi) {
+    if (!(v >= lo && v <= hi)) {
+      throw std::invalid_argument(std::string("--") + name + ": found " + fmt(v, 6) +
+                                  ", allowed: " + fmt(lo, 6) + " .. " + fmt(hi, 6));
+    }
+  };
+  range("videos", videos, 1, 100000);
+  range("frames", frames, 1, 1000000);
+  range("fps", fps, 1e-9, 1000);
+  range("features", features, 1, traces::kMaxGeneratedFeatures);
+  range("window", window, 1, 256);
+  range("energy-weight", energy_weight, 0, 1e6);
+  range("feature-noise", feature_noise, 0, 20);
+  range("mean-complexity", mean, 0, 1);
+  range("scene-change-rate-hz", rate, 0, 1000);
+  range("scene-spread", spread, 0, 1);
+  range("jitter", jitter, 0, 1);
+  range("complexity-sensitivity", sensitivity, 0, 0.5);
+  const auto catalog = load_catalog_or_throw(data_dir);
+  const auto& model = catalog.model(model_id);
+  const auto* accuracy = catalog.accuracy(model_id, dataset);
+  if (accuracy == nullptr) {
+    throw std::invalid_argument("--dataset: model " + model_id + " has no accuracy table '" + dataset +
+                                "'; its tables: " + common::join(catalog.accuracy_datasets(model_id)));
+  }
+  const std::vector<double> share = head_mac_shares(model);
+  const std::size_t heads = share.size();
+  std::ofstream csv(out, std::ios::trunc);
+  if (!csv) throw std::invalid_argument("--out: cannot open " + out + " for writing");
+  for (int t = 0; t < window; ++t)
+    for (int j = 0; j < features; ++j) csv << "f" << t << "_" << j << ",";
+  csv << "label\n";
+  // Per head: rows whose label it is, and the objective of always taking it.
+  std::vector<double> labels(heads + 1, 0), fixed_cost(heads, 0);
+  double label_cost = 0;
+  long rows = 0;
+  for (int v = 0; v < videos; ++v) {
+    const std::uint64_t video_seed = common::hash_combine(seed, static_cast<std::uint64_t>(v));
+    traces::ExitRecordGeneratorParams p;
+    p.mean_complexity = mean;
+    p.complexity_sensitivity = sensitivity;
+    p.feature_count = features;
+    p.feature_noise = feature_noise;
+    p.seed = video_seed;
+    const traces::ExitRecordGenerator g(model, *accuracy, p);
+    // The simulator's complexity process (docs/scenarios.md): a scene level drawn at each
+    // Poisson scene change, plus per-frame noise.
+    std::mt19937_64 rng(video_seed);
+    std::normal_distribution<double> noise(0.0, jitter), level_draw(mean, spread);
+    std::exponential_distribution<double> gap(std::max(1e-12, rate));
+    double level = std::clamp(level_draw(rng), 0.0, 1.0), next_scene = gap(rng);
+    std::vector<std::vector<float>> history;
+    for (int k = 0; k < frames; ++k) {
+      const double t = k / fps;
+      while (t >= next_scene) {
+        level = std::clamp(level_draw(rng), 0.0, 1.0);
+        next_scene += gap(rng);
+      }
+      const double c = std::clamp(level + noise(rng), 0.0, 1.0);
+      const auto r = g.generate(c, static_cast<std::uint64_t>(k));
+      history.push_back(r.features);
+      if (static_cast<int>(history.size()) > window) history.erase(history.begin());
+      // Oldest first; zeros before the video's first frame.
+      for (int s = 0; s < window - static_cast<int>(history.size()); ++s)
+        for (int j = 0; j < features; ++j) csv << "0,";
+      for (const auto& f : history)
+        for (const float x : f) csv << common::format_double(x) << ",";
+      // The label: the first head that is right, or `heads` when none is.
+      std::size_t label = heads;
+      double best = std::numeric_limits<double>::infinity();
+      for (std::size_t h = 0; h < heads; ++h) {
+        const double cost = (r.outcomes[h].correct ? 0.0 : 1.0) + energy_weight * share[h];
+        fixed_cost[h] += cost;
+        best = std::min(best, cost);
+        if (r.outcomes[h].correct && label == heads) label = h;
+      }
+      label_cost += best;
+      labels[label] += 1;
+      ++rows;
+      csv << label << "\n";
+    }
+  }
+  if (!csv.flush()) throw std::invalid_argument("--out: write failed: " + out);
+  std::cout << "wrote " << rows << " rows (" << videos << " SYNTHETIC videos x " << frames
+            << " frames, window " << window << " x " << features << " features) to " << out << "\n"
+            << "objective per frame: (1 - correct) + " << fmt(energy_weight, 3) << " x MACs share\n"
+            << "  oracle            " << fmt(label_cost / static_cast<double>(rows), 4) << "\n";
+  std::size_t best_fixed = 0;
+  for (std::size_t h = 0; h < heads; ++h)
+    if (fixed_cost[h] < fixed_cost[best_fixed]) best_fixed = h;
+  double random = 0;
+  for (const double f : fixed_cost) random += f / static_cast<double>(heads);
+  std::cout << "  best fixed head   " << fmt(fixed_cost[best_fixed] / static_cast<double>(rows), 4)
+            << " (head " << best_fixed << ")\n  random head       "
+            << fmt(random / static_cast<double>(rows), 4) << "\n"
+            << "label shares:";
+  for (std::size_t h = 0; h <= heads; ++h) std::cout << " " << fmt(labels[h] / static_cast<double>(rows), 3);
+  std::cout << " (the last: no head right)\n";
   return kExitOk;
 }
 
@@ -544,14 +738,16 @@ int calibration(const std::vector<std::string>& args) {
 
 int run_traces(const std::vector<std::string>& args) {
   const std::string usage =
-      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records|corunners> [options]\n"
+      "usage: edgetwin traces <generate|inspect|validate|calibration|exit-records|corunners|exit-dataset> "
+      "[options]\n"
       "  generate     write SYNTHETIC calibrated traces for boards x models (docs/synthetic_traces.md)\n"
       "  inspect      per-unit latency/power of one trace and the store's fit error (docs/traces.md)\n"
       "  validate     check trace files against the catalogs\n"
       "  calibration  calibration and held-out validation figures next to the generated values, errors\n"
       "               per kind (markdown; exit 1 if a calibration figure or a validation target fails)\n"
       "  exit-records per-exit accuracy and confidence of exit records or the SYNTHETIC generator\n"
-      "  corunners    SYNTHETIC co-runner mixes and their slowdowns (interference predictor data)\n";
+      "  corunners    SYNTHETIC co-runner mixes and their slowdowns (interference predictor data)\n"
+      "  exit-dataset a SYNTHETIC training set for E4's cascade (features window, earliest good exit)\n";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -563,6 +759,7 @@ int run_traces(const std::vector<std::string>& args) {
   if (args[0] == "calibration") return calibration(rest);
   if (args[0] == "exit-records") return exit_records(rest);
   if (args[0] == "corunners") return corunners(rest);
+  if (args[0] == "exit-dataset") return exit_dataset(rest);
   std::cerr << "error: unknown traces subcommand '" << args[0] << "'\n" << usage;
   return kExitUsage;
 }

@@ -122,6 +122,66 @@ TEST(ExitRecordGenerator, MatchesTheTableOverTheComplexityDistribution) {
   EXPECT_NEAR(g.p_correct(static_cast<int>(heads) - 1, 0.7), 0.7613 - 0.7613 * 0.2387 * 0.3, 1e-12);
 }
 
+TEST(ExitRecordGenerator, FeaturesTrackComplexityAndDifficulty) {
+  const Model m = small_model();
+  const AccuracyTable t = small_table();
+  ExitRecordGeneratorParams p;
+  p.seed = 5;
+  EXPECT_TRUE(ExitRecordGenerator(m, t, p).generate(0.5, 1).features.empty());  // 0 features: none
+  p.feature_count = 8;
+  p.feature_noise = 0.5;
+  const ExitRecordGenerator g(m, t, p);
+  EXPECT_EQ(g.features(0.5, 3), g.generate(0.5, 3).features);
+  ASSERT_EQ(g.features(0.5, 3).size(), 8u);
+  // At the mean complexity a feature is sin(theta) logit(u) / 1.7 + noise with sin(theta) >= 0, and
+  // the final head is right iff u < 0.8: the features of right frames are lower on average.
+  double right = 0, wrong = 0, n_right = 0;
+  for (std::uint64_t n = 0; n < 20000; ++n) {
+    const auto f = g.features(0.5, n);
+    double mean = 0;
+    for (const float x : f) mean += x / 8.0;
+    if (g.outcome(0.5, n, 2).correct) {
+      right += mean;
+      n_right += 1;
+    } else {
+      wrong += mean;
+    }
+  }
+  EXPECT_LT(right / n_right + 0.3, wrong / (20000 - n_right));
+  // Harder scenes (complexity above the mean) move the features by cos(theta) x (c - m) / 0.2,
+  // in both directions: the distance between the same frame's features at two complexities is
+  // sqrt(sum cos^2(theta_j)) x 2, more than 0 and at most sqrt(8) x 2.
+  const auto lo = g.features(0.3, 11), hi = g.features(0.7, 11);
+  double d2 = 0;
+  for (std::size_t j = 0; j < 8; ++j) d2 += (hi[j] - lo[j]) * (hi[j] - lo[j]);
+  EXPECT_GT(d2, 0.0);
+  EXPECT_LE(std::sqrt(d2), std::sqrt(8.0) * 2 + 1e-5);
+  p.feature_count = kMaxGeneratedFeatures + 1;
+  EXPECT_THROW(ExitRecordGenerator(m, t, p), std::invalid_argument);
+}
+
+TEST(VideoAccuracyTables, ExitCurveFittedToFrameExitFigures) {
+  const Catalog catalog = Catalog::load(EDGETWIN_CATALOG_DIR);
+  for (const char* model : {"efficientnet_b0", "mobilenet_v2"}) {
+    for (const char* key : {"activitynet_v13", "minikinetics"}) {
+      const AccuracyTable* t = catalog.accuracy(model, key);
+      ASSERT_NE(t, nullptr) << model << " " << key;
+      EXPECT_EQ(t->exit_curve.max_relative_loss, 1.0);
+      EXPECT_EQ(t->exit_curve.exponent, 4.07);
+      ASSERT_EQ(t->calibration.size(), 6u);
+      // 17.96 / 41.2 GFLOPs kept 72.72 / 77.30 mAP; the curve gives 1 - (1 - 0.4359)^4.07 = 0.9027.
+      EXPECT_NEAR(t->calibration[0].compute_share, 0.4359, 1e-12);
+      EXPECT_NEAR(t->calibration[0].relative_accuracy, 0.9408, 1e-12);
+      EXPECT_NEAR(t->exit_curve.factor(0.4359), 0.9027, 5e-4);
+      for (const auto& c : t->calibration)
+        EXPECT_NEAR(t->exit_curve.factor(c.compute_share), c.relative_accuracy, 0.04) << c.compute_share;
+    }
+  }
+  // 0.7730 x 77.692 / 76.130 and 0.7331 x 71.878 / 76.130 (docs/accuracy.md, Video workloads).
+  EXPECT_NEAR(catalog.accuracy("efficientnet_b0", "activitynet_v13")->final_accuracy, 0.7889, 1e-12);
+  EXPECT_NEAR(catalog.accuracy("mobilenet_v2", "minikinetics")->final_accuracy, 0.6922, 1e-12);
+}
+
 ExitRecordsFile sample_file() {
   const Model m = small_model();
   const AccuracyTable t = small_table();

@@ -341,9 +341,10 @@ TEST(Registry, UnknownNameListsKnownOnes) {
   } catch (const std::invalid_argument& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("'performance'"), std::string::npos);
-    EXPECT_NE(msg.find("max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, ztt, edge_only, "
-                       "cloud_only, fixed_split, neurosurgeon, confidence_exit, fixed_batching"),
-              std::string::npos)
+    EXPECT_NE(
+        msg.find("max_clocks, fixed_clocks, ondemand, schedutil, podgov, governors, ztt, edge_only, "
+                 "cloud_only, fixed_split, neurosurgeon, confidence_exit, budgeted_exit, e4, fixed_batching"),
+        std::string::npos)
         << msg;
   }
 }

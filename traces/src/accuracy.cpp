@@ -93,7 +93,7 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
   const nlohmann::json doc = common::read_json_file(path);
   const common::JsonReader root(doc, path);
   root.require_only({"$comment", "model", "dataset_key", "dataset", "metric", "final_accuracy",
-                     "final_source", "exit_curve", "exits", "offload", "channel_split"});
+                     "final_source", "exit_curve", "exits", "offload", "channel_split", "calibration"});
   AccuracyTable t;
   t.file = path;
   t.model = root.string("model");
@@ -127,6 +127,18 @@ AccuracyTable load_accuracy_file(const std::string& path, const Model& model) {
                "found " + std::to_string(after) + ", allowed: an exit point of model " + model.id);
       t.exits[after] = e.number_in("accuracy", 0.0, 1.0);
     }
+  }
+  if (root.has("calibration")) {
+    const common::JsonReader c = root.object("calibration");
+    c.require_only({"source", "points"});
+    t.calibration_source = c.string("source");
+    for (const common::JsonReader& p : c.objects_or_empty("points")) {
+      p.require_only({"compute_share", "relative_accuracy"});
+      t.calibration.push_back(
+          {p.number_in("compute_share", 0.0, 1.0), p.number_in("relative_accuracy", 0.0, 1.0)});
+    }
+    if (t.calibration.empty())
+      c.fail("points", "found none, allowed: at least one {compute_share, relative_accuracy}");
   }
   return t;
 }

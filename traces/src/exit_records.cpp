@@ -254,6 +254,9 @@ ExitRecordGenerator::ExitRecordGenerator(const Model& model, const AccuracyTable
         "complexity_sensitivity must be in [0, 0.5]");
   check(params.confidence_separation >= 0, "confidence_separation must be >= 0");
   check(params.confidence_noise >= 0, "confidence_noise must be >= 0");
+  check(params.feature_count >= 0 && params.feature_count <= kMaxGeneratedFeatures,
+        "feature_count must be in [0, " + std::to_string(kMaxGeneratedFeatures) + "]");
+  check(params.feature_noise >= 0, "feature_noise must be >= 0");
   check(table.model == model.id, "the accuracy table is of model " + table.model + ", not " + model.id);
   for (const ExitPoint& x : model.exits) accuracy_.push_back(table.accuracy(model, x.after_unit, false, 1.0));
   accuracy_.push_back(table.accuracy(model, -1, false, 1.0));
@@ -284,10 +287,34 @@ ExitOutcome ExitRecordGenerator::outcome(double complexity, std::uint64_t sequen
   return o;
 }
 
+std::vector<float> ExitRecordGenerator::features(double complexity, std::uint64_t sequence) const {
+  std::vector<float> f;
+  if (params_.feature_count == 0) return f;
+  constexpr double kPi = 3.14159265358979323846;
+  constexpr double kLogisticToUnit = 1.7;  // a logistic(0, 1) draw has standard deviation 1.81
+  const std::uint64_t frame = common::hash_combine(params_.seed, sequence);
+  const double u = common::uniform01(frame);  // the same uniform that decides correctness
+  const double difficulty = logit(std::clamp(u, 1e-12, 1 - 1e-12)) / kLogisticToUnit;
+  const double deviation = (std::clamp(complexity, 0.0, 1.0) - params_.mean_complexity) / 0.2;
+  f.reserve(static_cast<std::size_t>(params_.feature_count));
+  for (int j = 0; j < params_.feature_count; ++j) {
+    const auto jj = static_cast<std::uint64_t>(j);
+    // The directions are the same for every seed: a property of the network's features, not of
+    // the video (a cascade trained on one set of videos applies to another).
+    const double theta = kPi * common::uniform01(common::hash_combine(0x66656174ULL, jj));
+    const double v = common::uniform01(common::hash_combine(frame, 0x10000ULL + jj));
+    const double noise = std::log((v + 0.5e-16) / (1 - v + 0.5e-16)) / kLogisticToUnit;
+    f.push_back(static_cast<float>(std::cos(theta) * deviation + std::sin(theta) * difficulty +
+                                   params_.feature_noise * noise));
+  }
+  return f;
+}
+
 ExitRecord ExitRecordGenerator::generate(double complexity, std::uint64_t sequence) const {
   ExitRecord r;
   for (int k = 0; k < static_cast<int>(accuracy_.size()); ++k)
     r.outcomes.push_back(outcome(complexity, sequence, k));
+  r.features = features(complexity, sequence);
   return r;
 }
 
@@ -297,6 +324,8 @@ std::string ExitRecordGenerator::describe() const {
      << params_.mean_complexity << ", complexity_sensitivity " << params_.complexity_sensitivity
      << ", confidence_separation " << params_.confidence_separation << ", confidence_noise "
      << params_.confidence_noise << ", seed " << params_.seed;
+  if (params_.feature_count > 0)
+    os << ", features " << params_.feature_count << ", feature_noise " << params_.feature_noise;
   return os.str();
 }
 
@@ -324,6 +353,10 @@ ExitOutcome ExitRecordSource::outcome(std::uint64_t sequence, double complexity,
 ExitRecord ExitRecordSource::record(std::uint64_t sequence, double complexity) const {
   if (!from_file_) return generator_.front().generate(complexity, sequence);
   return file_.records[static_cast<std::size_t>(sequence % file_.records.size())];
+}
+
+bool ExitRecordSource::has_features() const {
+  return from_file_ ? file_.feature_count > 0 : generator_.front().params().feature_count > 0;
 }
 
 bool ExitRecordSource::synthetic() const {

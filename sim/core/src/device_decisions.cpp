@@ -56,6 +56,8 @@ policies::FrameAction Device::ask_chain(const Request& request, double& cost_s) 
   obs.uplink_bandwidth_bps = uplink_bps_;
   obs.uplink_latency_s = uplink_ != nullptr ? uplink_->get_latency() : 0;
   obs.probe = prober_.get();
+  obs.exit_records = request.exit_records;
+  obs.exit_record_key = request.exit_record_key;
   if (request.exit_records != nullptr && request.exit_records->has_features()) {
     features_ = request.exit_records->record(request.exit_record_key, request.complexity).features;
     if (!features_.empty()) obs.features = &features_;

@@ -92,6 +92,10 @@ json video_json(const VideoStreamSpec& v) {
                             {{"complexity_sensitivity", v.exit_records.complexity_sensitivity},
                              {"confidence_separation", v.exit_records.confidence_separation},
                              {"confidence_noise", v.exit_records.confidence_noise}}}};
+    if (v.exit_records.features > 0) {
+      out["exit_records"]["generator"]["features"] = v.exit_records.features;
+      out["exit_records"]["generator"]["feature_noise"] = v.exit_records.feature_noise;
+    }
   }
   return out;
 }

@@ -135,7 +135,10 @@ ExitRecordsSpec read_exit_records(const common::JsonReader& e, const VideoStream
   }
   const auto g = optional_object(e, "generator", ctx.errors);
   if (!g) return s;
-  check_keys(*g, {"complexity_sensitivity", "confidence_separation", "confidence_noise"}, ctx.errors);
+  check_keys(
+      *g,
+      {"complexity_sensitivity", "confidence_separation", "confidence_noise", "features", "feature_noise"},
+      ctx.errors);
   ctx.errors.check([&] {
     s.complexity_sensitivity = non_negative_or(*g, "complexity_sensitivity", s.complexity_sensitivity, 0.5);
   });
@@ -144,6 +147,11 @@ ExitRecordsSpec read_exit_records(const common::JsonReader& e, const VideoStream
   });
   ctx.errors.check(
       [&] { s.confidence_noise = non_negative_or(*g, "confidence_noise", s.confidence_noise, 20); });
+  ctx.errors.check([&] {
+    if (g->has("features"))
+      s.features = static_cast<int>(g->integer_in("features", 0, traces::kMaxGeneratedFeatures));
+  });
+  ctx.errors.check([&] { s.feature_noise = non_negative_or(*g, "feature_noise", s.feature_noise, 20); });
   return s;
 }
 

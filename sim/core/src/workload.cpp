@@ -193,6 +193,8 @@ void attach_video_records(World& world) {
       p.complexity_sensitivity = v.exit_records.complexity_sensitivity;
       p.confidence_separation = v.exit_records.confidence_separation;
       p.confidence_noise = v.exit_records.confidence_noise;
+      p.feature_count = v.exit_records.features;
+      p.feature_noise = v.exit_records.feature_noise;
       p.seed = derive_seed(spec.seed, SeedStream::exit_records, i);
       source = std::make_unique<traces::ExitRecordSource>(traces::ExitRecordGenerator(model, *table, p));
     }

@@ -11,6 +11,10 @@
 #include "edgetwin/traces/board.hpp"
 #include "edgetwin/traces/model.hpp"
 
+namespace edgetwin::traces {
+class ExitRecordSource;
+}
+
 namespace edgetwin::policies {
 
 /// One value per clock domain; always values of the device board's tables.
@@ -110,6 +114,11 @@ struct FrameObservation {
   const FrameAction* decided = nullptr;
   /// Features of this frame from the workload's exit records (empty: none).
   const std::vector<float>* features = nullptr;
+  /// Upper-bound (oracle) policies only: the workload's exit records and this frame's key in them
+  /// (ExitRecordSource::outcome(exit_record_key, complexity, exit)); nullptr without records. A
+  /// policy that stands for something deployable must not read them.
+  const traces::ExitRecordSource* exit_records = nullptr;
+  std::uint64_t exit_record_key = 0;
   /// Measures units on this device (docs/policies.md, "Probes"); nullptr where there is none.
   Prober* probe = nullptr;
 };

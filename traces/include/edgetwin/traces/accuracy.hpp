@@ -45,6 +45,13 @@ struct ChannelSplitAccuracy {
   double relative_loss(double share, int bits, bool attention) const;  ///< in [0, 1]
 };
 
+/// A published figure an exit curve was calibrated to: at `compute_share` of the full compute, an
+/// early-exit system kept `relative_accuracy` of its full accuracy.
+struct CalibrationPoint {
+  double compute_share = 0;
+  double relative_accuracy = 0;
+};
+
 struct AccuracyTable {
   std::string model;
   std::string dataset_key;    ///< lowercase id a workload selects it by, e.g. "imagenet1k_val"
@@ -56,6 +63,9 @@ struct AccuracyTable {
   std::map<int, double> exits;         ///< explicit accuracy per exit (after_unit), overriding the curve
   LossCurve offload;                   ///< d = share of the split feature map sent to the cloud
   ChannelSplitAccuracy channel_split;  ///< DVFO's channel split (optional section)
+  /// Optional: the figures `exit_curve` was fitted to, and where they come from.
+  std::vector<CalibrationPoint> calibration;
+  std::string calibration_source;
   std::string file;
 
   /// Expected accuracy of a result from exit `exit_after_unit` (-1 = the final head) of `model`,

@@ -72,7 +72,14 @@ struct ExitRecordGeneratorParams {
   double confidence_separation = 1.5;  ///< logit gap between correct and wrong answers, >= 0
   double confidence_noise = 0.5;       ///< scale of the logistic noise on the confidence logit, >= 0
   std::uint64_t seed = 1;              ///< with the frame's sequence number, seeds every draw
+  /// Features per record, 0..kMaxGeneratedFeatures (0 = none): noisy mixtures of the frame's
+  /// complexity and its latent difficulty (docs/exit_records.md, "Features").
+  int feature_count = 0;
+  double feature_noise = 1.0;  ///< scale of the logistic noise on every feature, >= 0
 };
+
+/// Most features the generator makes per record.
+inline constexpr int kMaxGeneratedFeatures = 256;
 
 /// SYNTHETIC per-frame exit records from the accuracy table's per-exit accuracy a_k:
 /// P(correct at k | c) = a_k + 2 s a_k (1 - a_k) (m - c), one uniform per frame shared by every
@@ -88,6 +95,10 @@ class ExitRecordGenerator {
   ExitRecord generate(double complexity, std::uint64_t sequence) const;
   /// The outcome at one head (outcome_index) only, without building the whole record.
   ExitOutcome outcome(double complexity, std::uint64_t sequence, int index) const;
+  /// The record's features (empty when feature_count is 0): feature j is
+  /// cos(theta_j) (c - m) / 0.2 + sin(theta_j) logit(u) / 1.7 + feature_noise x logistic noise / 1.7,
+  /// u the frame's correctness uniform and theta_j in [0, pi) fixed per j (the same for every seed).
+  std::vector<float> features(double complexity, std::uint64_t sequence) const;
   /// P(correct at head `index` | complexity): the generator's calibrated probability.
   double p_correct(int index, double complexity) const;
   /// Per-head accuracy of the table (exits in Model::exits order, then the final head).
@@ -130,8 +141,9 @@ class ExitRecordSource {
   /// The whole record of a frame (allocates).
   ExitRecord record(std::uint64_t key, double complexity) const;
   bool synthetic() const;
-  /// True when records carry features (a file with feature columns; the generator's have none).
-  bool has_features() const { return from_file_ && file_.feature_count > 0; }
+  /// True when records carry features (a file with feature columns, or a generator with
+  /// feature_count > 0).
+  bool has_features() const;
   const Model& model() const { return *model_; }
 
  private:

@@ -171,6 +171,8 @@ struct ExitRecordsSpec {
   double complexity_sensitivity = 0.5;
   double confidence_separation = 1.5;
   double confidence_noise = 0.5;
+  int features = 0;            ///< features per record (0 = none), docs/exit_records.md
+  double feature_noise = 1.0;  ///< noise on the features
 };
 
 /// A video stream that every device of `group` runs.
