@@ -309,10 +309,7 @@ void read_serving(const common::JsonReader& g, DeviceGroupSpec& s, ReadContext& 
   auto& spec = s.serving;
   spec.given = true;
   ctx.errors.check([&] {
-    bool batching = false;
-    for (const auto& [roles, policy] : s.policies)
-      batching = batching || roles.find("batching") != std::string::npos;
-    if (!batching) {
+    if (!s.serving_group()) {
       v->fail("", "found \"serving\" on a group without a batching policy; allowed only on serving groups");
     }
   });

@@ -416,14 +416,6 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   return local_devices;
 }
 
-/// A group whose policies include the batching role (a serving device).
-bool serving_group(const DeviceGroupSpec& g) {
-  for (const auto& [roles, policy] : g.policies) {
-    if (roles.find("batching") != std::string::npos) return true;
-  }
-  return false;
-}
-
 /// The summary and counters of a finished run; moves the request records out of `world`.
 RunResult collect_results(World& world, const traces::TraceStore& store, int local_devices) {
   const auto& spec = world.spec;
@@ -449,7 +441,7 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
   double run_utility = 0;
   bool any_serving = false;
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    if (!serving_group(spec.groups[g])) continue;
+    if (!spec.groups[g].serving_group()) continue;
     any_serving = true;
     const auto& u = spec.groups[g].serving.utility;
     auto models = summarize_models(world.records, static_cast<int>(g), spec.groups[g].models, spec.duration_s,
@@ -566,14 +558,14 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (!options.out_dir.empty()) {
     write_text_file(fs::path(options.out_dir) / "summary.json", result.summary.dump(2) + "\n");
     write_text_file(fs::path(options.out_dir) / "scenario.resolved.json", spec.resolved.dump(2) + "\n");
-    bool any_serving = false;
-    for (const auto& g : spec.groups) any_serving = any_serving || serving_group(g);
+    const bool any_serving = std::any_of(spec.groups.begin(), spec.groups.end(),
+                                         [](const DeviceGroupSpec& g) { return g.serving_group(); });
     if (any_serving && spec.outputs.requests_csv) {
       // Per slot, group and model of the serving groups (docs/results.md, "slots.csv").
       std::ostringstream slots;
       write_slots_header(slots);
       for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-        if (!serving_group(spec.groups[g])) continue;
+        if (!spec.groups[g].serving_group()) continue;
         const auto& u = spec.groups[g].serving.utility;
         write_slots(slots, result.requests, static_cast<int>(g), spec.groups[g].name, spec.groups[g].models,
                     spec.duration_s, u.slot_s, {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});

@@ -143,6 +143,13 @@ struct DeviceGroupSpec {
   DecisionCostSpec decision;       ///< what each frame decision costs on the device
   ServingSpec serving;             ///< serving devices only (a batching policy)
   ChannelSplitSpec channel_split;  ///< DVFO's channel split of offloaded feature maps
+  /// A serving group: one of its policies plays the batching role.
+  bool serving_group() const {
+    for (const auto& [roles, policy] : policies) {
+      if (roles.find("batching") != std::string::npos) return true;
+    }
+    return false;
+  }
 };
 
 struct CloudSpec {
