@@ -128,15 +128,9 @@ void start_timeline(World& world, double interval_s) {
   actor->daemonize();
 }
 
-int device_count(const ScenarioSpec& spec) {
-  int n = 0;
-  for (const auto& g : spec.groups) n += g.count;
-  return n;
-}
-
 void assign_shard(World& world, const RunOptions& options) {
   const auto& spec = world.spec;
-  const int n = device_count(spec);
+  const int n = spec.device_count();
   const int k = options.shards;
   if (k < 1 || options.shard < 0 || options.shard >= k) {
     throw std::invalid_argument("shard " + std::to_string(options.shard) + " of " + std::to_string(k) +
@@ -523,7 +517,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // 16 M records the vector grows as it needs.
   world.records.reserve(static_cast<std::size_t>(
       std::min(detail::expected_requests(spec) * (world.device_end - world.device_begin) /
-                   std::max(1, detail::device_count(spec)),
+                   std::max(1, spec.device_count()),
                16e6)));
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());
