@@ -38,6 +38,8 @@ int run_models_proxy(const std::vector<std::string>& args);
 /// The implementation inside `edgetwin-models`.
 int run_models(const std::vector<std::string>& args);
 int run_validate(const std::vector<std::string>& args);
+/// `edgetwin merge OUT` (cmd_merge.cpp): the shards of one run merged into OUT.
+int run_merge(const std::vector<std::string>& args);
 /// `edgetwin plot` / `edgetwin report` (cmd_plot.cpp): run plots/make_figures.py and plots/report.py.
 int run_plot(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);

@@ -15,6 +15,7 @@
 #include "cli.hpp"
 #include "cmd_sweep.hpp"
 #include "scenario_args.hpp"
+#include "tools.hpp"
 
 namespace edgetwin::app {
 
@@ -40,6 +41,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   std::vector<std::string> checkpoints;
   int agent_fd = -1;
   std::string shard_text;
+  bool use_mpi = false;
   po::options_description options("run options");
   options.add_options()("file", po::value<std::string>(&file), "scenario file")(
       "out", po::value<std::string>(&out_dir), "results directory (default: results/<scenario name>)")(
@@ -50,7 +52,11 @@ int run_run(const std::vector<std::string>& raw_args) {
       "shard", po::value<std::string>(&shard_text),
       "R/K: simulate shard R (0 .. K-1) of the scenario split over K processes: its block of the "
       "devices (global indices, seeds and request ids unchanged), cloud servers c with c mod K = R, "
-      "the WAN at its share of the devices (docs/performance.md \"Sharding\")")(
+      "the WAN at its share of the devices (docs/performance.md \"Sharding\"); writes shard.json for "
+      "edgetwin merge")(
+      "mpi", po::bool_switch(&use_mpi),
+      "under mpirun/srun with K ranks: rank R simulates shard R/K (OUT/shards/R), then rank 0 merges "
+      "the shards into OUT (edgetwin merge): mpirun -np K edgetwin run FILE --mpi --out OUT")(
       "no-fast-path", po::bool_switch(&no_fast_path),
       "replay every device with one engine activity per unit run and per transition (the per-activity "
       "path); by default, devices that nothing else can observe between their own interactions run "
@@ -79,6 +85,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   if (!parse_args(
           args, options, positionals, vm,
           "edgetwin run FILE [--out DIR] [--seed N] [--set POINTER=VALUE ...] [--cfg=K:V] [--log=...]\n"
+          "       mpirun -np K edgetwin run FILE --mpi [--out DIR] ...   (one scenario over K ranks)\n"
           "SimGrid options (--cfg=..., --log=...) are passed to the engine.")) {
     return kExitOk;
   }
@@ -93,11 +100,36 @@ int run_run(const std::vector<std::string>& raw_args) {
                                   ": expected R/K with K >= 1 and 0 <= R < K, e.g. --shard 0/3");
     }
   }
+  if (use_mpi && (!shard_text.empty() || agent_fd >= 0))
+    throw std::invalid_argument(
+        "run: --mpi chooses the shards itself (rank R of K: --shard R/K); drop --shard");
+  // Under MPI every rank checks the scenario and takes the same way; only rank 0 says why not.
+  const bool reporter = !use_mpi || mpi_rank_from_environment() == 0;
+  std::ostringstream silenced;
+  auto* cerr_buffer = reporter ? nullptr : std::cerr.rdbuf(silenced.rdbuf());
   const auto catalog = load_catalog_or_throw(data_dir);
   const auto loaded = load_scenario_or_report(file, sets, seed, catalog);
+  if (cerr_buffer != nullptr) std::cerr.rdbuf(cerr_buffer);
   if (!loaded) return kExitDataError;
   const sim::ScenarioSpec& spec = *loaded;
   if (out_dir.empty()) out_dir = (std::filesystem::path("results") / spec.name).string();
+  if (use_mpi) {
+    // The shards' command: this one without --mpi and --out (edgetwin-mpi adds --shard R/K and
+    // --out OUT/shards/R).
+    nlohmann::json shard_args = nlohmann::json::array();
+    for (std::size_t i = 0; i < raw_args.size(); ++i) {
+      if (raw_args[i] == "--mpi" || raw_args[i].rfind("--out=", 0) == 0) continue;
+      if (raw_args[i] == "--out") {
+        ++i;
+        continue;
+      }
+      shard_args.push_back(raw_args[i]);
+    }
+    const nlohmann::json plan = {{"edgetwin", self_path().string()},
+                                 {"out", std::filesystem::absolute(out_dir).string()},
+                                 {"args", shard_args}};
+    return exec_mpi_tool("--run", plan.dump());
+  }
   if (!spec.traces_dir.empty()) traces_dir = spec.traces_dir;
   const auto store = sim::load_traces_for(spec, catalog, traces_dir);
   const traces::Synthesizer power_model(
@@ -114,6 +146,7 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.hil_timeout_s = hil_timeout_s;
   run_options.shard = shard;
   run_options.shards = shards;
+  run_options.write_tallies = !shard_text.empty();
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.

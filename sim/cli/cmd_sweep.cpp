@@ -48,32 +48,9 @@ void print_plan(const ExpandedSweep& s) {
   }
 }
 
-// The rank of this process under mpirun (OpenMPI, PMIx) or srun, before MPI is initialised.
-int mpi_rank_from_environment() {
-  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
-    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return std::atoi(value);
-  }
-  return 0;
-}
-
-// Hands over to edgetwin-mpi (tools.hpp) in this same process, the plan in an
-// anonymous file it reads through /proc/self/fd. Returns only if the exec failed.
+// Hands over to edgetwin-mpi (tools.hpp) in this same process. Returns only if the exec failed.
 int exec_mpi_runner(const sweep::MpiPlan& plan) {
-  const int fd = ::memfd_create("edgetwin-sweep-plan", 0);  // no CLOEXEC: edgetwin-mpi reads it
-  const std::string text = sweep::plan_to_json(plan).dump();
-  std::size_t written = 0;
-  while (fd >= 0 && written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  if (fd < 0 || written != text.size()) {
-    std::cerr << "error: sweep --mpi: cannot write the run plan: " << std::strerror(errno) << "\n";
-    return kExitFailure;
-  }
-  return exec_tool({tool_path("edgetwin-mpi").string(), "--plan", "/proc/self/fd/" + std::to_string(fd)},
-                   "edgetwin-mpi is built when CMake finds MPI: apt-get install libopenmpi-dev openmpi-bin, "
-                   "then reconfigure");
+  return exec_mpi_tool("--plan", sweep::plan_to_json(plan).dump());
 }
 
 }  // namespace

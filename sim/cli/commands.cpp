@@ -10,6 +10,7 @@ std::vector<Command> builtin_commands() {
       {"list", "list boards, models, policies (catalogs and the policy registry)", &run_list},
       {"traces", "generate synthetic traces, inspect trace data and fit errors", &run_traces},
       {"models", "rebuild the model catalog from the libtorch architectures", &run_models_proxy},
+      {"merge", "merge the outputs of a scenario run as shards (run --shard R/K) into one", &run_merge},
       {"validate", "check scenario files, reporting every error at once", &run_validate},
       {"plot", "figures (PNG, SVG, CSV) from a sweep's results database (plots/make_figures.py)", &run_plot},
       {"report", "markdown tables, mean +- 95% CI and change vs a baseline, from a results database",

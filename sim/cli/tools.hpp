@@ -20,4 +20,12 @@ std::filesystem::path tool_path(const std::string& name);
 /// kExitFailure.
 int exec_tool(const std::vector<std::string>& argv, const std::string& hint);
 
+/// The rank of this process under mpirun (OpenMPI, PMIx) or srun, before MPI is initialised
+/// (0 when not under MPI).
+int mpi_rank_from_environment();
+
+/// Hands over to `edgetwin-mpi MODE /proc/self/fd/N` in this same process (so mpirun/srun see
+/// the same ranks), `plan` in an anonymous file. Returns only if that failed (kExitFailure).
+int exec_mpi_tool(const std::string& mode, const std::string& plan_text);
+
 }  // namespace edgetwin::app

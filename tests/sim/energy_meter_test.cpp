@@ -35,7 +35,9 @@ TEST(Metrics, SummaryCountsSloViolationsAndEnergyPerRequest) {
   RequestRecord a, b;
   a.arrival_s = 0, a.end_s = 0.1, a.slo_s = 0.2, a.energy_j = 1, a.units = a.edge_units = 3;
   b.arrival_s = 0, b.end_s = 0.3, b.slo_s = 0.2, b.energy_j = 3, b.units = 3, b.edge_units = 1;
-  const auto s = summarize({a, b}, {DeviceTotals{0, 0, 10, 6, 4, 0, 0, 0, {10.0, NAN}}}, 2.0, {"IN", "SYS"});
+  DeviceTotals d;
+  d.energy_j = 10, d.idle_j = 6, d.busy_j = 4, d.rail_j = {10.0, NAN};
+  const auto s = summarize({a, b}, {d}, 2.0, {"IN", "SYS"});
   EXPECT_DOUBLE_EQ(s["slo_violation_rate"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(s["energy_per_request_j"].get<double>(), 2.0);
   EXPECT_DOUBLE_EQ(s["device_energy_per_request_j"].get<double>(), 5.0);

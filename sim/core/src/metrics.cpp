@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <ostream>
+#include <stdexcept>
 
 namespace edgetwin::sim {
 
@@ -60,74 +61,124 @@ void write_timeline(std::ostream& out, const TimelineRecord& t) {
       << num(t.uplink_bandwidth_bps) << ',' << num(t.cpu_temp_c) << ',' << num(t.gpu_temp_c) << '\n';
 }
 
-double percentile(std::vector<double> values, double p) {
+namespace {
+
+// Percentile of already sorted values (see percentile).
+double sorted_percentile(const std::vector<double>& values, double p) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(values.begin(), values.end());
   const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(values.size() - 1);
   const auto lo = static_cast<std::size_t>(std::floor(rank));
   const auto hi = std::min(lo + 1, values.size() - 1);
   return values[lo] + (rank - static_cast<double>(lo)) * (values[hi] - values[lo]);
 }
 
-nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s, const std::vector<std::string>& rail_names, int group) {
-  std::vector<double> latencies;
-  latencies.reserve(requests.size());
-  double attributed_j = 0, cloud_j = 0;
-  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0, with_label = 0, correct = 0;
-  double accuracy_sum = 0;
-  std::size_t device_count = 0;
-  for (const auto& r : requests) {
-    if ((group >= 0 && r.group != group) || !r.served()) continue;
-    latencies.push_back(r.latency_s());
-    attributed_j += r.energy_j;
-    cloud_j += r.cloud_energy_j;
-    if (r.slo_s > 0) {
-      ++slo_total;
-      if (!r.slo_met()) ++slo_missed;
-    }
-    if (r.edge_units < r.units) ++offloaded;
-    if (!std::isnan(r.accuracy)) {
-      ++with_accuracy;
-      accuracy_sum += r.accuracy;
-    }
-    if (r.correct >= 0) {
-      ++with_label;
-      correct += r.correct;
-    }
+nlohmann::json or_null(double x) {
+  return std::isnan(x) ? nlohmann::json() : nlohmann::json(x);
+}
+
+}  // namespace
+
+double percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  return sorted_percentile(values, p);
+}
+
+void ScopeTally::add(const RequestRecord& r) {
+  latencies.push_back(r.latency_s());
+  attributed_j += r.energy_j;
+  cloud_j += r.cloud_energy_j;
+  if (r.slo_s > 0) {
+    ++slo_total;
+    if (!r.slo_met()) ++slo_missed;
   }
-  double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
-  long changes = 0, dropped = 0;
-  double max_cpu_c = std::numeric_limits<double>::quiet_NaN(), max_gpu_c = max_cpu_c;
-  for (const auto& d : devices) {
-    if (group >= 0 && d.group != group) continue;
-    ++device_count;
-    device_j += d.energy_j;
-    idle_j += d.idle_j;
-    busy_j += d.busy_j;
-    transition_j += d.transition_j;
-    radio_j += d.radio_j;
-    changes += d.clock_changes;
-    dropped += d.dropped;
-    // std::fmax ignores a NaN operand: devices without a thermal model do not count.
-    max_cpu_c = std::fmax(max_cpu_c, d.max_cpu_temp_c);
-    max_gpu_c = std::fmax(max_gpu_c, d.max_gpu_temp_c);
+  if (r.edge_units < r.units) ++offloaded;
+  if (!std::isnan(r.accuracy)) {
+    ++with_accuracy;
+    accuracy_sum += r.accuracy;
   }
+  if (r.correct >= 0) {
+    ++with_label;
+    correct += r.correct;
+  }
+}
+
+void ScopeTally::add(const DeviceTotals& d) {
+  ++devices;
+  device_j += d.energy_j;
+  idle_j += d.idle_j;
+  busy_j += d.busy_j;
+  transition_j += d.transition_j;
+  radio_j += d.radio_j;
+  clock_changes += d.clock_changes;
+  dropped += d.dropped;
+  // std::fmax ignores a NaN operand: devices without a thermal model do not count.
+  max_cpu_temp_c = std::fmax(max_cpu_temp_c, d.max_cpu_temp_c);
+  max_gpu_temp_c = std::fmax(max_gpu_temp_c, d.max_gpu_temp_c);
+  for (std::size_t r = 0; r < rail_j.size(); ++r)
+    rail_j[r] += r < d.rail_j.size() ? d.rail_j[r] : std::numeric_limits<double>::quiet_NaN();
+  end_idle_w += d.end_idle_w;
+  for (std::size_t r = 0; r < end_rail_w.size(); ++r)
+    end_rail_w[r] += r < d.end_rail_w.size() ? d.end_rail_w[r] : 0;
+}
+
+void ScopeTally::extend_to(double to_s) {
+  if (!(to_s > end_s)) return;
+  const double gap = to_s - end_s;
+  device_j += end_idle_w * gap;
+  idle_j += end_idle_w * gap;
+  for (std::size_t r = 0; r < rail_j.size(); ++r) rail_j[r] += end_rail_w[r] * gap;
+  end_s = to_s;
+}
+
+void ScopeTally::merge(const ScopeTally& other) {
+  ScopeTally o = other;
+  const double end = std::max(end_s, o.end_s);
+  extend_to(end);
+  o.extend_to(end);
+  latencies.insert(latencies.end(), o.latencies.begin(), o.latencies.end());
+  attributed_j += o.attributed_j;
+  cloud_j += o.cloud_j;
+  accuracy_sum += o.accuracy_sum;
+  slo_total += o.slo_total;
+  slo_missed += o.slo_missed;
+  offloaded += o.offloaded;
+  with_accuracy += o.with_accuracy;
+  with_label += o.with_label;
+  correct += o.correct;
+  devices += o.devices;
+  device_j += o.device_j;
+  idle_j += o.idle_j;
+  busy_j += o.busy_j;
+  transition_j += o.transition_j;
+  radio_j += o.radio_j;
+  clock_changes += o.clock_changes;
+  dropped += o.dropped;
+  max_cpu_temp_c = std::fmax(max_cpu_temp_c, o.max_cpu_temp_c);
+  max_gpu_temp_c = std::fmax(max_gpu_temp_c, o.max_gpu_temp_c);
+  if (rail_j.size() != o.rail_j.size() || end_rail_w.size() != o.end_rail_w.size())
+    throw std::invalid_argument("merging tallies of different rails");
+  for (std::size_t r = 0; r < rail_j.size(); ++r) rail_j[r] += o.rail_j[r];
+  end_idle_w += o.end_idle_w;
+  for (std::size_t r = 0; r < end_rail_w.size(); ++r) end_rail_w[r] += o.end_rail_w[r];
+}
+
+nlohmann::json ScopeTally::json(double duration_s, const std::vector<std::string>& rail_names) const {
   const auto n = static_cast<double>(latencies.size());
   const auto nan = std::numeric_limits<double>::quiet_NaN();
-  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   double mean = 0;
   for (double l : latencies) mean += l;
+  std::vector<double> sorted = latencies;
+  std::sort(sorted.begin(), sorted.end());
   nlohmann::json out = nlohmann::json{
-      {"devices", device_count},
+      {"devices", devices},
       {"requests_completed", latencies.size()},
       {"requests_offloaded", offloaded},
       {"requests_dropped", dropped},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
       {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
-      {"latency_p50_s", or_null(percentile(latencies, 50))},
-      {"latency_p95_s", or_null(percentile(latencies, 95))},
-      {"latency_p99_s", or_null(percentile(latencies, 99))},
+      {"latency_p50_s", or_null(sorted_percentile(sorted, 50))},
+      {"latency_p95_s", or_null(sorted_percentile(sorted, 95))},
+      {"latency_p99_s", or_null(sorted_percentile(sorted, 99))},
       {"slo_requests", slo_total},
       {"slo_violation_rate",
        or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
@@ -140,27 +191,34 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
       {"device_transition_energy_j", transition_j},
       {"device_radio_energy_j", radio_j},
       {"cloud_energy_j", cloud_j},
-      {"clock_changes", changes},
+      {"clock_changes", clock_changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
       {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
       {"correct_mean",
        or_null(with_label > 0 ? static_cast<double>(correct) / static_cast<double>(with_label) : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
-      {"max_cpu_temp_c", or_null(max_cpu_c)},
-      {"max_gpu_temp_c", or_null(max_gpu_c)},
+      {"max_cpu_temp_c", or_null(max_cpu_temp_c)},
+      {"max_gpu_temp_c", or_null(max_gpu_temp_c)},
   };
   if (!rail_names.empty()) {
     nlohmann::json rails = nlohmann::json::object();
-    for (std::size_t r = 0; r < rail_names.size(); ++r) {
-      double sum = 0;
-      for (const auto& d : devices) {
-        if (group < 0 || d.group == group) sum += r < d.rail_j.size() ? d.rail_j[r] : nan;
-      }
-      rails[rail_names[r]] = or_null(sum);
-    }
+    for (std::size_t r = 0; r < rail_names.size(); ++r) rails[rail_names[r]] = or_null(rail_j.at(r));
     out["rail_energy_j"] = rails;
   }
   return out;
+}
+
+nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
+                         double duration_s, const std::vector<std::string>& rail_names, int group) {
+  ScopeTally tally(rail_names.size());
+  tally.latencies.reserve(requests.size());
+  for (const auto& r : requests) {
+    if ((group < 0 || r.group == group) && r.served()) tally.add(r);
+  }
+  for (const auto& d : devices) {
+    if (group < 0 || d.group == group) tally.add(d);
+  }
+  return tally.json(duration_s, rail_names);
 }
 
 void ServingTally::add(const RequestRecord& r) {
@@ -177,6 +235,17 @@ void ServingTally::add(const RequestRecord& r) {
   }
 }
 
+void ServingTally::merge(const ServingTally& o) {
+  requests += o.requests;
+  completed += o.completed;
+  dropped += o.dropped;
+  timed_out += o.timed_out;
+  slo_met += o.slo_met;
+  latency_sum_s += o.latency_sum_s;
+  latency_ratio_sum += o.latency_ratio_sum;
+  with_slo += o.with_slo;
+}
+
 double utility(const ServingTally& t, double window_s, const UtilityParams& params) {
   const double x = window_s > 0 ? static_cast<double>(t.completed) / window_s : 0;
   const double ratio = t.with_slo > 0 ? t.latency_ratio_sum / static_cast<double>(t.with_slo) : 0;
@@ -185,11 +254,8 @@ double utility(const ServingTally& t, double window_s, const UtilityParams& para
   return x / params.throughput_scale_hz - params.latency_weight * ratio - params.slo_penalty * missed;
 }
 
-namespace {
-
-nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, double window_s,
-                          const UtilityParams& params) {
-  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+nlohmann::json model_summary(const ServingTally& t, std::vector<double> latencies, double window_s,
+                             const UtilityParams& params) {
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   return {
       {"requests", t.requests},
@@ -205,8 +271,6 @@ nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, 
   };
 }
 
-}  // namespace
-
 nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
                                 const std::vector<std::string>& models, double duration_s,
                                 const UtilityParams& params) {
@@ -220,7 +284,7 @@ nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int 
       t.add(r);
       if (r.served()) latencies.push_back(r.latency_s());
     }
-    out[model] = tally_json(t, std::move(latencies), duration_s, params);
+    out[model] = model_summary(t, std::move(latencies), duration_s, params);
     total += out[model]["utility"].get<double>();
   }
   return {{"models", out}, {"utility", total}};
@@ -231,29 +295,37 @@ void write_slots_header(std::ostream& out) {
          "slo_satisfaction,utility\n";
 }
 
+std::size_t slot_count(double duration_s, double slot_s) {
+  return static_cast<std::size_t>(std::max(1.0, std::ceil(std::max(duration_s, 0.0) / slot_s)));
+}
+
+std::size_t slot_of(double end_s, double slot_s, std::size_t slots) {
+  return std::min(slots - 1, static_cast<std::size_t>(std::max(0.0, std::floor(end_s / slot_s))));
+}
+
+void write_slot_rows(std::ostream& out, const std::string& group_name, const std::string& model,
+                     const std::vector<ServingTally>& tallies, double slot_s, const UtilityParams& params) {
+  for (std::size_t k = 0; k < tallies.size(); ++k) {
+    const auto& t = tallies[k];
+    const double x = static_cast<double>(t.completed) / slot_s;
+    out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << model << ',' << t.requests
+        << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
+        << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
+        << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")
+        << ',' << num(utility(t, slot_s, params)) << '\n';
+  }
+}
+
 void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
                  const std::string& group_name, const std::vector<std::string>& models, double duration_s,
                  double slot_s, const UtilityParams& params) {
-  const double end = std::max(duration_s, 0.0);
-  const auto slots = static_cast<std::size_t>(std::max(1.0, std::ceil(end / slot_s)));
+  const auto slots = slot_count(duration_s, slot_s);
   for (const auto& model : models) {
     std::vector<ServingTally> tallies(slots);
     for (const auto& r : requests) {
-      if (r.group != group || r.model != model) continue;
-      // Requests ending after the run's duration (draining) count in the last slot.
-      const auto k =
-          std::min(slots - 1, static_cast<std::size_t>(std::max(0.0, std::floor(r.end_s / slot_s))));
-      tallies[k].add(r);
+      if (r.group == group && r.model == model) tallies[slot_of(r.end_s, slot_s, slots)].add(r);
     }
-    for (std::size_t k = 0; k < slots; ++k) {
-      const auto& t = tallies[k];
-      const double x = static_cast<double>(t.completed) / slot_s;
-      out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << model << ',' << t.requests
-          << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
-          << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
-          << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")
-          << ',' << num(utility(t, slot_s, params)) << '\n';
-    }
+    write_slot_rows(out, group_name, model, tallies, slot_s, params);
   }
 }
 

@@ -14,7 +14,9 @@
 #include <sstream>
 
 #include "edgetwin/common/error.hpp"
+#include "edgetwin/common/hash.hpp"
 #include "edgetwin/sim/device_policies.hpp"
+#include "edgetwin/sim/run_tallies.hpp"
 
 #include "context_plan.hpp"
 #include "world.hpp"
@@ -410,56 +412,96 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   return local_devices;
 }
 
-/// The summary and counters of a finished run; moves the request records out of `world`.
-RunResult collect_results(World& world, const traces::TraceStore& store, int local_devices) {
+/// What the summary (and slots.csv) of the finished run is computed from: its requests in
+/// completion order and its devices (docs/results.md; merged over shards by `edgetwin merge`).
+RunTallies tally_results(World& world, const RunOptions& options, double end_s, bool synthetic) {
   const auto& spec = world.spec;
-  RunResult result;
-  result.simulated_end_s = Engine::get_clock();
-  std::vector<DeviceTotals> totals;
-  for (auto& dev : world.devices) {
-    dev->meter().advance(result.simulated_end_s);
-    const auto& m = dev->meter();
-    totals.push_back({dev->index(), dev->group(), m.total_j(), m.idle_j(), m.busy_j(), m.transition_j(),
-                      m.radio_j(), dev->clock_changes(), m.rail_j(), dev->max_cpu_temp_c(),
-                      dev->max_gpu_temp_c()});
-    totals.back().dropped = dev->dropped();
-  }
-  nlohmann::json groups = nlohmann::json::object();
-  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    std::vector<std::string> rails;
-    for (const auto& rail : world.catalog.board(spec.groups[g].board).rails) rails.push_back(rail.name);
-    groups[spec.groups[g].name] =
-        summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
-  }
-  // Serving groups: per model summaries, memory caps and utility (docs/simulation.md).
-  double run_utility = 0;
+  RunTallies t;
+  t.scenario = spec.name;
+  t.seed = spec.seed;
+  t.duration_s = spec.duration_s;
+  t.simulated_end_s = end_s;
+  t.synthetic_traces = synthetic;
+  t.shard = options.shard;
+  t.shards = options.shards;
+  t.scenario_hash = std::to_string(common::fnv1a64(spec.resolved.dump()));
   bool any_serving = false;
-  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    if (!spec.groups[g].serving_group()) continue;
-    any_serving = true;
-    const auto& u = spec.groups[g].serving.utility;
-    auto models = summarize_models(world.records, static_cast<int>(g), spec.groups[g].models, spec.duration_s,
-                                   {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
-    for (const auto& dev : world.devices) {
-      if (dev->group() != static_cast<int>(g)) continue;
-      for (const auto& [model, capped] : dev->memory_capped_actions()) {
-        auto& entry = models["models"][model];
-        entry["memory_capped_actions"] = entry.value("memory_capped_actions", 0L) + capped;
+  for (const auto& group : spec.groups) {
+    GroupTally g;
+    g.name = group.name;
+    for (const auto& rail : world.catalog.board(group.board).rails) g.rails.push_back(rail.name);
+    g.scope = ScopeTally(g.rails.size());
+    g.serving = group.serving_group();
+    any_serving = any_serving || g.serving;
+    const auto& u = group.serving.utility;
+    g.utility = {u.throughput_scale_hz, u.latency_weight, u.slo_penalty};
+    g.slot_s = u.slot_s;
+    if (g.serving) {
+      for (const auto& model : group.models) {
+        ModelTally m;
+        m.model = model;
+        if (spec.outputs.requests_csv) m.slots.resize(slot_count(spec.duration_s, g.slot_s));
+        g.models.push_back(std::move(m));
       }
     }
-    auto& group = groups[spec.groups[g].name];
-    group["models"] = models["models"];
-    group["utility"] = models["utility"];
-    run_utility += models["utility"].get<double>();
+    t.groups.push_back(std::move(g));
   }
-  result.summary = {{"scenario", spec.name},
-                    {"seed", spec.seed},
-                    {"duration_s", spec.duration_s},
-                    {"simulated_end_s", result.simulated_end_s},
-                    {"synthetic_traces", uses_synthetic_traces(store)},
-                    {"overall", summarize(world.records, totals, spec.duration_s)},
-                    {"groups", groups}};
-  if (any_serving) result.summary["utility"] = run_utility;
+  t.slots_csv = any_serving && spec.outputs.requests_csv;
+  t.overall.end_s = end_s;
+  for (auto& g : t.groups) g.scope.end_s = end_s;
+  for (const auto& r : world.records) {
+    auto& g = t.groups.at(static_cast<std::size_t>(r.group));
+    if (r.served()) {
+      t.overall.add(r);
+      g.scope.add(r);
+    }
+    for (auto& m : g.models) {
+      if (m.model != r.model) continue;
+      m.tally.add(r);
+      if (r.served()) m.latencies.push_back(r.latency_s());
+      if (!m.slots.empty()) m.slots[slot_of(r.end_s, g.slot_s, m.slots.size())].add(r);
+    }
+  }
+  for (auto& dev : world.devices) {
+    dev->meter().advance(end_s);
+    const auto& m = dev->meter();
+    DeviceTotals totals;
+    totals.device = dev->index();
+    totals.group = dev->group();
+    totals.energy_j = m.total_j();
+    totals.idle_j = m.idle_j();
+    totals.busy_j = m.busy_j();
+    totals.transition_j = m.transition_j();
+    totals.radio_j = m.radio_j();
+    totals.clock_changes = dev->clock_changes();
+    totals.rail_j = m.rail_j();
+    totals.max_cpu_temp_c = dev->max_cpu_temp_c();
+    totals.max_gpu_temp_c = dev->max_gpu_temp_c();
+    totals.dropped = dev->dropped();
+    if (m.state() == PowerState::idle) {
+      totals.end_idle_w = m.power_w();
+      totals.end_rail_w = m.rail_w();
+    }
+    auto& g = t.groups.at(static_cast<std::size_t>(dev->group()));
+    t.overall.add(totals);
+    g.scope.add(totals);
+    if (!g.serving) continue;
+    for (const auto& [model, capped] : dev->memory_capped_actions()) {
+      for (auto& mt : g.models) {
+        if (mt.model != model) continue;
+        mt.memory_capped_actions += capped;
+        mt.has_devices = true;
+      }
+    }
+  }
+  return t;
+}
+
+/// The summary and counters of a finished run; moves the request records out of `world`.
+RunResult collect_results(World& world, const RunTallies& tallies, int local_devices) {
+  RunResult result;
+  result.simulated_end_s = tallies.simulated_end_s;
+  result.summary = tallies.summary();
   result.activities = world.activities;
   result.local_activities = world.local_activities;
   result.local_time_devices = local_devices;
@@ -544,7 +586,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   }
 
   // Results.
-  RunResult result = collect_results(world, store, local_devices);
+  const RunTallies tallies = tally_results(world, options, Engine::get_clock(), uses_synthetic_traces(store));
+  RunResult result = collect_results(world, tallies, local_devices);
   result.planned_actors = contexts.actors;
   result.started_actors = started_actors;
   result.guard_pages = contexts.guard_pages;
@@ -552,20 +595,12 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (!options.out_dir.empty()) {
     write_text_file(fs::path(options.out_dir) / "summary.json", result.summary.dump(2) + "\n");
     write_text_file(fs::path(options.out_dir) / "scenario.resolved.json", spec.resolved.dump(2) + "\n");
-    const bool any_serving = std::any_of(spec.groups.begin(), spec.groups.end(),
-                                         [](const DeviceGroupSpec& g) { return g.serving_group(); });
-    if (any_serving && spec.outputs.requests_csv) {
+    if (tallies.slots_csv) {
       // Per slot, group and model of the serving groups (docs/results.md, "slots.csv").
-      std::ostringstream slots;
-      write_slots_header(slots);
-      for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-        if (!spec.groups[g].serving_group()) continue;
-        const auto& u = spec.groups[g].serving.utility;
-        write_slots(slots, result.requests, static_cast<int>(g), spec.groups[g].name, spec.groups[g].models,
-                    spec.duration_s, u.slot_s, {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
-      }
-      write_text_file(fs::path(options.out_dir) / "slots.csv", slots.str());
+      write_text_file(fs::path(options.out_dir) / "slots.csv", tallies.slots_csv_text());
     }
+    // A shard's tallies, which `edgetwin merge` adds up (docs/performance.md "Sharding").
+    if (options.shards > 1 || options.write_tallies) write_tallies(tallies, options.out_dir);
   }
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;

@@ -1,6 +1,8 @@
 // `edgetwin-mpi --plan FILE`: the MPI sweep runner, started by `edgetwin sweep --mpi` (which
 // execs it in the same process after expanding and validating the sweep). Rank 0 coordinates
 // and writes the results database; the other ranks run the runs as `edgetwin run` children.
+// `edgetwin-mpi --run FILE`: one scenario sharded over the ranks (run_shards.hpp), started by
+// `edgetwin run --mpi`.
 // A separate executable because libsimgrid (linked by `edgetwin`) exports SMPI's MPI_* symbols.
 
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "edgetwin/sweep/mpi_plan.hpp"
 
 #include "mpi_runner.hpp"
+#include "run_shards.hpp"
 
 using edgetwin::sweep::MpiPlan;
 using edgetwin::sweep::MpiSession;
@@ -21,8 +24,24 @@ using edgetwin::sweep::RunCommand;
 using edgetwin::sweep::RunnerOutcome;
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--run") == 0) {
+    // A scenario sharded over the ranks (run_shards.hpp).
+    nlohmann::json plan;
+    try {
+      plan = edgetwin::common::read_json_file(argv[2]);
+      (void)plan.at("edgetwin").get<std::string>();
+      (void)plan.at("out").get<std::string>();
+      (void)plan.at("args").get<std::vector<std::string>>();
+    } catch (const std::exception& e) {
+      std::cerr << "error: " << argv[2] << ": not a run plan: " << e.what() << "\n";
+      return 2;
+    }
+    const MpiSession mpi;
+    return edgetwin::sweep::run_shards(mpi, plan);
+  }
   if (argc != 3 || std::strcmp(argv[1], "--plan") != 0) {
-    std::cerr << "usage: edgetwin-mpi --plan FILE   (started by: mpirun -np K edgetwin sweep FILE --mpi)\n";
+    std::cerr << "usage: edgetwin-mpi --plan FILE   (started by: mpirun -np K edgetwin sweep FILE --mpi)\n"
+                 "       edgetwin-mpi --run FILE    (started by: mpirun -np K edgetwin run FILE --mpi)\n";
     return 2;
   }
   MpiPlan plan;

@@ -29,6 +29,8 @@ class EnergyMeter {
   void set_rails(const std::vector<double>& rail_w);
   /// Energy per rail (J), in the order given to set_rails; empty if never set.
   const std::vector<double>& rail_j() const { return rail_j_; }
+  /// Per-rail power levels now (W), as last given to set_rails.
+  const std::vector<double>& rail_w() const { return rail_w_; }
   /// Adds a lump of energy (e.g. a DVFS transition's own energy).
   void add_j(PowerState state, double energy_j);
   /// Integrates up to `now_s` without changing the level.

@@ -41,6 +41,9 @@ struct RunOptions {
   /// nothing across shards get exactly the results of an unsharded run (docs/performance.md).
   int shard = 0;
   int shards = 1;
+  /// Write the run's tallies (shard.json, shard_latencies.bin) beside its outputs even when
+  /// unsharded (`edgetwin run --shard 0/1`); a sharded run always writes them.
+  bool write_tallies = false;
 };
 
 /// What a run produced (the summary is also written as summary.json).

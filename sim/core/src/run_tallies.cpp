@@ -1,0 +1,329 @@
+#include "edgetwin/sim/run_tallies.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace edgetwin::sim {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr char kMagic[8] = {'E', 'T', 'L', 'A', 'T', '0', '0', '1'};
+constexpr int kFormat = 1;
+
+// JSON has no NaN: null stands for it (a device without a thermal model, an unknown rail).
+json number_or_null(double x) {
+  return std::isnan(x) ? json() : json(x);
+}
+double number_from(const json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
+
+json serving_json(const ServingTally& t) {
+  return json::array({t.requests, t.completed, t.dropped, t.timed_out, t.slo_met, t.latency_sum_s,
+                      t.latency_ratio_sum, t.with_slo});
+}
+
+ServingTally serving_from(const json& j) {
+  ServingTally t;
+  if (!j.is_array() || j.size() != 8) throw std::invalid_argument("a serving tally is an array of 8 numbers");
+  t.requests = j[0].get<long>();
+  t.completed = j[1].get<long>();
+  t.dropped = j[2].get<long>();
+  t.timed_out = j[3].get<long>();
+  t.slo_met = j[4].get<long>();
+  t.latency_sum_s = j[5].get<double>();
+  t.latency_ratio_sum = j[6].get<double>();
+  t.with_slo = j[7].get<long>();
+  return t;
+}
+
+// Everything of a scope but its latencies (their count instead).
+json scope_json(const ScopeTally& t) {
+  json rails = json::array(), end_rails = json::array();
+  for (double r : t.rail_j) rails.push_back(number_or_null(r));
+  for (double r : t.end_rail_w) end_rails.push_back(number_or_null(r));
+  return {{"latencies", t.latencies.size()},
+          {"attributed_j", t.attributed_j},
+          {"cloud_j", t.cloud_j},
+          {"accuracy_sum", t.accuracy_sum},
+          {"slo_total", t.slo_total},
+          {"slo_missed", t.slo_missed},
+          {"offloaded", t.offloaded},
+          {"with_accuracy", t.with_accuracy},
+          {"with_label", t.with_label},
+          {"correct", t.correct},
+          {"devices", t.devices},
+          {"device_j", t.device_j},
+          {"idle_j", t.idle_j},
+          {"busy_j", t.busy_j},
+          {"transition_j", t.transition_j},
+          {"radio_j", t.radio_j},
+          {"clock_changes", t.clock_changes},
+          {"dropped", t.dropped},
+          {"max_cpu_temp_c", number_or_null(t.max_cpu_temp_c)},
+          {"max_gpu_temp_c", number_or_null(t.max_gpu_temp_c)},
+          {"rail_j", rails},
+          {"end_s", t.end_s},
+          {"end_idle_w", t.end_idle_w},
+          {"end_rail_w", end_rails}};
+}
+
+ScopeTally scope_from(const json& j) {
+  ScopeTally t;
+  t.attributed_j = j.at("attributed_j").get<double>();
+  t.cloud_j = j.at("cloud_j").get<double>();
+  t.accuracy_sum = j.at("accuracy_sum").get<double>();
+  t.slo_total = j.at("slo_total").get<long>();
+  t.slo_missed = j.at("slo_missed").get<long>();
+  t.offloaded = j.at("offloaded").get<long>();
+  t.with_accuracy = j.at("with_accuracy").get<long>();
+  t.with_label = j.at("with_label").get<long>();
+  t.correct = j.at("correct").get<long>();
+  t.devices = j.at("devices").get<long>();
+  t.device_j = j.at("device_j").get<double>();
+  t.idle_j = j.at("idle_j").get<double>();
+  t.busy_j = j.at("busy_j").get<double>();
+  t.transition_j = j.at("transition_j").get<double>();
+  t.radio_j = j.at("radio_j").get<double>();
+  t.clock_changes = j.at("clock_changes").get<long>();
+  t.dropped = j.at("dropped").get<long>();
+  t.max_cpu_temp_c = number_from(j.at("max_cpu_temp_c"));
+  t.max_gpu_temp_c = number_from(j.at("max_gpu_temp_c"));
+  for (const auto& r : j.at("rail_j")) t.rail_j.push_back(number_from(r));
+  t.end_s = j.at("end_s").get<double>();
+  t.end_idle_w = j.at("end_idle_w").get<double>();
+  for (const auto& r : j.at("end_rail_w")) t.end_rail_w.push_back(number_from(r));
+  return t;
+}
+
+void write_doubles(std::ofstream& out, const std::vector<double>& values) {
+  out.write(reinterpret_cast<const char*>(values.data()),
+            static_cast<std::streamsize>(values.size() * sizeof(double)));
+}
+
+void read_doubles(std::ifstream& in, std::size_t count, std::vector<double>& into, const std::string& file) {
+  into.resize(count);
+  in.read(reinterpret_cast<char*>(into.data()), static_cast<std::streamsize>(count * sizeof(double)));
+  if (!in || static_cast<std::size_t>(in.gcount()) != count * sizeof(double))
+    throw std::invalid_argument(file + ": shorter than shard.json says (a shard that did not finish?)");
+}
+
+void require_same(const std::string& what, const std::string& a, const std::string& b) {
+  if (a != b) throw std::invalid_argument("not shards of one run: " + what + " '" + a + "' and '" + b + "'");
+}
+
+}  // namespace
+
+void RunTallies::merge(const RunTallies& o) {
+  require_same("scenario", scenario, o.scenario);
+  require_same("resolved scenario id", scenario_hash, o.scenario_hash);
+  require_same("shard count", std::to_string(shards), std::to_string(o.shards));
+  if (groups.size() != o.groups.size())
+    throw std::invalid_argument("not shards of one run: group counts differ");
+  simulated_end_s = std::max(simulated_end_s, o.simulated_end_s);
+  synthetic_traces = synthetic_traces || o.synthetic_traces;
+  overall.merge(o.overall);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto& a = groups[g];
+    const auto& b = o.groups[g];
+    require_same("group", a.name, b.name);
+    if (a.models.size() != b.models.size())
+      throw std::invalid_argument("not shards of one run: group " + a.name + " has other models");
+    a.scope.merge(b.scope);
+    for (std::size_t m = 0; m < a.models.size(); ++m) {
+      auto& x = a.models[m];
+      const auto& y = b.models[m];
+      require_same("model of group " + a.name, x.model, y.model);
+      x.tally.merge(y.tally);
+      x.latencies.insert(x.latencies.end(), y.latencies.begin(), y.latencies.end());
+      x.memory_capped_actions += y.memory_capped_actions;
+      x.has_devices = x.has_devices || y.has_devices;
+      if (x.slots.size() != y.slots.size())
+        throw std::invalid_argument("not shards of one run: slots of " + a.name + "/" + x.model + " differ");
+      for (std::size_t k = 0; k < x.slots.size(); ++k) x.slots[k].merge(y.slots[k]);
+    }
+  }
+}
+
+json RunTallies::summary() const {
+  json group_summaries = json::object();
+  double run_utility = 0;
+  bool any_serving = false;
+  for (const auto& g : groups) {
+    auto entry = g.scope.json(duration_s, g.rails);
+    if (g.serving) {
+      // Per model summaries, memory caps and utility (docs/simulation.md).
+      any_serving = true;
+      json models = json::object();
+      double total = 0;
+      for (const auto& m : g.models) {
+        models[m.model] = model_summary(m.tally, m.latencies, duration_s, g.utility);
+        if (m.has_devices) models[m.model]["memory_capped_actions"] = m.memory_capped_actions;
+        total += models[m.model]["utility"].get<double>();
+      }
+      entry["models"] = models;
+      entry["utility"] = total;
+      run_utility += total;
+    }
+    group_summaries[g.name] = entry;
+  }
+  json out = {{"scenario", scenario},
+              {"seed", seed},
+              {"duration_s", duration_s},
+              {"simulated_end_s", simulated_end_s},
+              {"synthetic_traces", synthetic_traces},
+              {"overall", overall.json(duration_s, {})},
+              {"groups", group_summaries}};
+  if (any_serving) out["utility"] = run_utility;
+  return out;
+}
+
+std::string RunTallies::slots_csv_text() const {
+  if (!slots_csv) return "";
+  std::ostringstream out;
+  write_slots_header(out);
+  for (const auto& g : groups) {
+    if (!g.serving) continue;
+    for (const auto& m : g.models) write_slot_rows(out, g.name, m.model, m.slots, g.slot_s, g.utility);
+  }
+  return out.str();
+}
+
+void write_tallies(const RunTallies& t, const std::string& dir) {
+  json groups = json::array();
+  for (const auto& g : t.groups) {
+    json models = json::array();
+    for (const auto& m : g.models) {
+      json slots = json::array();
+      for (const auto& s : m.slots) slots.push_back(serving_json(s));
+      models.push_back({{"model", m.model},
+                        {"tally", serving_json(m.tally)},
+                        {"latencies", m.latencies.size()},
+                        {"memory_capped_actions", m.memory_capped_actions},
+                        {"has_devices", m.has_devices},
+                        {"slots", slots}});
+    }
+    groups.push_back(
+        {{"name", g.name},
+         {"rails", g.rails},
+         {"serving", g.serving},
+         {"utility", {g.utility.throughput_scale_hz, g.utility.latency_weight, g.utility.slo_penalty}},
+         {"slot_s", g.slot_s},
+         {"scope", scope_json(g.scope)},
+         {"models", models}});
+  }
+  json overall = scope_json(t.overall);
+  overall.erase("latencies");  // the groups' latencies, concatenated
+  const json doc = {{"format", kFormat},
+                    {"scenario", t.scenario},
+                    {"seed", t.seed},
+                    {"duration_s", t.duration_s},
+                    {"simulated_end_s", t.simulated_end_s},
+                    {"synthetic_traces", t.synthetic_traces},
+                    {"slots_csv", t.slots_csv},
+                    {"shard", t.shard},
+                    {"shards", t.shards},
+                    {"scenario_hash", t.scenario_hash},
+                    {"overall", overall},
+                    {"groups", groups}};
+  // The latencies first: shard.json written last says the shard finished.
+  const fs::path bin = fs::path(dir) / "shard_latencies.bin";
+  {
+    std::ofstream out(bin, std::ios::binary | std::ios::trunc);
+    out.write(kMagic, sizeof(kMagic));
+    for (const auto& g : t.groups) write_doubles(out, g.scope.latencies);
+    for (const auto& g : t.groups)
+      for (const auto& m : g.models) write_doubles(out, m.latencies);
+    out.close();
+    if (!out) throw std::runtime_error(bin.string() + ": cannot write the file");
+  }
+  const fs::path file = fs::path(dir) / "shard.json";
+  std::ofstream out(file);
+  out << doc.dump(1) << "\n";
+  out.close();
+  if (!out) throw std::runtime_error(file.string() + ": cannot write the file");
+}
+
+RunTallies read_tallies(const std::string& dir) {
+  const std::string file = (fs::path(dir) / "shard.json").string();
+  const std::string bin = (fs::path(dir) / "shard_latencies.bin").string();
+  std::ifstream in(file);
+  if (!in)
+    throw std::invalid_argument(file +
+                                ": no such file (the shard did not finish, or this is not a shard's folder)");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(file + ": not JSON: " + e.what());
+  }
+  RunTallies t;
+  std::vector<std::size_t> group_counts, model_counts;
+  try {
+    if (doc.at("format").get<int>() != kFormat)
+      throw std::invalid_argument("format " + doc.at("format").dump() + ", this edgetwin reads format " +
+                                  std::to_string(kFormat));
+    t.scenario = doc.at("scenario").get<std::string>();
+    t.seed = doc.at("seed").get<long long>();
+    t.duration_s = doc.at("duration_s").get<double>();
+    t.simulated_end_s = doc.at("simulated_end_s").get<double>();
+    t.synthetic_traces = doc.at("synthetic_traces").get<bool>();
+    t.slots_csv = doc.at("slots_csv").get<bool>();
+    t.shard = doc.at("shard").get<int>();
+    t.shards = doc.at("shards").get<int>();
+    t.scenario_hash = doc.at("scenario_hash").get<std::string>();
+    t.overall = scope_from(doc.at("overall"));
+    for (const auto& gj : doc.at("groups")) {
+      GroupTally g;
+      g.name = gj.at("name").get<std::string>();
+      g.rails = gj.at("rails").get<std::vector<std::string>>();
+      g.serving = gj.at("serving").get<bool>();
+      const auto& u = gj.at("utility");
+      g.utility = {u.at(0).get<double>(), u.at(1).get<double>(), u.at(2).get<double>()};
+      g.slot_s = gj.at("slot_s").get<double>();
+      g.scope = scope_from(gj.at("scope"));
+      group_counts.push_back(gj.at("scope").at("latencies").get<std::size_t>());
+      for (const auto& mj : gj.at("models")) {
+        ModelTally m;
+        m.model = mj.at("model").get<std::string>();
+        m.tally = serving_from(mj.at("tally"));
+        m.memory_capped_actions = mj.at("memory_capped_actions").get<long>();
+        m.has_devices = mj.at("has_devices").get<bool>();
+        for (const auto& s : mj.at("slots")) m.slots.push_back(serving_from(s));
+        model_counts.push_back(mj.at("latencies").get<std::size_t>());
+        g.models.push_back(std::move(m));
+      }
+      t.groups.push_back(std::move(g));
+    }
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(file + ": not a shard's tallies: " + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(file + ": " + e.what());
+  }
+  std::ifstream lat(bin, std::ios::binary);
+  char magic[sizeof(kMagic)] = {};
+  lat.read(magic, sizeof(magic));
+  if (!lat || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
+    throw std::invalid_argument(bin + ": missing or not a shard's latency file");
+  std::size_t i = 0, j = 0;
+  for (auto& g : t.groups) {
+    read_doubles(lat, group_counts[i++], g.scope.latencies, bin);
+    t.overall.latencies.insert(t.overall.latencies.end(), g.scope.latencies.begin(), g.scope.latencies.end());
+  }
+  for (auto& g : t.groups)
+    for (auto& m : g.models) read_doubles(lat, model_counts[j++], m.latencies, bin);
+  if (lat.peek() != std::char_traits<char>::eof())
+    throw std::invalid_argument(bin + ": longer than shard.json says (files of two different runs?)");
+  return t;
+}
+
+}  // namespace edgetwin::sim
