@@ -9,6 +9,7 @@
 #include "edgetwin/common/child_process.hpp"
 
 #include <mpi.h>
+#include <sys/resource.h>
 
 namespace edgetwin::sweep {
 
@@ -38,8 +39,12 @@ int run_shards(const MpiSession& mpi, const nlohmann::json& plan) {
     const auto status = child.wait();
     code = status.ok() ? 0 : (status.exit_code != 0 ? status.exit_code : 1);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // The shard is this rank's only child so far: the children's peak is its peak.
+    struct rusage usage {};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
     if (status.ok()) {
-      std::cout << "[rank " << r << "/" << k << "] shard " << r << " done in " << wall << " s wall\n"
+      std::cout << "[rank " << r << "/" << k << "] shard " << r << " done in " << wall
+                << " s wall, peak memory " << usage.ru_maxrss / 1024 << " MB\n"
                 << std::flush;
     } else {
       std::cerr << "[rank " << r << "/" << k << "] shard " << r << " failed (" << status.describe() << ")"
