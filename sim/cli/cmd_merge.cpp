@@ -74,13 +74,14 @@ int run_merge(const std::vector<std::string>& args) {
     std::cerr << "error: " << shards_dir << ": no such folder (the shards' outputs, one folder per shard)\n";
     return kExitDataError;
   }
-  // Every shard's tallies, by shard index.
+  // Every shard's folder, by shard index (shard.json only: the latencies are read one shard at
+  // a time while merging).
   std::map<int, std::pair<fs::path, sim::RunTallies>> shards;
   int expected = 0;
   try {
     for (const auto& entry : fs::directory_iterator(shards_dir)) {
       if (!entry.is_directory() || !fs::exists(entry.path() / "shard.json")) continue;
-      auto tallies = sim::read_tallies(entry.path().string());
+      auto tallies = sim::read_tallies(entry.path().string(), false);
       if (expected == 0) expected = tallies.shards;
       if (tallies.shards != expected)
         throw std::invalid_argument(entry.path().string() + ": shard " + std::to_string(tallies.shard) +
@@ -104,9 +105,14 @@ int run_merge(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitDataError;
   }
-  sim::RunTallies merged = shards.begin()->second.second;
+  sim::RunTallies merged;
   try {
-    for (auto it = std::next(shards.begin()); it != shards.end(); ++it) merged.merge(it->second.second);
+    for (auto it = shards.begin(); it != shards.end(); ++it) {
+      if (it == shards.begin())
+        merged = sim::read_tallies(it->second.first.string());
+      else
+        merged.merge(sim::read_tallies(it->second.first.string()));
+    }
   } catch (const std::invalid_argument& e) {
     std::cerr << "error: " << shards_dir << ": " << e.what() << "\n";
     return kExitDataError;

@@ -253,7 +253,7 @@ void write_tallies(const RunTallies& t, const std::string& dir) {
   if (!out) throw std::runtime_error(file.string() + ": cannot write the file");
 }
 
-RunTallies read_tallies(const std::string& dir) {
+RunTallies read_tallies(const std::string& dir, bool latencies) {
   const std::string file = (fs::path(dir) / "shard.json").string();
   const std::string bin = (fs::path(dir) / "shard_latencies.bin").string();
   std::ifstream in(file);
@@ -309,6 +309,7 @@ RunTallies read_tallies(const std::string& dir) {
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(file + ": " + e.what());
   }
+  if (!latencies) return t;
   std::ifstream lat(bin, std::ios::binary);
   char magic[sizeof(kMagic)] = {};
   lat.read(magic, sizeof(magic));

@@ -62,8 +62,8 @@ struct RunTallies {
 /// Writes `dir`/shard.json and `dir`/shard_latencies.bin; throws std::runtime_error naming the
 /// file it cannot write.
 void write_tallies(const RunTallies& tallies, const std::string& dir);
-/// Reads what write_tallies wrote; throws std::invalid_argument naming the file and what is
-/// wrong with it.
-RunTallies read_tallies(const std::string& dir);
+/// Reads what write_tallies wrote (without `latencies`: shard.json alone, the latency vectors
+/// left empty); throws std::invalid_argument naming the file and what is wrong with it.
+RunTallies read_tallies(const std::string& dir, bool latencies = true);
 
 }  // namespace edgetwin::sim
