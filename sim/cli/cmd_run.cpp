@@ -114,6 +114,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.hil_timeout_s = hil_timeout_s;
   run_options.shard = shard;
   run_options.shards = shards;
+  // Summaries from the compact tally, requests.csv streamed: no record kept per request.
+  run_options.keep_records = false;
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.

@@ -1,5 +1,7 @@
 #include "edgetwin/sim/metrics.hpp"
 
+#include "edgetwin/sim/record_tally.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -71,31 +73,19 @@ double percentile(std::vector<double> values, double p) {
 
 nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
                          double duration_s, const std::vector<std::string>& rail_names, int group) {
-  std::vector<double> latencies;
-  latencies.reserve(requests.size());
-  double attributed_j = 0, cloud_j = 0;
-  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0, with_label = 0, correct = 0;
-  double accuracy_sum = 0;
+  int groups = group + 1;
+  for (const auto& r : requests) groups = std::max(groups, r.group + 1);
+  RecordTally tally(groups);
+  for (const auto& r : requests) tally.add(r);
+  return summarize(tally, devices, duration_s, rail_names, group);
+}
+
+nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices, double duration_s,
+                         const std::vector<std::string>& rail_names, int group) {
+  const ScopeTally& s = tally.scope(group);
+  const auto latency_p = tally.latency_percentiles(group, {50, 95, 99});
+  const std::size_t completed = static_cast<std::size_t>(s.served);
   std::size_t device_count = 0;
-  for (const auto& r : requests) {
-    if ((group >= 0 && r.group != group) || !r.served()) continue;
-    latencies.push_back(r.latency_s());
-    attributed_j += r.energy_j;
-    cloud_j += r.cloud_energy_j;
-    if (r.slo_s > 0) {
-      ++slo_total;
-      if (!r.slo_met()) ++slo_missed;
-    }
-    if (r.edge_units < r.units) ++offloaded;
-    if (!std::isnan(r.accuracy)) {
-      ++with_accuracy;
-      accuracy_sum += r.accuracy;
-    }
-    if (r.correct >= 0) {
-      ++with_label;
-      correct += r.correct;
-    }
-  }
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
   long changes = 0, dropped = 0;
   double max_cpu_c = std::numeric_limits<double>::quiet_NaN(), max_gpu_c = max_cpu_c;
@@ -113,38 +103,37 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
     max_cpu_c = std::fmax(max_cpu_c, d.max_cpu_temp_c);
     max_gpu_c = std::fmax(max_gpu_c, d.max_gpu_temp_c);
   }
-  const auto n = static_cast<double>(latencies.size());
+  const auto n = static_cast<double>(completed);
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
-  double mean = 0;
-  for (double l : latencies) mean += l;
+  const double mean = s.latency_sum_s;
   nlohmann::json out = nlohmann::json{
       {"devices", device_count},
-      {"requests_completed", latencies.size()},
-      {"requests_offloaded", offloaded},
+      {"requests_completed", completed},
+      {"requests_offloaded", s.offloaded},
       {"requests_dropped", dropped},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
       {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
-      {"latency_p50_s", or_null(percentile(latencies, 50))},
-      {"latency_p95_s", or_null(percentile(latencies, 95))},
-      {"latency_p99_s", or_null(percentile(latencies, 99))},
-      {"slo_requests", slo_total},
+      {"latency_p50_s", or_null(latency_p[0])},
+      {"latency_p95_s", or_null(latency_p[1])},
+      {"latency_p99_s", or_null(latency_p[2])},
+      {"slo_requests", s.slo_total},
       {"slo_violation_rate",
-       or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
-      {"energy_per_request_j", or_null(n > 0 ? attributed_j / n : nan)},
+       or_null(s.slo_total > 0 ? static_cast<double>(s.slo_missed) / static_cast<double>(s.slo_total) : nan)},
+      {"energy_per_request_j", or_null(n > 0 ? s.attributed_j / n : nan)},
       {"device_energy_per_request_j", or_null(n > 0 ? device_j / n : nan)},
-      {"cloud_energy_per_request_j", or_null(n > 0 ? cloud_j / n : nan)},
+      {"cloud_energy_per_request_j", or_null(n > 0 ? s.cloud_j / n : nan)},
       {"device_energy_j", device_j},
       {"device_idle_energy_j", idle_j},
       {"device_busy_energy_j", busy_j},
       {"device_transition_energy_j", transition_j},
       {"device_radio_energy_j", radio_j},
-      {"cloud_energy_j", cloud_j},
+      {"cloud_energy_j", s.cloud_j},
       {"clock_changes", changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
-      {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
+      {"accuracy_mean", or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
       {"correct_mean",
-       or_null(with_label > 0 ? static_cast<double>(correct) / static_cast<double>(with_label) : nan)},
+       or_null(s.with_label > 0 ? static_cast<double>(s.correct) / static_cast<double>(s.with_label) : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
       {"max_cpu_temp_c", or_null(max_cpu_c)},
       {"max_gpu_temp_c", or_null(max_gpu_c)},
@@ -210,18 +199,19 @@ nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, 
 nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
                                 const std::vector<std::string>& models, double duration_s,
                                 const UtilityParams& params) {
+  RecordTally tally(group + 1);
+  tally.track_models(group, models, duration_s, std::max(duration_s, 1.0));
+  for (const auto& r : requests) tally.add(r);
+  return summarize_models(tally, group, duration_s, params);
+}
+
+nlohmann::json summarize_models(const RecordTally& tally, int group, double duration_s,
+                                const UtilityParams& params) {
   nlohmann::json out = nlohmann::json::object();
   double total = 0;
-  for (const auto& model : models) {
-    ServingTally t;
-    std::vector<double> latencies;
-    for (const auto& r : requests) {
-      if (r.group != group || r.model != model) continue;
-      t.add(r);
-      if (r.served()) latencies.push_back(r.latency_s());
-    }
-    out[model] = tally_json(t, std::move(latencies), duration_s, params);
-    total += out[model]["utility"].get<double>();
+  for (const auto& m : tally.models(group)) {
+    out[m.name] = tally_json(m.total, m.latencies_s, duration_s, params);
+    total += out[m.name]["utility"].get<double>();
   }
   return {{"models", out}, {"utility", total}};
 }
@@ -234,21 +224,20 @@ void write_slots_header(std::ostream& out) {
 void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
                  const std::string& group_name, const std::vector<std::string>& models, double duration_s,
                  double slot_s, const UtilityParams& params) {
-  const double end = std::max(duration_s, 0.0);
-  const auto slots = static_cast<std::size_t>(std::max(1.0, std::ceil(end / slot_s)));
-  for (const auto& model : models) {
-    std::vector<ServingTally> tallies(slots);
-    for (const auto& r : requests) {
-      if (r.group != group || r.model != model) continue;
-      // Requests ending after the run's duration (draining) count in the last slot.
-      const auto k =
-          std::min(slots - 1, static_cast<std::size_t>(std::max(0.0, std::floor(r.end_s / slot_s))));
-      tallies[k].add(r);
-    }
-    for (std::size_t k = 0; k < slots; ++k) {
-      const auto& t = tallies[k];
+  RecordTally tally(group + 1);
+  tally.track_models(group, models, duration_s, slot_s);
+  for (const auto& r : requests) tally.add(r);
+  write_slots(out, tally, group, group_name, params);
+}
+
+void write_slots(std::ostream& out, const RecordTally& tally, int group, const std::string& group_name,
+                 const UtilityParams& params) {
+  const double slot_s = tally.slot_s(group);
+  for (const auto& m : tally.models(group)) {
+    for (std::size_t k = 0; k < m.slots.size(); ++k) {
+      const auto& t = m.slots[k];
       const double x = static_cast<double>(t.completed) / slot_s;
-      out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << model << ',' << t.requests
+      out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << m.name << ',' << t.requests
           << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
           << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
           << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")

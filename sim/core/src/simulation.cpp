@@ -60,7 +60,8 @@ CloudServer* World::pick_cloud() {
 }
 
 void World::complete(const RequestRecord& record) {
-  records.push_back(record);
+  tally.add(record);
+  if (keep_records) records.push_back(record);
   if (requests_csv.is_open()) write_request(requests_csv, record);
 }
 
@@ -119,7 +120,7 @@ void start_timeline(World& world, double interval_s) {
         if (wall - last_print > std::chrono::milliseconds(500)) {
           last_print = wall;
           std::cerr << "\r[edgetwin] simulated " << std::fixed << std::setprecision(1) << now << " / "
-                    << world.spec.duration_s << " s, " << world.records.size() << " requests done, wall "
+                    << world.spec.duration_s << " s, " << world.tally.records() << " requests done, wall "
                     << std::chrono::duration<double>(wall - wall_start).count() << " s   " << std::flush;
         }
       }
@@ -157,9 +158,10 @@ void assign_shard(World& world, const RunOptions& options) {
 }
 
 // Video frames exactly, request streams at 1.1 x their mean rate (MMPP: time-weighted).
-double expected_requests(const ScenarioSpec& spec) {
+double expected_requests(const ScenarioSpec& spec, int group = -1) {
   double expected = 0;
   for (const auto& g : spec.groups) {
+    if (group >= 0 && &g != &spec.groups[static_cast<std::size_t>(group)]) continue;
     for (const auto& v : spec.videos) {
       if (v.group == g.name) {
         expected +=
@@ -428,8 +430,7 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
     std::vector<std::string> rails;
     for (const auto& rail : world.catalog.board(spec.groups[g].board).rails) rails.push_back(rail.name);
-    groups[spec.groups[g].name] =
-        summarize(world.records, totals, spec.duration_s, rails, static_cast<int>(g));
+    groups[spec.groups[g].name] = summarize(world.tally, totals, spec.duration_s, rails, static_cast<int>(g));
   }
   // Serving groups: per model summaries, memory caps and utility (docs/simulation.md).
   double run_utility = 0;
@@ -438,7 +439,7 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
     if (!spec.groups[g].serving_group()) continue;
     any_serving = true;
     const auto& u = spec.groups[g].serving.utility;
-    auto models = summarize_models(world.records, static_cast<int>(g), spec.groups[g].models, spec.duration_s,
+    auto models = summarize_models(world.tally, static_cast<int>(g), spec.duration_s,
                                    {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
     for (const auto& dev : world.devices) {
       if (dev->group() != static_cast<int>(g)) continue;
@@ -457,12 +458,13 @@ RunResult collect_results(World& world, const traces::TraceStore& store, int loc
                     {"duration_s", spec.duration_s},
                     {"simulated_end_s", result.simulated_end_s},
                     {"synthetic_traces", uses_synthetic_traces(store)},
-                    {"overall", summarize(world.records, totals, spec.duration_s)},
+                    {"overall", summarize(world.tally, totals, spec.duration_s)},
                     {"groups", groups}};
   if (any_serving) result.summary["utility"] = run_utility;
   result.activities = world.activities;
   result.local_activities = world.local_activities;
   result.local_time_devices = local_devices;
+  result.records = world.tally.records();
   result.requests = std::move(world.records);
   return result;
 }
@@ -492,6 +494,13 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
 
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;
+  world.keep_records = options.keep_records;
+  world.tally = RecordTally(static_cast<int>(spec.groups.size()));
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    if (spec.groups[g].serving_group())
+      world.tally.track_models(static_cast<int>(g), spec.groups[g].models, spec.duration_s,
+                               spec.groups[g].serving.utility.slot_s);
+  }
   detail::assign_shard(world, options);
   // A "hil" group's board: connected before anything starts (a missing daemon fails here).
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
@@ -515,10 +524,15 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // Room for the expected requests up front: no reallocation copies, and a peak of one records
   // array instead of two while the last one grows (10,000 devices: millions of records). Past
   // 16 M records the vector grows as it needs.
-  world.records.reserve(static_cast<std::size_t>(
-      std::min(detail::expected_requests(spec) * (world.device_end - world.device_begin) /
-                   std::max(1, spec.device_count()),
-               16e6)));
+  const double owned_share =
+      static_cast<double>(world.device_end - world.device_begin) / std::max(1, spec.device_count());
+  if (world.keep_records)
+    world.records.reserve(static_cast<std::size_t>(std::min(detail::expected_requests(spec) * owned_share, 16e6)));
+  // The tally's latencies likewise (8 B each: 100,000 devices x 600 frames = 480 MB, once).
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    world.tally.reserve(static_cast<int>(g), static_cast<std::size_t>(std::min(
+                                                 detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 1e9)));
+  }
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());
 
@@ -537,7 +551,7 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (!hil_failure.empty()) {
     if (world.requests_csv.is_open()) world.requests_csv.flush();
     throw std::runtime_error(hil_failure + "; the run stopped at " + std::to_string(Engine::get_clock()) +
-                             " s with " + std::to_string(world.records.size()) + " requests finished" +
+                             " s with " + std::to_string(world.tally.records()) + " requests finished" +
                              (options.out_dir.empty()
                                   ? std::string()
                                   : " (in " + options.out_dir + "/requests.csv, hil_units.csv)"));
@@ -561,8 +575,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
       for (std::size_t g = 0; g < spec.groups.size(); ++g) {
         if (!spec.groups[g].serving_group()) continue;
         const auto& u = spec.groups[g].serving.utility;
-        write_slots(slots, result.requests, static_cast<int>(g), spec.groups[g].name, spec.groups[g].models,
-                    spec.duration_s, u.slot_s, {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
+        write_slots(slots, world.tally, static_cast<int>(g), spec.groups[g].name,
+                    {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
       }
       write_text_file(fs::path(options.out_dir) / "slots.csv", slots.str());
     }
