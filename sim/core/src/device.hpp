@@ -80,7 +80,16 @@ class Device {
   /// actors). Call before the run, once per stream, in stream order.
   void add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals);
   bool local_time() const { return fast_.enabled; }
-  void run_local_controller();  ///< actor body on the fast path; sleeps only before interactions
+  /// Actor body on the fast path; sleeps only before interactions. With `own_actor` false the
+  /// device shares an actor with others (start_actors): it ends at its own time without waiting
+  /// for the engine to get there (the shared actor does, at the latest of its devices' ends).
+  void run_local_controller(bool own_actor = true);
+  /// A fast-path device that never waits for the engine before its end: nothing can be
+  /// offloaded (its placement policy is edge_only, or none, or the run has no cloud server), so
+  /// no upload, outcome or cloud queue ever couples it to other actors. Such devices need no
+  /// actor of their own: consecutive ones share one (docs/performance.md).
+  bool engine_free() const;
+  double local_now_s() const { return fast_.now_s; }  ///< the fast-path clock
   /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
   /// per-activity path; on the fast path only once its controller has finished, for samples it
   /// has not written itself.

@@ -373,9 +373,33 @@ std::vector<std::unique_ptr<detail::ArrivalStream>> arrival_streams(const World&
 int start_actors(World& world, const Platform& platform, const RunOptions& options) {
   const auto& spec = world.spec;
   int local_devices = 0;
+  // Consecutive engine-free devices (Device::engine_free) share one actor: it runs them one after
+  // the other, each to its end in its own clock, where each would have run in its own actor
+  // (same order: nothing else starts between them), then waits for the latest end.
+  std::vector<Device*> shared;
+  auto start_shared = [&shared] {
+    if (shared.empty()) return;
+    sg4::Actor::create("controllers-" + std::to_string(shared.front()->index()), shared.front()->host(),
+                       [devices = shared] {
+                         double end_s = 0;
+                         for (Device* d : devices) {
+                           d->run_local_controller(false);
+                           end_s = std::max(end_s, d->local_now_s());
+                         }
+                         if (end_s > Engine::get_clock()) sg4::this_actor::sleep_until(end_s);
+                       });
+    shared.clear();
+  };
   for (auto& dev : world.devices) {
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
     const bool local = options.fast_path && dev->local_time_eligible();
+    if (local && dev->engine_free()) {
+      for (auto& s : arrival_streams(world, *dev)) dev->add_local_arrivals(std::move(s));
+      ++local_devices;
+      shared.push_back(dev.get());
+      continue;
+    }
+    start_shared();
     for (auto& s : arrival_streams(world, *dev)) {
       if (local)
         dev->add_local_arrivals(std::move(s));
@@ -399,6 +423,7 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     }
     if (dev->ticks()) detail::start_governor(*dev);
   }
+  start_shared();
   for (std::size_t c = 0; c < world.clouds.size(); ++c) {
     CloudServer* raw = world.clouds[c].get();
     sg4::Actor::create("cloud-" + std::to_string(c), raw->host(), [raw] { raw->run(); })->daemonize();
