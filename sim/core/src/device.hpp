@@ -57,6 +57,12 @@ class Device {
   Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
          int power_mode);
   ~Device();  ///< device.cpp, where DeviceProber is complete
+  /// The mutex and condition variable of its queue (before its actors start; a device in a
+  /// shared actor has none: nothing enqueues or waits).
+  void create_queue_sync() {
+    mutex_ = sg4::Mutex::create();
+    cv_ = sg4::ConditionVariable::create();
+  }
   void enqueue(Request request);
   void source_started() { ++active_sources_; }
   void source_finished();
@@ -90,6 +96,8 @@ class Device {
   /// actor of their own: consecutive ones share one (docs/performance.md).
   bool engine_free() const;
   double local_now_s() const { return fast_.now_s; }  ///< the fast-path clock
+  /// Frees the arrival streams of a fast-path device that has finished (their generators' state).
+  void release_local_arrivals() { fast_.arrivals = MergedArrivals(); }
   /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
   /// per-activity path; on the fast path only once its controller has finished, for samples it
   /// has not written itself.

@@ -375,15 +375,18 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   int local_devices = 0;
   // Consecutive engine-free devices (Device::engine_free) share one actor: it runs them one after
   // the other, each to its end in its own clock, where each would have run in its own actor
-  // (same order: nothing else starts between them), then waits for the latest end.
+  // (same order: nothing else starts between them), then waits for the latest end. A device's
+  // arrival streams (each with its generator's state) exist only while it runs.
   std::vector<Device*> shared;
-  auto start_shared = [&shared] {
+  auto start_shared = [&shared, &world] {
     if (shared.empty()) return;
     sg4::Actor::create("controllers-" + std::to_string(shared.front()->index()), shared.front()->host(),
-                       [devices = shared] {
+                       [devices = shared, &world] {
                          double end_s = 0;
                          for (Device* d : devices) {
+                           for (auto& s : arrival_streams(world, *d)) d->add_local_arrivals(std::move(s));
                            d->run_local_controller(false);
+                           d->release_local_arrivals();
                            end_s = std::max(end_s, d->local_now_s());
                          }
                          if (end_s > Engine::get_clock()) sg4::this_actor::sleep_until(end_s);
@@ -394,12 +397,12 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
     const bool local = options.fast_path && dev->local_time_eligible();
     if (local && dev->engine_free()) {
-      for (auto& s : arrival_streams(world, *dev)) dev->add_local_arrivals(std::move(s));
       ++local_devices;
       shared.push_back(dev.get());
       continue;
     }
     start_shared();
+    dev->create_queue_sync();
     for (auto& s : arrival_streams(world, *dev)) {
       if (local)
         dev->add_local_arrivals(std::move(s));
