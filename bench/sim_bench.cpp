@@ -226,8 +226,8 @@ int main(int argc, char** argv) {
         "RESULT impl=%s devices=%d frames=%ld activities=%ld local_activities=%ld local_devices=%d "
         "sim_s=%.6f "
         "wall_s=%.6f peak_rss_mb=%.1f setup_s=%.3f\n",
-        o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.records,
-        result.activities, result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
+        o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.records, result.activities,
+        result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
         static_cast<double>(usage.ru_maxrss) / 1024.0, setup_s);
     std::printf("FRAME edge_s=%.17g cloud_s=%.17g up_bytes=%.0f down_bytes=%.0f units=%d\n", edge_s, cloud_s,
                 up_bytes, down_bytes, units);

@@ -466,8 +466,10 @@ TEST(FastPath, EngineFreeDevicesShareAnActorAndMatch) {
   spec.seed = 3;
   spec.duration_s = 8;
   const PolicySpec clocks{"max_clocks", nlohmann::json::object()};
-  spec.groups.push_back(group("edge", 3, {{"placement", {"edge_only", nlohmann::json::object()}}, {"clocks", clocks}}));
-  spec.groups.push_back(group("cloud", 1, {{"placement", {"cloud_only", nlohmann::json::object()}}, {"clocks", clocks}}));
+  spec.groups.push_back(
+      group("edge", 3, {{"placement", {"edge_only", nlohmann::json::object()}}, {"clocks", clocks}}));
+  spec.groups.push_back(
+      group("cloud", 1, {{"placement", {"cloud_only", nlohmann::json::object()}}, {"clocks", clocks}}));
   spec.groups.push_back(group("none", 2, {{"clocks", clocks}}));
   const double starts[] = {0.0013, 0.0057, 0.0091};
   for (std::size_t g = 0; g < spec.groups.size(); ++g)

@@ -24,7 +24,8 @@ RequestRecord served(int group, double latency_s, const std::string& model = "a"
 TEST(RecordTally, RunPercentilesMergeTheGroupsExactly) {
   // Group 0: 0.1, 0.5; group 1: 0.3; group 5 (outside the tally's 2): 0.2, 0.4.
   RecordTally t(2);
-  for (const auto& r : {served(0, 0.5), served(5, 0.2), served(1, 0.3), served(0, 0.1), served(5, 0.4)}) t.add(r);
+  for (const auto& r : {served(0, 0.5), served(5, 0.2), served(1, 0.3), served(0, 0.1), served(5, 0.4)})
+    t.add(r);
   // All five sorted: 0.1 0.2 0.3 0.4 0.5. p50: rank 2 -> 0.3; p95: rank 3.8 -> 0.4 + 0.8 x 0.1;
   // p99: rank 3.96 -> 0.4 + 0.96 x 0.1; p0 and p100: the extremes.
   const auto run = t.latency_percentiles(-1, {50, 95, 99, 0, 100});
@@ -64,7 +65,8 @@ TEST(RecordTally, SummaryFromTheTallyEqualsTheSummaryOfTheRecords) {
   RecordTally t(2);
   for (const auto& r : records) t.add(r);
   for (int g = -1; g < 2; ++g) {
-    EXPECT_EQ(summarize(t, devices, 2.0, {"IN"}, g).dump(), summarize(records, devices, 2.0, {"IN"}, g).dump())
+    EXPECT_EQ(summarize(t, devices, 2.0, {"IN"}, g).dump(),
+              summarize(records, devices, 2.0, {"IN"}, g).dump())
         << "group " << g;
   }
   const auto run = summarize(t, devices, 2.0);
@@ -92,8 +94,8 @@ TEST(RecordTally, ServingModelsAndSlotsCountEveryRow) {
   EXPECT_EQ(models[0].slots[1].completed, 2);  // ends 1.2 s and 5 s: slot [1, 2) and the last
   std::ostringstream from_tally, from_records;
   write_slots(from_tally, t, 0, "g", {});
-  write_slots(from_records, {served(0, 0.2), late, dropped, served(0, 0.5, "c")}, 0, "g", {"a", "b"}, 2.0, 1.0,
-              {});
+  write_slots(from_records, {served(0, 0.2), late, dropped, served(0, 0.5, "c")}, 0, "g", {"a", "b"}, 2.0,
+              1.0, {});
   EXPECT_EQ(from_tally.str(), from_records.str());
   // Model "c" is not tracked, but it is a served request of the group and of the run.
   EXPECT_EQ(t.scope(0).served, 3);

@@ -1,12 +1,12 @@
 #include "edgetwin/sim/metrics.hpp"
 
-#include "edgetwin/sim/record_tally.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <ostream>
+
+#include "edgetwin/sim/record_tally.hpp"
 
 namespace edgetwin::sim {
 
@@ -80,8 +80,8 @@ nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::
   return summarize(tally, devices, duration_s, rail_names, group);
 }
 
-nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices, double duration_s,
-                         const std::vector<std::string>& rail_names, int group) {
+nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices,
+                         double duration_s, const std::vector<std::string>& rail_names, int group) {
   const ScopeTally& s = tally.scope(group);
   const auto latency_p = tally.latency_percentiles(group, {50, 95, 99});
   const std::size_t completed = static_cast<std::size_t>(s.served);
@@ -131,7 +131,8 @@ nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotal
       {"cloud_energy_j", s.cloud_j},
       {"clock_changes", changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
-      {"accuracy_mean", or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
+      {"accuracy_mean",
+       or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
       {"correct_mean",
        or_null(s.with_label > 0 ? static_cast<double>(s.correct) / static_cast<double>(s.with_label) : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.

@@ -101,7 +101,8 @@ std::vector<double> order_statistics(const std::vector<const std::vector<double>
     // The smallest head; ties go to the first array (any choice gives the same value).
     std::size_t best = arrays.size();
     for (std::size_t a = 0; a < arrays.size(); ++a) {
-      if (pos[a] < arrays[a]->size() && (best == arrays.size() || (*arrays[a])[pos[a]] < (*arrays[best])[pos[best]]))
+      if (pos[a] < arrays[a]->size() &&
+          (best == arrays.size() || (*arrays[a])[pos[a]] < (*arrays[best])[pos[best]]))
         best = a;
     }
     const double v = (*arrays[best])[pos[best]++];

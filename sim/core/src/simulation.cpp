@@ -555,11 +555,13 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   const double owned_share =
       static_cast<double>(world.device_end - world.device_begin) / std::max(1, spec.device_count());
   if (world.keep_records)
-    world.records.reserve(static_cast<std::size_t>(std::min(detail::expected_requests(spec) * owned_share, 16e6)));
+    world.records.reserve(
+        static_cast<std::size_t>(std::min(detail::expected_requests(spec) * owned_share, 16e6)));
   // The tally's latencies likewise (8 B each: 100,000 devices x 600 frames = 480 MB, once).
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
-    world.tally.reserve(static_cast<int>(g), static_cast<std::size_t>(std::min(
-                                                 detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 1e9)));
+    world.tally.reserve(static_cast<int>(g),
+                        static_cast<std::size_t>(std::min(
+                            detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 1e9)));
   }
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());

@@ -86,8 +86,8 @@ class RecordTally {
 /// the devices' totals: the one function behind summary.json's "overall" and "groups" entries
 /// (summarize() of records builds a tally and calls it). `rail_names`, `max_*_temp_c`: as
 /// summarize().
-nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices, double duration_s,
-                         const std::vector<std::string>& rail_names = {}, int group = -1);
+nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices,
+                         double duration_s, const std::vector<std::string>& rail_names = {}, int group = -1);
 /// summarize_models() from a tally whose `group` was tracked with these models.
 nlohmann::json summarize_models(const RecordTally& tally, int group, double duration_s,
                                 const UtilityParams& params);
