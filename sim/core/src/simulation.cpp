@@ -557,11 +557,12 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (world.keep_records)
     world.records.reserve(
         static_cast<std::size_t>(std::min(detail::expected_requests(spec) * owned_share, 16e6)));
-  // The tally's latencies likewise (8 B each: 100,000 devices x 600 frames = 480 MB, once).
+  // The tally's latencies likewise (8 B each: 100,000 devices x 600 frames = 480 MB, once); past
+  // 128 M (1 GB) the vector grows as it needs, so that a huge estimate never reserves more.
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
     world.tally.reserve(static_cast<int>(g),
                         static_cast<std::size_t>(std::min(
-                            detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 1e9)));
+                            detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 128e6)));
   }
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());
