@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
     run_options.engine_args = o.engine_args;
     run_options.out_dir = o.out_dir;
     run_options.fast_path = o.fast_path;
+    run_options.keep_records = false;  // as `edgetwin run`: summaries from the compact tally
     const auto start = Clock::now();
     const auto result = edgetwin::sim::run_simulation(spec, catalog, store, synth, registry, run_options);
     const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
@@ -222,11 +223,11 @@ int main(int argc, char** argv) {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     std::printf(
-        "RESULT impl=%s devices=%d frames=%zu activities=%ld local_activities=%ld local_devices=%d "
+        "RESULT impl=%s devices=%d frames=%ld activities=%ld local_activities=%ld local_devices=%d "
         "sim_s=%.6f "
         "wall_s=%.6f peak_rss_mb=%.1f setup_s=%.3f\n",
-        o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.requests.size(),
-        result.activities, result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
+        o.fast_path ? "edgetwin-fast" : "edgetwin-activity", o.devices, result.records, result.activities,
+        result.local_activities, result.local_time_devices, result.simulated_end_s, wall_s,
         static_cast<double>(usage.ru_maxrss) / 1024.0, setup_s);
     std::printf("FRAME edge_s=%.17g cloud_s=%.17g up_bytes=%.0f down_bytes=%.0f units=%d\n", edge_s, cloud_s,
                 up_bytes, down_bytes, units);

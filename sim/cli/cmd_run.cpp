@@ -147,6 +147,8 @@ int run_run(const std::vector<std::string>& raw_args) {
   run_options.shard = shard;
   run_options.shards = shards;
   run_options.write_tallies = !shard_text.empty();
+  // Summaries from the compact tally, requests.csv streamed: no record kept per request.
+  run_options.keep_records = false;
   // What a trainer records about the run: the scenario (name, file, hash of the resolved
   // document without its seed, so that all episodes of one training agree), the seed and the
   // simulator's version.

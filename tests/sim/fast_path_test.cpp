@@ -55,6 +55,8 @@ Run run_in_child(const Fixture& f, const ScenarioSpec& spec, bool fast_path, con
           {"local_activities", result.local_activities},
           {"local_time_devices", result.local_time_devices},
           {"requests", result.requests.size()},
+          {"started_actors", result.started_actors},
+          {"planned_actors", result.planned_actors},
           {"simulated_end_s",
            result.simulated_end_s}}.dump();
       std::cout.flush();
@@ -453,6 +455,45 @@ TEST(FastPath, OneVideoDeviceRunsWithoutEngineActivitiesAndMatches) {
   EXPECT_EQ(ids.front(), 0);
   EXPECT_EQ(ids.back(), 599);
   fs::remove_all(scratch(""));
+}
+
+// Devices that cannot offload (edge_only, or no placement policy) share one actor per run of
+// consecutive such devices; the results are still the per-activity path's, timeline included.
+TEST(FastPath, EngineFreeDevicesShareAnActorAndMatch) {
+  Fixture f;
+  ScenarioSpec spec;
+  spec.name = "fast_path_shared";
+  spec.seed = 3;
+  spec.duration_s = 8;
+  const PolicySpec clocks{"max_clocks", nlohmann::json::object()};
+  spec.groups.push_back(
+      group("edge", 3, {{"placement", {"edge_only", nlohmann::json::object()}}, {"clocks", clocks}}));
+  spec.groups.push_back(
+      group("cloud", 1, {{"placement", {"cloud_only", nlohmann::json::object()}}, {"clocks", clocks}}));
+  spec.groups.push_back(group("none", 2, {{"clocks", clocks}}));
+  const double starts[] = {0.0013, 0.0057, 0.0091};
+  for (std::size_t g = 0; g < spec.groups.size(); ++g)
+    spec.videos.push_back(video("v" + std::to_string(g), spec.groups[g].name, 10, starts[g], 8));
+  spec.clouds.push_back(CloudSpec{"c", "rtx3080", 1});
+  spec.wan.bandwidth_bps = 8e9;
+  spec.wan.latency_s = 0.02;
+  spec.outputs.timeline_interval_s = 0.3719;
+  const auto fast = run_in_child(f, spec, true, scratch("shared_fast"));
+  const auto slow = run_in_child(f, spec, false, scratch("shared_slow"));
+  EXPECT_EQ(fast.meta.at("local_time_devices").get<int>(), 6);
+  // "edge" shares one actor, "cloud" has its controller, "none" shares another; the cloud
+  // server and the timeline: 5 (6 controllers + 2 on the per-activity path without sharing).
+  EXPECT_EQ(fast.meta.at("started_actors").get<long>(), 5);
+  EXPECT_EQ(fast.meta.at("planned_actors").get<long>(), 5);
+  EXPECT_EQ(slow.meta.at("started_actors").get<long>(), 6 * 2 + 2);  // a source and a controller each
+  EXPECT_EQ(slow.meta.at("planned_actors").get<long>(), 6 * 2 + 2);
+  expect_same_results(fast, slow);
+  nlohmann::json s;
+  std::ifstream(fast.dir / "summary.json") >> s;
+  EXPECT_EQ(s["groups"]["edge"]["requests_completed"].get<long>(), 3 * 80);
+  EXPECT_EQ(s["groups"]["cloud"]["requests_offloaded"].get<long>(), 80);
+  EXPECT_EQ(s["groups"]["none"]["requests_offloaded"].get<long>(), 0);
+  if (!HasFailure()) fs::remove_all(scratch(""));
 }
 
 TEST(FastPath, RequestIdsNameDeviceStreamAndSequenceOnBothPaths) {

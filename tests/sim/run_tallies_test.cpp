@@ -1,4 +1,4 @@
-// Tallies of a run's summary that add up over shards (run_tallies.hpp, metrics.hpp ScopeTally):
+// Tallies of a run that add up over shards (run_tallies.hpp, metrics.hpp DeviceSums):
 // hand-computed merges, the idle extension of a shard that ended first, the file round trip and
 // what a merge refuses. Engine-free.
 
@@ -38,35 +38,24 @@ DeviceTotals device(int index, double energy, double idle, double end_idle_w) {
   return d;
 }
 
-TEST(ScopeTally, MergeOfTwoShardsIsTheWholeScope) {
-  // Shard A: requests of latency 0.1 and 0.3 (one misses its 0.2 s objective), a device of 5 J.
-  // Shard B: one of latency 0.2, a device of 3 J. Both ended at 10 s.
-  ScopeTally a(1), b(1);
-  a.add(request(0, 0, 0.1, 1.0, 0.2));
-  a.add(request(0, 0, 0.3, 2.0, 0.2));
+TEST(DeviceSums, MergeOfTwoShardsIsTheWholeScope) {
+  DeviceSums a(1), b(1);
   a.add(device(0, 5, 4, 1));
-  b.add(request(0, 0, 0.2, 4.0));
   b.add(device(1, 3, 2, 1));
   a.end_s = b.end_s = 10;
   a.merge(b);
-  const auto s = a.json(10, {"IN"});
-  EXPECT_EQ(s["devices"], 2);
-  EXPECT_EQ(s["requests_completed"], 3);
-  EXPECT_DOUBLE_EQ(s["latency_p50_s"].get<double>(), 0.2);                // median of 0.1, 0.3, 0.2
-  EXPECT_NEAR(s["latency_p95_s"].get<double>(), 0.2 + 0.9 * 0.1, 1e-15);  // rank 1.9 of 3
-  EXPECT_NEAR(s["latency_mean_s"].get<double>(), 0.2, 1e-15);
-  EXPECT_EQ(s["slo_requests"], 2);
-  EXPECT_DOUBLE_EQ(s["slo_violation_rate"].get<double>(), 0.5);
-  EXPECT_DOUBLE_EQ(s["energy_per_request_j"].get<double>(), 7.0 / 3);
-  EXPECT_DOUBLE_EQ(s["device_energy_j"].get<double>(), 8);
-  EXPECT_DOUBLE_EQ(s["device_idle_energy_j"].get<double>(), 6);
-  EXPECT_DOUBLE_EQ(s["rail_energy_j"]["IN"].get<double>(), 8);
-  EXPECT_DOUBLE_EQ(s["throughput_rps"].get<double>(), 0.3);
+  EXPECT_EQ(a.devices, 2);
+  EXPECT_DOUBLE_EQ(a.device_j, 8);
+  EXPECT_DOUBLE_EQ(a.idle_j, 6);
+  EXPECT_DOUBLE_EQ(a.rail_j.at(0), 8);
+  EXPECT_DOUBLE_EQ(a.end_idle_w, 2);
+  DeviceSums other_rails(2);
+  EXPECT_THROW(a.merge(other_rails), std::invalid_argument);
 }
 
-TEST(ScopeTally, AShardThatEndedFirstIdlesUntilTheOtherEnds) {
+TEST(DeviceSums, AShardThatEndedFirstIdlesUntilTheOtherEnds) {
   // A ended at 9 s with its device idle at 1.5 W; B at 10 s: A's device idles 1 s more.
-  ScopeTally a(1), b(1);
+  DeviceSums a(1), b(1);
   a.add(device(0, 5, 4, 1.5));
   b.add(device(1, 3, 2, 0.5));
   a.end_s = 9;
@@ -79,7 +68,7 @@ TEST(ScopeTally, AShardThatEndedFirstIdlesUntilTheOtherEnds) {
   EXPECT_DOUBLE_EQ(a.rail_j.at(0), 5 + 1.5 + 3);
   EXPECT_DOUBLE_EQ(a.end_idle_w, 2.0);
   // The merge is symmetric: B first gives the same totals.
-  ScopeTally c(1), d(1);
+  DeviceSums c(1), d(1);
   c.add(device(1, 3, 2, 0.5));
   d.add(device(0, 5, 4, 1.5));
   c.end_s = 10;
@@ -88,15 +77,8 @@ TEST(ScopeTally, AShardThatEndedFirstIdlesUntilTheOtherEnds) {
   EXPECT_DOUBLE_EQ(c.device_j, a.device_j);
 }
 
-TEST(ScopeTally, SummarizeIsTheTallyOfTheScopesRequestsAndDevices) {
-  std::vector<RequestRecord> requests{request(0, 0, 0.1, 1), request(1, 0, 0.5, 9), request(0, 1, 1.2, 3)};
-  requests[2].status = RequestStatus::dropped;  // not served: not counted
-  const auto s = summarize(requests, {device(0, 5, 4, 0)}, 2, {}, 0);
-  EXPECT_EQ(s["requests_completed"], 1);
-  EXPECT_DOUBLE_EQ(s["energy_per_request_j"].get<double>(), 1);
-  EXPECT_FALSE(s.contains("rail_energy_j"));
-}
-
+// Shard r of k: one serving device whose one request (arrival r, latency 0.5 s, 1 J, SLO 1 s)
+// ended at r + 0.5 s; the shard ended at 4 + r s with its device idle at 1 W.
 RunTallies shard(int r, int k) {
   RunTallies t;
   t.scenario = "s";
@@ -109,8 +91,8 @@ RunTallies shard(int r, int k) {
   GroupTally g;
   g.name = "server";
   g.rails = {"IN"};
-  g.scope = ScopeTally(1);
-  g.scope.end_s = t.simulated_end_s;
+  g.devices = DeviceSums(1);
+  g.devices.end_s = t.simulated_end_s;
   g.serving = true;
   g.slot_s = 2;
   ModelTally m;
@@ -121,14 +103,15 @@ RunTallies shard(int r, int k) {
   const auto req = request(0, r, r + 0.5, 1, 1);
   m.tally.add(req);
   m.latencies.push_back(req.latency_s());
-  m.slots[slot_of(req.end_s, 2, 2)].add(req);
-  g.scope.add(req);
-  g.scope.add(device(r, 2, 1, 1));
+  m.slots[req.end_s < 2 ? 0 : 1].add(req);
+  g.requests.add(req);
+  g.latencies.push_back(req.latency_s());
+  g.devices.add(device(r, 2, 1, 1));
   g.models.push_back(m);
   t.groups.push_back(g);
-  t.overall = g.scope;
-  t.overall.rail_j.clear();
-  t.overall.end_rail_w.clear();
+  t.overall = DeviceSums(0);
+  t.overall.end_s = t.simulated_end_s;
+  t.overall.add(device(r, 2, 1, 1));
   return t;
 }
 

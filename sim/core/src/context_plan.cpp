@@ -67,8 +67,15 @@ std::string gib(double bytes) {
 long count_planned_actors(const World& world, bool fast_path) {
   const auto& spec = world.spec;
   long n = 0;
+  bool shared = false;  // the previous device runs in a shared actor (simulation.cpp start_actors)
   for (const auto& dev : world.devices) {
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
+    if (fast_path && dev->engine_free()) {
+      if (!shared) ++n;  // one actor for a run of consecutive engine-free devices
+      shared = true;
+      continue;
+    }
+    shared = false;
     int sources = 0;
     for (const auto& v : spec.videos) sources += v.group == group.name ? 1 : 0;
     for (const auto& r : spec.requests) sources += r.group == group.name ? 1 : 0;

@@ -22,8 +22,6 @@ Device::Device(World& world, int index, int group, sg4::Host* host, sg4::Link* u
       uplink_(uplink),
       board_(board),
       decision_cost_(world.spec.groups[static_cast<std::size_t>(group)].decision),
-      mutex_(sg4::Mutex::create()),
-      cv_(sg4::ConditionVariable::create()),
       idle_power_(world.power_model, board),
       backend_(world.backend_for(group)) {
   const auto& mode = board.power_mode(power_mode < 0 ? board.default_power_mode : power_mode);

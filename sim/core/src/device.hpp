@@ -57,6 +57,12 @@ class Device {
   Device(World& world, int index, int group, sg4::Host* host, sg4::Link* uplink, const traces::Board& board,
          int power_mode);
   ~Device();  ///< device.cpp, where DeviceProber is complete
+  /// The mutex and condition variable of its queue (before its actors start; a device in a
+  /// shared actor has none: nothing enqueues or waits).
+  void create_queue_sync() {
+    mutex_ = sg4::Mutex::create();
+    cv_ = sg4::ConditionVariable::create();
+  }
   void enqueue(Request request);
   void source_started() { ++active_sources_; }
   void source_finished();
@@ -80,7 +86,18 @@ class Device {
   /// actors). Call before the run, once per stream, in stream order.
   void add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals);
   bool local_time() const { return fast_.enabled; }
-  void run_local_controller();  ///< actor body on the fast path; sleeps only before interactions
+  /// Actor body on the fast path; sleeps only before interactions. With `own_actor` false the
+  /// device shares an actor with others (start_actors): it ends at its own time without waiting
+  /// for the engine to get there (the shared actor does, at the latest of its devices' ends).
+  void run_local_controller(bool own_actor = true);
+  /// A fast-path device that never waits for the engine before its end: nothing can be
+  /// offloaded (its placement policy is edge_only, or none, or the run has no cloud server), so
+  /// no upload, outcome or cloud queue ever couples it to other actors. Such devices need no
+  /// actor of their own: consecutive ones share one (docs/performance.md).
+  bool engine_free() const;
+  double local_now_s() const { return fast_.now_s; }  ///< the fast-path clock
+  /// Frees the arrival streams of a fast-path device that has finished (their generators' state).
+  void release_local_arrivals() { fast_.arrivals = MergedArrivals(); }
   /// Whether the timeline actor writes this device's sample `k` (at k x interval): always on the
   /// per-activity path; on the fast path only once its controller has finished, for samples it
   /// has not written itself.

@@ -24,6 +24,24 @@ bool Device::local_time_eligible() const {
   return !serving() && !ticks() && group.access.process.kind == "constant" && group.backend == "trace";
 }
 
+bool Device::engine_free() const {
+  if (!local_time_eligible()) return false;
+  if (world_.clouds.empty()) return true;  // nowhere to offload to
+  const auto& group = world_.spec.groups[static_cast<std::size_t>(group_)];
+  const auto& split = group.channel_split;
+  if (split.enabled) return false;
+  // The policy in the placement role alone sets what is offloaded (Device::ask_chain).
+  for (const auto& [roles, policy] : group.policies) {
+    std::size_t start = 0;
+    while (start <= roles.size()) {
+      const std::size_t end = std::min(roles.find('+', start), roles.size());
+      if (roles.compare(start, end - start, "placement") == 0) return policy.name == "edge_only";
+      start = end + 1;
+    }
+  }
+  return true;  // no placement policy: every unit runs on the device
+}
+
 void Device::add_local_arrivals(std::unique_ptr<ArrivalStream> arrivals) {
   fast_.enabled = true;
   fast_.arrivals.add(std::move(arrivals));
@@ -63,7 +81,7 @@ void Device::sync_engine() {
   if (fast_.now_s > sg4::Engine::get_clock()) sg4::this_actor::sleep_until(fast_.now_s);
 }
 
-void Device::run_local_controller() {
+void Device::run_local_controller(bool own_actor) {
   while (true) {
     pull_arrivals(fast_.now_s);
     if (queue_.empty()) {
@@ -78,8 +96,9 @@ void Device::run_local_controller() {
     process(request);
   }
   meter_.advance(fast_.now_s);
-  // The engine ends when the last device's work ends, as on the per-activity path.
-  sync_engine();
+  // The engine ends when the last device's work ends, as on the per-activity path (a shared
+  // actor waits for the latest of its devices).
+  if (own_actor) sync_engine();
   fast_.done = true;
   XBT_DEBUG("device %d done in local time at %g s: %ld requests", index_, fast_.now_s, completed_);
 }

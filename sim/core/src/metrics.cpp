@@ -7,6 +7,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "edgetwin/sim/record_tally.hpp"
+
 namespace edgetwin::sim {
 
 namespace {
@@ -61,48 +63,25 @@ void write_timeline(std::ostream& out, const TimelineRecord& t) {
       << num(t.uplink_bandwidth_bps) << ',' << num(t.cpu_temp_c) << ',' << num(t.gpu_temp_c) << '\n';
 }
 
-namespace {
-
-// Percentile of already sorted values (see percentile).
-double sorted_percentile(const std::vector<double>& values, double p) {
+double percentile(std::vector<double> values, double p) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
   const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(values.size() - 1);
   const auto lo = static_cast<std::size_t>(std::floor(rank));
   const auto hi = std::min(lo + 1, values.size() - 1);
   return values[lo] + (rank - static_cast<double>(lo)) * (values[hi] - values[lo]);
 }
 
-nlohmann::json or_null(double x) {
-  return std::isnan(x) ? nlohmann::json() : nlohmann::json(x);
+nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
+                         double duration_s, const std::vector<std::string>& rail_names, int group) {
+  int groups = group + 1;
+  for (const auto& r : requests) groups = std::max(groups, r.group + 1);
+  RecordTally tally(groups);
+  for (const auto& r : requests) tally.add(r);
+  return summarize(tally, devices, duration_s, rail_names, group);
 }
 
-}  // namespace
-
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  return sorted_percentile(values, p);
-}
-
-void ScopeTally::add(const RequestRecord& r) {
-  latencies.push_back(r.latency_s());
-  attributed_j += r.energy_j;
-  cloud_j += r.cloud_energy_j;
-  if (r.slo_s > 0) {
-    ++slo_total;
-    if (!r.slo_met()) ++slo_missed;
-  }
-  if (r.edge_units < r.units) ++offloaded;
-  if (!std::isnan(r.accuracy)) {
-    ++with_accuracy;
-    accuracy_sum += r.accuracy;
-  }
-  if (r.correct >= 0) {
-    ++with_label;
-    correct += r.correct;
-  }
-}
-
-void ScopeTally::add(const DeviceTotals& d) {
+void DeviceSums::add(const DeviceTotals& d) {
   ++devices;
   device_j += d.energy_j;
   idle_j += d.idle_j;
@@ -121,7 +100,7 @@ void ScopeTally::add(const DeviceTotals& d) {
     end_rail_w[r] += r < d.end_rail_w.size() ? d.end_rail_w[r] : 0;
 }
 
-void ScopeTally::extend_to(double to_s) {
+void DeviceSums::extend_to(double to_s) {
   if (!(to_s > end_s)) return;
   const double gap = to_s - end_s;
   device_j += end_idle_w * gap;
@@ -130,21 +109,13 @@ void ScopeTally::extend_to(double to_s) {
   end_s = to_s;
 }
 
-void ScopeTally::merge(const ScopeTally& other) {
-  ScopeTally o = other;
+void DeviceSums::merge(const DeviceSums& other) {
+  if (rail_j.size() != other.rail_j.size() || end_rail_w.size() != other.end_rail_w.size())
+    throw std::invalid_argument("merging device sums of different rails");
+  DeviceSums o = other;
   const double end = std::max(end_s, o.end_s);
   extend_to(end);
   o.extend_to(end);
-  latencies.insert(latencies.end(), o.latencies.begin(), o.latencies.end());
-  attributed_j += o.attributed_j;
-  cloud_j += o.cloud_j;
-  accuracy_sum += o.accuracy_sum;
-  slo_total += o.slo_total;
-  slo_missed += o.slo_missed;
-  offloaded += o.offloaded;
-  with_accuracy += o.with_accuracy;
-  with_label += o.with_label;
-  correct += o.correct;
   devices += o.devices;
   device_j += o.device_j;
   idle_j += o.idle_j;
@@ -155,70 +126,67 @@ void ScopeTally::merge(const ScopeTally& other) {
   dropped += o.dropped;
   max_cpu_temp_c = std::fmax(max_cpu_temp_c, o.max_cpu_temp_c);
   max_gpu_temp_c = std::fmax(max_gpu_temp_c, o.max_gpu_temp_c);
-  if (rail_j.size() != o.rail_j.size() || end_rail_w.size() != o.end_rail_w.size())
-    throw std::invalid_argument("merging tallies of different rails");
   for (std::size_t r = 0; r < rail_j.size(); ++r) rail_j[r] += o.rail_j[r];
   end_idle_w += o.end_idle_w;
   for (std::size_t r = 0; r < end_rail_w.size(); ++r) end_rail_w[r] += o.end_rail_w[r];
 }
 
-nlohmann::json ScopeTally::json(double duration_s, const std::vector<std::string>& rail_names) const {
-  const auto n = static_cast<double>(latencies.size());
+nlohmann::json summarize(const RecordTally& tally, const std::vector<DeviceTotals>& devices,
+                         double duration_s, const std::vector<std::string>& rail_names, int group) {
+  DeviceSums sums(rail_names.size());
+  for (const auto& d : devices) {
+    if (group < 0 || d.group == group) sums.add(d);
+  }
+  return summarize(tally, sums, duration_s, rail_names, group);
+}
+
+nlohmann::json summarize(const RecordTally& tally, const DeviceSums& d, double duration_s,
+                         const std::vector<std::string>& rail_names, int group) {
+  const ScopeTally& s = tally.scope(group);
+  const auto latency_p = tally.latency_percentiles(group, {50, 95, 99});
+  const std::size_t completed = static_cast<std::size_t>(s.served);
+  const auto n = static_cast<double>(completed);
   const auto nan = std::numeric_limits<double>::quiet_NaN();
-  double mean = 0;
-  for (double l : latencies) mean += l;
-  std::vector<double> sorted = latencies;
-  std::sort(sorted.begin(), sorted.end());
+  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
+  const double mean = s.latency_sum_s;
   nlohmann::json out = nlohmann::json{
-      {"devices", devices},
-      {"requests_completed", latencies.size()},
-      {"requests_offloaded", offloaded},
-      {"requests_dropped", dropped},
+      {"devices", d.devices},
+      {"requests_completed", completed},
+      {"requests_offloaded", s.offloaded},
+      {"requests_dropped", d.dropped},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
       {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
-      {"latency_p50_s", or_null(sorted_percentile(sorted, 50))},
-      {"latency_p95_s", or_null(sorted_percentile(sorted, 95))},
-      {"latency_p99_s", or_null(sorted_percentile(sorted, 99))},
-      {"slo_requests", slo_total},
+      {"latency_p50_s", or_null(latency_p[0])},
+      {"latency_p95_s", or_null(latency_p[1])},
+      {"latency_p99_s", or_null(latency_p[2])},
+      {"slo_requests", s.slo_total},
       {"slo_violation_rate",
-       or_null(slo_total > 0 ? static_cast<double>(slo_missed) / static_cast<double>(slo_total) : nan)},
-      {"energy_per_request_j", or_null(n > 0 ? attributed_j / n : nan)},
-      {"device_energy_per_request_j", or_null(n > 0 ? device_j / n : nan)},
-      {"cloud_energy_per_request_j", or_null(n > 0 ? cloud_j / n : nan)},
-      {"device_energy_j", device_j},
-      {"device_idle_energy_j", idle_j},
-      {"device_busy_energy_j", busy_j},
-      {"device_transition_energy_j", transition_j},
-      {"device_radio_energy_j", radio_j},
-      {"cloud_energy_j", cloud_j},
-      {"clock_changes", clock_changes},
+       or_null(s.slo_total > 0 ? static_cast<double>(s.slo_missed) / static_cast<double>(s.slo_total) : nan)},
+      {"energy_per_request_j", or_null(n > 0 ? s.attributed_j / n : nan)},
+      {"device_energy_per_request_j", or_null(n > 0 ? d.device_j / n : nan)},
+      {"cloud_energy_per_request_j", or_null(n > 0 ? s.cloud_j / n : nan)},
+      {"device_energy_j", d.device_j},
+      {"device_idle_energy_j", d.idle_j},
+      {"device_busy_energy_j", d.busy_j},
+      {"device_transition_energy_j", d.transition_j},
+      {"device_radio_energy_j", d.radio_j},
+      {"cloud_energy_j", s.cloud_j},
+      {"clock_changes", d.clock_changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
-      {"accuracy_mean", or_null(with_accuracy > 0 ? accuracy_sum / static_cast<double>(with_accuracy) : nan)},
+      {"accuracy_mean",
+       or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
       {"correct_mean",
-       or_null(with_label > 0 ? static_cast<double>(correct) / static_cast<double>(with_label) : nan)},
+       or_null(s.with_label > 0 ? static_cast<double>(s.correct) / static_cast<double>(s.with_label) : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
-      {"max_cpu_temp_c", or_null(max_cpu_temp_c)},
-      {"max_gpu_temp_c", or_null(max_gpu_temp_c)},
+      {"max_cpu_temp_c", or_null(d.max_cpu_temp_c)},
+      {"max_gpu_temp_c", or_null(d.max_gpu_temp_c)},
   };
   if (!rail_names.empty()) {
     nlohmann::json rails = nlohmann::json::object();
-    for (std::size_t r = 0; r < rail_names.size(); ++r) rails[rail_names[r]] = or_null(rail_j.at(r));
+    for (std::size_t r = 0; r < rail_names.size(); ++r) rails[rail_names[r]] = or_null(d.rail_j.at(r));
     out["rail_energy_j"] = rails;
   }
   return out;
-}
-
-nlohmann::json summarize(const std::vector<RequestRecord>& requests, const std::vector<DeviceTotals>& devices,
-                         double duration_s, const std::vector<std::string>& rail_names, int group) {
-  ScopeTally tally(rail_names.size());
-  tally.latencies.reserve(requests.size());
-  for (const auto& r : requests) {
-    if ((group < 0 || r.group == group) && r.served()) tally.add(r);
-  }
-  for (const auto& d : devices) {
-    if (group < 0 || d.group == group) tally.add(d);
-  }
-  return tally.json(duration_s, rail_names);
 }
 
 void ServingTally::add(const RequestRecord& r) {
@@ -254,8 +222,11 @@ double utility(const ServingTally& t, double window_s, const UtilityParams& para
   return x / params.throughput_scale_hz - params.latency_weight * ratio - params.slo_penalty * missed;
 }
 
-nlohmann::json model_summary(const ServingTally& t, std::vector<double> latencies, double window_s,
-                             const UtilityParams& params) {
+namespace {
+
+nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, double window_s,
+                          const UtilityParams& params) {
+  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   return {
       {"requests", t.requests},
@@ -271,21 +242,24 @@ nlohmann::json model_summary(const ServingTally& t, std::vector<double> latencie
   };
 }
 
+}  // namespace
+
 nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
                                 const std::vector<std::string>& models, double duration_s,
                                 const UtilityParams& params) {
+  RecordTally tally(group + 1);
+  tally.track_models(group, models, duration_s, std::max(duration_s, 1.0));
+  for (const auto& r : requests) tally.add(r);
+  return summarize_models(tally, group, duration_s, params);
+}
+
+nlohmann::json summarize_models(const RecordTally& tally, int group, double duration_s,
+                                const UtilityParams& params) {
   nlohmann::json out = nlohmann::json::object();
   double total = 0;
-  for (const auto& model : models) {
-    ServingTally t;
-    std::vector<double> latencies;
-    for (const auto& r : requests) {
-      if (r.group != group || r.model != model) continue;
-      t.add(r);
-      if (r.served()) latencies.push_back(r.latency_s());
-    }
-    out[model] = model_summary(t, std::move(latencies), duration_s, params);
-    total += out[model]["utility"].get<double>();
+  for (const auto& m : tally.models(group)) {
+    out[m.name] = tally_json(m.total, m.latencies_s, duration_s, params);
+    total += out[m.name]["utility"].get<double>();
   }
   return {{"models", out}, {"utility", total}};
 }
@@ -295,37 +269,28 @@ void write_slots_header(std::ostream& out) {
          "slo_satisfaction,utility\n";
 }
 
-std::size_t slot_count(double duration_s, double slot_s) {
-  return static_cast<std::size_t>(std::max(1.0, std::ceil(std::max(duration_s, 0.0) / slot_s)));
-}
-
-std::size_t slot_of(double end_s, double slot_s, std::size_t slots) {
-  return std::min(slots - 1, static_cast<std::size_t>(std::max(0.0, std::floor(end_s / slot_s))));
-}
-
-void write_slot_rows(std::ostream& out, const std::string& group_name, const std::string& model,
-                     const std::vector<ServingTally>& tallies, double slot_s, const UtilityParams& params) {
-  for (std::size_t k = 0; k < tallies.size(); ++k) {
-    const auto& t = tallies[k];
-    const double x = static_cast<double>(t.completed) / slot_s;
-    out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << model << ',' << t.requests
-        << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
-        << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
-        << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")
-        << ',' << num(utility(t, slot_s, params)) << '\n';
-  }
-}
-
 void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
                  const std::string& group_name, const std::vector<std::string>& models, double duration_s,
                  double slot_s, const UtilityParams& params) {
-  const auto slots = slot_count(duration_s, slot_s);
-  for (const auto& model : models) {
-    std::vector<ServingTally> tallies(slots);
-    for (const auto& r : requests) {
-      if (r.group == group && r.model == model) tallies[slot_of(r.end_s, slot_s, slots)].add(r);
+  RecordTally tally(group + 1);
+  tally.track_models(group, models, duration_s, slot_s);
+  for (const auto& r : requests) tally.add(r);
+  write_slots(out, tally, group, group_name, params);
+}
+
+void write_slots(std::ostream& out, const RecordTally& tally, int group, const std::string& group_name,
+                 const UtilityParams& params) {
+  const double slot_s = tally.slot_s(group);
+  for (const auto& m : tally.models(group)) {
+    for (std::size_t k = 0; k < m.slots.size(); ++k) {
+      const auto& t = m.slots[k];
+      const double x = static_cast<double>(t.completed) / slot_s;
+      out << num(static_cast<double>(k) * slot_s) << ',' << group_name << ',' << m.name << ',' << t.requests
+          << ',' << t.completed << ',' << t.dropped << ',' << t.timed_out << ',' << num(x) << ','
+          << (t.completed > 0 ? num(t.latency_sum_s / static_cast<double>(t.completed)) : "") << ','
+          << (t.requests > 0 ? num(static_cast<double>(t.slo_met) / static_cast<double>(t.requests)) : "")
+          << ',' << num(utility(t, slot_s, params)) << '\n';
     }
-    write_slot_rows(out, group_name, model, tallies, slot_s, params);
   }
 }
 

@@ -46,22 +46,33 @@ ServingTally serving_from(const json& j) {
   return t;
 }
 
-// Everything of a scope but its latencies (their count instead).
-json scope_json(const ScopeTally& t) {
+json requests_json(const ScopeTally& t) {
+  return json::array({t.served, t.latency_sum_s, t.attributed_j, t.cloud_j, t.slo_total, t.slo_missed,
+                      t.offloaded, t.with_accuracy, t.accuracy_sum, t.with_label, t.correct});
+}
+
+ScopeTally requests_from(const json& j) {
+  if (!j.is_array() || j.size() != 11) throw std::invalid_argument("request sums are an array of 11 numbers");
+  ScopeTally t;
+  t.served = j[0].get<long>();
+  t.latency_sum_s = j[1].get<double>();
+  t.attributed_j = j[2].get<double>();
+  t.cloud_j = j[3].get<double>();
+  t.slo_total = j[4].get<long>();
+  t.slo_missed = j[5].get<long>();
+  t.offloaded = j[6].get<long>();
+  t.with_accuracy = j[7].get<long>();
+  t.accuracy_sum = j[8].get<double>();
+  t.with_label = j[9].get<long>();
+  t.correct = j[10].get<long>();
+  return t;
+}
+
+json devices_json(const DeviceSums& t) {
   json rails = json::array(), end_rails = json::array();
   for (double r : t.rail_j) rails.push_back(number_or_null(r));
   for (double r : t.end_rail_w) end_rails.push_back(number_or_null(r));
-  return {{"latencies", t.latencies.size()},
-          {"attributed_j", t.attributed_j},
-          {"cloud_j", t.cloud_j},
-          {"accuracy_sum", t.accuracy_sum},
-          {"slo_total", t.slo_total},
-          {"slo_missed", t.slo_missed},
-          {"offloaded", t.offloaded},
-          {"with_accuracy", t.with_accuracy},
-          {"with_label", t.with_label},
-          {"correct", t.correct},
-          {"devices", t.devices},
+  return {{"devices", t.devices},
           {"device_j", t.device_j},
           {"idle_j", t.idle_j},
           {"busy_j", t.busy_j},
@@ -77,17 +88,8 @@ json scope_json(const ScopeTally& t) {
           {"end_rail_w", end_rails}};
 }
 
-ScopeTally scope_from(const json& j) {
-  ScopeTally t;
-  t.attributed_j = j.at("attributed_j").get<double>();
-  t.cloud_j = j.at("cloud_j").get<double>();
-  t.accuracy_sum = j.at("accuracy_sum").get<double>();
-  t.slo_total = j.at("slo_total").get<long>();
-  t.slo_missed = j.at("slo_missed").get<long>();
-  t.offloaded = j.at("offloaded").get<long>();
-  t.with_accuracy = j.at("with_accuracy").get<long>();
-  t.with_label = j.at("with_label").get<long>();
-  t.correct = j.at("correct").get<long>();
+DeviceSums devices_from(const json& j) {
+  DeviceSums t;
   t.devices = j.at("devices").get<long>();
   t.device_j = j.at("device_j").get<double>();
   t.idle_j = j.at("idle_j").get<double>();
@@ -138,7 +140,9 @@ void RunTallies::merge(const RunTallies& o) {
     require_same("group", a.name, b.name);
     if (a.models.size() != b.models.size())
       throw std::invalid_argument("not shards of one run: group " + a.name + " has other models");
-    a.scope.merge(b.scope);
+    a.requests.merge(b.requests);
+    a.latencies.insert(a.latencies.end(), b.latencies.begin(), b.latencies.end());
+    a.devices.merge(b.devices);
     for (std::size_t m = 0; m < a.models.size(); ++m) {
       auto& x = a.models[m];
       const auto& y = b.models[m];
@@ -154,48 +158,68 @@ void RunTallies::merge(const RunTallies& o) {
   }
 }
 
-json RunTallies::summary() const {
-  json group_summaries = json::object();
-  double run_utility = 0;
-  bool any_serving = false;
-  for (const auto& g : groups) {
-    auto entry = g.scope.json(duration_s, g.rails);
+RecordTally RunTallies::record_tally() const {
+  RecordTally tally(static_cast<int>(groups.size()));
+  for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto& g = groups[gi];
+    const int group = static_cast<int>(gi);
     if (g.serving) {
-      // Per model summaries, memory caps and utility (docs/simulation.md).
-      any_serving = true;
-      json models = json::object();
-      double total = 0;
-      for (const auto& m : g.models) {
-        models[m.model] = model_summary(m.tally, m.latencies, duration_s, g.utility);
-        if (m.has_devices) models[m.model]["memory_capped_actions"] = m.memory_capped_actions;
-        total += models[m.model]["utility"].get<double>();
-      }
-      entry["models"] = models;
-      entry["utility"] = total;
-      run_utility += total;
+      std::vector<std::string> names;
+      for (const auto& m : g.models) names.push_back(m.model);
+      tally.track_models(group, names, duration_s, g.slot_s);
+      for (std::size_t m = 0; m < g.models.size(); ++m)
+        tally.add_model(group, m, g.models[m].tally, g.models[m].latencies, g.models[m].slots);
     }
-    group_summaries[g.name] = entry;
+    tally.add_scope(group, g.requests, g.latencies);
   }
-  json out = {{"scenario", scenario},
-              {"seed", seed},
-              {"duration_s", duration_s},
-              {"simulated_end_s", simulated_end_s},
-              {"synthetic_traces", synthetic_traces},
-              {"overall", overall.json(duration_s, {})},
-              {"groups", group_summaries}};
-  if (any_serving) out["utility"] = run_utility;
-  return out;
+  return tally;
+}
+
+json RunTallies::summary() const {
+  return run_summary(record_tally(), *this);
 }
 
 std::string RunTallies::slots_csv_text() const {
   if (!slots_csv) return "";
+  const RecordTally tally = record_tally();
   std::ostringstream out;
   write_slots_header(out);
-  for (const auto& g : groups) {
-    if (!g.serving) continue;
-    for (const auto& m : g.models) write_slot_rows(out, g.name, m.model, m.slots, g.slot_s, g.utility);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].serving) write_slots(out, tally, static_cast<int>(g), groups[g].name, groups[g].utility);
   }
   return out.str();
+}
+
+json run_summary(const RecordTally& tally, const RunTallies& info) {
+  json group_summaries = json::object();
+  double run_utility = 0;
+  bool any_serving = false;
+  for (std::size_t gi = 0; gi < info.groups.size(); ++gi) {
+    const auto& g = info.groups[gi];
+    const int group = static_cast<int>(gi);
+    auto entry = summarize(tally, g.devices, info.duration_s, g.rails, group);
+    if (g.serving) {
+      // Per model summaries, memory caps and utility (docs/simulation.md).
+      any_serving = true;
+      auto models = summarize_models(tally, group, info.duration_s, g.utility);
+      for (const auto& m : g.models) {
+        if (m.has_devices) models["models"][m.model]["memory_capped_actions"] = m.memory_capped_actions;
+      }
+      entry["models"] = models["models"];
+      entry["utility"] = models["utility"];
+      run_utility += models["utility"].get<double>();
+    }
+    group_summaries[g.name] = entry;
+  }
+  json out = {{"scenario", info.scenario},
+              {"seed", info.seed},
+              {"duration_s", info.duration_s},
+              {"simulated_end_s", info.simulated_end_s},
+              {"synthetic_traces", info.synthetic_traces},
+              {"overall", summarize(tally, info.overall, info.duration_s, {}, -1)},
+              {"groups", group_summaries}};
+  if (any_serving) out["utility"] = run_utility;
+  return out;
 }
 
 void write_tallies(const RunTallies& t, const std::string& dir) {
@@ -218,11 +242,12 @@ void write_tallies(const RunTallies& t, const std::string& dir) {
          {"serving", g.serving},
          {"utility", {g.utility.throughput_scale_hz, g.utility.latency_weight, g.utility.slo_penalty}},
          {"slot_s", g.slot_s},
-         {"scope", scope_json(g.scope)},
+         {"requests", requests_json(g.requests)},
+         {"latencies", g.latencies.size()},
+         {"devices", devices_json(g.devices)},
          {"models", models}});
   }
-  json overall = scope_json(t.overall);
-  overall.erase("latencies");  // the groups' latencies, concatenated
+  const json overall = devices_json(t.overall);
   const json doc = {{"format", kFormat},
                     {"scenario", t.scenario},
                     {"seed", t.seed},
@@ -240,7 +265,7 @@ void write_tallies(const RunTallies& t, const std::string& dir) {
   {
     std::ofstream out(bin, std::ios::binary | std::ios::trunc);
     out.write(kMagic, sizeof(kMagic));
-    for (const auto& g : t.groups) write_doubles(out, g.scope.latencies);
+    for (const auto& g : t.groups) write_doubles(out, g.latencies);
     for (const auto& g : t.groups)
       for (const auto& m : g.models) write_doubles(out, m.latencies);
     out.close();
@@ -281,7 +306,7 @@ RunTallies read_tallies(const std::string& dir, bool latencies) {
     t.shard = doc.at("shard").get<int>();
     t.shards = doc.at("shards").get<int>();
     t.scenario_hash = doc.at("scenario_hash").get<std::string>();
-    t.overall = scope_from(doc.at("overall"));
+    t.overall = devices_from(doc.at("overall"));
     for (const auto& gj : doc.at("groups")) {
       GroupTally g;
       g.name = gj.at("name").get<std::string>();
@@ -290,8 +315,9 @@ RunTallies read_tallies(const std::string& dir, bool latencies) {
       const auto& u = gj.at("utility");
       g.utility = {u.at(0).get<double>(), u.at(1).get<double>(), u.at(2).get<double>()};
       g.slot_s = gj.at("slot_s").get<double>();
-      g.scope = scope_from(gj.at("scope"));
-      group_counts.push_back(gj.at("scope").at("latencies").get<std::size_t>());
+      g.requests = requests_from(gj.at("requests"));
+      g.devices = devices_from(gj.at("devices"));
+      group_counts.push_back(gj.at("latencies").get<std::size_t>());
       for (const auto& mj : gj.at("models")) {
         ModelTally m;
         m.model = mj.at("model").get<std::string>();
@@ -317,8 +343,7 @@ RunTallies read_tallies(const std::string& dir, bool latencies) {
     throw std::invalid_argument(bin + ": missing or not a shard's latency file");
   std::size_t i = 0, j = 0;
   for (auto& g : t.groups) {
-    read_doubles(lat, group_counts[i++], g.scope.latencies, bin);
-    t.overall.latencies.insert(t.overall.latencies.end(), g.scope.latencies.begin(), g.scope.latencies.end());
+    read_doubles(lat, group_counts[i++], g.latencies, bin);
   }
   for (auto& g : t.groups)
     for (auto& m : g.models) read_doubles(lat, model_counts[j++], m.latencies, bin);

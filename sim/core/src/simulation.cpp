@@ -62,7 +62,8 @@ CloudServer* World::pick_cloud() {
 }
 
 void World::complete(const RequestRecord& record) {
-  records.push_back(record);
+  tally.add(record);
+  if (keep_records) records.push_back(record);
   if (requests_csv.is_open()) write_request(requests_csv, record);
 }
 
@@ -121,7 +122,7 @@ void start_timeline(World& world, double interval_s) {
         if (wall - last_print > std::chrono::milliseconds(500)) {
           last_print = wall;
           std::cerr << "\r[edgetwin] simulated " << std::fixed << std::setprecision(1) << now << " / "
-                    << world.spec.duration_s << " s, " << world.records.size() << " requests done, wall "
+                    << world.spec.duration_s << " s, " << world.tally.records() << " requests done, wall "
                     << std::chrono::duration<double>(wall - wall_start).count() << " s   " << std::flush;
         }
       }
@@ -159,9 +160,10 @@ void assign_shard(World& world, const RunOptions& options) {
 }
 
 // Video frames exactly, request streams at 1.1 x their mean rate (MMPP: time-weighted).
-double expected_requests(const ScenarioSpec& spec) {
+double expected_requests(const ScenarioSpec& spec, int group = -1) {
   double expected = 0;
   for (const auto& g : spec.groups) {
+    if (group >= 0 && &g != &spec.groups[static_cast<std::size_t>(group)]) continue;
     for (const auto& v : spec.videos) {
       if (v.group == g.name) {
         expected +=
@@ -373,9 +375,36 @@ std::vector<std::unique_ptr<detail::ArrivalStream>> arrival_streams(const World&
 int start_actors(World& world, const Platform& platform, const RunOptions& options) {
   const auto& spec = world.spec;
   int local_devices = 0;
+  // Consecutive engine-free devices (Device::engine_free) share one actor: it runs them one after
+  // the other, each to its end in its own clock, where each would have run in its own actor
+  // (same order: nothing else starts between them), then waits for the latest end. A device's
+  // arrival streams (each with its generator's state) exist only while it runs.
+  std::vector<Device*> shared;
+  auto start_shared = [&shared, &world] {
+    if (shared.empty()) return;
+    sg4::Actor::create("controllers-" + std::to_string(shared.front()->index()), shared.front()->host(),
+                       [devices = shared, &world] {
+                         double end_s = 0;
+                         for (Device* d : devices) {
+                           for (auto& s : arrival_streams(world, *d)) d->add_local_arrivals(std::move(s));
+                           d->run_local_controller(false);
+                           d->release_local_arrivals();
+                           end_s = std::max(end_s, d->local_now_s());
+                         }
+                         if (end_s > Engine::get_clock()) sg4::this_actor::sleep_until(end_s);
+                       });
+    shared.clear();
+  };
   for (auto& dev : world.devices) {
     const auto& group = spec.groups[static_cast<std::size_t>(dev->group())];
     const bool local = options.fast_path && dev->local_time_eligible();
+    if (local && dev->engine_free()) {
+      ++local_devices;
+      shared.push_back(dev.get());
+      continue;
+    }
+    start_shared();
+    dev->create_queue_sync();
     for (auto& s : arrival_streams(world, *dev)) {
       if (local)
         dev->add_local_arrivals(std::move(s));
@@ -399,6 +428,7 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     }
     if (dev->ticks()) detail::start_governor(*dev);
   }
+  start_shared();
   for (std::size_t c = 0; c < world.clouds.size(); ++c) {
     CloudServer* raw = world.clouds[c].get();
     sg4::Actor::create("cloud-" + std::to_string(c), raw->host(), [raw] { raw->run(); })->daemonize();
@@ -412,9 +442,40 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
   return local_devices;
 }
 
-/// What the summary (and slots.csv) of the finished run is computed from: its requests in
-/// completion order and its devices (docs/results.md; merged over shards by `edgetwin merge`).
-RunTallies tally_results(World& world, const RunOptions& options, double end_s, bool synthetic) {
+/// Every device's totals at `end_s` (its meter integrated up to then).
+std::vector<DeviceTotals> device_totals(World& world, double end_s) {
+  std::vector<DeviceTotals> totals;
+  totals.reserve(world.devices.size());
+  for (auto& dev : world.devices) {
+    dev->meter().advance(end_s);
+    const auto& m = dev->meter();
+    DeviceTotals t;
+    t.device = dev->index();
+    t.group = dev->group();
+    t.energy_j = m.total_j();
+    t.idle_j = m.idle_j();
+    t.busy_j = m.busy_j();
+    t.transition_j = m.transition_j();
+    t.radio_j = m.radio_j();
+    t.clock_changes = dev->clock_changes();
+    t.rail_j = m.rail_j();
+    t.max_cpu_temp_c = dev->max_cpu_temp_c();
+    t.max_gpu_temp_c = dev->max_gpu_temp_c();
+    t.dropped = dev->dropped();
+    if (m.state() == PowerState::idle) {
+      t.end_idle_w = m.power_w();
+      t.end_rail_w = m.rail_w();
+    }
+    totals.push_back(std::move(t));
+  }
+  return totals;
+}
+
+/// What the summary (and slots.csv) of the finished run is made of beside its record tally: the
+/// scenario, the groups' rails, device sums and memory caps; `with_requests` adds the tally's
+/// request sums and latencies (a shard's tallies for `edgetwin merge`, docs/results.md).
+RunTallies run_tallies(World& world, const RunOptions& options, double end_s, bool synthetic,
+                       const std::vector<DeviceTotals>& totals, bool with_requests) {
   const auto& spec = world.spec;
   RunTallies t;
   t.scenario = spec.name;
@@ -425,72 +486,51 @@ RunTallies tally_results(World& world, const RunOptions& options, double end_s, 
   t.shard = options.shard;
   t.shards = options.shards;
   t.scenario_hash = std::to_string(common::fnv1a64(spec.resolved.dump()));
+  t.overall.end_s = end_s;
   bool any_serving = false;
-  for (const auto& group : spec.groups) {
+  for (std::size_t gi = 0; gi < spec.groups.size(); ++gi) {
+    const auto& group = spec.groups[gi];
     GroupTally g;
     g.name = group.name;
     for (const auto& rail : world.catalog.board(group.board).rails) g.rails.push_back(rail.name);
-    g.scope = ScopeTally(g.rails.size());
+    g.devices = DeviceSums(g.rails.size());
+    g.devices.end_s = end_s;
     g.serving = group.serving_group();
     any_serving = any_serving || g.serving;
     const auto& u = group.serving.utility;
     g.utility = {u.throughput_scale_hz, u.latency_weight, u.slo_penalty};
     g.slot_s = u.slot_s;
     if (g.serving) {
-      for (const auto& model : group.models) {
-        ModelTally m;
-        m.model = model;
-        if (spec.outputs.requests_csv) m.slots.resize(slot_count(spec.duration_s, g.slot_s));
-        g.models.push_back(std::move(m));
+      for (const auto& m : world.tally.models(static_cast<int>(gi))) {
+        ModelTally model;
+        model.model = m.name;
+        if (with_requests) {
+          model.tally = m.total;
+          model.latencies = m.latencies_s;
+          model.slots = m.slots;
+        }
+        g.models.push_back(std::move(model));
       }
+    }
+    if (with_requests) {
+      g.requests = world.tally.scope(static_cast<int>(gi));
+      g.latencies = world.tally.latencies(static_cast<int>(gi));
     }
     t.groups.push_back(std::move(g));
   }
   t.slots_csv = any_serving && spec.outputs.requests_csv;
-  t.overall.end_s = end_s;
-  for (auto& g : t.groups) g.scope.end_s = end_s;
-  for (const auto& r : world.records) {
-    auto& g = t.groups.at(static_cast<std::size_t>(r.group));
-    if (r.served()) {
-      t.overall.add(r);
-      g.scope.add(r);
-    }
-    for (auto& m : g.models) {
-      if (m.model != r.model) continue;
-      m.tally.add(r);
-      if (r.served()) m.latencies.push_back(r.latency_s());
-      if (!m.slots.empty()) m.slots[slot_of(r.end_s, g.slot_s, m.slots.size())].add(r);
-    }
+  for (const auto& d : totals) {
+    t.overall.add(d);
+    t.groups.at(static_cast<std::size_t>(d.group)).devices.add(d);
   }
-  for (auto& dev : world.devices) {
-    dev->meter().advance(end_s);
-    const auto& m = dev->meter();
-    DeviceTotals totals;
-    totals.device = dev->index();
-    totals.group = dev->group();
-    totals.energy_j = m.total_j();
-    totals.idle_j = m.idle_j();
-    totals.busy_j = m.busy_j();
-    totals.transition_j = m.transition_j();
-    totals.radio_j = m.radio_j();
-    totals.clock_changes = dev->clock_changes();
-    totals.rail_j = m.rail_j();
-    totals.max_cpu_temp_c = dev->max_cpu_temp_c();
-    totals.max_gpu_temp_c = dev->max_gpu_temp_c();
-    totals.dropped = dev->dropped();
-    if (m.state() == PowerState::idle) {
-      totals.end_idle_w = m.power_w();
-      totals.end_rail_w = m.rail_w();
-    }
+  for (const auto& dev : world.devices) {
     auto& g = t.groups.at(static_cast<std::size_t>(dev->group()));
-    t.overall.add(totals);
-    g.scope.add(totals);
     if (!g.serving) continue;
     for (const auto& [model, capped] : dev->memory_capped_actions()) {
-      for (auto& mt : g.models) {
-        if (mt.model != model) continue;
-        mt.memory_capped_actions += capped;
-        mt.has_devices = true;
+      for (auto& m : g.models) {
+        if (m.model != model) continue;
+        m.memory_capped_actions += capped;
+        m.has_devices = true;
       }
     }
   }
@@ -498,13 +538,14 @@ RunTallies tally_results(World& world, const RunOptions& options, double end_s, 
 }
 
 /// The summary and counters of a finished run; moves the request records out of `world`.
-RunResult collect_results(World& world, const RunTallies& tallies, int local_devices) {
+RunResult collect_results(World& world, const RunTallies& info, int local_devices) {
   RunResult result;
-  result.simulated_end_s = tallies.simulated_end_s;
-  result.summary = tallies.summary();
+  result.simulated_end_s = info.simulated_end_s;
+  result.summary = run_summary(world.tally, info);
   result.activities = world.activities;
   result.local_activities = world.local_activities;
   result.local_time_devices = local_devices;
+  result.records = world.tally.records();
   result.requests = std::move(world.records);
   return result;
 }
@@ -534,6 +575,13 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
 
   World world(spec, catalog, store, power_model, registry);
   world.progress = options.progress;
+  world.keep_records = options.keep_records;
+  world.tally = RecordTally(static_cast<int>(spec.groups.size()));
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    if (spec.groups[g].serving_group())
+      world.tally.track_models(static_cast<int>(g), spec.groups[g].models, spec.duration_s,
+                               spec.groups[g].serving.utility.slot_s);
+  }
   detail::assign_shard(world, options);
   // A "hil" group's board: connected before anything starts (a missing daemon fails here).
   for (std::size_t g = 0; g < spec.groups.size(); ++g) {
@@ -557,10 +605,18 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   // Room for the expected requests up front: no reallocation copies, and a peak of one records
   // array instead of two while the last one grows (10,000 devices: millions of records). Past
   // 16 M records the vector grows as it needs.
-  world.records.reserve(static_cast<std::size_t>(
-      std::min(detail::expected_requests(spec) * (world.device_end - world.device_begin) /
-                   std::max(1, spec.device_count()),
-               16e6)));
+  const double owned_share =
+      static_cast<double>(world.device_end - world.device_begin) / std::max(1, spec.device_count());
+  if (world.keep_records)
+    world.records.reserve(
+        static_cast<std::size_t>(std::min(detail::expected_requests(spec) * owned_share, 16e6)));
+  // The tally's latencies likewise (8 B each: 100,000 devices x 600 frames = 480 MB, once); past
+  // 128 M (1 GB) the vector grows as it needs, so that a huge estimate never reserves more.
+  for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+    world.tally.reserve(static_cast<int>(g),
+                        static_cast<std::size_t>(std::min(
+                            detail::expected_requests(spec, static_cast<int>(g)) * owned_share, 128e6)));
+  }
   if (!world.devices.empty()) detail::start_timeline(world, spec.outputs.timeline_interval_s);
   const long started_actors = static_cast<long>(engine.get_actor_count());
 
@@ -579,14 +635,17 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   if (!hil_failure.empty()) {
     if (world.requests_csv.is_open()) world.requests_csv.flush();
     throw std::runtime_error(hil_failure + "; the run stopped at " + std::to_string(Engine::get_clock()) +
-                             " s with " + std::to_string(world.records.size()) + " requests finished" +
+                             " s with " + std::to_string(world.tally.records()) + " requests finished" +
                              (options.out_dir.empty()
                                   ? std::string()
                                   : " (in " + options.out_dir + "/requests.csv, hil_units.csv)"));
   }
 
   // Results.
-  const RunTallies tallies = tally_results(world, options, Engine::get_clock(), uses_synthetic_traces(store));
+  const double end_s = Engine::get_clock();
+  const auto totals = device_totals(world, end_s);
+  const bool synthetic = uses_synthetic_traces(store);
+  const RunTallies tallies = run_tallies(world, options, end_s, synthetic, totals, false);
   RunResult result = collect_results(world, tallies, local_devices);
   result.planned_actors = contexts.actors;
   result.started_actors = started_actors;
@@ -597,10 +656,19 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
     write_text_file(fs::path(options.out_dir) / "scenario.resolved.json", spec.resolved.dump(2) + "\n");
     if (tallies.slots_csv) {
       // Per slot, group and model of the serving groups (docs/results.md, "slots.csv").
-      write_text_file(fs::path(options.out_dir) / "slots.csv", tallies.slots_csv_text());
+      std::ostringstream slots;
+      write_slots_header(slots);
+      for (std::size_t g = 0; g < spec.groups.size(); ++g) {
+        if (!spec.groups[g].serving_group()) continue;
+        const auto& u = spec.groups[g].serving.utility;
+        write_slots(slots, world.tally, static_cast<int>(g), spec.groups[g].name,
+                    {u.throughput_scale_hz, u.latency_weight, u.slo_penalty});
+      }
+      write_text_file(fs::path(options.out_dir) / "slots.csv", slots.str());
     }
     // A shard's tallies, which `edgetwin merge` adds up (docs/performance.md "Sharding").
-    if (options.shards > 1 || options.write_tallies) write_tallies(tallies, options.out_dir);
+    if (options.shards > 1 || options.write_tallies)
+      write_tallies(run_tallies(world, options, end_s, synthetic, totals, true), options.out_dir);
   }
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;

@@ -19,6 +19,7 @@
 #include "edgetwin/policies/policy.hpp"
 #include "edgetwin/sim/energy_meter.hpp"
 #include "edgetwin/sim/metrics.hpp"
+#include "edgetwin/sim/record_tally.hpp"
 #include "edgetwin/sim/scenario.hpp"
 #include "edgetwin/traces/exit_records.hpp"
 #include "edgetwin/traces/synth.hpp"
@@ -48,7 +49,11 @@ struct World {
   const policies::PolicyRegistry& registry;
   std::vector<std::unique_ptr<Device>> devices;
   std::vector<std::unique_ptr<CloudServer>> clouds;
+  /// Every record, in completion order, only when RunOptions::keep_records (tests, the library's
+  /// default); the summaries come from `tally` either way (bounded memory, record_tally.hpp).
   std::vector<RequestRecord> records;
+  bool keep_records = true;
+  RecordTally tally;
   std::ofstream requests_csv;  ///< open when written
   std::ofstream timeline_csv;
   long activities = 0;

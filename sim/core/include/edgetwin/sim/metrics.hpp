@@ -101,38 +101,29 @@ void write_timeline(std::ostream& out, const TimelineRecord& t);
 /// Percentile by linear interpolation between order statistics (p in [0, 100]); NaN if empty.
 double percentile(std::vector<double> values, double p);
 
-/// What the summary of one scope (the whole run or one device group) is computed from, in a form
-/// that adds up across the shards of a run (docs/performance.md "Sharding"): sums, counts,
-/// maxima, and the latencies of the served requests (exact percentiles).
-struct ScopeTally {
+/// The device half of one scope's summary (the whole run or one device group): sums over its
+/// devices' totals at the end of the run, in a form that adds up across the shards of a run
+/// (docs/performance.md "Sharding").
+struct DeviceSums {
   /// `rails`: how many board rails the scope's summary reports (0: no `rail_energy_j`).
-  explicit ScopeTally(std::size_t rails = 0) : rail_j(rails, 0.0), end_rail_w(rails, 0.0) {}
-  std::vector<double> latencies;  ///< of the served requests, in the order added
-  double attributed_j = 0;        ///< energy_j of the served requests
-  double cloud_j = 0;
-  double accuracy_sum = 0;
-  long slo_total = 0, slo_missed = 0, offloaded = 0, with_accuracy = 0, with_label = 0, correct = 0;
+  explicit DeviceSums(std::size_t rails = 0) : rail_j(rails, 0.0), end_rail_w(rails, 0.0) {}
   long devices = 0;
   double device_j = 0, idle_j = 0, busy_j = 0, transition_j = 0, radio_j = 0;
   long clock_changes = 0, dropped = 0;
   double max_cpu_temp_c = std::numeric_limits<double>::quiet_NaN();
   double max_gpu_temp_c = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> rail_j;  ///< per rail: the devices' traced and idle energy (NaN = unknown)
-  /// The time the devices' energies were integrated to, and their idle power then (total, per
-  /// rail): merge() integrates the tally that ended first up to the other's end at that power.
+  /// The time the energies were integrated to, and the devices' idle power then (total, per
+  /// rail): merge() integrates the sums that ended first up to the other's end at that power.
   double end_s = 0;
   double end_idle_w = 0;
   std::vector<double> end_rail_w;
-  /// A served request (callers skip the others).
-  void add(const RequestRecord& r);
   void add(const DeviceTotals& d);
   /// Integrates the devices' idle power from end_s up to `end_s` (no-op if not later).
   void extend_to(double end_s);
-  /// Adds another shard's tally of the same scope (latencies appended), both brought to the
-  /// later end first.
-  void merge(const ScopeTally& other);
-  /// The summary object (see summarize); `rail_names` has rail_j.size() names.
-  nlohmann::json json(double duration_s, const std::vector<std::string>& rail_names) const;
+  /// Adds another shard's sums of the same scope, both brought to the later end first; throws
+  /// std::invalid_argument when their rails differ.
+  void merge(const DeviceSums& other);
 };
 
 /// The summary of one scope (the whole run or one device group).
@@ -160,7 +151,7 @@ struct ServingTally {
   double latency_ratio_sum = 0;  ///< latency / SLO over served requests with an SLO
   long with_slo = 0;             ///< served requests with an SLO
   void add(const RequestRecord& r);
-  void merge(const ServingTally& other);
+  void merge(const ServingTally& other);  ///< another shard's tally of the same window
 };
 /// U = X / throughput_scale_hz - latency_weight * mean(latency / SLO) - slo_penalty * V over a
 /// window of `window_s`: X completed per second, the mean over served requests with an SLO (0
@@ -172,19 +163,8 @@ double utility(const ServingTally& t, double window_s, const UtilityParams& para
 nlohmann::json summarize_models(const std::vector<RequestRecord>& requests, int group,
                                 const std::vector<std::string>& models, double duration_s,
                                 const UtilityParams& params);
-/// One model's entry of summarize_models from its tally and its served requests' latencies.
-nlohmann::json model_summary(const ServingTally& t, std::vector<double> latencies, double window_s,
-                             const UtilityParams& params);
 /// slots.csv: per window of `slot_s` (by end_s), group and model, the same quantities.
 void write_slots_header(std::ostream& out);
-/// The slot of a request ending at `end_s` among `slots` windows of `slot_s` (requests ending
-/// after the run's duration, while it drains, count in the last one).
-std::size_t slot_of(double end_s, double slot_s, std::size_t slots);
-/// How many windows of `slot_s` a run of `duration_s` has (at least one).
-std::size_t slot_count(double duration_s, double slot_s);
-/// The rows of one group and model from its per-slot tallies.
-void write_slot_rows(std::ostream& out, const std::string& group_name, const std::string& model,
-                     const std::vector<ServingTally>& tallies, double slot_s, const UtilityParams& params);
 void write_slots(std::ostream& out, const std::vector<RequestRecord>& requests, int group,
                  const std::string& group_name, const std::vector<std::string>& models, double duration_s,
                  double slot_s, const UtilityParams& params);

@@ -44,12 +44,18 @@ struct RunOptions {
   /// Write the run's tallies (shard.json, shard_latencies.bin) beside its outputs even when
   /// unsharded (`edgetwin run --shard 0/1`); a sharded run always writes them.
   bool write_tallies = false;
+  /// Keep every request record in RunResult::requests (about 200 B per request; tests and
+  /// library users that look at single requests). false (`edgetwin run`): the summaries come
+  /// from the compact tally alone and requests.csv is written as requests complete, so memory
+  /// does not grow with a record per request (docs/performance.md).
+  bool keep_records = true;
 };
 
 /// What a run produced (the summary is also written as summary.json).
 struct RunResult {
   nlohmann::json summary;
-  std::vector<RequestRecord> requests;  ///< completed requests, in completion order
+  std::vector<RequestRecord> requests;  ///< completed requests, in completion order (keep_records)
+  long records = 0;                     ///< request records the run produced (kept or not)
   double simulated_end_s = 0;
   double wall_s = 0;
   long activities = 0;  ///< executions, transfers and sleeps simulated
