@@ -68,8 +68,8 @@ PolicyInfo appealnet_info() {
     const double threshold = reader.number("threshold", 0, 1);
     const double noise = reader.number("difficulty_noise", 0, 10);
     const double bytes = input_codec_bytes_per_element(reader);
-    return std::make_unique<AppealNetLike>(threshold, noise, bytes,
-                                           ctx.seed * 1000003ULL + static_cast<std::uint64_t>(ctx.device) + 17);
+    return std::make_unique<AppealNetLike>(
+        threshold, noise, bytes, ctx.seed * 1000003ULL + static_cast<std::uint64_t>(ctx.device) + 17);
   };
   return info;
 }

@@ -12,8 +12,9 @@
 #include <map>
 #include <sstream>
 
-#include "builtin.hpp"
 #include "edgetwin/common/action_branches.hpp"
+
+#include "builtin.hpp"
 #include "param_reader.hpp"
 
 namespace edgetwin::policies {
@@ -26,7 +27,7 @@ nlohmann::json default_learner() {
           {"hidden", {64, 64}},
           {"activation", "relu"},
           {"learning_rate", 0.001},
-          {"gamma", 0.5},
+          {"gamma", 0.9},
           {"batch_size", 64},
           {"replay_capacity", 20000},
           {"warmup", 200},
@@ -103,7 +104,8 @@ class DvfoPolicy final : public Policy {
     auto& info = models_.at(o.model->id);
     const double xi = s_.shares[static_cast<std::size_t>(d.tuple[3])];
     if (!std::isnan(o.accuracy) && xi == 0 && s_.reference_accuracy <= 0) {
-      info.best_accuracy = std::isnan(info.best_accuracy) ? o.accuracy : std::max(info.best_accuracy, o.accuracy);
+      info.best_accuracy =
+          std::isnan(info.best_accuracy) ? o.accuracy : std::max(info.best_accuracy, o.accuracy);
     }
     agent_->observe(d.state, d.action, reward_of(o, info), last_state_, false,
                     std::max(0.0, o.end_s - d.decided_s));
@@ -167,12 +169,10 @@ class DvfoPolicy final : public Policy {
   }
 
   std::vector<float> state_of(const FrameObservation& obs, const ModelInfo& info) const {
-    std::vector<float> x = {static_cast<float>(obs.queue_length),
-                            static_cast<float>(obs.uplink_bandwidth_bps / 1e6),
-                            static_cast<float>(obs.uplink_latency_s * 1e3),
-                            static_cast<float>(obs.complexity),
-                            static_cast<float>(info.latency_ref_s * 1e3),
-                            static_cast<float>(info.energy_ref_j)};
+    std::vector<float> x = {
+        static_cast<float>(obs.queue_length),           static_cast<float>(obs.uplink_bandwidth_bps / 1e6),
+        static_cast<float>(obs.uplink_latency_s * 1e3), static_cast<float>(obs.complexity),
+        static_cast<float>(info.latency_ref_s * 1e3),   static_cast<float>(info.energy_ref_j)};
     if (s_.concurrent) {
       // Thinking while moving (Xiao et al., ICLR 2020): the action still running and the time
       // the decision takes (the "action selection time") are part of the state.
@@ -188,7 +188,8 @@ class DvfoPolicy final : public Policy {
 
   FrameAction action_of(const std::vector<int>& tuple, const ModelInfo& info) const {
     FrameAction a;
-    const Clocks c{s_.cpu_khz[static_cast<std::size_t>(tuple[0])], s_.gpu_hz[static_cast<std::size_t>(tuple[1])],
+    const Clocks c{s_.cpu_khz[static_cast<std::size_t>(tuple[0])],
+                   s_.gpu_hz[static_cast<std::size_t>(tuple[1])],
                    s_.emc_hz[static_cast<std::size_t>(tuple[2])]};
     a.clocks = {{0, c}};
     const double xi = s_.shares[static_cast<std::size_t>(tuple[3])];
@@ -211,7 +212,8 @@ class DvfoPolicy final : public Policy {
       m << "policy 'dvfo': request " << o.request_id << " ran with offload share "
         << (offloaded ? o.offload_share : 0.0) << ", but the policy's record says " << xi
         << ": its param \"concurrent\" (" << (s_.concurrent ? "true" : "false")
-        << ") must match the group's decision mode (\"concurrent\" / \"wait\"), and no other placement policy may "
+        << ") must match the group's decision mode (\"concurrent\" / \"wait\"), and no other placement "
+           "policy may "
            "play beside it";
       throw std::logic_error(m.str());
     }
@@ -270,7 +272,8 @@ std::vector<std::int64_t> levels(const ParamReader& reader, const std::string& k
     } else {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::to_string(a);
-      reader.fail(key + "/" + std::to_string(i), "found " + e.dump() + ", allowed: " + list + ", \"min\", \"max\"");
+      reader.fail(key + "/" + std::to_string(i),
+                  "found " + e.dump() + ", allowed: " + list + ", \"min\", \"max\"");
     }
     if (!out.empty() && value <= out.back()) reader.fail(key, "values must be ascending");
     out.push_back(value);
@@ -286,11 +289,13 @@ PolicyInfo dvfo_info() {
   info.roles = {Role::clocks, Role::placement};
   info.learned = true;
   info.summary =
-      "DVFO (TMC 2024): a branched DQN picks CPU x GPU x EMC clocks and the offloaded channel share per frame, "
+      "DVFO (TMC 2024): a branched DQN picks CPU x GPU x EMC clocks and the offloaded channel share per "
+      "frame, "
       "thinking while moving (learned)";
   info.params = {
       {"cpu_levels", "\"auto\"",
-       "CPU action values (kHz, ascending table values or \"min\"/\"max\"); \"auto\" = levels_per_domain steps "
+       "CPU action values (kHz, ascending table values or \"min\"/\"max\"); \"auto\" = levels_per_domain "
+       "steps "
        "spread over the power mode's table, lowest and highest included"},
       {"gpu_levels", "\"auto\"", "GPU action values (Hz), as cpu_levels"},
       {"emc_levels", "\"auto\"", "EMC action values (Hz), as cpu_levels"},
@@ -304,18 +309,21 @@ PolicyInfo dvfo_info() {
       {"epsilon_pp", "1", "accuracy loss allowed without penalty, percentage points, [0, 100]"},
       {"penalty", "1", "reward lost per percentage point of accuracy loss beyond epsilon_pp, >= 0"},
       {"energy_ref_j", "0",
-       "energy that normalises the reward's E (device + radio, J); 0 = an offline probe of the whole model on "
+       "energy that normalises the reward's E (device + radio, J); 0 = an offline probe of the whole model "
+       "on "
        "the device at the mode's highest clocks"},
       {"latency_ref_s", "0", "latency that normalises the reward's T (s); 0 = the same probe's latency"},
       {"reference_accuracy", "0",
        "accuracy the loss is measured against, (0, 1]; 0 = the highest expected accuracy of the model's "
        "xi = 0 outcomes so far"},
       {"concurrent", "true",
-       "thinking while moving: the action decided at a frame applies to the next frame and the state holds the "
+       "thinking while moving: the action decided at a frame applies to the next frame and the state holds "
+       "the "
        "previous action and the decision time; must match the group's decision mode (\"concurrent\"); false "
        "= wait mode, no such state (the DRLDO-like baseline)"},
       {"decision_s", "0.001", "decision time reported to the group's decision cost (\"reported\"), s"},
-      {"learner", "{}", "overrides of the learner spec (default: docs/dvfo.md), e.g. {\"learning_rate\": 0.0005}"},
+      {"learner", "{}",
+       "overrides of the learner spec (default: docs/dvfo.md), e.g. {\"learning_rate\": 0.0005}"},
       {"network", "\"dvfo\"", "name of the learned network"},
       {"checkpoint", "\"\"", "checkpoint directory to evaluate (written by edgetwin train)"},
   };
@@ -330,12 +338,14 @@ PolicyInfo dvfo_info() {
     s.emc_hz = levels(reader, "emc_levels", tables.emc_hz, per_domain);
     s.probe_clocks = tables.max();
     const auto& shares = reader.value("shares");
-    if (!shares.is_array() || shares.empty()) reader.fail("shares", "found " + shares.dump() + ", allowed: a non-empty array");
+    if (!shares.is_array() || shares.empty())
+      reader.fail("shares", "found " + shares.dump() + ", allowed: a non-empty array");
     for (std::size_t i = 0; i < shares.size(); ++i) {
       const auto& e = shares[i];
       if (!e.is_number() || e.get<double>() < 0 || e.get<double>() > 1 ||
           (!s.shares.empty() && e.get<double>() <= s.shares.back())) {
-        reader.fail("shares/" + std::to_string(i), "found " + e.dump() + ", allowed: ascending numbers in [0, 1]");
+        reader.fail("shares/" + std::to_string(i),
+                    "found " + e.dump() + ", allowed: ascending numbers in [0, 1]");
       }
       s.shares.push_back(e.get<double>());
     }
@@ -345,13 +355,15 @@ PolicyInfo dvfo_info() {
     } else if (split.is_number_integer() && split.get<int>() >= 0) {
       s.split_index = split.get<int>();
     } else if (split != "auto") {
-      reader.fail("split_after", "found " + split.dump() + ", allowed: a unit index >= 0, a unit name or \"auto\"");
+      reader.fail("split_after",
+                  "found " + split.dump() + ", allowed: a unit index >= 0, a unit name or \"auto\"");
     }
     for (const traces::Model* m : ctx.models) {
       if (m == nullptr) continue;
       const int n = static_cast<int>(m->units.size());
       if (!s.split_name.empty() && m->unit_index(s.split_name) < 0)
-        reader.fail("split_after", "found \"" + s.split_name + "\", but model " + m->id + " has no unit of that name");
+        reader.fail("split_after",
+                    "found \"" + s.split_name + "\", but model " + m->id + " has no unit of that name");
       if (s.split_index >= n - 1) {
         reader.fail("split_after", "found " + std::to_string(s.split_index) + ", allowed for model " + m->id +
                                        ": 0.." + std::to_string(n - 2) + ", a unit name or \"auto\"");
@@ -364,7 +376,8 @@ PolicyInfo dvfo_info() {
     s.latency_ref_s = reader.number("latency_ref_s", 0, 1e6);
     s.reference_accuracy = reader.number("reference_accuracy", 0, 1);
     const auto& concurrent = reader.value("concurrent");
-    if (!concurrent.is_boolean()) reader.fail("concurrent", "found " + concurrent.dump() + ", allowed: true, false");
+    if (!concurrent.is_boolean())
+      reader.fail("concurrent", "found " + concurrent.dump() + ", allowed: true, false");
     s.concurrent = concurrent.get<bool>();
     s.decision_s = reader.number("decision_s", 0, 10);
 
@@ -372,7 +385,8 @@ PolicyInfo dvfo_info() {
     request.policy = "dvfo";
     const auto overrides = reader.object("learner");
     for (const char* fixed : {"state_dim", "action_count", "branches"}) {
-      if (overrides.contains(fixed)) reader.fail("learner", std::string("'") + fixed + "' is set by the policy");
+      if (overrides.contains(fixed))
+        reader.fail("learner", std::string("'") + fixed + "' is set by the policy");
     }
     if (overrides.value("kind", std::string("dqn")) != "dqn")
       reader.fail("learner", "kind " + overrides["kind"].dump() + ": allowed dqn (branched heads)");
@@ -382,8 +396,8 @@ PolicyInfo dvfo_info() {
                                        static_cast<int>(s.emc_hz.size()), static_cast<int>(s.shares.size())};
     request.learner["branches"] = branches;
     request.learner["action_count"] = common::joint_action_count(branches);
-    request.state_names = {"queue_length", "uplink_mbps", "uplink_latency_ms", "complexity", "latency_ref_ms",
-                           "energy_ref_j"};
+    request.state_names = {"queue_length", "uplink_mbps",    "uplink_latency_ms",
+                           "complexity",   "latency_ref_ms", "energy_ref_j"};
     if (s.concurrent) {
       for (const char* n : {"previous_cpu_level", "previous_gpu_level", "previous_emc_level",
                             "previous_share_bin", "decision_ms", "since_previous_frame_s"})
@@ -404,7 +418,8 @@ PolicyInfo dvfo_info() {
     if (request.network.empty()) request.network = "dvfo";
     if (!ctx.agents) {
       throw std::invalid_argument(
-          "policy 'dvfo' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint DIR` (or "
+          "policy 'dvfo' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint DIR` "
+          "(or "
           "its parameter \"checkpoint\"), or train one with `edgetwin train FILE --out DIR`");
     }
     return std::make_unique<DvfoPolicy>(std::move(s), ctx.agents(request));

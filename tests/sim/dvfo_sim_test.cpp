@@ -23,8 +23,11 @@ namespace {
 class CyclingAgent : public policies::Agent {
  public:
   explicit CyclingAgent(std::vector<int> cycle) : cycle_(std::move(cycle)) {}
-  int act(const std::vector<float>&) override { return cycle_[static_cast<std::size_t>(acts++) % cycle_.size()]; }
-  void observe(const std::vector<float>&, int action, double, const std::vector<float>&, bool, double) override {
+  int act(const std::vector<float>&) override {
+    return cycle_[static_cast<std::size_t>(acts++) % cycle_.size()];
+  }
+  void observe(const std::vector<float>&, int action, double, const std::vector<float>&, bool,
+               double) override {
     observed.push_back(action);
   }
   int acts = 0;
@@ -36,10 +39,10 @@ class CyclingAgent : public policies::Agent {
 
 // cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share bin.
 ScenarioSpec dvfo_scenario(const std::string& mode) {
-  const nlohmann::json params = {{"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}},
-                                 {"emc_levels", {"max"}},        {"shares", {0, 0.5}},
-                                 {"split_after", 3},             {"concurrent", mode == "concurrent"},
-                                 {"decision_s", 0.002}};
+  const nlohmann::json params = {
+      {"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}}, {"emc_levels", {"max"}},
+      {"shares", {0, 0.5}},           {"split_after", 3},      {"concurrent", mode == "concurrent"},
+      {"decision_s", 0.002}};
   auto spec = test::one_group_scenario(1, 5.0, 2.0, {{"clocks+placement", {"dvfo", params}}}, true);
   auto& g = spec.groups[0];
   g.decision.cost = "reported";
@@ -65,13 +68,15 @@ TEST(DvfoSim, InConcurrentModeEachFrameRunsTheActionDecidedAtThePreviousFrame) {
   auto agent = std::make_shared<CyclingAgent>(cycle);
   RunOptions options;
   options.agents = [agent](const policies::AgentRequest&) { return agent; };
-  const auto result = run_simulation(dvfo_scenario("concurrent"), f.catalog, f.store, f.synth, f.registry, options);
+  const auto result =
+      run_simulation(dvfo_scenario("concurrent"), f.catalog, f.store, f.synth, f.registry, options);
   const auto requests = by_id(result.requests);
   ASSERT_EQ(requests.size(), 10u);
   const auto tables = policies::ClockTables::for_mode(f.nx(), -1);
   // Frame 0 waits for its own decision; frame k > 0 runs the one decided at frame k - 1.
   expect_ran(requests[0], cycle[0], tables);
-  for (std::size_t k = 1; k < requests.size(); ++k) expect_ran(requests[k], cycle[(k - 1) % cycle.size()], tables);
+  for (std::size_t k = 1; k < requests.size(); ++k)
+    expect_ran(requests[k], cycle[(k - 1) % cycle.size()], tables);
   for (const auto& r : requests) EXPECT_DOUBLE_EQ(r.decision_s, 0.002);
   // One transition per completed request, each with the action that ran (the policy checks it
   // against the outcome's placement and throws on a mismatch).
@@ -86,8 +91,8 @@ TEST(DvfoSim, InWaitModeEachFrameRunsItsOwnDecisionAfterWaitingForIt) {
   auto agent = std::make_shared<CyclingAgent>(cycle);
   RunOptions options;
   options.agents = [agent](const policies::AgentRequest&) { return agent; };
-  const auto wait = by_id(
-      run_simulation(dvfo_scenario("wait"), f.catalog, f.store, f.synth, f.registry, options).requests);
+  const auto wait =
+      by_id(run_simulation(dvfo_scenario("wait"), f.catalog, f.store, f.synth, f.registry, options).requests);
   ASSERT_EQ(wait.size(), 10u);
   const auto tables = policies::ClockTables::for_mode(f.nx(), -1);
   for (std::size_t k = 0; k < wait.size(); ++k) expect_ran(wait[k], cycle[k % cycle.size()], tables);
@@ -102,13 +107,15 @@ std::vector<RequestRecord> constant_action_run(const std::string& mode) {
   auto agent = std::make_shared<CyclingAgent>(std::vector<int>{3});
   RunOptions options;
   options.agents = [agent](const policies::AgentRequest&) { return agent; };
-  return by_id(run_simulation(dvfo_scenario(mode), f.catalog, f.store, f.synth, f.registry, options).requests);
+  return by_id(
+      run_simulation(dvfo_scenario(mode), f.catalog, f.store, f.synth, f.registry, options).requests);
 }
 
 TEST(DvfoSim, InConcurrentModeOnlyTheFirstFrameWaitsForItsDecision) {
   const auto r = constant_action_run("concurrent");
   ASSERT_EQ(r.size(), 10u);
-  for (std::size_t k = 1; k < r.size(); ++k) EXPECT_NEAR(r[0].latency_s() - r[k].latency_s(), 0.002, 1e-9) << k;
+  for (std::size_t k = 1; k < r.size(); ++k)
+    EXPECT_NEAR(r[0].latency_s() - r[k].latency_s(), 0.002, 1e-9) << k;
 }
 
 TEST(DvfoSim, InWaitModeEveryFrameWaitsForItsDecision) {

@@ -24,7 +24,9 @@ const edgetwin::traces::Catalog& catalog() {
   static const auto c = edgetwin::traces::Catalog::load(EDGETWIN_CATALOG_DIR);
   return c;
 }
-const edgetwin::traces::Model& effnet() { return catalog().model("efficientnet_b0"); }
+const edgetwin::traces::Model& effnet() {
+  return catalog().model("efficientnet_b0");
+}
 
 class ScriptedAgent : public pol::Agent {
  public:
@@ -66,7 +68,7 @@ pol::PolicyContext context() {
 
 // cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share.
 json small(bool concurrent) {
-  return {{"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}},  {"emc_levels", {"max"}},
+  return {{"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}},         {"emc_levels", {"max"}},
           {"shares", {0, 0.5}},           {"split_after", "features.4.0"}, {"energy_ref_j", 0.2},
           {"latency_ref_s", 0.05},        {"concurrent", concurrent}};
 }
@@ -265,8 +267,9 @@ TEST(DvfoPolicy, AutoLevelsSpreadOverTheModesTable) {
   EXPECT_EQ(m.request.learner["branches"][0], 3);
   EXPECT_NE(names[0].find("cpu_khz=" + std::to_string(t.front()) + ","), std::string::npos) << names[0];
   EXPECT_NE(names.back().find("cpu_khz=" + std::to_string(t.back()) + ","), std::string::npos);
-  EXPECT_NE(names[2].find("cpu_khz=" + std::to_string(t[static_cast<std::size_t>(std::lround((n - 1) / 2.0))])),
-            std::string::npos)
+  EXPECT_NE(
+      names[2].find("cpu_khz=" + std::to_string(t[static_cast<std::size_t>(std::lround((n - 1) / 2.0))])),
+      std::string::npos)
       << names[2];
 }
 
@@ -294,8 +297,9 @@ TEST(CloudOnly, AnImageCodecSetsTheUploadedBytesPerInputElement) {
   const auto raw = registry.create(pol::Role::placement, "cloud_only", nullptr, context())->on_frame({});
   EXPECT_EQ(raw.edge_units, 0);
   EXPECT_EQ(raw.input_bytes_per_element, 0);
-  const auto jpeg = registry.create(pol::Role::placement, "cloud_only", {{"input_bits_per_pixel", 1.5}}, context())
-                        ->on_frame({});
+  const auto jpeg =
+      registry.create(pol::Role::placement, "cloud_only", {{"input_bits_per_pixel", 1.5}}, context())
+          ->on_frame({});
   EXPECT_DOUBLE_EQ(jpeg.input_bytes_per_element, 1.5 / 8 / 3);  // 0.0625 bytes per RGB element
 }
 
@@ -303,7 +307,8 @@ TEST(AppealNet, FramesHarderThanTheThresholdGoToTheCloudWhole) {
   pol::PolicyRegistry registry;
   pol::register_builtin_policies(registry);
   auto p = registry.create(pol::Role::placement, "appealnet",
-                           {{"threshold", 0.6}, {"difficulty_noise", 0}, {"input_bits_per_pixel", 2.4}}, context());
+                           {{"threshold", 0.6}, {"difficulty_noise", 0}, {"input_bits_per_pixel", 2.4}},
+                           context());
   pol::FrameObservation easy;
   easy.complexity = 0.55;
   pol::FrameObservation hard;
@@ -313,8 +318,8 @@ TEST(AppealNet, FramesHarderThanTheThresholdGoToTheCloudWhole) {
   EXPECT_EQ(a.edge_units, 0);
   EXPECT_DOUBLE_EQ(a.input_bytes_per_element, 0.1);
   // With estimation noise, a frame at the threshold goes either way, about half the time.
-  auto noisy = registry.create(pol::Role::placement, "appealnet", {{"threshold", 0.6}, {"difficulty_noise", 0.1}},
-                               context());
+  auto noisy = registry.create(pol::Role::placement, "appealnet",
+                               {{"threshold", 0.6}, {"difficulty_noise", 0.1}}, context());
   pol::FrameObservation at;
   at.complexity = 0.6;
   int cloud = 0;
