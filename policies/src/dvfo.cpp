@@ -27,7 +27,7 @@ nlohmann::json default_learner() {
           {"hidden", {64, 64}},
           {"activation", "relu"},
           {"learning_rate", 0.001},
-          {"gamma", 0.9},
+          {"gamma", 0.5},
           {"batch_size", 64},
           {"replay_capacity", 20000},
           {"warmup", 200},
