@@ -27,6 +27,14 @@ PolicyInfo fixed_batching_info();
 PolicyInfo bcedge_info();
 PolicyInfo clipper_aimd_info();
 PolicyInfo triton_dynamic_info();
+// DVFO (issue 15) and its AppealNet-like baseline: docs/dvfo.md.
+PolicyInfo dvfo_info();
+PolicyInfo appealnet_info();
+
+class ParamReader;
+/// Bytes per input element of a cloud-only upload from the params `input_bits_per_pixel` (0 =
+/// raw: returns 0) and `input_channels` (appealnet.cpp).
+double input_codec_bytes_per_element(const ParamReader& reader);
 
 /// The device's allowed clocks; throws std::invalid_argument naming `who` when ctx has no board.
 ClockTables context_tables(const PolicyContext& ctx, const std::string& who);

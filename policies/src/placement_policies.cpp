@@ -13,18 +13,22 @@ namespace {
 /// Same split for every frame.
 class FixedPlacement final : public Policy {
  public:
-  FixedPlacement(int edge_units, double offload_share)
-      : edge_units_(edge_units), offload_share_(offload_share) {}
+  FixedPlacement(int edge_units, double offload_share, double input_bytes_per_element = 0)
+      : edge_units_(edge_units),
+        offload_share_(offload_share),
+        input_bytes_per_element_(input_bytes_per_element) {}
   FrameAction on_frame(const FrameObservation& /*obs*/) override {
     FrameAction a;
     a.edge_units = edge_units_;
     a.offload_share = offload_share_;
+    a.input_bytes_per_element = input_bytes_per_element_;
     return a;
   }
 
  private:
   int edge_units_;
   double offload_share_;
+  double input_bytes_per_element_;
 };
 
 /// Split after a unit named by index or by name; a name is looked up in each frame's model.
@@ -87,10 +91,16 @@ PolicyInfo cloud_only_info() {
   info.name = "cloud_only";
   info.roles = {Role::placement};
   info.summary = "upload each input and run every unit on the cloud";
+  info.params = {
+      {"input_bits_per_pixel", "0",
+       "image codec of the uploaded input, bits per pixel (JPEG: 0.75-2, docs/dvfo.md); 0 = the raw input "
+       "tensor at the scenario's precision"},
+      {"input_channels", "3", "input elements per pixel (3: RGB)"},
+  };
   info.make = [params = info.params](const nlohmann::json& p,
                                      const PolicyContext&) -> std::unique_ptr<Policy> {
-    [[maybe_unused]] const ParamReader checked("policy 'cloud_only'", p, params);  // rejects any param
-    return std::make_unique<FixedPlacement>(0, 1.0);
+    const ParamReader reader("policy 'cloud_only'", p, params);
+    return std::make_unique<FixedPlacement>(0, 1.0, input_codec_bytes_per_element(reader));
   };
   return info;
 }

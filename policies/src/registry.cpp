@@ -31,6 +31,9 @@ void register_builtin_policies(PolicyRegistry& registry) {
   registry.add(bcedge_info());
   registry.add(clipper_aimd_info());
   registry.add(triton_dynamic_info());
+  // clocks and placement roles, learned, and a placement baseline: DVFO (issue 15)
+  registry.add(dvfo_info());
+  registry.add(appealnet_info());
 }
 
 }  // namespace edgetwin::policies

@@ -219,7 +219,11 @@ void Device::process(const Request& request) {
     split_offload(request, record, branch_segments, edge_units, last, share);
     return;
   }
-  record.offload_bytes = std::ceil(elements * world_.element_bytes * share);
+  // A cloud-only input may go through an image codec (the placement policy's bytes per element).
+  const double element_bytes = edge_units == 0 && action.input_bytes_per_element > 0
+                                   ? action.input_bytes_per_element
+                                   : world_.element_bytes;
+  record.offload_bytes = std::ceil(elements * element_bytes * share);
   // On the fast path the engine first catches up: the upload shares links and the cloud's queue.
   if (fast_.enabled) sync_engine();
   ++uploads_in_flight_;

@@ -79,6 +79,7 @@ policies::FrameAction Device::ask_chain(const Request& request, double& cost_s) 
         case policies::Role::placement:
           merged.edge_units = a.edge_units;
           merged.offload_share = a.offload_share;
+          merged.input_bytes_per_element = a.input_bytes_per_element;
           break;
         case policies::Role::clocks:
           merged.clocks = std::move(a.clocks);

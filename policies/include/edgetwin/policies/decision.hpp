@@ -127,11 +127,14 @@ struct FrameObservation {
 /// the roles' answers (exit, then placement, then clocks). A policy that plays several roles
 /// fills all of theirs in one call.
 struct FrameAction {
-  int exit_after_unit = kNoExit;     ///< exit role: run units 0..k then that exit's head
-  int edge_units = kAllUnits;        ///< placement role: units 0..edge_units-1 on the device, the
-                                     ///< rest on the cloud; 0 = cloud only (input uploaded);
-                                     ///< kAllUnits = no offloading (never the unit count itself)
-  double offload_share = 1.0;        ///< placement role: share of the split feature map sent, (0, 1]
+  int exit_after_unit = kNoExit;  ///< exit role: run units 0..k then that exit's head
+  int edge_units = kAllUnits;     ///< placement role: units 0..edge_units-1 on the device, the
+                                  ///< rest on the cloud; 0 = cloud only (input uploaded);
+                                  ///< kAllUnits = no offloading (never the unit count itself)
+  double offload_share = 1.0;     ///< placement role: share of the split feature map sent, (0, 1]
+  /// Placement role, cloud only (edge_units 0): bytes per input element of the uploaded input
+  /// after an image codec (e.g. JPEG); <= 0 = the raw input tensor at the scenario's precision.
+  double input_bytes_per_element = 0;
   std::vector<ClockSegment> clocks;  ///< clocks role: empty = keep the current clocks;
                                      ///< first_unit ascending, values within the power mode caps
   /// Any role: where to consult this policy again during the frame (on_unit), ascending. Only
