@@ -55,7 +55,7 @@ inline constexpr double kMaxLatencyS = 10;
 inline constexpr double kMaxRateHz = 1e6;
 inline constexpr double kMaxSloS = 3600;
 inline constexpr double kMaxRadioPowerW = 50;
-inline constexpr std::int64_t kMaxGroupCount = 100000;
+inline constexpr std::int64_t kMaxGroupCount = 1000000;  // request ids fit in 64 bits up to ~9 M devices
 inline constexpr std::int64_t kMaxCloudCount = 1000;
 
 /// Adds one error per key of `r` outside `allowed` (require_only stops at the first).
