@@ -34,7 +34,7 @@ void CloudServer::run() {
     busy_ = true;
     UnitsQuery query;
     query.board = &board_;
-    query.model = job->request.model;
+    query.model = job->request->model;
     query.first = job->first_unit;
     query.last = job->last_unit;
     query.clocks = {clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz};
@@ -44,7 +44,7 @@ void CloudServer::run() {
     ++world_.activities;
     job->energy_j = run_j;
     busy_ = false;
-    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request.id, job->first_unit,
+    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request->id, job->first_unit,
               job->last_unit, run_s);
     job->done->release();
   }

@@ -21,7 +21,7 @@ class CloudServer {
  public:
   CloudServer(World& world, int index, sg4::Host* host, const traces::Board& board);
   struct Job {
-    Request request;
+    const Request* request = nullptr;  ///< owned by the offload's job
     int first_unit = 0;
     int last_unit = 0;
     double scale = 1.0;   ///< time and energy factor (channel split: the offloaded share's compute)

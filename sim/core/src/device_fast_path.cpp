@@ -81,6 +81,7 @@ void Device::run_local_controller() {
   // The engine ends when the last device's work ends, as on the per-activity path.
   sync_engine();
   fast_.done = true;
+  world_.offloads.producer_finished();
   XBT_DEBUG("device %d done in local time at %g s: %ld requests", index_, fast_.now_s, completed_);
 }
 

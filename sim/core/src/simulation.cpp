@@ -388,10 +388,12 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     if (dev->serving()) {
       dev->start_serving();
     } else if (local) {
+      world.offloads.add_producer();
       ++local_devices;
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
                          [raw] { raw->run_local_controller(); });
     } else {
+      world.offloads.add_producer();
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
                          [raw] { raw->run_controller(); });
     }

@@ -29,6 +29,7 @@
 #include "device.hpp"
 #include "execution_backend.hpp"
 #include "hil_backend.hpp"
+#include "offload_pool.hpp"
 #include "request.hpp"
 #include "seed_stream.hpp"
 
@@ -49,6 +50,7 @@ struct World {
   std::vector<std::unique_ptr<Device>> devices;
   std::vector<std::unique_ptr<CloudServer>> clouds;
   std::vector<RequestRecord> records;
+  OffloadPool offloads;  ///< the actors that carry offloaded requests (offload_pool.hpp)
   std::ofstream requests_csv;  ///< open when written
   std::ofstream timeline_csv;
   long activities = 0;
