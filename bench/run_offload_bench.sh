@@ -52,10 +52,11 @@ down_bytes=$((1000 * 4))  # the head's 1000 class scores
 timefile="$work/time"
 rss_mb() { awk '/Maximum resident set size/ { printf "%.0f", $NF / 1024 }' "$timefile"; }
 elapsed() { sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$timefile"; }
+cpu_s() { awk '/User time|System time/ { s += $NF } END { printf "%.2f", s }' "$timefile"; }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -n) nproc=$(nproc) devices=$devices duration=$duration edge_s=$edge_s cloud_s=$cloud_s up=$up_bytes down=$down_bytes"
-printf '| impl | requests | engine activities | wall s (run) | elapsed s (process) | max RSS MB | load before | wall / bare-offload |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+printf '| impl | requests | engine activities | wall s (run) | elapsed (process) | CPU s (user+sys) | max RSS MB | load before | wall / bare-offload | CPU / bare-offload |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 
 sets=(--set "/platform/groups/0/count=$devices" --set "/duration_s=$duration")
 for s in ${SET:-}; do sets+=(--set "$s"); done
@@ -65,9 +66,10 @@ out="$(/usr/bin/time -v -o "$timefile" "$edgetwin" run "$scenario" --traces "$tr
 line="$(grep '^simulated' <<<"$out")"
 et_wall="$(sed -n 's/.* in \([0-9.]*\) s wall.*/\1/p' <<<"$line")"
 et_req="$(sed -n 's/.*wall: \([0-9]*\) requests.*/\1/p' <<<"$line")"
-rows=("edgetwin|$et_req|-|$et_wall|$(elapsed)|$(rss_mb)|$load")
+rows=("edgetwin|$et_req|-|$et_wall|$(elapsed)|$(cpu_s)|$(rss_mb)|$load")
 
 bare_wall=""
+bare_cpu=""
 if [[ "${SKIP_BARE:-0}" != 1 ]]; then
   common=(--devices "$devices" --fps 1 --duration "$duration" --placement split --clouds 10
           --cloud-s "$cloud_s" --up-bytes "$up_bytes" --down-bytes "$down_bytes"
@@ -79,13 +81,16 @@ if [[ "${SKIP_BARE:-0}" != 1 ]]; then
     w="$(sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p' <<<"$res")"
     f="$(sed -n 's/.* frames=\([0-9]*\).*/\1/p' <<<"$res")"
     a="$(sed -n 's/.* activities=\([0-9]*\).*/\1/p' <<<"$res")"
-    [[ $name == bare-offload ]] && bare_wall="$w"
-    rows+=("$name|$f|$a|$w|$(elapsed)|$(rss_mb)|$load")
+    [[ $name == bare-offload ]] && bare_wall="$w" && bare_cpu="$(cpu_s)"
+    rows+=("$name|$f|$a|$w|$(elapsed)|$(cpu_s)|$(rss_mb)|$load")
   done
 fi
 for row in "${rows[@]}"; do
-  IFS='|' read -r name f a w el m ld <<<"$row"
-  ratio=""
-  [[ -n $bare_wall && $name != bare* ]] && ratio="$(awk -v w="$w" -v b="$bare_wall" 'BEGIN { printf "%.2f", w / b }')"
-  echo "| $name | $f | $a | $w | $el | $m | $ld | $ratio |"
+  IFS='|' read -r name f a w el c m ld <<<"$row"
+  ratio="" cratio=""
+  if [[ -n $bare_wall && $name != bare* ]]; then
+    ratio="$(awk -v w="$w" -v b="$bare_wall" 'BEGIN { printf "%.2f", w / b }')"
+    cratio="$(awk -v w="$c" -v b="$bare_cpu" 'BEGIN { printf "%.2f", w / b }')"
+  fi
+  echo "| $name | $f | $a | $w | $el | $c | $m | $ld | $ratio | $cratio |"
 done
