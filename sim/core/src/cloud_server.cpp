@@ -21,6 +21,7 @@ CloudServer::CloudServer(World& world, int index, sg4::Host* host, const traces:
 void CloudServer::submit(Job* job) {
   // No lock: actors do not preempt each other; the server holds the mutex the condition
   // variable needs (as Device::run_controller, device.cpp).
+  if (incoming_ > 0) --incoming_;
   queue_.push_back(job);
   cv_->notify_one();
 }

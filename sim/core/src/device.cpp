@@ -422,6 +422,7 @@ void Device::offload(OffloadJob& offload_job, const sg4::SemaphorePtr& cloud_don
   const std::shared_ptr<SplitJoin>& join = offload_job.join;
   CloudServer* cloud = world_.pick_cloud();
   if (cloud == nullptr) throw std::logic_error("offloading without a cloud server");
+  cloud->reserve();
   const auto& access = world_.spec.groups[static_cast<std::size_t>(group_)].access;
   // Radio energy that comes after the upload (receive, fusion) keeps the upload "in flight" for the
   // fast path's timeline until it is counted; without any, the upload ends it (as before).
