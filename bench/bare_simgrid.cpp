@@ -104,8 +104,7 @@ Options parse(int argc, char** argv) {
       if (v != "shared" && v != "per-device")
         throw std::invalid_argument("--wan: found " + v + ", allowed: shared, per-device");
       o.wan_per_device = v == "per-device";
-    }
-    else if (a == "--clouds")
+    } else if (a == "--clouds")
       o.clouds = std::stoi(v);
     else if (a == "--edge-s")
       o.edge_s = std::stod(v);
@@ -197,9 +196,8 @@ int main(int argc, char** argv) {
                      ->seal();
     std::vector<sg4::LinkInRoute> route{sg4::LinkInRoute(link)};
     if (per_device_wan) {
-      route.emplace_back(zone->create_link("wan-" + std::to_string(d), o.wan_bps / 8)
-                             ->set_latency(o.wan_latency_s)
-                             ->seal());
+      route.emplace_back(
+          zone->create_link("wan-" + std::to_string(d), o.wan_bps / 8)->set_latency(o.wan_latency_s)->seal());
     }
     zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, route, true);
     devices.push_back(host);
@@ -256,7 +254,7 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
       "setup_s=0\n",
-      o.queue ? "bare-queue" : (o.split && o.edge_s <= 0 ? "bare-offload" : "bare"), o.devices, g_frames, g_activities, sim_s, wall_s,
-      static_cast<double>(usage.ru_maxrss) / 1024.0);
+      o.queue ? "bare-queue" : (o.split && o.edge_s <= 0 ? "bare-offload" : "bare"), o.devices, g_frames,
+      g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

@@ -34,7 +34,8 @@ fs::path scratch(const std::string& name) {
 }
 
 /// Runs `spec` in a child process; returns requests.csv by request id (column name -> value).
-std::map<std::string, std::map<std::string, std::string>> run_requests(const Fixture& f, const ScenarioSpec& spec,
+std::map<std::string, std::map<std::string, std::string>> run_requests(const Fixture& f,
+                                                                       const ScenarioSpec& spec,
                                                                        const std::string& name) {
   const fs::path dir = scratch(name);
   fs::remove_all(dir);
@@ -79,7 +80,8 @@ std::map<std::string, std::map<std::string, std::string>> run_requests(const Fix
 /// Two devices upload their first frame's input (cloud_only: 150528 x 4 = 602,112 bytes) at t = 0
 /// over 1 MB/s, 10 ms access links and a WAN of `wan_bps` and 20 ms.
 ScenarioSpec two_uploads(double wan_bps, const std::string& sharing) {
-  auto spec = test::one_group_scenario(2, 1.0, 1.0, {{"clocks", {"max_clocks", {}}}, {"placement", {"cloud_only", {}}}}, true);
+  auto spec = test::one_group_scenario(
+      2, 1.0, 1.0, {{"clocks", {"max_clocks", {}}}, {"placement", {"cloud_only", {}}}}, true);
   spec.wan.bandwidth_bps = wan_bps;
   spec.wan_sharing = sharing;
   return spec;
@@ -99,8 +101,8 @@ TEST(WanSharing, TwoUploadsThatFillTheWanShareItOnlyWhenShared) {
   // 0.03 + 602112 / 0.5e6 = 1.234224 s; fatpipe: 1 MB/s each, 0.03 + 0.602112 = 0.632112 s;
   // auto: the links could fill the WAN, so shared.
   const double shared_s = latency_s + bytes / 0.5e6, alone_s = latency_s + bytes / 1e6;
-  for (const auto& [sharing, expected_s] :
-       std::vector<std::pair<std::string, double>>{{"shared", shared_s}, {"fatpipe", alone_s}, {"auto", shared_s}}) {
+  for (const auto& [sharing, expected_s] : std::vector<std::pair<std::string, double>>{
+           {"shared", shared_s}, {"fatpipe", alone_s}, {"auto", shared_s}}) {
     const auto times = upload_times(run_requests(f, two_uploads(8e6, sharing), "full_" + sharing));
     ASSERT_EQ(times.size(), 2u) << sharing;
     for (const double t : times) EXPECT_NEAR(t, expected_s, 1e-9) << sharing;
@@ -120,9 +122,10 @@ TEST(WanSharing, AWanNoFlowFillsGivesTheSameRequestsUnderBothModels) {
   // 30 devices with Poisson requests (no two uploads start at the same instant: ties between
   // simultaneous transfers may end in either order), split after unit 4 (100,352 bytes up at
   // 1 MB/s: about 0.13 s, so several devices' uploads overlap on the WAN), two cloud GPUs.
-  auto spec = test::one_group_scenario(30, 1.0, 20.0,
-                                       {{"clocks", {"max_clocks", {}}},
-                                        {"placement", {"fixed_split", nlohmann::json{{"split_after", 4}}}}}, true);
+  auto spec = test::one_group_scenario(
+      30, 1.0, 20.0,
+      {{"clocks", {"max_clocks", {}}}, {"placement", {"fixed_split", nlohmann::json{{"split_after", 4}}}}},
+      true);
   spec.videos.clear();
   RequestStreamSpec r;
   r.name = "q";
