@@ -9,6 +9,8 @@
 # Environment:
 #   DEVICES=N        devices (default 1000: the issue's fleet)
 #   DURATION=S       simulated seconds (default 600)
+#   WAN_BPS=B        WAN bandwidth, bit/s, for both programs (default 10e9, the scenario's; the
+#                    10,000-device fleet needs 1e11 for its access links not to fill the WAN)
 #   SET="..."        extra `edgetwin run` overrides, e.g. SET="/platform/wan/sharing=shared"
 #   EDGETWIN_ARGS=.. extra `edgetwin run` arguments (e.g. --no-fast-path)
 #   SKIP_BARE=1      only the EdgeTwin run
@@ -58,7 +60,8 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -n) nproc=$(nproc) devices=$devic
 printf '| impl | requests | engine activities | wall s (run) | elapsed (process) | CPU s (user+sys) | max RSS MB | load before | wall / bare-offload | CPU / bare-offload |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
 
-sets=(--set "/platform/groups/0/count=$devices" --set "/duration_s=$duration")
+wan_bps="${WAN_BPS:-10e9}"
+sets=(--set "/platform/groups/0/count=$devices" --set "/duration_s=$duration" --set "/platform/wan/bandwidth_bps=$wan_bps")
 for s in ${SET:-}; do sets+=(--set "$s"); done
 load="$(cut -d' ' -f1 /proc/loadavg)"
 out="$(/usr/bin/time -v -o "$timefile" "$edgetwin" run "$scenario" --traces "$traces" --out "$work/run" --quiet \
@@ -73,7 +76,7 @@ bare_cpu=""
 if [[ "${SKIP_BARE:-0}" != 1 ]]; then
   common=(--devices "$devices" --fps 1 --duration "$duration" --placement split --clouds 10
           --cloud-s "$cloud_s" --up-bytes "$up_bytes" --down-bytes "$down_bytes"
-          --access-bps 8e6 --access-latency 0.005 --wan-bps 10e9 --wan-latency 0.02 --log=root.thresh:critical)
+          --access-bps 8e6 --access-latency 0.005 --wan-bps "$wan_bps" --wan-latency 0.02 --log=root.thresh:critical)
   for variant in "bare|$edge_s|shared" "bare-offload|0|shared" "bare-offload/per-device-wan|0|per-device"; do
     IFS='|' read -r name e wan <<<"$variant"
     load="$(cut -d' ' -f1 /proc/loadavg)"
