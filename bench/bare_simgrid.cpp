@@ -7,6 +7,13 @@
 //               unchanged clocks as one activity);
 //   cloud_only: an upload (Comm::sendto device -> cloud), one execute on the cloud host, a
 //               download (cloud -> device).
+//   split:      the device part (one execute of --edge-s on the device; none when --edge-s is 0),
+//               then as cloud_only: upload, cloud execute, download (bench/run_offload_bench.sh:
+//               EdgeTwin's fixed_split fleet; the device's actor waits for its frame's result,
+//               which at the bench's rates ends long before the next frame).
+// Cloud hosts: frame k of device d goes to cloud d mod --clouds (EdgeTwin: the least loaded one);
+// concurrent executions on one cloud host share it (EdgeTwin's server runs them FIFO): the same
+// activities, not the same schedule.
 // Prints the same RESULT line as edgetwin_sim_bench.
 //
 // --shape queue (edge_only) splits the work the way EdgeTwin's actors do, still without the rest
@@ -14,9 +21,12 @@
 // and notifies an s4u::ConditionVariable; a controller actor per device waits on it and executes.
 // The difference between the two shapes is the cost of that synchronisation, not of EdgeTwin.
 //
-//   edgetwin_bare_simgrid --devices N --fps F --duration S --edge-s L [--placement cloud_only
+//   edgetwin_bare_simgrid --devices N --fps F --duration S --edge-s L [--placement cloud_only|split
 //                         --clouds C --cloud-s L --up-bytes B --down-bytes B] [--shape direct|queue]
-//                         [--cfg=... --log=...]
+//                         [--access-bps BITS/S --access-latency S --wan-bps BITS/S --wan-latency S]
+//                         [--wan shared|per-device] [--cfg=... --log=...]
+// --wan per-device: no shared WAN link; each device's route has its own link with the WAN's
+// bandwidth and latency (EdgeTwin's "wan": {"sharing": "fatpipe"}, docs/simulation.md).
 
 #include <algorithm>
 #include <chrono>
@@ -46,6 +56,12 @@ struct Options {
   double fps = 30;
   double duration_s = 3600;
   bool cloud = false;
+  bool split = false;  ///< --placement split: the device part first (when edge_s > 0)
+  double access_bps = 100e6;
+  double access_latency_s = 0.002;
+  double wan_bps = 10e9;
+  double wan_latency_s = 0.01;
+  bool wan_per_device = false;
   int clouds = 0;
   double edge_s = 0.01;
   double cloud_s = 0.002;
@@ -71,9 +87,24 @@ Options parse(int argc, char** argv) {
       o.fps = std::stod(v);
     else if (a == "--duration")
       o.duration_s = std::stod(v);
-    else if (a == "--placement")
-      o.cloud = v == "cloud_only";
-    else if (a == "--clouds")
+    else if (a == "--placement") {
+      if (v != "edge_only" && v != "cloud_only" && v != "split")
+        throw std::invalid_argument("--placement: found " + v + ", allowed: edge_only, cloud_only, split");
+      o.cloud = v != "edge_only";
+      o.split = v == "split";
+    } else if (a == "--access-bps")
+      o.access_bps = std::stod(v);
+    else if (a == "--access-latency")
+      o.access_latency_s = std::stod(v);
+    else if (a == "--wan-bps")
+      o.wan_bps = std::stod(v);
+    else if (a == "--wan-latency")
+      o.wan_latency_s = std::stod(v);
+    else if (a == "--wan") {
+      if (v != "shared" && v != "per-device")
+        throw std::invalid_argument("--wan: found " + v + ", allowed: shared, per-device");
+      o.wan_per_device = v == "per-device";
+    } else if (a == "--clouds")
       o.clouds = std::stoi(v);
     else if (a == "--edge-s")
       o.edge_s = std::stod(v);
@@ -157,17 +188,28 @@ int main(int argc, char** argv) {
 
   auto* zone = sg4::create_star_zone("bare");
   std::vector<sg4::Host*> devices, clouds;
+  const bool per_device_wan = o.cloud && o.wan_per_device;
   for (int d = 0; d < o.devices; ++d) {
     auto* host = zone->create_host("dev-" + std::to_string(d), kSpeed)->seal();
-    auto* link = zone->create_link("access-" + std::to_string(d), 100e6 / 8)->set_latency(0.002)->seal();
-    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(link)}, true);
+    auto* link = zone->create_link("access-" + std::to_string(d), o.access_bps / 8)
+                     ->set_latency(o.access_latency_s)
+                     ->seal();
+    std::vector<sg4::LinkInRoute> route{sg4::LinkInRoute(link)};
+    if (per_device_wan) {
+      route.emplace_back(
+          zone->create_link("wan-" + std::to_string(d), o.wan_bps / 8)->set_latency(o.wan_latency_s)->seal());
+    }
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, route, true);
     devices.push_back(host);
   }
   if (o.cloud) {
-    auto* wan = zone->create_link("wan", 10e9 / 8)->set_latency(0.01)->seal();
+    sg4::Link* wan = nullptr;
+    if (!per_device_wan) wan = zone->create_link("wan", o.wan_bps / 8)->set_latency(o.wan_latency_s)->seal();
     for (int c = 0; c < o.clouds; ++c) {
       auto* host = zone->create_host("cloud-" + std::to_string(c), kSpeed)->seal();
-      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(wan)}, true);
+      std::vector<sg4::LinkInRoute> route;
+      if (wan != nullptr) route.emplace_back(wan);
+      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, route, true);
       clouds.push_back(host);
     }
   }
@@ -191,6 +233,10 @@ int main(int argc, char** argv) {
           sg4::this_actor::execute(opt.edge_s * kSpeed);
           g_activities += 1;
         } else {
+          if (opt.split && opt.edge_s > 0) {
+            sg4::this_actor::execute(opt.edge_s * kSpeed);
+            g_activities += 1;
+          }
           sg4::Comm::sendto(dev, cloud, static_cast<std::uint64_t>(opt.up_bytes));
           sg4::Exec::init()->set_host(cloud)->set_flops_amount(opt.cloud_s * kSpeed)->start()->wait();
           sg4::Comm::sendto(cloud, dev, static_cast<std::uint64_t>(opt.down_bytes));
@@ -208,7 +254,7 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
       "setup_s=0\n",
-      o.queue ? "bare-queue" : "bare", o.devices, g_frames, g_activities, sim_s, wall_s,
-      static_cast<double>(usage.ru_maxrss) / 1024.0);
+      o.queue ? "bare-queue" : (o.split && o.edge_s <= 0 ? "bare-offload" : "bare"), o.devices, g_frames,
+      g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

@@ -21,6 +21,7 @@ CloudServer::CloudServer(World& world, int index, sg4::Host* host, const traces:
 void CloudServer::submit(Job* job) {
   // No lock: actors do not preempt each other; the server holds the mutex the condition
   // variable needs (as Device::run_controller, device.cpp).
+  if (incoming_ > 0) --incoming_;
   queue_.push_back(job);
   cv_->notify_one();
 }
@@ -34,7 +35,7 @@ void CloudServer::run() {
     busy_ = true;
     UnitsQuery query;
     query.board = &board_;
-    query.model = job->request.model;
+    query.model = job->request->model;
     query.first = job->first_unit;
     query.last = job->last_unit;
     query.clocks = {clocks_.cpu_khz, clocks_.gpu_hz, clocks_.emc_hz};
@@ -44,7 +45,7 @@ void CloudServer::run() {
     ++world_.activities;
     job->energy_j = run_j;
     busy_ = false;
-    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request.id, job->first_unit,
+    XBT_DEBUG("cloud %d: request %ld units %d..%d in %g s", index_, job->request->id, job->first_unit,
               job->last_unit, run_s);
     job->done->release();
   }

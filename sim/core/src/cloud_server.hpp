@@ -21,15 +21,19 @@ class CloudServer {
  public:
   CloudServer(World& world, int index, sg4::Host* host, const traces::Board& board);
   struct Job {
-    Request request;
+    const Request* request = nullptr;  ///< owned by the offload's job
     int first_unit = 0;
     int last_unit = 0;
     double scale = 1.0;   ///< time and energy factor (channel split: the offloaded share's compute)
     double energy_j = 0;  ///< filled by the server
     sg4::SemaphorePtr done;
   };
+  /// An offload picked this server (World::pick_cloud) and is uploading to it; submit() ends that.
+  void reserve() { ++incoming_; }
   void submit(Job* job);
-  int queue_length() const { return static_cast<int>(queue_.size()) + (busy_ ? 1 : 0); }
+  /// Its load for World::pick_cloud: jobs queued, running, or on their way (picked at the
+  /// upload's start, still uploading), so that uploads starting together spread over the servers.
+  int queue_length() const { return static_cast<int>(queue_.size()) + (busy_ ? 1 : 0) + incoming_; }
   sg4::Host* host() const { return host_; }
   void run();  ///< actor body (daemon)
 
@@ -41,6 +45,7 @@ class CloudServer {
   traces::ClockSetting clocks_;
   std::deque<Job*> queue_;
   bool busy_ = false;
+  int incoming_ = 0;  ///< offloads that picked this server and are still uploading
   sg4::MutexPtr mutex_;
   sg4::ConditionVariablePtr cv_;
 };

@@ -93,9 +93,15 @@ ContextPlan plan_contexts(const World& world, const RunOptions& options) {
   plan.maps_now = count_own_mappings();
   plan.map_limit = options.max_map_count > 0 ? options.max_map_count
                                              : read_proc_number("/proc/sys/vm/max_map_count", 65530);
-  // Actors started during the run (offloads in flight, serving instances loaded later) are not
-  // counted above: a tenth more, and room for the engine's own mappings.
-  const long margin = plan.actors / 10 + 512;
+  // Actors started during the run (serving instances loaded later) are not counted above: a
+  // tenth more, and room for the engine's own mappings. Offload workers (offload_pool.hpp) are
+  // created as offloads overlap: up to one per device that may offload when every device's frame
+  // goes up at the same instant (a synchronised fleet), with guard pages 2 mappings each.
+  long offloading = 0;
+  if (!world.clouds.empty()) {
+    for (const auto& dev : world.devices) offloading += dev->serving() ? 0 : 1;
+  }
+  const long margin = plan.actors / 10 + 512 + kMappingsPerGuardedStack * offloading;
   plan.maps_needed = plan.maps_now + kMappingsPerGuardedStack * plan.actors + margin;
   const std::string guard = engine_cfg(options, "contexts/guard-size");
   plan.guard_pages = guard.empty() || guard != "0";

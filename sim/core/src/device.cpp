@@ -146,6 +146,7 @@ void Device::run_controller() {
     if (backend_.stopped()) break;  // a lost board: the request in flight is not recorded
   }
   meter_.advance(sg4::Engine::get_clock());
+  world_.offloads.producer_finished();
   XBT_DEBUG("device %d done: %ld requests", index_, completed_);
 }
 
@@ -228,10 +229,14 @@ void Device::process(const Request& request) {
   if (fast_.enabled) sync_engine();
   ++uploads_in_flight_;
   if (!outcome_policies_.empty()) ++outcomes_in_flight_;
-  sg4::Actor::create("offload-" + std::to_string(request.id), host_,
-                     [this, request, record, edge_units, last]() mutable {
-                       offload(request, record, edge_units, last, record.offload_bytes);
-                     });
+  OffloadJob job;
+  job.device = this;
+  job.request = request;
+  job.first_unit = edge_units;
+  job.last_unit = last;
+  job.bytes = record.offload_bytes;
+  job.record = std::move(record);
+  world_.offloads.submit(std::move(job), host_);
 }
 
 void Device::busy_for(double latency_s) {
@@ -411,10 +416,15 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
 }
 
-void Device::offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes,
-                     double cloud_scale, std::shared_ptr<SplitJoin> join) {
+void Device::offload(OffloadJob& offload_job, const sg4::SemaphorePtr& cloud_done) {
+  const Request& request = offload_job.request;
+  RequestRecord& record = offload_job.record;
+  const int first_unit = offload_job.first_unit, last_unit = offload_job.last_unit;
+  const double bytes = offload_job.bytes, cloud_scale = offload_job.cloud_scale;
+  const std::shared_ptr<SplitJoin>& join = offload_job.join;
   CloudServer* cloud = world_.pick_cloud();
   if (cloud == nullptr) throw std::logic_error("offloading without a cloud server");
+  cloud->reserve();
   const auto& access = world_.spec.groups[static_cast<std::size_t>(group_)].access;
   // Radio energy that comes after the upload (receive, fusion) keeps the upload "in flight" for the
   // fast path's timeline until it is counted; without any, the upload ends it (as before).
@@ -428,11 +438,11 @@ void Device::offload(Request request, RequestRecord record, int first_unit, int 
   record.energy_j += radio_j;
   record.radio_energy_j = radio_j;
   CloudServer::Job job;
-  job.request = request;
+  job.request = &request;
   job.first_unit = first_unit;
   job.last_unit = last_unit;
   job.scale = cloud_scale;
-  job.done = sg4::Semaphore::create(0);
+  job.done = cloud_done;
   cloud->submit(&job);
   job.done->acquire();
   record.cloud_energy_j = job.energy_j;

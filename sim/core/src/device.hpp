@@ -23,6 +23,7 @@
 #include "execution_backend.hpp"
 #include "fast_path_clock.hpp"
 #include "idle_power_cache.hpp"
+#include "offload_pool.hpp"
 #include "request.hpp"
 #include "run_sum_cache.hpp"
 #include "serving_state.hpp"
@@ -201,11 +202,11 @@ class Device {
   /// Latency and energy of moving from the current clocks to `target` (changed domains only).
   std::pair<double, double> transition_cost(const policies::Clocks& target) const;
   void make_prober();  ///< the device's probes (device_decisions.cpp)
-  /// Uploads `bytes`, the cloud runs units [first_unit, last_unit] (time and energy x
-  /// `cloud_scale`), the result comes down; with `join`, the request then waits for the device's
-  /// branch and ends at the fusion (channel split).
-  void offload(Request request, RequestRecord record, int first_unit, int last_unit, double bytes,
-               double cloud_scale = 1.0, std::shared_ptr<SplitJoin> join = nullptr);
+  /// An offload worker's body for one request (offload_pool.hpp): uploads `job.bytes`, the cloud
+  /// runs units [first_unit, last_unit] (time and energy x `cloud_scale`; `cloud_done` is the
+  /// worker's semaphore for it), the result comes down; with `join`, the request then waits for
+  /// the device's branch and ends at the fusion (channel split).
+  void offload(OffloadJob& job, const sg4::SemaphorePtr& cloud_done);
   /// DVFO's channel split (device_channel_split.cpp, docs/simulation.md "Channel split"): codes
   /// and uploads the offloaded share of the split feature map, then runs units
   /// [edge_units, last] on the kept channels while the cloud runs them on the offloaded ones.
@@ -251,6 +252,7 @@ class Device {
   std::vector<float> features_;               ///< the current frame's exit-record features
   std::unique_ptr<DeviceProber> prober_;      ///< the probes' access to the backend (device_decisions.cpp)
   friend class DeviceProber;
+  friend class OffloadPool;
   int outcomes_in_flight_ = 0;  ///< offloaded requests whose outcome policies still wait for
   std::deque<Request> queue_;
   int active_sources_ = 0;

@@ -58,10 +58,16 @@ void Device::split_offload(const Request& request, RequestRecord& record,
   ++uploads_in_flight_;
   if (!outcome_policies_.empty()) ++outcomes_in_flight_;
   const double cloud_scale = split.compute_scale(share);
-  sg4::Actor::create("offload-" + std::to_string(request.id), host_,
-                     [this, request, record, edge_units, last, cloud_scale, join]() mutable {
-                       offload(request, record, edge_units, last, record.offload_bytes, cloud_scale, join);
-                     });
+  OffloadJob job;
+  job.device = this;
+  job.request = request;
+  job.record = record;
+  job.first_unit = edge_units;
+  job.last_unit = last;
+  job.bytes = record.offload_bytes;
+  job.cloud_scale = cloud_scale;
+  job.join = join;
+  world_.offloads.submit(std::move(job), host_);
   // The device's branch: the same units on the kept channels, meanwhile.
   RequestRecord branch;
   const double kept = 1.0 - share;

@@ -100,6 +100,7 @@ void Device::run_local_controller(bool own_actor) {
   // actor waits for the latest of its devices).
   if (own_actor) sync_engine();
   fast_.done = true;
+  world_.offloads.producer_finished();
   XBT_DEBUG("device %d done in local time at %g s: %ld requests", index_, fast_.now_s, completed_);
 }
 

@@ -499,7 +499,7 @@ LinkSpec read_link(const common::JsonReader& r, const LinkSpec& defaults, ReadCo
     check_keys(r, {"bandwidth_bps", "latency_s", "process", "radio_tx_power_w", "radio_rx_power_w"},
                ctx.errors);
   } else {
-    check_keys(r, {"bandwidth_bps", "latency_s", "process"}, ctx.errors);
+    check_keys(r, {"bandwidth_bps", "latency_s", "process", "sharing"}, ctx.errors);  // the WAN
   }
   LinkSpec link = defaults;
   ctx.errors.check([&] {
@@ -532,6 +532,8 @@ void read_platform(const common::JsonReader& platform, ReadContext& ctx, Scenari
   const LinkSpec wan_defaults{1e9, 0.02, {}};
   const auto wan = optional_object(platform, "wan", ctx.errors);
   spec.wan = wan ? read_link(*wan, wan_defaults, ctx) : wan_defaults;
+  if (wan && wan->has("sharing"))
+    ctx.errors.check([&] { spec.wan_sharing = wan->one_of("sharing", {"auto", "shared", "fatpipe"}); });
   for (const auto& c : object_list(platform, "clouds", ctx.errors)) {
     spec.clouds.push_back(read_cloud(c, ctx));
     if (!spec.clouds.back().name.empty())

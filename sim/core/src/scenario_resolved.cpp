@@ -23,6 +23,12 @@ json link_json(const LinkSpec& link) {
   return {{"bandwidth_bps", link.bandwidth_bps}, {"latency_s", link.latency_s}, {"process", process}};
 }
 
+json wan_json(const ScenarioSpec& spec) {
+  json wan = link_json(spec.wan);
+  wan["sharing"] = spec.wan_sharing;
+  return wan;
+}
+
 json group_json(const DeviceGroupSpec& g) {
   json access = link_json(g.access);
   access["radio_tx_power_w"] = g.access.radio_tx_power_w;
@@ -129,7 +135,7 @@ json to_json(const ScenarioSpec& spec) {
           {"description", spec.description},
           {"duration_s", spec.duration_s},
           {"seed", spec.seed},
-          {"platform", {{"groups", groups}, {"wan", link_json(spec.wan)}, {"clouds", clouds}}},
+          {"platform", {{"groups", groups}, {"wan", wan_json(spec)}, {"clouds", clouds}}},
           {"workloads", {{"videos", videos}, {"requests", requests}}},
           {"outputs",
            {{"requests_csv", spec.outputs.requests_csv},

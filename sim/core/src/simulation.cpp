@@ -67,18 +67,39 @@ void World::complete(const RequestRecord& record) {
   if (requests_csv.is_open()) write_request(requests_csv, record);
 }
 
+bool wan_fatpipe(const World& world) {
+  const auto& spec = world.spec;
+  if (spec.wan_sharing != "auto") return spec.wan_sharing == "fatpipe";
+  if (spec.wan.process.kind != "constant") return false;
+  double access_bps = 0;
+  int device = 0;
+  for (const auto& g : spec.groups) {
+    for (int i = 0; i < g.count; ++i, ++device) {
+      if (!world.owns_device(device)) continue;
+      if (g.access.process.kind != "constant") return false;
+      access_bps += g.access.bandwidth_bps;
+    }
+  }
+  return access_bps <= spec.wan.bandwidth_bps * world.wan_share;
+}
+
 namespace {
 
 void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::vector<sg4::Link*>& uplinks,
                     std::vector<sg4::Host*>& cloud_hosts) {
   // One star zone: every device reaches the access point through its own link; cloud servers
   // sit behind the WAN link. Device -> cloud = access link + WAN (CM02: bytes/bandwidth + latency).
+  // With fatpipe sharing the WAN is one link per device instead, on the device's side of the
+  // route: same latency and per-flow bandwidth, but flows of different devices share no link, so
+  // the solver no longer couples every transfer of the fleet (docs/simulation.md "Platform").
   auto* zone = sg4::create_star_zone("edgetwin");
+  const bool has_wan = !world.spec.clouds.empty();
+  world.wan_fatpipe = has_wan && detail::wan_fatpipe(world);
+  const double wan_bytes_s = world.spec.wan.bandwidth_bps * world.wan_share / 8;
   sg4::Link* wan = nullptr;
-  if (!world.spec.clouds.empty()) {
-    wan = zone->create_link("wan", world.spec.wan.bandwidth_bps * world.wan_share / 8)
-              ->set_latency(world.spec.wan.latency_s)
-              ->seal();
+  if (has_wan && !world.wan_fatpipe) {
+    wan = zone->create_link("wan", wan_bytes_s)->set_latency(world.spec.wan.latency_s)->seal();
+    world.wan_links.push_back(wan);
   }
   int device = 0;
   for (const auto& g : world.spec.groups) {
@@ -88,7 +109,14 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
       auto* link = zone->create_link("access-" + std::to_string(device), g.access.bandwidth_bps / 8)
                        ->set_latency(g.access.latency_s)
                        ->seal();
-      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(link)}, true);
+      std::vector<sg4::LinkInRoute> route{sg4::LinkInRoute(link)};
+      if (world.wan_fatpipe) {
+        world.wan_links.push_back(zone->create_link("wan-" + std::to_string(device), wan_bytes_s)
+                                      ->set_latency(world.spec.wan.latency_s)
+                                      ->seal());
+        route.emplace_back(world.wan_links.back());
+      }
+      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, route, true);
       device_hosts.push_back(host);
       uplinks.push_back(link);
     }
@@ -98,7 +126,9 @@ void build_platform(World& world, std::vector<sg4::Host*>& device_hosts, std::ve
     for (int i = 0; i < c.count; ++i, ++cloud) {
       if (!world.owns_cloud(cloud)) continue;
       auto* host = zone->create_host("cloud-" + std::to_string(cloud), kHostSpeedFlops)->seal();
-      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(wan)}, true);
+      std::vector<sg4::LinkInRoute> route;
+      if (wan != nullptr) route.emplace_back(wan);
+      zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, route, true);
       cloud_hosts.push_back(host);
     }
   }
@@ -419,10 +449,12 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     if (dev->serving()) {
       dev->start_serving();
     } else if (local) {
+      world.offloads.add_producer();
       ++local_devices;
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
                          [raw] { raw->run_local_controller(); });
     } else {
+      world.offloads.add_producer();
       sg4::Actor::create("controller-" + std::to_string(dev->index()), dev->host(),
                          [raw] { raw->run_controller(); });
     }
@@ -433,10 +465,12 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     CloudServer* raw = world.clouds[c].get();
     sg4::Actor::create("cloud-" + std::to_string(c), raw->host(), [raw] { raw->run(); })->daemonize();
   }
-  if (sg4::Link* wan = sg4::Link::by_name_or_null("wan"); wan != nullptr && !platform.cloud_hosts.empty()) {
+  if (!world.wan_links.empty() && !platform.cloud_hosts.empty()) {
     detail::start_bandwidth_process(
         "bandwidth-wan", platform.cloud_hosts.front(), spec.wan,
-        [wan, share = world.wan_share](double bps) { wan->set_bandwidth(bps * share / 8); },
+        [links = &world.wan_links, share = world.wan_share](double bps) {
+          for (sg4::Link* wan : *links) wan->set_bandwidth(bps * share / 8);
+        },
         derive_seed(spec.seed, SeedStream::wan_bandwidth, 0));
   }
   return local_devices;
@@ -594,6 +628,8 @@ RunResult run_simulation(const ScenarioSpec& spec, const traces::Catalog& catalo
   detail::attach_video_records(world);
   Platform platform;
   detail::build_platform(world, platform.device_hosts, platform.uplinks, platform.cloud_hosts);
+  XBT_VERB("WAN: %s (sharing \"%s\")", world.wan_fatpipe ? "one fatpipe link per device" : "one shared link",
+           spec.wan_sharing.c_str());
   open_outputs(world, spec, options.out_dir);
   create_devices_and_clouds(world, platform, options);
   check_request_id_range(world);

@@ -30,6 +30,7 @@
 #include "device.hpp"
 #include "execution_backend.hpp"
 #include "hil_backend.hpp"
+#include "offload_pool.hpp"
 #include "request.hpp"
 #include "seed_stream.hpp"
 
@@ -54,6 +55,11 @@ struct World {
   std::vector<RequestRecord> records;
   bool keep_records = true;
   RecordTally tally;
+  OffloadPool offloads;  ///< the actors that carry offloaded requests (offload_pool.hpp)
+  /// The WAN as built (simulation.cpp build_platform): one link ("wan"), or with fatpipe sharing
+  /// one per device ("wan-<device>"), whose bandwidth the WAN's bandwidth process sets.
+  bool wan_fatpipe = false;
+  std::vector<sg4::Link*> wan_links;
   std::ofstream requests_csv;  ///< open when written
   std::ofstream timeline_csv;
   long activities = 0;
@@ -97,6 +103,12 @@ struct World {
   void complete(const RequestRecord& record);
 };
 
+/// Whether the WAN is built with fatpipe sharing (ScenarioSpec::wan_sharing): "fatpipe", or
+/// "auto" when that is exact: a constant WAN and constant access links whose bandwidths, summed
+/// over this process's devices, the WAN (its share of it, when sharded) carries. Every flow to a
+/// cloud crosses one access link, so the flows on the WAN then never need more than it has, its
+/// constraint never binds, and max-min sharing gives every flow the same rate with or without it.
+bool wan_fatpipe(const World& world);
 /// Fills World::video_exit_records and video_accuracy from the scenario (workload.cpp): a file's
 /// records, or the SYNTHETIC generator seeded per stream (docs/exit_records.md).
 void attach_video_records(World& world);

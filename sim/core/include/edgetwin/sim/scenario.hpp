@@ -250,6 +250,13 @@ struct ScenarioSpec {
   std::string traces_dir;  ///< "" = the default generated trace directory, else absolute
   std::vector<DeviceGroupSpec> groups;
   LinkSpec wan;  ///< access point <-> cloud
+  /// How flows share the WAN (docs/simulation.md "Platform"): "shared" (one link, max-min fair
+  /// sharing between all flows), "fatpipe" (each flow gets up to the WAN's bandwidth and none
+  /// slows another: SimGrid's FATPIPE policy, built as one WAN link per device so that flows of
+  /// different devices are not coupled in the solver), "auto" (fatpipe when it gives the same
+  /// allocation as shared: constant WAN and access bandwidths whose sum the WAN carries; else
+  /// shared). See wan_fatpipe().
+  std::string wan_sharing = "auto";
   std::vector<CloudSpec> clouds;
   std::vector<VideoStreamSpec> videos;
   std::vector<RequestStreamSpec> requests;
