@@ -279,7 +279,7 @@ TEST(ScenarioErrors, SeveralDefectsAreReportedAtOnce) {
       {"/duration_s", {"found -5", "greater than 0"}},
       {"/platform/groups/0/colour", {"unknown field", "allowed fields here: name, board"}},
       {"/platform/groups/0/board", {"found \"rtx3080\", a cloud board", "edge boards", "xavier_nx"}},
-      {"/platform/groups/0/count", {"found 0", "[1, 100000]"}},
+      {"/platform/groups/0/count", {"found 0", "[1, 1000000]"}},
       {"/platform/groups/0/models/1", {"unknown model \"alexnet\"", "mobilenet_v2"}},
       {"/platform/groups/1/name", {"found \"cams\" again", "unique"}},
       {"/platform/groups/1/power_mode", {"found 42", "allowed on xavier_nx", "8 ("}},
