@@ -74,4 +74,17 @@ int table_index(const std::vector<std::int64_t>& table, std::int64_t value) {
   return it == table.end() ? -1 : static_cast<int>(it - table.begin());
 }
 
+std::vector<std::int64_t> spread_levels(const std::vector<std::int64_t>& table, int count) {
+  const int n = static_cast<int>(table.size());
+  if (count >= n) return table;
+  std::vector<std::int64_t> out;
+  for (int i = 0; i < count; ++i) {
+    const int idx =
+        count == 1 ? n - 1 : static_cast<int>(std::lround(static_cast<double>(i) * (n - 1) / (count - 1)));
+    if (out.empty() || out.back() != table[static_cast<std::size_t>(idx)])
+      out.push_back(table[static_cast<std::size_t>(idx)]);
+  }
+  return out;
+}
+
 }  // namespace edgetwin::policies

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "edgetwin/common/action_branches.hpp"
+#include "edgetwin/policies/clock_tables.hpp"
 
 #include "builtin.hpp"
 #include "param_reader.hpp"
@@ -246,20 +247,11 @@ double DvfoPolicy::reward_of(const Outcome& o, const ModelInfo& info) const {
 std::vector<std::int64_t> levels(const ParamReader& reader, const std::string& key,
                                  const std::vector<std::int64_t>& allowed, int count) {
   const auto& v = reader.value(key);
-  std::vector<std::int64_t> out;
-  if (v == "auto") {
-    const int n = static_cast<int>(allowed.size());
-    const int c = std::min(count, n);
-    for (int k = 0; k < c; ++k) {
-      const int i = c == 1 ? n - 1 : static_cast<int>(std::lround(static_cast<double>(n - 1) * k / (c - 1)));
-      const auto value = allowed[static_cast<std::size_t>(i)];
-      if (out.empty() || value > out.back()) out.push_back(value);
-    }
-    return out;
-  }
+  if (v == "auto") return spread_levels(allowed, count);
   if (!v.is_array() || v.empty()) {
     reader.fail(key, "found " + v.dump() + ", allowed: \"auto\" or a non-empty array of table values");
   }
+  std::vector<std::int64_t> out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const auto& e = v[i];
     std::int64_t value = 0;
@@ -290,13 +282,11 @@ PolicyInfo dvfo_info() {
   info.learned = true;
   info.summary =
       "DVFO (TMC 2024): a branched DQN picks CPU x GPU x EMC clocks and the offloaded channel share per "
-      "frame, "
-      "thinking while moving (learned)";
+      "frame, thinking while moving (learned)";
   info.params = {
       {"cpu_levels", "\"auto\"",
        "CPU action values (kHz, ascending table values or \"min\"/\"max\"); \"auto\" = levels_per_domain "
-       "steps "
-       "spread over the power mode's table, lowest and highest included"},
+       "steps spread over the power mode's table, lowest and highest included"},
       {"gpu_levels", "\"auto\"", "GPU action values (Hz), as cpu_levels"},
       {"emc_levels", "\"auto\"", "EMC action values (Hz), as cpu_levels"},
       {"levels_per_domain", "3", "steps per domain for \"auto\" levels, 1..16"},
@@ -310,17 +300,15 @@ PolicyInfo dvfo_info() {
       {"penalty", "1", "reward lost per percentage point of accuracy loss beyond epsilon_pp, >= 0"},
       {"energy_ref_j", "0",
        "energy that normalises the reward's E (device + radio, J); 0 = an offline probe of the whole model "
-       "on "
-       "the device at the mode's highest clocks"},
+       "on the device at the mode's highest clocks"},
       {"latency_ref_s", "0", "latency that normalises the reward's T (s); 0 = the same probe's latency"},
       {"reference_accuracy", "0",
-       "accuracy the loss is measured against, (0, 1]; 0 = the highest expected accuracy of the model's "
-       "xi = 0 outcomes so far"},
+       "accuracy the loss is measured against, (0, 1]; 0 = the highest expected accuracy of the model's xi = "
+       "0 outcomes so far"},
       {"concurrent", "true",
        "thinking while moving: the action decided at a frame applies to the next frame and the state holds "
-       "the "
-       "previous action and the decision time; must match the group's decision mode (\"concurrent\"); false "
-       "= wait mode, no such state (the DRLDO-like baseline)"},
+       "the previous action and the decision time; must match the group's decision mode (\"concurrent\"); "
+       "false = wait mode, no such state (the DRLDO-like baseline)"},
       {"decision_s", "0.001", "decision time reported to the group's decision cost (\"reported\"), s"},
       {"learner", "{}",
        "overrides of the learner spec (default: docs/dvfo.md), e.g. {\"learning_rate\": 0.0005}"},
@@ -419,8 +407,7 @@ PolicyInfo dvfo_info() {
     if (!ctx.agents) {
       throw std::invalid_argument(
           "policy 'dvfo' is learned: evaluate a trained checkpoint with `edgetwin run FILE --checkpoint DIR` "
-          "(or "
-          "its parameter \"checkpoint\"), or train one with `edgetwin train FILE --out DIR`");
+          "(or its parameter \"checkpoint\"), or train one with `edgetwin train FILE --out DIR`");
     }
     return std::make_unique<DvfoPolicy>(std::move(s), ctx.agents(request));
   };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "edgetwin/policies/agent.hpp"
+#include "edgetwin/policies/clock_tables.hpp"
 #include "edgetwin/policies/jit_profiler.hpp"
 #include "edgetwin/traces/exit_records.hpp"
 
@@ -22,20 +23,6 @@
 namespace edgetwin::policies {
 
 namespace {
-
-/// `count` levels of an ascending table, evenly spaced by index, the highest always included.
-std::vector<std::int64_t> spread_levels(const std::vector<std::int64_t>& table, int count) {
-  const int n = static_cast<int>(table.size());
-  if (count >= n) return table;
-  std::vector<std::int64_t> out;
-  for (int i = 0; i < count; ++i) {
-    const int idx =
-        count == 1 ? n - 1 : static_cast<int>(std::lround(static_cast<double>(i) * (n - 1) / (count - 1)));
-    if (out.empty() || out.back() != table[static_cast<std::size_t>(idx)])
-      out.push_back(table[static_cast<std::size_t>(idx)]);
-  }
-  return out;
-}
 
 enum class ExitMode { fixed, cascade, random, oracle };
 

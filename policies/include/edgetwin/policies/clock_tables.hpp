@@ -32,5 +32,9 @@ std::int64_t table_ceil(const std::vector<std::int64_t>& table, double value);
 std::int64_t table_floor(const std::vector<std::int64_t>& table, double value);
 /// Position of `value` in `table`, or -1.
 int table_index(const std::vector<std::int64_t>& table, std::int64_t value);
+/// `count` values of an ascending table, evenly spaced by index (round(k (n - 1) / (count - 1)),
+/// k = 0 .. count - 1), lowest and highest included; the whole table when it has no more than
+/// `count`; the highest alone when `count` is 1.
+std::vector<std::int64_t> spread_levels(const std::vector<std::int64_t>& table, int count);
 
 }  // namespace edgetwin::policies
