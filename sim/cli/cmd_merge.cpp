@@ -117,6 +117,8 @@ int run_merge(const std::vector<std::string>& args) {
     std::cerr << "error: " << shards_dir << ": " << e.what() << "\n";
     return kExitDataError;
   }
+  // The run's record tally, once: summary.json and slots.csv are made from it.
+  const sim::RecordTally tally = merged.record_tally();
   // Which CSV files the shards wrote: all of them or none.
   auto all_have = [&](const std::string& name) {
     std::size_t with = 0;
@@ -141,7 +143,7 @@ int run_merge(const std::vector<std::string>& args) {
     written.push_back(name);
   }
   if (merged.slots_csv) {
-    write_atomically(out_dir, "slots.csv", [&](std::ostream& out) { out << merged.slots_csv_text(); });
+    write_atomically(out_dir, "slots.csv", [&](std::ostream& out) { out << merged.slots_csv_text(tally); });
     written.push_back("slots.csv");
   }
   const fs::path resolved = shards.begin()->second.first / "scenario.resolved.json";
@@ -150,7 +152,7 @@ int run_merge(const std::vector<std::string>& args) {
                   fs::copy_options::overwrite_existing);
     written.push_back("scenario.resolved.json");
   }
-  auto summary = merged.summary();
+  auto summary = sim::run_summary(tally, merged);
   summary["shards"] = merged.shards;
   write_atomically(out_dir, "summary.json", [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
   if (!quiet) {

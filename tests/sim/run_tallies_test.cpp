@@ -136,7 +136,7 @@ TEST(RunTallies, WrittenAndReadBackTheyMergeIntoTheWholeSummary) {
   EXPECT_DOUBLE_EQ(s["utility"].get<double>(), model["utility"].get<double>());
   // Slots of 2 s: both requests end in the first (0.5 s and 1.5 s).
   EXPECT_EQ(
-      merged.slots_csv_text(),
+      merged.slots_csv_text(merged.record_tally()),
       "slot_start_s,group,model,requests,completed,dropped,timed_out,throughput_rps,latency_mean_s,"
       "slo_satisfaction,utility\n"
       "0,server,m,2,2,0,0,1,0.5,1," +

@@ -179,9 +179,8 @@ json RunTallies::summary() const {
   return run_summary(record_tally(), *this);
 }
 
-std::string RunTallies::slots_csv_text() const {
+std::string RunTallies::slots_csv_text(const RecordTally& tally) const {
   if (!slots_csv) return "";
-  const RecordTally tally = record_tally();
   std::ostringstream out;
   write_slots_header(out);
   for (std::size_t g = 0; g < groups.size(); ++g) {

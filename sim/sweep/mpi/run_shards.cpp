@@ -37,7 +37,7 @@ int run_shards(const MpiSession& mpi, const nlohmann::json& plan) {
     }
     common::ChildProcess child(argv, options);
     const auto status = child.wait();
-    code = status.ok() ? 0 : (status.exit_code != 0 ? status.exit_code : 1);
+    code = status.exit_code;  // 128 + the signal when one killed it
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // The shard is this rank's only child so far: the children's peak is its peak.
     struct rusage usage {};
@@ -78,7 +78,7 @@ int run_shards(const MpiSession& mpi, const nlohmann::json& plan) {
     try {
       common::ChildProcess merge({edgetwin, "merge", out}, common::ChildOptions{});
       const auto status = merge.wait();
-      merge_code = status.ok() ? 0 : (status.exit_code != 0 ? status.exit_code : 1);
+      merge_code = status.exit_code;
     } catch (const std::exception& e) {
       std::cerr << "error: cannot run " << edgetwin << " merge: " << e.what() << "\n";
       merge_code = 1;

@@ -59,8 +59,8 @@ struct RunTallies {
   RecordTally record_tally() const;
   /// summary.json (run_summary of record_tally()).
   nlohmann::json summary() const;
-  /// slots.csv (header and rows); "" when the run writes none.
-  std::string slots_csv_text() const;
+  /// slots.csv (header and rows) from record_tally(); "" when the run writes none.
+  std::string slots_csv_text(const RecordTally& tally) const;
 };
 
 /// summary.json of a run: "scenario", "seed", "duration_s", "simulated_end_s",
