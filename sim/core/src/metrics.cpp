@@ -21,6 +21,11 @@ std::string num(double x) {
   return std::string(buf, res.ptr);
 }
 
+// JSON has no NaN: an unknown value is null.
+nlohmann::json or_null(double x) {
+  return std::isnan(x) ? nlohmann::json() : nlohmann::json(x);
+}
+
 }  // namespace
 
 const char* to_string(RequestStatus status) {
@@ -147,7 +152,6 @@ nlohmann::json summarize(const RecordTally& tally, const DeviceSums& d, double d
   const std::size_t completed = static_cast<std::size_t>(s.served);
   const auto n = static_cast<double>(completed);
   const auto nan = std::numeric_limits<double>::quiet_NaN();
-  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   const double mean = s.latency_sum_s;
   nlohmann::json out = nlohmann::json{
       {"devices", d.devices},
@@ -226,7 +230,6 @@ namespace {
 
 nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, double window_s,
                           const UtilityParams& params) {
-  auto or_null = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   return {
       {"requests", t.requests},

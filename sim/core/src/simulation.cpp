@@ -507,7 +507,7 @@ std::vector<DeviceTotals> device_totals(World& world, double end_s) {
 
 /// What the summary (and slots.csv) of the finished run is made of beside its record tally: the
 /// scenario, the groups' rails, device sums and memory caps; `with_requests` adds the tally's
-/// request sums and latencies (a shard's tallies for `edgetwin merge`, docs/results.md).
+/// request sums, latencies and the scenario hash (a shard's tallies for `edgetwin merge`, docs/results.md).
 RunTallies run_tallies(World& world, const RunOptions& options, double end_s, bool synthetic,
                        const std::vector<DeviceTotals>& totals, bool with_requests) {
   const auto& spec = world.spec;
@@ -519,7 +519,8 @@ RunTallies run_tallies(World& world, const RunOptions& options, double end_s, bo
   t.synthetic_traces = synthetic;
   t.shard = options.shard;
   t.shards = options.shards;
-  t.scenario_hash = std::to_string(common::fnv1a64(spec.resolved.dump()));
+  // Only a shard's tallies need it (edgetwin merge checks that they are of one run).
+  if (with_requests) t.scenario_hash = std::to_string(common::fnv1a64(spec.resolved.dump()));
   t.overall.end_s = end_s;
   bool any_serving = false;
   for (std::size_t gi = 0; gi < spec.groups.size(); ++gi) {
