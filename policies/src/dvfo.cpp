@@ -54,6 +54,7 @@ class DvfoPolicy final : public Policy {
     double latency_ref_s = 0;
     double reference_accuracy = 0;  // 0 = the highest expected accuracy seen for the model
     bool concurrent = true;
+    bool accuracy_guard = true;
     double decision_s = 0.001;
     Clocks probe_clocks;  // the mode's highest clocks: the references' edge-only run
   };
@@ -62,11 +63,15 @@ class DvfoPolicy final : public Policy {
     double energy_ref_j = 0;
     double latency_ref_s = 0;
     double best_accuracy = std::numeric_limits<double>::quiet_NaN();
+    /// Largest accuracy loss (percentage points) seen per share bin; NaN = none seen yet.
+    std::vector<double> share_loss_pp;
   };
 
   DvfoPolicy(Settings s, std::shared_ptr<Agent> agent) : s_(std::move(s)), agent_(std::move(agent)) {
     branches_ = {static_cast<int>(s_.cpu_khz.size()), static_cast<int>(s_.gpu_hz.size()),
                  static_cast<int>(s_.emc_hz.size()), static_cast<int>(s_.shares.size())};
+    const auto zero = std::find(s_.shares.begin(), s_.shares.end(), 0.0);
+    if (zero != s_.shares.end()) zero_bin_ = static_cast<int>(zero - s_.shares.begin());
   }
 
   std::optional<Clocks> initial_clocks() const override { return s_.probe_clocks; }
@@ -81,8 +86,10 @@ class DvfoPolicy final : public Policy {
     }
     const ModelInfo& info = model_info(obs);
     std::vector<float> state = state_of(obs, info);
-    const int action = agent_->act(state);
-    const auto tuple = common::action_tuple(branches_, action);
+    auto tuple = common::action_tuple(branches_, agent_->act(state));
+    if (s_.accuracy_guard) guard(tuple[3], info);
+    // The agent learns from the action that ran (the guard's, when it changed the share).
+    const int action = common::joint_action(branches_, tuple);
     // The action that applies to this frame: this one (wait mode, or the first frame of a
     // concurrent device), else the one decided at the previous frame.
     Decision now{state, action, tuple, obs.now_s};
@@ -103,10 +110,15 @@ class DvfoPolicy final : public Policy {
     if (o.status != OutcomeStatus::completed || o.model == nullptr) return;
     check_applied(o, d);
     auto& info = models_.at(o.model->id);
-    const double xi = s_.shares[static_cast<std::size_t>(d.tuple[3])];
-    if (!std::isnan(o.accuracy) && xi == 0 && s_.reference_accuracy <= 0) {
+    const auto bin = static_cast<std::size_t>(d.tuple[3]);
+    if (!std::isnan(o.accuracy) && s_.shares[bin] == 0 && s_.reference_accuracy <= 0) {
       info.best_accuracy =
           std::isnan(info.best_accuracy) ? o.accuracy : std::max(info.best_accuracy, o.accuracy);
+    }
+    const double loss = loss_pp(o, info);
+    if (!std::isnan(loss)) {
+      double& seen = info.share_loss_pp[bin];
+      seen = std::isnan(seen) ? loss : std::max(seen, loss);
     }
     agent_->observe(d.state, d.action, reward_of(o, info), last_state_, false,
                     std::max(0.0, o.end_s - d.decided_s));
@@ -124,12 +136,44 @@ class DvfoPolicy final : public Policy {
     double decided_s = 0;
   };
 
+  /// Accuracy loss of an outcome in percentage points below the reference (never negative); NaN
+  /// while the outcome or the reference has no accuracy.
+  static double loss_pp(const Outcome& o, const ModelInfo& info) {
+    if (std::isnan(o.accuracy) || std::isnan(info.best_accuracy))
+      return std::numeric_limits<double>::quiet_NaN();
+    return std::max(0.0, (info.best_accuracy - o.accuracy) * 100);
+  }
+
+  /// The accuracy guard (docs/dvfo.md): a share bin that has lost more than epsilon_pp is not used
+  /// again; the decision falls back to the largest smaller bin seen within the budget, or to
+  /// share 0. While the model's reference accuracy is unknown (no share-0 outcome yet), the
+  /// share is 0 when the bins include it. Clocks are never changed.
+  void guard(int& bin, const ModelInfo& info) const {
+    const auto within = [&](int b) {
+      return s_.shares[static_cast<std::size_t>(b)] == 0 ||
+             info.share_loss_pp[static_cast<std::size_t>(b)] <= s_.epsilon_pp;  // false for NaN
+    };
+    if (s_.shares[static_cast<std::size_t>(bin)] == 0) return;
+    if (std::isnan(info.best_accuracy)) {
+      if (zero_bin_ >= 0) bin = zero_bin_;
+      return;
+    }
+    if (!(info.share_loss_pp[static_cast<std::size_t>(bin)] > s_.epsilon_pp)) return;  // within, or unseen
+    for (int b = bin - 1; b >= 0; --b) {
+      if (within(b)) {
+        bin = b;
+        return;
+      }
+    }
+  }
+
   const ModelInfo& model_info(const FrameObservation& obs) {
     auto it = models_.find(obs.model->id);
     if (it != models_.end()) return it->second;
     const traces::Model& m = *obs.model;
     const int n = static_cast<int>(m.units.size());
     ModelInfo info;
+    info.share_loss_pp.assign(s_.shares.size(), std::numeric_limits<double>::quiet_NaN());
     int k = s_.split_index;
     if (!s_.split_name.empty()) {
       k = m.unit_index(s_.split_name);
@@ -223,6 +267,7 @@ class DvfoPolicy final : public Policy {
   Settings s_;
   std::shared_ptr<Agent> agent_;
   std::vector<int> branches_;
+  int zero_bin_ = -1;  // the share bin of 0, if any
   std::map<std::string, ModelInfo> models_;
   std::map<long, Decision> pending_;
   Decision previous_;
@@ -234,11 +279,9 @@ class DvfoPolicy final : public Policy {
 double DvfoPolicy::reward_of(const Outcome& o, const ModelInfo& info) const {
   const double e = (o.device_energy_j + o.radio_energy_j) / info.energy_ref_j;
   const double t = o.latency_s / info.latency_ref_s;
-  double loss_pp = 0;
-  if (!std::isnan(o.accuracy) && !std::isnan(info.best_accuracy)) {
-    loss_pp = std::max(0.0, (info.best_accuracy - o.accuracy) * 100);
-  }
-  return -(s_.eta * e + (1 - s_.eta) * t) - s_.penalty * std::max(0.0, loss_pp - s_.epsilon_pp);
+  const double loss = loss_pp(o, info);
+  return -(s_.eta * e + (1 - s_.eta) * t) -
+         s_.penalty * std::max(0.0, std::isnan(loss) ? 0.0 : loss - s_.epsilon_pp);
 }
 
 /// "auto" levels of one domain: `count` steps spread over the mode's table (indices
@@ -309,6 +352,10 @@ PolicyInfo dvfo_info() {
        "thinking while moving: the action decided at a frame applies to the next frame and the state holds "
        "the previous action and the decision time; must match the group's decision mode (\"concurrent\"); "
        "false = wait mode, no such state (the DRLDO-like baseline)"},
+      {"accuracy_guard", "true",
+       "a share bin whose observed accuracy loss exceeded epsilon_pp is not used again: the decision falls "
+       "back to the largest smaller bin seen within it, or to share 0 (also while the model's reference "
+       "accuracy is unknown); false = the reward's penalty only"},
       {"decision_s", "0.001", "decision time reported to the group's decision cost (\"reported\"), s"},
       {"learner", "{}",
        "overrides of the learner spec (default: docs/dvfo.md), e.g. {\"learning_rate\": 0.0005}"},
@@ -367,6 +414,10 @@ PolicyInfo dvfo_info() {
     if (!concurrent.is_boolean())
       reader.fail("concurrent", "found " + concurrent.dump() + ", allowed: true, false");
     s.concurrent = concurrent.get<bool>();
+    const auto& guard = reader.value("accuracy_guard");
+    if (!guard.is_boolean())
+      reader.fail("accuracy_guard", "found " + guard.dump() + ", allowed: true, false");
+    s.accuracy_guard = guard.get<bool>();
     s.decision_s = reader.number("decision_s", 0, 10);
 
     AgentRequest request;

@@ -37,12 +37,13 @@ class CyclingAgent : public policies::Agent {
   std::vector<int> cycle_;
 };
 
-// cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share bin.
-ScenarioSpec dvfo_scenario(const std::string& mode) {
+// cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share bin. The
+// accuracy guard is off unless asked for, so that the scripted actions run as given.
+ScenarioSpec dvfo_scenario(const std::string& mode, bool guard = false) {
   const nlohmann::json params = {
       {"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}}, {"emc_levels", {"max"}},
       {"shares", {0, 0.5}},           {"split_after", 3},      {"concurrent", mode == "concurrent"},
-      {"decision_s", 0.002}};
+      {"decision_s", 0.002},          {"epsilon_pp", 0},       {"accuracy_guard", guard}};
   auto spec = test::one_group_scenario(1, 5.0, 2.0, {{"clocks+placement", {"dvfo", params}}}, true);
   auto& g = spec.groups[0];
   g.decision.cost = "reported";
@@ -123,6 +124,41 @@ TEST(DvfoSim, InWaitModeEveryFrameWaitsForItsDecision) {
   ASSERT_EQ(r.size(), 10u);
   EXPECT_GT(r[0].latency_s(), 0.002);
   for (std::size_t k = 1; k < r.size(); ++k) EXPECT_NEAR(r[0].latency_s(), r[k].latency_s(), 1e-9) << k;
+}
+
+TEST(DvfoSim, TheAccuracyGuardStopsOffloadingOnceTheShareHasLostMoreThanEpsilon) {
+  // The agent always asks for share 0.5, which loses accuracy (epsilon 0). With the guard: share
+  // 0 until the first share-0 outcome gives the reference, then 0.5 until the first 0.5 outcome
+  // shows the loss, then 0 again. Without it: 0.5 on every frame.
+  test::MobileNetFixture f;
+  auto agent = std::make_shared<CyclingAgent>(std::vector<int>{1});
+  RunOptions options;
+  options.agents = [agent](const policies::AgentRequest&) { return agent; };
+  const auto r = by_id(
+      run_simulation(dvfo_scenario("wait", true), f.catalog, f.store, f.synth, f.registry, options).requests);
+  ASSERT_EQ(r.size(), 10u);
+  EXPECT_DOUBLE_EQ(r[0].offload_share, 0.0);
+  const auto first =
+      std::find_if(r.begin(), r.end(), [](const RequestRecord& x) { return x.offload_share > 0; });
+  ASSERT_NE(first, r.end());
+  EXPECT_LT(first->accuracy, r[0].accuracy);
+  // In wait mode a frame is decided when the device takes it (its start_s), after the outcomes
+  // of that instant.
+  const auto decided = [](const RequestRecord& x) { return x.start_s; };
+  for (const auto& x : r) {
+    if (x.offload_share > 0) {
+      EXPECT_LE(decided(x), first->end_s) << "request " << x.id << " offloaded after the loss was seen";
+      EXPECT_GE(decided(x), r[0].end_s) << "request " << x.id << " offloaded before the reference was known";
+    } else if (decided(x) > first->end_s) {
+      EXPECT_DOUBLE_EQ(x.accuracy, r[0].accuracy) << "request " << x.id;
+    }
+  }
+  EXPECT_GT(decided(r.back()), first->end_s);  // the guard had frames to act on
+  auto off = std::make_shared<CyclingAgent>(std::vector<int>{1});
+  options.agents = [off](const policies::AgentRequest&) { return off; };
+  const auto unguarded =
+      run_simulation(dvfo_scenario("wait", false), f.catalog, f.store, f.synth, f.registry, options).requests;
+  for (const auto& x : unguarded) EXPECT_DOUBLE_EQ(x.offload_share, 0.5) << "request " << x.id;
 }
 
 TEST(DvfoSim, ACloudOnlyImageCodecUploadsItsBytesPerInputElement) {

@@ -66,11 +66,12 @@ pol::PolicyContext context() {
   return ctx;
 }
 
-// cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share.
+// cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share. Without the
+// accuracy guard, so that the scripted actions run as given (the guard has its own tests).
 json small(bool concurrent) {
   return {{"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}},         {"emc_levels", {"max"}},
           {"shares", {0, 0.5}},           {"split_after", "features.4.0"}, {"energy_ref_j", 0.2},
-          {"latency_ref_s", 0.05},        {"concurrent", concurrent}};
+          {"latency_ref_s", 0.05},        {"concurrent", concurrent},      {"accuracy_guard", false}};
 }
 
 Made make(const json& params, std::vector<int> actions) {
@@ -213,6 +214,50 @@ TEST(DvfoPolicy, InConcurrentModeARequestsTransitionCarriesTheActionDecidedAtThe
   EXPECT_EQ(m.agent->states[0][6], 0.0F);  // no previous action at the first frame
 }
 
+TEST(DvfoPolicy, TheAccuracyGuardStopsUsingAShareThatLostMoreThanEpsilon) {
+  // shares {0, 0.25, 0.5} (joint = 3 cpu + share bin); the agent always asks for cpu max, share 0.5.
+  auto p = small(false);
+  p["shares"] = {0, 0.25, 0.5};
+  p["accuracy_guard"] = true;
+  p["epsilon_pp"] = 0.5;
+  p["reference_accuracy"] = 0.78;
+  auto m = make(p, {5, 5, 5, 4, 5});
+  const auto first = m.policy->on_frame(frame(1, 1.0));
+  EXPECT_DOUBLE_EQ(first.offload_share, 0.5);  // nothing seen yet: as asked
+  m.policy->on_outcome(outcome(1, 0.5, 1.1));  // 0.77: 1 pp lost, beyond 0.5
+  const auto second = m.policy->on_frame(frame(2, 1.2));
+  // No smaller share was seen within the budget: share 0, clocks as asked.
+  EXPECT_EQ(second.edge_units, pol::kAllUnits);
+  EXPECT_EQ(second.clocks[0].clocks.cpu_khz, first.clocks[0].clocks.cpu_khz);
+  m.policy->on_outcome(outcome(2, 0, 1.3));
+  EXPECT_EQ(m.agent->observed[1].action, 3);  // the agent learns from the action that ran
+  const auto third = m.policy->on_frame(frame(3, 1.4));
+  EXPECT_EQ(third.edge_units, pol::kAllUnits);
+  m.policy->on_outcome(outcome(3, 0, 1.5));
+  const auto fourth = m.policy->on_frame(frame(4, 1.6));  // asks for 0.25: unseen, so allowed
+  EXPECT_DOUBLE_EQ(fourth.offload_share, 0.25);
+  auto within = outcome(4, 0.25, 1.7);
+  within.accuracy = 0.777;  // 0.3 pp
+  m.policy->on_outcome(within);
+  // 0.5 again: falls back to 0.25, the largest smaller share seen within the budget.
+  EXPECT_DOUBLE_EQ(m.policy->on_frame(frame(5, 1.8)).offload_share, 0.25);
+}
+
+TEST(DvfoPolicy, TheAccuracyGuardKeepsShareZeroUntilTheReferenceIsKnown) {
+  auto p = small(false);
+  p["accuracy_guard"] = true;
+  auto m = make(p, {1, 1});
+  EXPECT_EQ(m.policy->on_frame(frame(1, 1.0)).edge_units, pol::kAllUnits);
+  auto edge = outcome(1, 0, 1.05);
+  edge.accuracy = 0.78;
+  m.policy->on_outcome(edge);
+  EXPECT_DOUBLE_EQ(m.policy->on_frame(frame(2, 1.2)).offload_share, 0.5);
+  // Off: the agent's share runs from the first frame.
+  auto q = small(false);
+  auto n = make(q, {1});
+  EXPECT_DOUBLE_EQ(n.policy->on_frame(frame(1, 1.0)).offload_share, 0.5);
+}
+
 TEST(DvfoPolicy, AnOutcomeThatShowsAnotherPlacementNamesTheConcurrentParam) {
   auto m = make(small(true), {3, 0});
   m.policy->on_frame(frame(1, 1.0));
@@ -289,6 +334,9 @@ TEST(DvfoPolicy, BadParamsNameTheKeyAndWhatIsAllowed) {
   p = small(false);
   p["concurrent"] = "yes";
   EXPECT_NE(make_error(p).find("allowed: true, false"), std::string::npos);
+  p = small(false);
+  p["accuracy_guard"] = 1;
+  EXPECT_NE(make_error(p).find("accuracy_guard"), std::string::npos);
 }
 
 TEST(CloudOnly, AnImageCodecSetsTheUploadedBytesPerInputElement) {
