@@ -55,6 +55,7 @@ class DvfoPolicy final : public Policy {
     double reference_accuracy = 0;  // 0 = the highest expected accuracy seen for the model
     bool concurrent = true;
     bool accuracy_guard = true;
+    int queue_guard = 2;  // frames not done at which the safe action runs; 0 = never
     double decision_s = 0.001;
     Clocks probe_clocks;  // the mode's highest clocks: the references' edge-only run
   };
@@ -87,6 +88,14 @@ class DvfoPolicy final : public Policy {
     const ModelInfo& info = model_info(obs);
     std::vector<float> state = state_of(obs, info);
     auto tuple = common::action_tuple(branches_, agent_->act(state));
+    // Frames not done besides this one: waiting on the device, or decided (one policy per device)
+    // and still uploading or on the cloud.
+    const int not_done = obs.queue_length + static_cast<int>(pending_.size());
+    if (s_.queue_guard > 0 && not_done >= s_.queue_guard) {
+      // The queue guard (docs/dvfo.md): the device or its uplink falls behind the camera; the
+      // safe action is the whole model on the device at the highest clocks of the action space.
+      tuple = {branches_[0] - 1, branches_[1] - 1, branches_[2] - 1, zero_bin_ >= 0 ? zero_bin_ : tuple[3]};
+    }
     if (s_.accuracy_guard) guard(tuple[3], info);
     // The agent learns from the action that ran (the guard's, when it changed the share).
     const int action = common::joint_action(branches_, tuple);
@@ -356,6 +365,11 @@ PolicyInfo dvfo_info() {
        "a share bin whose observed accuracy loss exceeded epsilon_pp is not used again: the decision falls "
        "back to the largest smaller bin seen within it, or to share 0 (also while the model's reference "
        "accuracy is unknown); false = the reward's penalty only"},
+      {"queue_guard", "2",
+       "when at least this many of the device's other frames are not done (waiting on the device, or decided "
+       "and "
+       "still uploading or on the cloud), the decision is the whole model on the device (share 0) at the "
+       "highest clock levels, whatever the agent chose; 0 = never"},
       {"decision_s", "0.001", "decision time reported to the group's decision cost (\"reported\"), s"},
       {"learner", "{}",
        "overrides of the learner spec (default: docs/dvfo.md), e.g. {\"learning_rate\": 0.0005}"},
@@ -418,6 +432,7 @@ PolicyInfo dvfo_info() {
     if (!guard.is_boolean())
       reader.fail("accuracy_guard", "found " + guard.dump() + ", allowed: true, false");
     s.accuracy_guard = guard.get<bool>();
+    s.queue_guard = reader.integer("queue_guard", 0, 1000000);
     s.decision_s = reader.number("decision_s", 0, 10);
 
     AgentRequest request;

@@ -38,12 +38,19 @@ class CyclingAgent : public policies::Agent {
 };
 
 // cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share bin. The
-// accuracy guard is off unless asked for, so that the scripted actions run as given.
+// accuracy guard is off unless asked for and the queue guard is off, so that the scripted actions
+// run as given.
 ScenarioSpec dvfo_scenario(const std::string& mode, bool guard = false) {
-  const nlohmann::json params = {
-      {"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}}, {"emc_levels", {"max"}},
-      {"shares", {0, 0.5}},           {"split_after", 3},      {"concurrent", mode == "concurrent"},
-      {"decision_s", 0.002},          {"epsilon_pp", 0},       {"accuracy_guard", guard}};
+  const nlohmann::json params = {{"cpu_levels", {"min", "max"}},
+                                 {"gpu_levels", {"max"}},
+                                 {"emc_levels", {"max"}},
+                                 {"shares", {0, 0.5}},
+                                 {"split_after", 3},
+                                 {"concurrent", mode == "concurrent"},
+                                 {"decision_s", 0.002},
+                                 {"epsilon_pp", 0},
+                                 {"accuracy_guard", guard},
+                                 {"queue_guard", 0}};
   auto spec = test::one_group_scenario(1, 5.0, 2.0, {{"clocks+placement", {"dvfo", params}}}, true);
   auto& g = spec.groups[0];
   g.decision.cost = "reported";

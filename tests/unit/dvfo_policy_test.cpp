@@ -67,11 +67,14 @@ pol::PolicyContext context() {
 }
 
 // cpu {min, max} x gpu {max} x emc {max} x shares {0, 0.5}: joint = 2 cpu + share. Without the
-// accuracy guard, so that the scripted actions run as given (the guard has its own tests).
+// accuracy and queue guards, so that the scripted actions run as given (the guards have their own
+// tests).
 json small(bool concurrent) {
-  return {{"cpu_levels", {"min", "max"}}, {"gpu_levels", {"max"}},         {"emc_levels", {"max"}},
-          {"shares", {0, 0.5}},           {"split_after", "features.4.0"}, {"energy_ref_j", 0.2},
-          {"latency_ref_s", 0.05},        {"concurrent", concurrent},      {"accuracy_guard", false}};
+  return {{"cpu_levels", {"min", "max"}},  {"gpu_levels", {"max"}},
+          {"emc_levels", {"max"}},         {"shares", {0, 0.5}},
+          {"split_after", "features.4.0"}, {"energy_ref_j", 0.2},
+          {"latency_ref_s", 0.05},         {"concurrent", concurrent},
+          {"accuracy_guard", false},       {"queue_guard", 0}};
 }
 
 Made make(const json& params, std::vector<int> actions) {
@@ -258,6 +261,41 @@ TEST(DvfoPolicy, TheAccuracyGuardKeepsShareZeroUntilTheReferenceIsKnown) {
   EXPECT_DOUBLE_EQ(n.policy->on_frame(frame(1, 1.0)).offload_share, 0.5);
 }
 
+TEST(DvfoPolicy, TheQueueGuardRunsTheWholeModelAtTheHighestLevelsWhenFramesPileUp) {
+  // Frames not done = waiting on the device (queue_length) + this device's earlier frames that
+  // are decided but have no outcome yet (uploads or cloud work in flight).
+  auto p = small(false);
+  p["queue_guard"] = 2;
+  auto m = make(p, {1, 1, 1, 1});  // cpu min, share 0.5
+  const auto& nx = catalog().board("xavier_nx");
+  const auto tables = pol::ClockTables::for_mode(nx, -1);
+  auto f = frame(1, 1.0);
+  f.queue_length = 1;  // 1 + 0 in flight: below the guard, the agent's action
+  const auto a = m.policy->on_frame(f);
+  EXPECT_EQ(a.clocks[0].clocks.cpu_khz, tables.cpu_khz.front());
+  EXPECT_DOUBLE_EQ(a.offload_share, 0.5);
+  f = frame(2, 1.2);
+  f.queue_length = 0;  // 0 + 1 in flight
+  EXPECT_DOUBLE_EQ(m.policy->on_frame(f).offload_share, 0.5);
+  f = frame(3, 1.4);  // 0 + 2 in flight: share 0, the highest levels
+  f.queue_length = 0;
+  const auto c = m.policy->on_frame(f);
+  EXPECT_EQ(c.clocks[0].clocks.cpu_khz, tables.cpu_khz.back());
+  EXPECT_EQ(c.edge_units, pol::kAllUnits);
+  m.policy->on_outcome(outcome(1, 0.5, 1.5));
+  m.policy->on_outcome(outcome(2, 0.5, 1.6));
+  m.policy->on_outcome(outcome(3, 0, 1.7));
+  ASSERT_EQ(m.agent->observed.size(), 3u);
+  EXPECT_EQ(m.agent->observed[2].action, 2);  // credited with what ran: cpu max, share 0
+  f = frame(4, 1.8);                          // all done again: the agent's action
+  f.queue_length = 1;
+  EXPECT_DOUBLE_EQ(m.policy->on_frame(f).offload_share, 0.5);
+  p["queue_guard"] = 0;  // off
+  auto n = make(p, {1});
+  f.queue_length = 50;
+  EXPECT_DOUBLE_EQ(n.policy->on_frame(f).offload_share, 0.5);
+}
+
 TEST(DvfoPolicy, AnOutcomeThatShowsAnotherPlacementNamesTheConcurrentParam) {
   auto m = make(small(true), {3, 0});
   m.policy->on_frame(frame(1, 1.0));
@@ -337,6 +375,9 @@ TEST(DvfoPolicy, BadParamsNameTheKeyAndWhatIsAllowed) {
   p = small(false);
   p["accuracy_guard"] = 1;
   EXPECT_NE(make_error(p).find("accuracy_guard"), std::string::npos);
+  p = small(false);
+  p["queue_guard"] = -1;
+  EXPECT_NE(make_error(p).find("queue_guard"), std::string::npos);
 }
 
 TEST(CloudOnly, AnImageCodecSetsTheUploadedBytesPerInputElement) {
