@@ -24,9 +24,14 @@
 //   edgetwin_bare_simgrid --devices N --fps F --duration S --edge-s L [--placement cloud_only|split
 //                         --clouds C --cloud-s L --up-bytes B --down-bytes B] [--shape direct|queue]
 //                         [--access-bps BITS/S --access-latency S --wan-bps BITS/S --wan-latency S]
-//                         [--wan shared|per-device] [--cfg=... --log=...]
+//                         [--wan shared|per-device] [--comm sendto|mailbox] [--cfg=... --log=...]
 // --wan per-device: no shared WAN link; each device's route has its own link with the WAN's
 // bandwidth and latency (EdgeTwin's "wan": {"sharing": "fatpipe"}, docs/simulation.md).
+// --comm mailbox (cloud_only, split): the transfers as mailbox communications between the
+// device's actor and a second actor per device on its cloud host, which receives the upload,
+// executes and sends the result back (what EdgeTwin's offloads do, sim/core/src/cloud_server.hpp),
+// instead of host-to-host Comm::sendto, which SimGrid 3.32 detaches and keeps in one list that it
+// scans whole at each transfer's end (docs/performance.md "Offload-heavy fleets").
 
 #include <algorithm>
 #include <chrono>
@@ -62,6 +67,7 @@ struct Options {
   double wan_bps = 10e9;
   double wan_latency_s = 0.01;
   bool wan_per_device = false;
+  bool mailbox = false;  ///< --comm mailbox
   int clouds = 0;
   double edge_s = 0.01;
   double cloud_s = 0.002;
@@ -104,6 +110,10 @@ Options parse(int argc, char** argv) {
       if (v != "shared" && v != "per-device")
         throw std::invalid_argument("--wan: found " + v + ", allowed: shared, per-device");
       o.wan_per_device = v == "per-device";
+    } else if (a == "--comm") {
+      if (v != "sendto" && v != "mailbox")
+        throw std::invalid_argument("--comm: found " + v + ", allowed: sendto, mailbox");
+      o.mailbox = v == "mailbox";
     } else if (a == "--clouds")
       o.clouds = std::stoi(v);
     else if (a == "--edge-s")
@@ -223,7 +233,19 @@ int main(int argc, char** argv) {
       start_queue_device(std::to_string(d), dev, opt.fps, opt.duration_s, opt.edge_s);
       continue;
     }
-    sg4::Actor::create("device-" + std::to_string(d), dev, [&opt, dev, cloud] {
+    sg4::Mailbox* mailbox = nullptr;
+    if (opt.mailbox && cloud != nullptr) {
+      mailbox = sg4::Mailbox::by_name("offload-" + std::to_string(d));
+      sg4::Actor::create("cloud-" + std::to_string(d), cloud, [&opt, mailbox] {
+        while (true) {
+          void* frame = nullptr;
+          mailbox->get_init()->set_dst_data(&frame, sizeof(void*))->wait();
+          sg4::this_actor::execute(opt.cloud_s * kSpeed);
+          mailbox->put_init(frame, static_cast<std::uint64_t>(opt.down_bytes))->wait();
+        }
+      })->daemonize();
+    }
+    sg4::Actor::create("device-" + std::to_string(d), dev, [&opt, dev, cloud, mailbox] {
       const double period = 1.0 / opt.fps;
       for (long k = 0;; ++k) {
         const double t = static_cast<double>(k) * period;
@@ -237,9 +259,16 @@ int main(int argc, char** argv) {
             sg4::this_actor::execute(opt.edge_s * kSpeed);
             g_activities += 1;
           }
-          sg4::Comm::sendto(dev, cloud, static_cast<std::uint64_t>(opt.up_bytes));
-          sg4::Exec::init()->set_host(cloud)->set_flops_amount(opt.cloud_s * kSpeed)->start()->wait();
-          sg4::Comm::sendto(cloud, dev, static_cast<std::uint64_t>(opt.down_bytes));
+          if (mailbox != nullptr) {
+            long frame_id = k;
+            mailbox->put_init(&frame_id, static_cast<std::uint64_t>(opt.up_bytes))->wait();
+            void* result = nullptr;
+            mailbox->get_init()->set_dst_data(&result, sizeof(void*))->wait();
+          } else {
+            sg4::Comm::sendto(dev, cloud, static_cast<std::uint64_t>(opt.up_bytes));
+            sg4::Exec::init()->set_host(cloud)->set_flops_amount(opt.cloud_s * kSpeed)->start()->wait();
+            sg4::Comm::sendto(cloud, dev, static_cast<std::uint64_t>(opt.down_bytes));
+          }
           g_activities += 3;
         }
         ++g_frames;
@@ -254,7 +283,8 @@ int main(int argc, char** argv) {
   std::printf(
       "RESULT impl=%s devices=%d frames=%ld activities=%ld sim_s=%.6f wall_s=%.6f peak_rss_mb=%.1f "
       "setup_s=0\n",
-      o.queue ? "bare-queue" : (o.split && o.edge_s <= 0 ? "bare-offload" : "bare"), o.devices, g_frames,
-      g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
+      o.queue ? "bare-queue"
+              : (o.split && o.edge_s <= 0 ? (o.mailbox ? "bare-offload-mailbox" : "bare-offload") : "bare"),
+      o.devices, g_frames, g_activities, sim_s, wall_s, static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

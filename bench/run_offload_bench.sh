@@ -20,7 +20,9 @@
 # The bare rows: "bare" = the device part as an execute, then upload, cloud execute, download
 # (4 engine activities per frame, the per-activity path's count); "bare-offload" = without the
 # device part (3 per frame: the engine activities EdgeTwin's fast path issues); "…/per-device-wan"
-# = the same with the WAN as a separate link per device (EdgeTwin's "wan": {"sharing": "fatpipe"}).
+# = the same with the WAN as a separate link per device (EdgeTwin's "wan": {"sharing": "fatpipe"});
+# "…/mailbox" = that with the transfers as mailbox communications to a second actor per device on
+# its cloud host (as EdgeTwin's offloads since SimGrid 3.32's Comm::sendto cost, docs/performance.md).
 # Frame costs for the bare program come from `edgetwin traces inspect` (per-unit latencies at the
 # clocks the run uses, printed to the microsecond).
 set -euo pipefail
@@ -77,10 +79,11 @@ if [[ "${SKIP_BARE:-0}" != 1 ]]; then
   common=(--devices "$devices" --fps 1 --duration "$duration" --placement split --clouds 10
           --cloud-s "$cloud_s" --up-bytes "$up_bytes" --down-bytes "$down_bytes"
           --access-bps 8e6 --access-latency 0.005 --wan-bps "$wan_bps" --wan-latency 0.02 --log=root.thresh:critical)
-  for variant in "bare|$edge_s|shared" "bare-offload|0|shared" "bare-offload/per-device-wan|0|per-device"; do
-    IFS='|' read -r name e wan <<<"$variant"
+  for variant in "bare|$edge_s|shared|sendto" "bare-offload|0|shared|sendto" \
+                 "bare-offload/per-device-wan|0|per-device|sendto" "bare-offload/per-device-wan/mailbox|0|per-device|mailbox"; do
+    IFS='|' read -r name e wan comm <<<"$variant"
     load="$(cut -d' ' -f1 /proc/loadavg)"
-    res="$(/usr/bin/time -v -o "$timefile" "$bare" "${common[@]}" --edge-s "$e" --wan "$wan")"
+    res="$(/usr/bin/time -v -o "$timefile" "$bare" "${common[@]}" --edge-s "$e" --wan "$wan" --comm "$comm")"
     w="$(sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p' <<<"$res")"
     f="$(sed -n 's/.* frames=\([0-9]*\).*/\1/p' <<<"$res")"
     a="$(sed -n 's/.* activities=\([0-9]*\).*/\1/p' <<<"$res")"

@@ -4,6 +4,7 @@
 #include "edgetwin/sim/simulation.hpp"
 
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include <gtest/gtest.h>
@@ -226,6 +227,49 @@ TEST(Simulation, TwoSimultaneousRequestsQueueAtTheCloud) {
   EXPECT_NEAR(second - first, cloud_s, 1e-3 * cloud_s + 1e-6);
 }
 
+TEST(Simulation, JobsAreServedFirstComeFirstServedEachWaitingForTheJobsAhead) {
+  Fixture f;
+  // Three one-device groups offload their only frame whole to the one server, over links alike
+  // (own access link, per-device WAN): the uploads take the same time and end in the order the
+  // frames start, t = 0 (group g), c/4 (group k), c/2 (group h), c = the cloud's run. The first
+  // job runs at once; the others arrive while it runs and each waits for the jobs ahead of it.
+  auto spec =
+      test::one_group_scenario(1, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}}, true);
+  const auto [cloud_s, cloud_j] = f.units("rtx3080", 0, static_cast<int>(f.model().units.size()) - 1,
+                                          traces::Synthesizer::max_clocks(f.catalog.board("rtx3080")));
+  ASSERT_GT(cloud_s, 0.0);
+  for (const auto& [name, start_s] : {std::pair<std::string, double>{"h", cloud_s / 2}, {"k", cloud_s / 4}}) {
+    auto g = spec.groups[0];
+    g.name = name;
+    spec.groups.push_back(g);
+    auto v = spec.videos[0];
+    v.name = name;
+    v.group = name;
+    v.start_s = start_s;
+    spec.videos.push_back(v);
+  }
+  const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
+  ASSERT_EQ(result.requests.size(), 3u);
+  std::map<int, RequestRecord> by_device;  // devices: 0 = g, 1 = h, 2 = k
+  for (const auto& r : result.requests) by_device[r.device] = r;
+  ASSERT_EQ(by_device.size(), 3u);
+  const auto& g = by_device[0];
+  const auto& h = by_device[1];
+  const auto& k = by_device[2];
+  EXPECT_NEAR(g.arrival_s, 0.0, 1e-12);
+  EXPECT_NEAR(h.arrival_s, cloud_s / 2, 1e-12);
+  EXPECT_NEAR(k.arrival_s, cloud_s / 4, 1e-12);
+  // g: upload + its run + download (latency_s = transfers + c); k waits 3c/4 (g's run left),
+  // h waits c/2 + c (g's rest, then k's run): each ends one full run after the one ahead.
+  const double transfers_s = g.latency_s() - cloud_s;
+  EXPECT_GT(transfers_s, 0.0);
+  EXPECT_NEAR(k.end_s - g.end_s, cloud_s, 1e-9);
+  EXPECT_NEAR(h.end_s - k.end_s, cloud_s, 1e-9);
+  EXPECT_NEAR(k.latency_s(), transfers_s + 3 * cloud_s / 4 + cloud_s, 1e-9);
+  EXPECT_NEAR(h.latency_s(), transfers_s + cloud_s / 2 + cloud_s + cloud_s, 1e-9);
+  for (const auto* r : {&g, &h, &k}) EXPECT_NEAR(r->cloud_energy_j, cloud_j, 1e-9);
+}
+
 // A serving device (batching policy) with two one-frame video streams: stream "v" at t = 0 and
 // stream "w" at `second_start_s`; whole-model latency/energy at (batch, concurrency) by hand.
 ScenarioSpec serving_device(double second_start_s, nlohmann::json batching_params) {
@@ -311,14 +355,15 @@ TEST(Serving, AnOverlappingSecondBatchSlowsTheFirstAsTheTraceSays) {
 // limit with guard pages runs without them, or stops with a DataError when guard pages were
 // asked for.
 
-TEST(Contexts, FastPathDevicesNeedOneControllerEachPlusTheCloudAndTheTimeline) {
+TEST(Contexts, FastPathDevicesNeedOneControllerEachPlusTheTimeline) {
   Fixture f;
   const auto spec =
       test::one_group_scenario(3, 1.0, 1.0, {{"placement", {"cloud_only", nlohmann::json::object()}}},
                                /*with_cloud=*/true);
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, RunOptions{});
   EXPECT_EQ(result.local_time_devices, 3);
-  EXPECT_EQ(result.planned_actors, 3 + 1 + 1);
+  // The cloud server's actors start with the offloads that need them (cloud_server.hpp).
+  EXPECT_EQ(result.planned_actors, 3 + 1);
   EXPECT_EQ(result.started_actors, result.planned_actors);
   EXPECT_TRUE(result.guard_pages);
 }
@@ -331,7 +376,7 @@ TEST(Contexts, OffTheFastPathEachStreamHasItsSourceActorAndATickingGovernorItsOw
   options.fast_path = false;
   const auto result = run_simulation(spec, f.catalog, f.store, f.synth, f.registry, options);
   EXPECT_EQ(result.local_time_devices, 0);
-  EXPECT_EQ(result.planned_actors, 2 * (1 + 1 + 1) + 1 + 1);  // source, controller, governor
+  EXPECT_EQ(result.planned_actors, 2 * (1 + 1 + 1) + 1);  // source, controller, governor; timeline
   EXPECT_EQ(result.started_actors, result.planned_actors);
 }
 

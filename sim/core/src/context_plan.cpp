@@ -81,7 +81,6 @@ long count_planned_actors(const World& world, bool fast_path) {
     for (const auto& r : spec.requests) sources += r.group == group.name ? 1 : 0;
     n += dev->planned_actors(fast_path && dev->local_time_eligible(), sources);
   }
-  n += static_cast<long>(world.clouds.size());
   if (!spec.clouds.empty() && spec.wan.process.kind != "constant") ++n;
   if (!world.devices.empty()) ++n;  // the timeline
   return n;
@@ -94,14 +93,15 @@ ContextPlan plan_contexts(const World& world, const RunOptions& options) {
   plan.map_limit = options.max_map_count > 0 ? options.max_map_count
                                              : read_proc_number("/proc/sys/vm/max_map_count", 65530);
   // Actors started during the run (serving instances loaded later) are not counted above: a
-  // tenth more, and room for the engine's own mappings. Offload workers (offload_pool.hpp) are
-  // created as offloads overlap: up to one per device that may offload when every device's frame
-  // goes up at the same instant (a synchronised fleet), with guard pages 2 mappings each.
+  // tenth more, and room for the engine's own mappings. Offload workers (offload_pool.hpp) and
+  // the cloud servers' workers (cloud_server.hpp) are created as offloads overlap: up to one of
+  // each per device that may offload when every device's frame goes up at the same instant (a
+  // synchronised fleet), with guard pages 2 mappings each.
   long offloading = 0;
   if (!world.clouds.empty()) {
     for (const auto& dev : world.devices) offloading += dev->serving() ? 0 : 1;
   }
-  const long margin = plan.actors / 10 + 512 + kMappingsPerGuardedStack * offloading;
+  const long margin = plan.actors / 10 + 512 + 2 * kMappingsPerGuardedStack * offloading;
   plan.maps_needed = plan.maps_now + kMappingsPerGuardedStack * plan.actors + margin;
   const std::string guard = engine_cfg(options, "contexts/guard-size");
   plan.guard_pages = guard.empty() || guard != "0";

@@ -416,7 +416,7 @@ void Device::apply_clocks(const policies::Clocks& target, RequestRecord* record)
   if (record != nullptr) record->energy_j += energy_j + idle_w * latency_s;
 }
 
-void Device::offload(OffloadJob& offload_job, const sg4::SemaphorePtr& cloud_done) {
+void Device::offload(OffloadJob& offload_job) {
   const Request& request = offload_job.request;
   RequestRecord& record = offload_job.record;
   const int first_unit = offload_job.first_unit, last_unit = offload_job.last_unit;
@@ -429,31 +429,31 @@ void Device::offload(OffloadJob& offload_job, const sg4::SemaphorePtr& cloud_don
   // Radio energy that comes after the upload (receive, fusion) keeps the upload "in flight" for the
   // fast path's timeline until it is counted; without any, the upload ends it (as before).
   const bool late_energy = join != nullptr || access.radio_rx_power_w > 0;
+  CloudServer::Job job;
+  job.request = &request;
+  job.first_unit = first_unit;
+  job.last_unit = last_unit;
+  job.scale = cloud_scale;
+  // The result (class scores / detections of the last unit) comes back down.
+  const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
+  job.result_bytes = out.output_elements * world_.element_bytes;
+  // This actor runs on the device's host (OffloadPool): the upload goes from it to the server's
+  // worker, which queues and runs the job and sends the result back (CloudServer).
+  sg4::Mailbox* server = cloud->connect();
   const double t0 = sg4::Engine::get_clock();
-  sg4::Comm::sendto(host_, cloud->host(), static_cast<std::uint64_t>(bytes));
+  server->put_init(&job, static_cast<std::uint64_t>(bytes))->wait();
   ++world_.activities;
   const double radio_j = access.radio_tx_power_w * (sg4::Engine::get_clock() - t0);
   meter_.add_j(PowerState::radio, radio_j);
   if (!late_energy) --uploads_in_flight_;
   record.energy_j += radio_j;
   record.radio_energy_j = radio_j;
-  CloudServer::Job job;
-  job.request = &request;
-  job.first_unit = first_unit;
-  job.last_unit = last_unit;
-  job.scale = cloud_scale;
-  job.done = cloud_done;
-  cloud->submit(&job);
-  job.done->acquire();
-  record.cloud_energy_j = job.energy_j;
-  // The result (class scores / detections of the last unit) comes back down.
-  const auto& out = request.model->units[static_cast<std::size_t>(last_unit)];
-  const double t1 = sg4::Engine::get_clock();
-  sg4::Comm::sendto(cloud->host(), host_,
-                    static_cast<std::uint64_t>(out.output_elements * world_.element_bytes));
+  void* result = nullptr;
+  server->get_init()->set_dst_data(&result, sizeof(void*))->wait();
   ++world_.activities;
+  record.cloud_energy_j = job.energy_j;
   if (access.radio_rx_power_w > 0) {
-    const double rx_j = access.radio_rx_power_w * (sg4::Engine::get_clock() - t1);
+    const double rx_j = access.radio_rx_power_w * (sg4::Engine::get_clock() - job.result_start_s);
     meter_.add_j(PowerState::radio, rx_j);
     record.energy_j += rx_j;
     record.radio_energy_j += rx_j;

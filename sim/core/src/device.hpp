@@ -202,11 +202,11 @@ class Device {
   /// Latency and energy of moving from the current clocks to `target` (changed domains only).
   std::pair<double, double> transition_cost(const policies::Clocks& target) const;
   void make_prober();  ///< the device's probes (device_decisions.cpp)
-  /// An offload worker's body for one request (offload_pool.hpp): uploads `job.bytes`, the cloud
-  /// runs units [first_unit, last_unit] (time and energy x `cloud_scale`; `cloud_done` is the
-  /// worker's semaphore for it), the result comes down; with `join`, the request then waits for
-  /// the device's branch and ends at the fusion (channel split).
-  void offload(OffloadJob& job, const sg4::SemaphorePtr& cloud_done);
+  /// An offload worker's body for one request (offload_pool.hpp), on the device's host: uploads
+  /// `job.bytes`, the cloud runs units [first_unit, last_unit] (time and energy x `cloud_scale`),
+  /// the result comes down; with `join`, the request then waits for the device's branch and ends
+  /// at the fusion (channel split).
+  void offload(OffloadJob& job);
   /// DVFO's channel split (device_channel_split.cpp, docs/simulation.md "Channel split"): codes
   /// and uploads the offloaded share of the split feature map, then runs units
   /// [edge_units, last] on the kept channels while the cloud runs them on the offloaded ones.

@@ -2,6 +2,7 @@
 // Internal to the simulation core: the actors that carry offloaded requests (offload_pool.cpp).
 
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include <simgrid/s4u.hpp>
@@ -34,14 +35,17 @@ struct OffloadJob {
 /// device's other offloads, as when every request created a fresh actor; only the actors are
 /// recycled: a finished worker waits for the next job instead of exiting, so a run creates as many
 /// workers as offloads are ever in flight at once instead of one actor (and one stack: mmap, page
-/// faults, munmap) per request. Actors do not preempt each other, so the pool needs no lock.
+/// faults, munmap) per request. A worker is the device's end of the request's transfers (mailbox
+/// communications with the cloud server's worker, cloud_server.hpp), so it runs on the device's
+/// host: idle workers are kept per host. Actors do not preempt each other, so the pool needs no
+/// lock.
 class OffloadPool {
  public:
   OffloadPool() = default;
   OffloadPool(const OffloadPool&) = delete;
   OffloadPool& operator=(const OffloadPool&) = delete;
   ~OffloadPool();
-  /// Starts `job` now in an idle worker, or in a new one created on `host`.
+  /// Starts `job` now in an idle worker on `host` (the device's), or in a new one created there.
   void submit(OffloadJob job, sg4::Host* host);
   /// Controllers that may still submit; set before the run (start_actors). When the last one has
   /// finished, idle workers exit and busy ones exit after their job, so the run ends as before.
@@ -51,14 +55,15 @@ class OffloadPool {
 
  private:
   struct Worker {
-    sg4::SemaphorePtr wake;        ///< released when a job (or the end) is handed over
-    sg4::SemaphorePtr cloud_done;  ///< the cloud server's "job done" (CloudServer::Job::done)
+    sg4::SemaphorePtr wake;                ///< released when a job (or the end) is handed over
+    std::vector<Worker*>* idle = nullptr;  ///< its host's idle workers (idle_)
     OffloadJob job;
     bool has_job = false;
+    bool waiting = false;  ///< in its host's idle list
   };
   void run(Worker& worker);  ///< actor body
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<Worker*> idle_;
+  std::unordered_map<const sg4::Host*, std::vector<Worker*>> idle_;  ///< by host
   int producers_ = 0;
   bool closed_ = false;
 };

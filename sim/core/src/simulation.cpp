@@ -461,10 +461,6 @@ int start_actors(World& world, const Platform& platform, const RunOptions& optio
     if (dev->ticks()) detail::start_governor(*dev);
   }
   start_shared();
-  for (std::size_t c = 0; c < world.clouds.size(); ++c) {
-    CloudServer* raw = world.clouds[c].get();
-    sg4::Actor::create("cloud-" + std::to_string(c), raw->host(), [raw] { raw->run(); })->daemonize();
-  }
   if (!world.wan_links.empty() && !platform.cloud_hosts.empty()) {
     detail::start_bandwidth_process(
         "bandwidth-wan", platform.cloud_hosts.front(), spec.wan,
