@@ -217,11 +217,9 @@ PolicyInfo bcedge_info() {
     s.throughput_scale_hz = reader.number("throughput_scale_hz", 1e-6, 1e9);
     s.latency_weight = reader.number("latency_weight", 0, 1e6);
     s.slo_penalty = reader.number("slo_penalty", 0, 1e6);
-    const auto& use_predictor = reader.value("predictor");
-    if (!use_predictor.is_boolean())
-      reader.fail("predictor", "found " + use_predictor.dump() + ", allowed: true, false");
+    const bool use_predictor = reader.boolean("predictor");
     for (const auto* m : ctx.models) s.deployed.push_back(m->id);
-    if (use_predictor.get<bool>()) {
+    if (use_predictor) {
       s.predictor_models = kPredictorModels;
       for (const auto& id : s.deployed) {
         if (std::find(kPredictorModels.begin(), kPredictorModels.end(), id) == kPredictorModels.end())

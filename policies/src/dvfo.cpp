@@ -367,8 +367,7 @@ PolicyInfo dvfo_info() {
        "accuracy is unknown); false = the reward's penalty only"},
       {"queue_guard", "2",
        "when at least this many of the device's other frames are not done (waiting on the device, or decided "
-       "and "
-       "still uploading or on the cloud), the decision is the whole model on the device (share 0) at the "
+       "and still uploading or on the cloud), the decision is the whole model on the device (share 0) at the "
        "highest clock levels, whatever the agent chose; 0 = never"},
       {"decision_s", "0.001", "decision time reported to the group's decision cost (\"reported\"), s"},
       {"learner", "{}",
@@ -424,14 +423,8 @@ PolicyInfo dvfo_info() {
     s.energy_ref_j = reader.number("energy_ref_j", 0, 1e6);
     s.latency_ref_s = reader.number("latency_ref_s", 0, 1e6);
     s.reference_accuracy = reader.number("reference_accuracy", 0, 1);
-    const auto& concurrent = reader.value("concurrent");
-    if (!concurrent.is_boolean())
-      reader.fail("concurrent", "found " + concurrent.dump() + ", allowed: true, false");
-    s.concurrent = concurrent.get<bool>();
-    const auto& guard = reader.value("accuracy_guard");
-    if (!guard.is_boolean())
-      reader.fail("accuracy_guard", "found " + guard.dump() + ", allowed: true, false");
-    s.accuracy_guard = guard.get<bool>();
+    s.concurrent = reader.boolean("concurrent");
+    s.accuracy_guard = reader.boolean("accuracy_guard");
     s.queue_guard = reader.integer("queue_guard", 0, 1000000);
     s.decision_s = reader.number("decision_s", 0, 10);
 

@@ -265,13 +265,8 @@ PolicyInfo e4_info() {
           "found " + exit.dump() +
               ", allowed: \"none\", \"cascade\", \"oracle\", \"random\" or a unit index with an exit head");
     }
-    if (!reader.value("dvfs").is_boolean())
-      reader.fail("dvfs", "found " + reader.value("dvfs").dump() + ", allowed: true or false");
-    e.dvfs = reader.value("dvfs").get<bool>();
-    if (!reader.value("probe_on_device").is_boolean())
-      reader.fail("probe_on_device",
-                  "found " + reader.value("probe_on_device").dump() + ", allowed: true or false");
-    e.probe_on_device = reader.value("probe_on_device").get<bool>();
+    e.dvfs = reader.boolean("dvfs");
+    e.probe_on_device = reader.boolean("probe_on_device");
     e.deadline_share = reader.number("deadline_share", 0.0, 1.0);
     if (e.deadline_share <= 0)
       reader.fail("deadline_share", "found " + reader.value("deadline_share").dump() + ", allowed: (0, 1]");

@@ -71,6 +71,12 @@ int ParamReader::integer(const std::string& key, int min, int max) const {
       through_reader(key, [&](const common::JsonReader& r) { return r.integer_in(key.c_str(), min, max); }));
 }
 
+bool ParamReader::boolean(const std::string& key) const {
+  const auto& v = value(key);
+  if (!v.is_boolean()) fail(key, "found " + v.dump() + ", allowed: true, false");
+  return v.get<bool>();
+}
+
 std::string ParamReader::text(const std::string& key) const {
   value(key);
   return through_reader(key, [&](const common::JsonReader& r) { return r.string(key.c_str()); });

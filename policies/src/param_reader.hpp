@@ -26,6 +26,7 @@ class ParamReader {
   double number(const std::string& key, double min, double max) const;  ///< in [min, max]
   int integer(const std::string& key, int min, int max) const;
   std::string text(const std::string& key) const;
+  bool boolean(const std::string& key) const;  ///< true or false, nothing else
   /// A value of `table` (ascending), or "min"/"max"; the error lists the allowed values.
   std::int64_t frequency(const std::string& key, const std::vector<std::int64_t>& table) const;
   /// A nested object parameter (null/absent = {}).
