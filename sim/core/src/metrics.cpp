@@ -7,6 +7,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "edgetwin/common/json_reader.hpp"
 #include "edgetwin/sim/record_tally.hpp"
 
 namespace edgetwin::sim {
@@ -21,10 +22,7 @@ std::string num(double x) {
   return std::string(buf, res.ptr);
 }
 
-// JSON has no NaN: an unknown value is null.
-nlohmann::json or_null(double x) {
-  return std::isnan(x) ? nlohmann::json() : nlohmann::json(x);
-}
+using common::number_or_null;
 
 }  // namespace
 
@@ -159,16 +157,17 @@ nlohmann::json summarize(const RecordTally& tally, const DeviceSums& d, double d
       {"requests_offloaded", s.offloaded},
       {"requests_dropped", d.dropped},
       {"throughput_rps", duration_s > 0 ? n / duration_s : nan},
-      {"latency_mean_s", or_null(n > 0 ? mean / n : nan)},
-      {"latency_p50_s", or_null(latency_p[0])},
-      {"latency_p95_s", or_null(latency_p[1])},
-      {"latency_p99_s", or_null(latency_p[2])},
+      {"latency_mean_s", number_or_null(n > 0 ? mean / n : nan)},
+      {"latency_p50_s", number_or_null(latency_p[0])},
+      {"latency_p95_s", number_or_null(latency_p[1])},
+      {"latency_p99_s", number_or_null(latency_p[2])},
       {"slo_requests", s.slo_total},
       {"slo_violation_rate",
-       or_null(s.slo_total > 0 ? static_cast<double>(s.slo_missed) / static_cast<double>(s.slo_total) : nan)},
-      {"energy_per_request_j", or_null(n > 0 ? s.attributed_j / n : nan)},
-      {"device_energy_per_request_j", or_null(n > 0 ? d.device_j / n : nan)},
-      {"cloud_energy_per_request_j", or_null(n > 0 ? s.cloud_j / n : nan)},
+       number_or_null(s.slo_total > 0 ? static_cast<double>(s.slo_missed) / static_cast<double>(s.slo_total)
+                                      : nan)},
+      {"energy_per_request_j", number_or_null(n > 0 ? s.attributed_j / n : nan)},
+      {"device_energy_per_request_j", number_or_null(n > 0 ? d.device_j / n : nan)},
+      {"cloud_energy_per_request_j", number_or_null(n > 0 ? s.cloud_j / n : nan)},
       {"device_energy_j", d.device_j},
       {"device_idle_energy_j", d.idle_j},
       {"device_busy_energy_j", d.busy_j},
@@ -178,16 +177,17 @@ nlohmann::json summarize(const RecordTally& tally, const DeviceSums& d, double d
       {"clock_changes", d.clock_changes},
       // Mean expected accuracy over the requests whose model has an accuracy table.
       {"accuracy_mean",
-       or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
+       number_or_null(s.with_accuracy > 0 ? s.accuracy_sum / static_cast<double>(s.with_accuracy) : nan)},
       {"correct_mean",
-       or_null(s.with_label > 0 ? static_cast<double>(s.correct) / static_cast<double>(s.with_label) : nan)},
+       number_or_null(s.with_label > 0 ? static_cast<double>(s.correct) / static_cast<double>(s.with_label)
+                                       : nan)},
       // Exact maxima of the thermal zones over the run (docs/thermal.md), not of timeline samples.
-      {"max_cpu_temp_c", or_null(d.max_cpu_temp_c)},
-      {"max_gpu_temp_c", or_null(d.max_gpu_temp_c)},
+      {"max_cpu_temp_c", number_or_null(d.max_cpu_temp_c)},
+      {"max_gpu_temp_c", number_or_null(d.max_gpu_temp_c)},
   };
   if (!rail_names.empty()) {
     nlohmann::json rails = nlohmann::json::object();
-    for (std::size_t r = 0; r < rail_names.size(); ++r) rails[rail_names[r]] = or_null(d.rail_j.at(r));
+    for (std::size_t r = 0; r < rail_names.size(); ++r) rails[rail_names[r]] = number_or_null(d.rail_j.at(r));
     out["rail_energy_j"] = rails;
   }
   return out;
@@ -237,10 +237,12 @@ nlohmann::json tally_json(const ServingTally& t, std::vector<double> latencies, 
       {"dropped", t.dropped},
       {"timed_out", t.timed_out},
       {"throughput_rps", window_s > 0 ? static_cast<double>(t.completed) / window_s : nan},
-      {"latency_mean_s", or_null(t.completed > 0 ? t.latency_sum_s / static_cast<double>(t.completed) : nan)},
-      {"latency_p95_s", or_null(percentile(std::move(latencies), 95))},
+      {"latency_mean_s",
+       number_or_null(t.completed > 0 ? t.latency_sum_s / static_cast<double>(t.completed) : nan)},
+      {"latency_p95_s", number_or_null(percentile(std::move(latencies), 95))},
       {"slo_satisfaction",
-       or_null(t.requests > 0 ? static_cast<double>(t.slo_met) / static_cast<double>(t.requests) : nan)},
+       number_or_null(t.requests > 0 ? static_cast<double>(t.slo_met) / static_cast<double>(t.requests)
+                                     : nan)},
       {"utility", utility(t, window_s, params)},
   };
 }

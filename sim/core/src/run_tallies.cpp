@@ -1,13 +1,14 @@
 #include "edgetwin/sim/run_tallies.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <sstream>
 #include <stdexcept>
+
+#include "edgetwin/common/json_reader.hpp"
 
 namespace edgetwin::sim {
 
@@ -19,13 +20,9 @@ namespace {
 constexpr char kMagic[8] = {'E', 'T', 'L', 'A', 'T', '0', '0', '1'};
 constexpr int kFormat = 1;
 
-// JSON has no NaN: null stands for it (a device without a thermal model, an unknown rail).
-json number_or_null(double x) {
-  return std::isnan(x) ? json() : json(x);
-}
-double number_from(const json& j) {
-  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
-}
+// A device without a thermal model, an unknown rail: NaN, written as null.
+using common::number_or_nan;
+using common::number_or_null;
 
 json serving_json(const ServingTally& t) {
   return json::array({t.requests, t.completed, t.dropped, t.timed_out, t.slo_met, t.latency_sum_s,
@@ -98,12 +95,12 @@ DeviceSums devices_from(const json& j) {
   t.radio_j = j.at("radio_j").get<double>();
   t.clock_changes = j.at("clock_changes").get<long>();
   t.dropped = j.at("dropped").get<long>();
-  t.max_cpu_temp_c = number_from(j.at("max_cpu_temp_c"));
-  t.max_gpu_temp_c = number_from(j.at("max_gpu_temp_c"));
-  for (const auto& r : j.at("rail_j")) t.rail_j.push_back(number_from(r));
+  t.max_cpu_temp_c = number_or_nan(j.at("max_cpu_temp_c"));
+  t.max_gpu_temp_c = number_or_nan(j.at("max_gpu_temp_c"));
+  for (const auto& r : j.at("rail_j")) t.rail_j.push_back(number_or_nan(r));
   t.end_s = j.at("end_s").get<double>();
   t.end_idle_w = j.at("end_idle_w").get<double>();
-  for (const auto& r : j.at("end_rail_w")) t.end_rail_w.push_back(number_from(r));
+  for (const auto& r : j.at("end_rail_w")) t.end_rail_w.push_back(number_or_nan(r));
   return t;
 }
 

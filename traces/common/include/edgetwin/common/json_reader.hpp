@@ -2,8 +2,10 @@
 /// Typed, strict reading of JSON objects: every error names the file, the JSON pointer, what was
 /// found and what is allowed; unknown keys are errors (docs/architecture.md, "Design rules").
 
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,14 @@ namespace edgetwin::common {
 
 /// Reads and parses a JSON file; throws DataError naming the file and the parse position.
 nlohmann::json read_json_file(const std::string& path);
+
+/// JSON has no NaN: results files write an unknown number as null, and these two convert.
+inline nlohmann::json number_or_null(double x) {
+  return std::isnan(x) ? nlohmann::json() : nlohmann::json(x);
+}
+inline double number_or_nan(const nlohmann::json& j) {
+  return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
+}
 
 /// A view of one JSON node together with the file it came from and its JSON pointer.
 class JsonReader {
